@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the node's whole configuration. YAML keys equal flag names;
+// etc/sextant.yaml documents every key with its default.
+type Config struct {
+	HTTPAddr          string        `yaml:"http-addr"`
+	MaxBodyBytes      int64         `yaml:"max-body-bytes"`
+	DNSAddr           string        `yaml:"dns-addr"`
+	DNSZone           string        `yaml:"dns-zone"`
+	DNSTTL            time.Duration `yaml:"dns-ttl"`
+	DNSNegativeTTL    time.Duration `yaml:"dns-negative-ttl"`
+	DNSRecursors      []string      `yaml:"dns-recursors"`
+	DNSMaxUDPSize     int           `yaml:"dns-max-udp-size"`
+	DataDir           string        `yaml:"data-dir"`
+	Fsync             bool          `yaml:"fsync"`
+	SnapshotEvery     int           `yaml:"snapshot-every"`
+	LogLevel          string        `yaml:"log-level"`
+	BeatSweepInterval time.Duration `yaml:"beat-sweep-interval"`
+	PushEnabled       bool          `yaml:"push-enabled"`
+	PushTarget        string        `yaml:"push-target"`
+}
+
+// DefaultConfig is what a node runs with when no file or flag says otherwise:
+// a standalone node on loopback.
+func DefaultConfig() Config {
+	return Config{
+		HTTPAddr:          "127.0.0.1:8848",
+		MaxBodyBytes:      1 << 20,
+		DNSAddr:           "127.0.0.1:8600",
+		DNSZone:           "nacos.",
+		DNSTTL:            5 * time.Second,
+		DNSNegativeTTL:    5 * time.Second,
+		DNSMaxUDPSize:     1232,
+		DataDir:           "./data",
+		Fsync:             true,
+		SnapshotEvery:     10000,
+		LogLevel:          "info",
+		BeatSweepInterval: time.Second,
+		PushEnabled:       true,
+		PushTarget:        "clientIP",
+	}
+}
+
+// Validate checks the settings that are not checked by the components.
+func (c Config) Validate() error {
+	var errs []error
+	if c.HTTPAddr == "" {
+		errs = append(errs, errors.New("http-addr is required"))
+	}
+	if c.DNSAddr == "" {
+		errs = append(errs, errors.New("dns-addr is required"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir is required"))
+	}
+	if _, err := logrus.ParseLevel(c.LogLevel); err != nil {
+		errs = append(errs, fmt.Errorf("log-level: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// loadConfigFile reads a YAML file over cfg. Unknown keys are an error, so a
+// typo never passes silently.
+func loadConfigFile(path string, cfg *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF: it means "all defaults".
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// serverFlags binds every configuration flag to a flag set. Flags win over
+// the file: parseServerConfig applies only the flags that were set.
+type serverFlags struct {
+	fs     *flag.FlagSet
+	config string
+	vals   Config
+	recurs string
+}
+
+func newServerFlags(name string) *serverFlags {
+	f := &serverFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), vals: DefaultConfig()}
+	fs, v := f.fs, &f.vals
+	fs.StringVar(&f.config, "config", "", "YAML config file (every key is documented in etc/sextant.yaml)")
+	fs.StringVar(&v.HTTPAddr, "http-addr", v.HTTPAddr, "HTTP listen address (Nacos API)")
+	fs.Int64Var(&v.MaxBodyBytes, "max-body-bytes", v.MaxBodyBytes, "largest accepted request body")
+	fs.StringVar(&v.DNSAddr, "dns-addr", v.DNSAddr, "DNS listen address, UDP and TCP")
+	fs.StringVar(&v.DNSZone, "dns-zone", v.DNSZone, "DNS zone served")
+	fs.DurationVar(&v.DNSTTL, "dns-ttl", v.DNSTTL, "TTL of DNS answers")
+	fs.DurationVar(&v.DNSNegativeTTL, "dns-negative-ttl", v.DNSNegativeTTL, "TTL of negative DNS answers (SOA minimum)")
+	fs.StringVar(&f.recurs, "dns-recursors", "", "comma-separated upstream resolvers for names outside the zone")
+	fs.IntVar(&v.DNSMaxUDPSize, "dns-max-udp-size", v.DNSMaxUDPSize, "largest UDP DNS answer")
+	fs.StringVar(&v.DataDir, "data-dir", v.DataDir, "directory for durable data")
+	fs.BoolVar(&v.Fsync, "fsync", v.Fsync, "fsync every durable write")
+	fs.IntVar(&v.SnapshotEvery, "snapshot-every", v.SnapshotEvery, "compact the log after this many records")
+	fs.StringVar(&v.LogLevel, "log-level", v.LogLevel, "debug, info, warn or error")
+	fs.DurationVar(&v.BeatSweepInterval, "beat-sweep-interval", v.BeatSweepInterval, "how often beat timeouts are checked")
+	fs.BoolVar(&v.PushEnabled, "push-enabled", v.PushEnabled, "UDP push to subscribers")
+	fs.StringVar(&v.PushTarget, "push-target", v.PushTarget, "push to the subscriber's clientIP parameter (clientIP) or to the request's source address (source)")
+	return f
+}
+
+// parse reads args, then the config file if given, then re-applies the flags
+// that were set on the command line.
+func (f *serverFlags) parse(args []string) (Config, error) {
+	if err := f.fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	return f.build()
+}
+
+// reparse builds the configuration again from the same flags and the
+// current content of the config file (for SIGHUP).
+func (f *serverFlags) reparse() (Config, error) {
+	return f.build()
+}
+
+func (f *serverFlags) build() (Config, error) {
+	if f.fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(f.fs.Args(), " "))
+	}
+	cfg := DefaultConfig()
+	if f.config != "" {
+		if err := loadConfigFile(f.config, &cfg); err != nil {
+			return Config{}, err
+		}
+	}
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	over := f.vals
+	if f.recurs != "" {
+		over.DNSRecursors = splitList(f.recurs)
+	}
+	apply := map[string]func(){
+		"http-addr":           func() { cfg.HTTPAddr = over.HTTPAddr },
+		"max-body-bytes":      func() { cfg.MaxBodyBytes = over.MaxBodyBytes },
+		"dns-addr":            func() { cfg.DNSAddr = over.DNSAddr },
+		"dns-zone":            func() { cfg.DNSZone = over.DNSZone },
+		"dns-ttl":             func() { cfg.DNSTTL = over.DNSTTL },
+		"dns-negative-ttl":    func() { cfg.DNSNegativeTTL = over.DNSNegativeTTL },
+		"dns-recursors":       func() { cfg.DNSRecursors = over.DNSRecursors },
+		"dns-max-udp-size":    func() { cfg.DNSMaxUDPSize = over.DNSMaxUDPSize },
+		"data-dir":            func() { cfg.DataDir = over.DataDir },
+		"fsync":               func() { cfg.Fsync = over.Fsync },
+		"snapshot-every":      func() { cfg.SnapshotEvery = over.SnapshotEvery },
+		"log-level":           func() { cfg.LogLevel = over.LogLevel },
+		"beat-sweep-interval": func() { cfg.BeatSweepInterval = over.BeatSweepInterval },
+		"push-enabled":        func() { cfg.PushEnabled = over.PushEnabled },
+		"push-target":         func() { cfg.PushTarget = over.PushTarget },
+	}
+	for name := range set {
+		if fn, ok := apply[name]; ok {
+			fn()
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

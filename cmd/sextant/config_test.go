@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestShippedConfigIsTheDefault(t *testing.T) {
+	var cfg Config
+	if err := loadConfigFile("../../etc/sextant.yaml", &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(normalise(cfg), normalise(DefaultConfig())) {
+		t.Errorf("etc/sextant.yaml differs from the embedded defaults:\nfile:     %+v\ndefaults: %+v", cfg, DefaultConfig())
+	}
+}
+
+// normalise treats a nil and an empty list alike.
+func normalise(c Config) Config {
+	if len(c.DNSRecursors) == 0 {
+		c.DNSRecursors = nil
+	}
+	return c
+}
+
+func TestShippedConfigDocumentsEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../../etc/sextant.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ := reflect.TypeOf(Config{})
+	for i := 0; i < typ.NumField(); i++ {
+		key := typ.Field(i).Tag.Get("yaml")
+		if !strings.Contains(string(b), "\n"+key+":") {
+			t.Errorf("etc/sextant.yaml does not document key %q", key)
+		}
+		if f := newServerFlags("x"); f.fs.Lookup(key) == nil {
+			t.Errorf("key %q has no flag of the same name", key)
+		}
+	}
+}
+
+func TestFlagsWinOverFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(path, []byte("http-addr: 127.0.0.1:9000\ndns-ttl: 30s\ndns-zone: file.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := newServerFlags("x").parse([]string{"--config", path, "--dns-zone", "flag.", "--dns-recursors", "127.0.0.1:53, 127.0.0.2:53"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPAddr != "127.0.0.1:9000" || cfg.DNSTTL != 30*time.Second {
+		t.Errorf("file values not applied: %+v", cfg)
+	}
+	if cfg.DNSZone != "flag." {
+		t.Errorf("flag did not win: zone %q", cfg.DNSZone)
+	}
+	if !reflect.DeepEqual(cfg.DNSRecursors, []string{"127.0.0.1:53", "127.0.0.2:53"}) {
+		t.Errorf("recursors %q", cfg.DNSRecursors)
+	}
+	// A default-valued flag that was not given must not override the file.
+	if cfg.DNSAddr != DefaultConfig().DNSAddr {
+		t.Errorf("dns-addr %q", cfg.DNSAddr)
+	}
+}
+
+func TestBadConfigIsRejected(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"unknown key":  "htp-addr: x\n",
+		"bad duration": "dns-ttl: soon\n",
+		"bad level":    "log-level: loud\n",
+		"not yaml":     "{{{",
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".yaml")
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := newServerFlags("x").parse([]string{"--config", path}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := newServerFlags("x").parse([]string{"--config", filepath.Join(dir, "missing.yaml")}); err == nil {
+		t.Error("missing file accepted")
+	}
+	empty := filepath.Join(dir, "empty.yaml")
+	_ = os.WriteFile(empty, nil, 0o644)
+	if cfg, err := newServerFlags("x").parse([]string{"--config", empty}); err != nil || !reflect.DeepEqual(cfg, DefaultConfig()) {
+		t.Errorf("empty file: %v %+v", err, cfg)
+	}
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These helpers run the real sextant binary as a child process on loopback.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	buildDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// sextantBinary builds cmd/sextant once per test run.
+func sextantBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "sextant-bin")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(buildDir, "sextant")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// waitFor polls cond every 20 ms until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// freePort returns a port free for both TCP and UDP on 127.0.0.1.
+func freePort(t *testing.T) int {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		l.Close()
+		if err == nil {
+			u.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+type proc struct {
+	t        *testing.T
+	cmd      *exec.Cmd
+	args     []string
+	httpAddr string
+	dnsAddr  string
+	dataDir  string
+	logs     *logBuf
+	done     chan error
+	exitErr  error
+}
+
+// startSextant runs `sextant server` on fresh loopback ports with a fresh
+// data dir (or the given one) and waits until it is ready.
+func startSextant(t *testing.T, dataDir string, extra ...string) *proc {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	p := &proc{t: t, dataDir: dataDir,
+		httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		dnsAddr:  fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	p.args = append([]string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr,
+		"--data-dir", dataDir, "--push-target", "source", "--beat-sweep-interval", "100ms"}, extra...)
+	p.start()
+	return p
+}
+
+func (p *proc) start() {
+	t := p.t
+	t.Helper()
+	p.logs = &logBuf{}
+	p.cmd = exec.Command(sextantBinary(t), p.args...)
+	p.cmd.Stdout = p.logs
+	p.cmd.Stderr = p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p.done = make(chan error, 1)
+	go func(c *exec.Cmd, done chan error) { done <- c.Wait() }(p.cmd, p.done)
+	t.Cleanup(func() { p.kill() })
+	waitFor(t, 20*time.Second, "readiness of "+p.httpAddr, func() bool {
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("sextant exited early: %v\n%s", err, p.logs.String())
+		default:
+		}
+		code, _ := p.get("/nacos/v1/console/health/readiness", nil)
+		return code == 200
+	})
+}
+
+// logBuf collects a child's output; safe for concurrent use.
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(b)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (p *proc) kill() {
+	if p.cmd != nil && p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *proc) stop() error {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(15 * time.Second):
+		p.t.Fatalf("sextant did not stop within 15s\n%s", p.logs.String())
+		return nil
+	}
+}
+
+// restart starts the process again with the same ports and data dir.
+func (p *proc) restart() {
+	p.t.Helper()
+	p.start()
+}
+
+func (p *proc) port() int {
+	_, port, _ := net.SplitHostPort(p.httpAddr)
+	var n int
+	fmt.Sscan(port, &n)
+	return n
+}
+
+var httpClient = &http.Client{Timeout: 5 * time.Second}
+
+func (p *proc) do(method, path string, params url.Values) (int, string) {
+	u := "http://" + p.httpAddr + path
+	var body io.Reader
+	if method == http.MethodGet || method == http.MethodDelete {
+		if len(params) > 0 {
+			u += "?" + params.Encode()
+		}
+	} else {
+		body = strings.NewReader(params.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (p *proc) get(path string, params url.Values) (int, string) {
+	return p.do(http.MethodGet, path, params)
+}
+
+// list returns the hosts of instance/list for a service.
+func (p *proc) list(t *testing.T, service string) []map[string]any {
+	t.Helper()
+	code, body := p.get("/nacos/v1/ns/instance/list", url.Values{"serviceName": {service}})
+	if code != 200 {
+		t.Fatalf("instance/list: %d %s", code, body)
+	}
+	var v struct {
+		Hosts []map[string]any `json:"hosts"`
+	}
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("instance/list body %q: %v", body, err)
+	}
+	return v.Hosts
+}

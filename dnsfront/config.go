@@ -1,0 +1,128 @@
+package dnsfront
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits on the configuration.
+const (
+	// maxZoneLen keeps every synthesised name (a 32-digit address label
+	// under addr.<zone>) well inside the 255-byte limit, and every negative
+	// answer inside 512 bytes.
+	maxZoneLen = 128
+	maxTTL     = 24 * time.Hour
+	minUDPSize = 512 // RFC 1035: the size every client accepts
+	maxMsgSize = 65535
+)
+
+// Config configures the DNS front.
+type Config struct {
+	// Addr is the address served over both UDP and TCP, e.g.
+	// "127.0.0.1:8600". Port 0 picks a free port, the same for both.
+	Addr string
+	// Zone is the zone served, e.g. "nacos."; matched case-insensitively.
+	Zone string
+	// TTL of positive answers, in whole seconds (fractions are dropped).
+	TTL time.Duration
+	// NegativeTTL is the SOA minimum and the TTL of the SOA record that
+	// negative answers carry (RFC 2308).
+	NegativeTTL time.Duration
+	// Recursors are upstream resolvers (host:port) asked for names outside
+	// the zone. Empty: such names are REFUSED.
+	Recursors []string
+	// RecursorTimeout bounds one exchange with one recursor.
+	RecursorTimeout time.Duration
+	// MaxUDPSize caps UDP answers, whatever size the client advertises.
+	MaxUDPSize int
+}
+
+// DefaultConfig returns the defaults of DESIGN.md §5.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8600",
+		Zone:            "nacos.",
+		TTL:             5 * time.Second,
+		NegativeTTL:     5 * time.Second,
+		RecursorTimeout: 2 * time.Second,
+		MaxUDPSize:      1232,
+	}
+}
+
+// Validate reports the first problem of each kind found in c.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := splitAddr(c.Addr, true); err != nil {
+		errs = append(errs, fmt.Errorf("dns addr: %w", err))
+	}
+	if err := validateZone(normalizeZone(c.Zone)); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TTL < 0 || c.TTL > maxTTL {
+		errs = append(errs, fmt.Errorf("dns ttl %v: must be between 0 and %v", c.TTL, maxTTL))
+	}
+	if c.NegativeTTL < 0 || c.NegativeTTL > maxTTL {
+		errs = append(errs, fmt.Errorf("dns negative ttl %v: must be between 0 and %v", c.NegativeTTL, maxTTL))
+	}
+	for _, r := range c.Recursors {
+		if _, err := splitAddr(r, false); err != nil {
+			errs = append(errs, fmt.Errorf("dns recursor: %w", err))
+		}
+	}
+	if len(c.Recursors) > 0 && c.RecursorTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("dns recursor timeout %v: must be positive", c.RecursorTimeout))
+	}
+	if c.MaxUDPSize < minUDPSize || c.MaxUDPSize > maxMsgSize {
+		errs = append(errs, fmt.Errorf("dns max udp size %d: must be between %d and %d", c.MaxUDPSize, minUDPSize, maxMsgSize))
+	}
+	return errors.Join(errs...)
+}
+
+// splitAddr checks a host:port address and returns its host.
+func splitAddr(addr string, zeroPort bool) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%q is not host:port", addr)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 || (p == 0 && !zeroPort) {
+		return "", fmt.Errorf("%q has an invalid port", addr)
+	}
+	return host, nil
+}
+
+// normalizeZone lowercases z and makes it fully qualified.
+func normalizeZone(z string) string {
+	z = strings.ToLower(strings.TrimSpace(z))
+	if !strings.HasSuffix(z, ".") {
+		z += "."
+	}
+	return z
+}
+
+// validateZone accepts a normalised zone of plain labels (letters, digits,
+// '-' and '_'), so that names under it never need escapes.
+func validateZone(z string) error {
+	if z == "." {
+		return errors.New("dns zone must not be the root")
+	}
+	if len(z) > maxZoneLen {
+		return fmt.Errorf("dns zone %q: longer than %d bytes", z, maxZoneLen)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(z, "."), ".") {
+		if l == "" || len(l) > 63 {
+			return fmt.Errorf("dns zone %q: empty or over-long label", z)
+		}
+		for i := 0; i < len(l); i++ {
+			b := l[i]
+			if !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-' || b == '_') {
+				return fmt.Errorf("dns zone %q: labels may hold only letters, digits, '-' and '_'", z)
+			}
+		}
+	}
+	return nil
+}

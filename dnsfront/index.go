@@ -1,0 +1,190 @@
+package dnsfront
+
+import (
+	"sort"
+	"strings"
+	"sync"
+
+	"sextant/naming"
+)
+
+// foldKey is a service key with ASCII letters folded to lowercase.
+type foldKey struct{ namespace, group, name string }
+
+func foldOf(k naming.ServiceKey) foldKey {
+	group := defaultGroupFolded
+	if k.Group != naming.DefaultGroup {
+		group = lowerASCII(k.Group)
+	}
+	return foldKey{lowerASCII(k.Namespace), group, lowerASCII(k.Name)}
+}
+
+// defaultGroupFolded is naming.DefaultGroup folded, kept so that the usual
+// query, which names no group, folds without allocating.
+const defaultGroupFolded = "default_group"
+
+// entry is everything prepared for one service. It never changes; a change
+// to the service replaces it.
+type entry struct {
+	key naming.ServiceKey
+	all *rrsets
+	// clusters maps each cluster that has instances to its records;
+	// folded maps the lowercase cluster name to the first cluster of that
+	// spelling, for queries that do not match the case.
+	clusters map[string]*rrsets
+	folded   map[string]*rrsets
+}
+
+// records returns the records for a cluster filter ("" = all clusters), nil
+// when the service has no instance in that cluster.
+func (e *entry) records(cluster string) *rrsets {
+	if cluster == "" {
+		return e.all
+	}
+	if r, ok := e.clusters[cluster]; ok {
+		return r
+	}
+	return e.folded[lowerASCII(cluster)]
+}
+
+// index holds the prepared entries of every service, found by folded key,
+// and keeps them current from the Source's change notifications.
+type index struct {
+	src     Source
+	build   recordBuilder
+	changed func() // called after every update, outside mu
+
+	upd sync.Mutex // serialises updates, so the newest read is stored last
+
+	mu       sync.RWMutex
+	services map[foldKey][]*entry // spellings of one folded key, sorted by key
+	suffixes map[foldKey]int      // proper label suffixes of service names, counted
+}
+
+func newIndex(src Source, b recordBuilder, changed func()) *index {
+	return &index{src: src, build: b, changed: changed,
+		services: map[foldKey][]*entry{}, suffixes: map[foldKey]int{}}
+}
+
+// load prepares every service the source holds now.
+func (x *index) load() {
+	for _, svc := range x.src.Services("", "") {
+		x.update(svc.Key)
+	}
+}
+
+// update re-reads one service from the source and replaces its entry.
+func (x *index) update(key naming.ServiceKey) {
+	x.upd.Lock()
+	defer x.upd.Unlock()
+	var e *entry
+	if svc, ok := x.src.Service(key); ok {
+		e = x.prepare(svc)
+	}
+	fk := foldOf(key)
+	x.mu.Lock()
+	old := x.services[fk]
+	list := make([]*entry, 0, len(old)+1)
+	existed := false
+	for _, o := range old {
+		if o.key == key {
+			existed = true
+			continue
+		}
+		list = append(list, o)
+	}
+	if e != nil {
+		list = append(list, e)
+		sort.Slice(list, func(i, j int) bool { return lessKey(list[i].key, list[j].key) })
+	}
+	if len(list) == 0 {
+		delete(x.services, fk)
+	} else {
+		x.services[fk] = list
+	}
+	switch {
+	case e != nil && !existed:
+		x.countSuffixes(fk, 1)
+	case e == nil && existed:
+		x.countSuffixes(fk, -1)
+	}
+	x.mu.Unlock()
+	x.changed()
+}
+
+func (x *index) prepare(svc *naming.Service) *entry {
+	e := &entry{key: svc.Key, all: x.build.build(svc, nil),
+		clusters: map[string]*rrsets{}, folded: map[string]*rrsets{}}
+	var names []string
+	for _, in := range svc.Instances {
+		if _, ok := e.clusters[in.Cluster]; !ok {
+			e.clusters[in.Cluster] = nil
+			names = append(names, in.Cluster)
+		}
+	}
+	sort.Strings(names)
+	for _, c := range names {
+		r := e.all
+		if len(names) > 1 {
+			r = x.build.build(svc, []string{c})
+		}
+		e.clusters[c] = r
+		if f := lowerASCII(c); e.folded[f] == nil {
+			e.folded[f] = r
+		}
+	}
+	return e
+}
+
+// countSuffixes adds n to the count of each proper label suffix of the
+// name: "a.b.c" counts "b.c" and "c". The caller holds x.mu.
+func (x *index) countSuffixes(fk foldKey, n int) {
+	name := fk.name
+	for {
+		i := strings.IndexByte(name, '.')
+		if i < 0 {
+			return
+		}
+		name = name[i+1:]
+		k := foldKey{fk.namespace, fk.group, name}
+		if x.suffixes[k] += n; x.suffixes[k] <= 0 {
+			delete(x.suffixes, k)
+		}
+	}
+}
+
+// lookup finds a service: the exact spelling if it exists, else the first
+// spelling that matches without regard to case.
+func (x *index) lookup(k naming.ServiceKey) *entry {
+	x.mu.RLock()
+	list := x.services[foldOf(k)]
+	x.mu.RUnlock()
+	for _, e := range list {
+		if e.key == k {
+			return e
+		}
+	}
+	if len(list) > 0 {
+		return list[0]
+	}
+	return nil
+}
+
+// isSuffix reports whether name (case-insensitively) ends the dotted name of
+// some service of the namespace and group, making it an empty non-terminal.
+func (x *index) isSuffix(k naming.ServiceKey) bool {
+	x.mu.RLock()
+	n := x.suffixes[foldOf(k)]
+	x.mu.RUnlock()
+	return n > 0
+}
+
+func lessKey(a, b naming.ServiceKey) bool {
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	if a.Group != b.Group {
+		return a.Group < b.Group
+	}
+	return a.Name < b.Name
+}

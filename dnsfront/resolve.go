@@ -1,0 +1,183 @@
+package dnsfront
+
+import (
+	"github.com/miekg/dns"
+
+	"sextant/naming"
+)
+
+// reply is a response with room for its OPT record and a one-record
+// Additional section, so that most replies need one allocation for all
+// three.
+type reply struct {
+	msg   dns.Msg
+	opt   dns.OPT
+	extra [1]dns.RR
+}
+
+// Resolve answers one query without a socket; tcp tells the transport it
+// came over, which sets the size limit. It returns nil when nothing must be
+// sent back (the message is itself a response). The reply shares records
+// with the server's prepared data and its question with req; neither may
+// be modified. Names outside the zone are forwarded when recursors are
+// configured, which is the one case where Resolve waits on the network.
+func (s *Server) Resolve(req *dns.Msg, tcp bool) *dns.Msg {
+	resp, _ := s.resolve(req, tcp)
+	return resp
+}
+
+// resolve is Resolve that also returns the size limit of the reply.
+func (s *Server) resolve(req *dns.Msg, tcp bool) (*dns.Msg, int) {
+	if req == nil || req.Response {
+		return nil, 0
+	}
+	r := &reply{}
+	m := &r.msg
+	m.Id, m.Response, m.Opcode, m.Compress = req.Id, true, req.Opcode, true
+	m.RecursionDesired, m.CheckingDisabled = req.RecursionDesired, req.CheckingDisabled
+	m.RecursionAvailable = s.fwd != nil
+	if len(req.Question) > 0 {
+		m.Question = req.Question[:1:1]
+	}
+	e, ok := readEDNS(req)
+	limit := e.limit(tcp, s.cfg.MaxUDPSize)
+	if !ok {
+		m.Rcode = dns.RcodeFormatError
+		return m, limit
+	}
+	if e.present {
+		setOPT(&r.opt, e, s.cfg.MaxUDPSize)
+		r.extra[0] = &r.opt
+		m.Extra = r.extra[:]
+	}
+	switch {
+	case req.Opcode != dns.OpcodeQuery:
+		m.Rcode = dns.RcodeNotImplemented
+		return m, limit
+	case len(req.Question) != 1:
+		m.Rcode = dns.RcodeFormatError
+		return m, limit
+	case e.version > 0:
+		m.Rcode = dns.RcodeBadVers
+		return m, limit
+	}
+	q := req.Question[0]
+	if q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY {
+		m.Rcode = dns.RcodeRefused
+		return m, limit
+	}
+	p := parseName(q.Name, s.zone.labels)
+	switch {
+	case p.kind == nameInvalid:
+		m.Rcode = dns.RcodeFormatError
+		return m, limit
+	case p.kind == nameOutside && s.fwd != nil:
+		return s.forward(req, m, tcp, limit), limit
+	case p.kind == nameOutside, q.Qtype == dns.TypeAXFR, q.Qtype == dns.TypeIXFR:
+		m.Rcode = dns.RcodeRefused
+		return m, limit
+	}
+	m.Authoritative = true
+	budget := limit - headerLen - nameLen(q.Name) - questionFixed
+	if e.present {
+		budget -= optLen
+	}
+	s.answer(m, p, q, budget)
+	if len(m.Answer) == 0 && !m.Truncated {
+		m.Ns = s.zone.apex().soa
+	}
+	return m, limit
+}
+
+// answer fills in the reply to a query for a name under the zone. budget
+// is the room left for answer and glue records. An empty answer means
+// NODATA, unless the rcode says NXDOMAIN.
+func (s *Server) answer(m *dns.Msg, p parsedName, q dns.Question, budget int) {
+	ap := s.zone.apex()
+	switch p.kind {
+	case nameMissing:
+		m.Rcode = dns.RcodeNameError
+	case nameApex:
+		switch q.Qtype {
+		case dns.TypeSOA, dns.TypeANY:
+			m.Answer = ap.soa
+		case dns.TypeNS:
+			m.Answer = ap.ns
+			m.Extra = append(ap.host, m.Extra...)
+		}
+	case nameHost:
+		if len(ap.host) > 0 && (q.Qtype == ap.host[0].Header().Rrtype || q.Qtype == dns.TypeANY) {
+			m.Answer = ap.host
+		}
+	case nameAddr:
+		if t := addrType(p); q.Qtype == t || q.Qtype == dns.TypeANY {
+			m.Answer = []dns.RR{s.build.addrRR(q.Name, p.addr)}
+		}
+	case nameService, nameSRV, nameServiceENT, nameSuffix:
+		s.answerService(m, p, q, budget)
+	}
+}
+
+func addrType(p parsedName) uint16 {
+	if p.addr.Is4() {
+		return dns.TypeA
+	}
+	return dns.TypeAAAA
+}
+
+// answerService answers for the names of a service. A service that exists
+// but has nothing of the asked type, or nothing that serves, gives NODATA.
+func (s *Server) answerService(m *dns.Msg, p parsedName, q dns.Question, budget int) {
+	key := naming.ServiceKey{Namespace: p.namespace, Group: p.group, Name: p.service}
+	if key.Namespace == "" {
+		key.Namespace = naming.DefaultNamespace
+	}
+	if key.Group == "" {
+		key.Group = naming.DefaultGroup
+	}
+	if p.kind == nameSuffix {
+		if !s.idx.isSuffix(key) {
+			m.Rcode = dns.RcodeNameError
+		}
+		return
+	}
+	e := s.idx.lookup(key)
+	switch {
+	case e == nil && p.kind == nameService && s.idx.isSuffix(key):
+		return
+	case e == nil:
+		m.Rcode = dns.RcodeNameError
+		return
+	case p.kind == nameServiceENT:
+		return
+	}
+	set := e.records(p.cluster)
+	if set == nil {
+		return
+	}
+	qt := q.Qtype
+	if p.kind == nameSRV {
+		if qt != dns.TypeSRV && qt != dns.TypeANY {
+			return
+		}
+		qt = dns.TypeSRV
+	}
+	if qt == dns.TypeANY {
+		// RFC 8482: one RRset is enough.
+		qt = dns.TypeA
+		if len(set.a) == 0 {
+			qt = dns.TypeAAAA
+		}
+	}
+	switch qt {
+	case dns.TypeA:
+		m.Truncated = fill(m, q.Name, set.a, budget)
+	case dns.TypeAAAA:
+		m.Truncated = fill(m, q.Name, set.aaaa, budget)
+	case dns.TypeTXT:
+		m.Truncated = fill(m, q.Name, set.txt, budget)
+	case dns.TypeSRV:
+		offset := headerLen + nameLen(q.Name) + questionFixed
+		m.Truncated = fillSRV(m, q.Name, set, offset, budget)
+	}
+}

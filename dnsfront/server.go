@@ -1,0 +1,197 @@
+package dnsfront
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/sirupsen/logrus"
+
+	"sextant/naming"
+)
+
+// Source is what the DNS front reads: *naming.Catalog satisfies it, and so
+// can a cache fed by the client library. Implementations must be safe for
+// concurrent use and return views that never change.
+type Source interface {
+	// Service returns the current view of one service.
+	Service(key naming.ServiceKey) (*naming.Service, bool)
+	// Services lists the services of a namespace and group ("" = all).
+	Services(namespace, group string) []*naming.Service
+	// Watch calls fn with the key of every service whose visible state
+	// changes, until cancel is called. fn must not block.
+	Watch(fn func(naming.ServiceKey)) (cancel func())
+}
+
+const (
+	// udpReadSize is the read buffer for UDP queries: large queries are
+	// read whole instead of being cut and answered FORMERR.
+	udpReadSize = 4096
+	// packBufSize is the size of the pooled buffers replies are packed
+	// into; a reply that needs more gets its own.
+	packBufSize = 4096
+	// listenAttempts bounds the search for a port free on both UDP and TCP
+	// when the configured port is 0.
+	listenAttempts = 20
+	closeTimeout   = 5 * time.Second
+)
+
+// Server is the DNS front of one node.
+type Server struct {
+	cfg   Config
+	log   *logrus.Entry
+	zone  *zone
+	build recordBuilder
+	idx   *index
+	fwd   *forwarder
+	bufs  sync.Pool // *[]byte, buffers replies are packed into
+	stop  func()    // cancels the watch on the source
+
+	mu       sync.Mutex
+	started  bool
+	closed   bool
+	udp, tcp *dns.Server
+	udpAddr  string
+	tcpAddr  string
+}
+
+// New prepares the answers for everything src holds and follows its
+// changes; Resolve works from then on. Start opens the sockets.
+func New(cfg Config, src Source, log *logrus.Entry) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if src == nil || log == nil {
+		return nil, errors.New("dns front needs a source and a logger")
+	}
+	cfg.Zone = normalizeZone(cfg.Zone)
+	host, _ := splitAddr(cfg.Addr, true)
+	s := &Server{
+		cfg:   cfg,
+		log:   log,
+		zone:  newZone(cfg.Zone, cfg.TTL, cfg.NegativeTTL, host, time.Now()),
+		build: recordBuilder{zone: cfg.Zone, ttl: seconds(cfg.TTL)},
+		fwd:   newForwarder(cfg.Recursors, cfg.RecursorTimeout),
+	}
+	s.bufs.New = func() any { b := make([]byte, packBufSize); return &b }
+	s.idx = newIndex(src, s.build, func() { s.zone.bump(time.Now()) })
+	s.stop = src.Watch(s.idx.update)
+	s.idx.load()
+	return s, nil
+}
+
+// Start binds UDP and TCP on the configured address and returns once both
+// listen. The server then answers until Close; ctx bounds only the start.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return errors.New("dns front is closed")
+	case s.started:
+		return errors.New("dns front is already started")
+	}
+	pc, ln, err := listen(s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("dns listen %s: %w", s.cfg.Addr, err)
+	}
+	up := make(chan struct{}, 2)
+	failed := make(chan error, 2)
+	notify := func() { up <- struct{}{} }
+	s.udp = &dns.Server{PacketConn: pc, Handler: s, UDPSize: udpReadSize, NotifyStartedFunc: notify}
+	s.tcp = &dns.Server{Listener: ln, Handler: s, NotifyStartedFunc: notify}
+	for _, srv := range []*dns.Server{s.udp, s.tcp} {
+		go func() {
+			err := srv.ActivateAndServe()
+			if err != nil {
+				s.log.WithError(err).Error("dns server stopped")
+			}
+			failed <- err
+		}()
+	}
+	for n := 0; n < 2; n++ {
+		select {
+		case <-up:
+		case err := <-failed:
+			pc.Close()
+			ln.Close()
+			return fmt.Errorf("dns serve: %w", err)
+		case <-ctx.Done():
+			pc.Close()
+			ln.Close()
+			return ctx.Err()
+		}
+	}
+	s.started = true
+	s.udpAddr, s.tcpAddr = pc.LocalAddr().String(), ln.Addr().String()
+	s.log.WithFields(logrus.Fields{"udp": s.udpAddr, "tcp": s.tcpAddr, "zone": s.cfg.Zone}).Info("dns front listening")
+	return nil
+}
+
+// listen binds UDP and TCP to addr; for port 0 it finds a port that is free
+// for both.
+func listen(addr string) (net.PacketConn, net.Listener, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	var lastErr error
+	for i := 0; i < listenAttempts; i++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		tcpAddr := addr
+		if port == "0" {
+			tcpAddr = net.JoinHostPort(host, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
+		}
+		ln, err := net.Listen("tcp", tcpAddr)
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if port != "0" {
+			return nil, nil, err
+		}
+		lastErr = err
+	}
+	return nil, nil, lastErr
+}
+
+// UDPAddr returns the bound UDP address ("" before Start).
+func (s *Server) UDPAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.udpAddr
+}
+
+// TCPAddr returns the bound TCP address ("" before Start).
+func (s *Server) TCPAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tcpAddr
+}
+
+// Close stops both servers and the watch on the source. It is safe to call
+// more than once, and before Start.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	started := s.started
+	s.mu.Unlock()
+	s.stop()
+	if !started {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	err := errors.Join(s.udp.ShutdownContext(ctx), s.tcp.ShutdownContext(ctx))
+	s.log.Info("dns front stopped")
+	return err
+}

@@ -1,0 +1,215 @@
+package healthcheck
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"sextant/naming"
+)
+
+// Source is what the beat checker reads. *naming.Catalog satisfies it.
+type Source interface {
+	// Services lists services ("" = all namespaces / groups).
+	Services(namespace, group string) []*naming.Service
+	// Service returns the current view of one service.
+	Service(key naming.ServiceKey) (*naming.Service, bool)
+	// Switches returns the cluster-wide switches.
+	Switches() naming.Switches
+}
+
+// BeatChecker runs the beat sweep on a timer. Sweeps never overlap.
+type BeatChecker struct {
+	cfg Config
+	src Source
+	w   naming.Writer
+	clk Clock
+	log *logrus.Entry
+
+	// mu serialises sweeps and guards the fields below.
+	mu sync.Mutex
+	// owned maps every service this node is responsible for to the time
+	// (Unix ms) it was first seen owned, and the sweep that last saw it.
+	owned map[naming.ServiceKey]ownership
+	gen   uint64
+	ops   []naming.Op // reused between sweeps
+
+	life      sync.Mutex
+	started   bool
+	closed    bool
+	cancel    context.CancelFunc
+	stopTick  func()
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+type ownership struct {
+	since int64
+	gen   uint64
+}
+
+// NewBeatChecker builds a checker that reads src and writes through w. A nil
+// log discards log lines.
+func NewBeatChecker(cfg Config, src Source, w naming.Writer, clk Clock, log *logrus.Entry) (*BeatChecker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if src == nil || w == nil || clk == nil {
+		return nil, errors.New("healthcheck: source, writer and clock are required")
+	}
+	if log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		log = logrus.NewEntry(l)
+	}
+	return &BeatChecker{
+		cfg: cfg, src: src, w: w, clk: clk,
+		log:   log.WithField("component", "healthcheck"),
+		owned: map[naming.ServiceKey]ownership{},
+	}, nil
+}
+
+// Start records which services this node owns now (so that their grace
+// starts now) and runs a sweep every SweepInterval until ctx ends or Close is
+// called. With Config.Enabled false it does nothing. Start may be called once.
+func (b *BeatChecker) Start(ctx context.Context) error {
+	b.life.Lock()
+	defer b.life.Unlock()
+	if b.closed {
+		return errors.New("healthcheck: checker is closed")
+	}
+	if b.started {
+		return errors.New("healthcheck: checker already started")
+	}
+	b.started = true
+	if !b.cfg.Enabled {
+		b.log.Info("beat checking is disabled")
+		return nil
+	}
+	b.mu.Lock()
+	b.track(b.src.Services("", ""), b.clk.Now().UnixMilli())
+	b.mu.Unlock()
+
+	ctx, b.cancel = context.WithCancel(ctx)
+	tick, stop := b.clk.NewTicker(b.cfg.SweepInterval)
+	b.stopTick = stop
+	b.done = make(chan struct{})
+	go b.loop(ctx, tick)
+	b.log.WithField("interval", b.cfg.SweepInterval).Info("beat checker started")
+	return nil
+}
+
+func (b *BeatChecker) loop(ctx context.Context, tick <-chan time.Time) {
+	defer close(b.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+			b.Sweep(ctx, b.clk.Now())
+		}
+	}
+}
+
+// Close stops the loop and waits for a running sweep to end. It is safe to
+// call more than once.
+func (b *BeatChecker) Close() error {
+	b.life.Lock()
+	defer b.life.Unlock()
+	b.closeOnce.Do(func() {
+		b.closed = true
+		if b.cancel != nil {
+			b.cancel()
+			b.stopTick()
+			<-b.done
+		}
+	})
+	return nil
+}
+
+// Sweep runs one pass at time now: it updates which services this node owns
+// and applies the ops PlanService returns for each owned service while the
+// healthCheckEnabled switch is on. Errors are logged, never returned: the
+// next sweep tries again.
+func (b *BeatChecker) Sweep(ctx context.Context, now time.Time) {
+	if !b.cfg.Enabled {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ms := now.UnixMilli()
+	svcs := b.src.Services("", "")
+	b.track(svcs, ms)
+	if !b.src.Switches().HealthCheckEnabled {
+		return
+	}
+	ops := b.ops[:0]
+	for _, s := range svcs {
+		if o, ok := b.owned[s.Key]; ok {
+			ops = PlanService(s, ms, o.since, ops)
+		}
+	}
+	for i := range ops {
+		if ctx.Err() != nil {
+			break
+		}
+		b.apply(ctx, ops[i])
+	}
+	clear(ops) // drop references to instance metadata until the next sweep
+	b.ops = ops[:0]
+}
+
+// track updates b.owned from the writer's view of responsibility at time
+// now. The caller holds b.mu.
+func (b *BeatChecker) track(svcs []*naming.Service, now int64) {
+	b.gen++
+	for _, s := range svcs {
+		if !b.w.Owns(s.Key) {
+			continue
+		}
+		o, ok := b.owned[s.Key]
+		if !ok {
+			o.since = now
+		}
+		o.gen = b.gen
+		b.owned[s.Key] = o
+	}
+	for k, o := range b.owned {
+		if o.gen != b.gen {
+			delete(b.owned, k)
+		}
+	}
+}
+
+// apply writes one op and logs what it changed.
+func (b *BeatChecker) apply(ctx context.Context, op naming.Op) {
+	fields := logrus.Fields{"service": op.Service.String(), "instance": op.Target.Addr(), "cluster": op.Target.Cluster}
+	if err := b.w.Apply(ctx, op); err != nil {
+		if errors.Is(err, naming.ErrNotFound) || errors.Is(err, naming.ErrConflict) {
+			// Removed or re-registered between the sweep's read and the write.
+			b.log.WithFields(fields).WithError(err).Debug("instance changed before the beat check applied")
+			return
+		}
+		b.log.WithFields(fields).WithError(err).Warn("beat check could not apply " + op.Kind.String())
+		return
+	}
+	// The op is a no-op when a beat arrived in between; log only real changes.
+	var in *naming.Instance
+	if s, ok := b.src.Service(op.Service); ok {
+		in = s.Find(op.Target)
+	}
+	switch op.Kind {
+	case naming.OpSetHealth:
+		if in != nil && !in.Healthy && in.Check == *op.Check {
+			b.log.WithFields(fields).WithField("reason", op.Check.Reason).Info("instance marked unhealthy")
+		}
+	case naming.OpDeregister:
+		if in == nil {
+			b.log.WithFields(fields).WithField("reason", "no beat for "+idle(op.ExpectBeat, op.Time).String()).Info("instance removed")
+		}
+	}
+}

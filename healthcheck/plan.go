@@ -1,0 +1,63 @@
+package healthcheck
+
+import (
+	"time"
+
+	"sextant/naming"
+)
+
+// Plan returns the ops that a sweep at now (Unix ms) must apply to svcs,
+// all of which the caller is responsible for: for each ephemeral instance
+// whose beat timeout has passed, an OpSetHealth to unhealthy; for each whose
+// delete timeout has passed, an OpDeregister. It returns nil when enabled
+// (the healthCheckEnabled switch) is false. Plan applies no ownership grace;
+// see PlanService.
+func Plan(svcs []*naming.Service, now int64, enabled bool) []naming.Op {
+	if !enabled {
+		return nil
+	}
+	var ops []naming.Op
+	for _, s := range svcs {
+		ops = PlanService(s, now, 0, ops)
+	}
+	return ops
+}
+
+// PlanService appends to dst the ops a sweep at now (Unix ms) must apply to
+// one service. ownedSince is when this node became responsible for the
+// service (Unix ms, 0 for "always"): a last beat older than that is taken
+// to be ownedSince, since beats before it went to another node.
+//
+// Every op carries ExpectBeat, the instance's last beat as seen now, so it
+// changes nothing if a beat lands before it is applied; and Time, now.
+// Persistent instances are skipped.
+func PlanService(s *naming.Service, now, ownedSince int64, dst []naming.Op) []naming.Op {
+	for _, in := range s.Instances {
+		if !in.Ephemeral {
+			continue
+		}
+		beat := in.LastBeat()
+		last := max(beat, ownedSince)
+		t := naming.TimingsOf(in.Metadata)
+		switch naming.CheckBeat(t, in.Healthy, last, now) {
+		case naming.BeatExpired:
+			dst = append(dst, naming.Op{
+				Kind: naming.OpDeregister, Time: now, Service: s.Key, Ephemeral: true,
+				Target: in.Key(), ExpectBeat: beat,
+			})
+		case naming.BeatUnhealthy:
+			dst = append(dst, naming.Op{
+				Kind: naming.OpSetHealth, Time: now, Service: s.Key, Ephemeral: true,
+				Target: in.Key(), Healthy: false, ExpectBeat: beat,
+				Check: &naming.CheckResult{Time: now, Reason: "no beat for " + idle(last, now).String() +
+					" (timeout " + t.Timeout.String() + ")"},
+			})
+		}
+	}
+	return dst
+}
+
+// idle is the time since last, rounded down to a tenth of a second.
+func idle(last, now int64) time.Duration {
+	return (time.Duration(now-last) * time.Millisecond).Truncate(100 * time.Millisecond)
+}

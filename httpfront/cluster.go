@@ -1,0 +1,96 @@
+package httpfront
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"sextant/naming"
+)
+
+// healthCheckerParam is the healthChecker JSON of PUT /cluster.
+type healthCheckerParam struct {
+	Type          string          `json:"type"`
+	Path          string          `json:"path"`
+	Headers       string          `json:"headers"`
+	ExpectedCodes json.RawMessage `json:"expectedResponseCode"`
+}
+
+func parseHealthChecker(raw string) (naming.HealthChecker, error) {
+	var hp healthCheckerParam
+	if err := json.Unmarshal([]byte(raw), &hp); err != nil || hp.Type == "" {
+		return naming.HealthChecker{}, invalid("Param 'healthChecker' is illegal, it must be JSON like {\"type\":\"TCP\"}: %s", clip(raw))
+	}
+	hc := naming.HealthChecker{Type: strings.ToUpper(hp.Type), Path: hp.Path, Headers: hp.Headers}
+	if len(hp.ExpectedCodes) > 0 && string(hp.ExpectedCodes) != "null" {
+		hc.ExpectedCodes = strings.Trim(string(hp.ExpectedCodes), `"`)
+	}
+	return hc, nil
+}
+
+// updateCluster serves PUT /cluster: set one cluster's health check and
+// metadata. checkPort and useInstancePort4Check keep their current values
+// when absent.
+func (s *Server) updateCluster(c *gin.Context, p *request) {
+	key, err := p.service()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	name, err := p.required("clusterName")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if err := naming.ValidateClusterName(name); err != nil {
+		s.bad(c, err)
+		return
+	}
+	raw, err := p.required("healthChecker")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	hc, err := parseHealthChecker(raw)
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	svc, found := s.r.Service(key)
+	if !found {
+		s.bad(c, naming.Errorf(naming.ErrNotFound, "service %s not found!", key.Grouped()))
+		return
+	}
+	cc := svc.Meta.Cluster(name)
+	cc.Name = name
+	cc.HealthChecker = hc
+	if v := p.get("checkPort"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			s.bad(c, invalid("Param 'checkPort' is illegal, it must be an integer between 0 and 65535: %q", v))
+			return
+		}
+		cc.CheckPort = n
+	}
+	if b, err := p.boolean("useInstancePort4Check"); err != nil {
+		s.bad(c, err)
+		return
+	} else if b != nil {
+		cc.UseInstancePortToCheck = *b
+	}
+	md, provided, err := p.metadata("metadata")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if provided || cc.Metadata == nil {
+		cc.Metadata = md
+	}
+	if err := s.apply(c, naming.Op{Kind: naming.OpUpdateCluster, Service: key, Cluster: &cc}); err != nil {
+		s.bad(c, err)
+		return
+	}
+	ok(c)
+}

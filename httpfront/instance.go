@@ -1,0 +1,267 @@
+package httpfront
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"sextant/naming"
+)
+
+// instanceParams reads a whole instance as register sends it.
+func (s *Server) instanceParams(p *request) (naming.ServiceKey, *naming.Instance, error) {
+	key, err := p.service()
+	if err != nil {
+		return key, nil, err
+	}
+	t, err := p.target()
+	if err != nil {
+		return key, nil, err
+	}
+	w, has, err := p.weight()
+	if err != nil {
+		return key, nil, err
+	}
+	if !has {
+		w = 1
+	}
+	enabled, err := p.boolOr(true, "enabled", "enable")
+	if err != nil {
+		return key, nil, err
+	}
+	healthy, err := p.boolOr(true, "healthy")
+	if err != nil {
+		return key, nil, err
+	}
+	ephemeral, err := p.boolOr(s.r.Switches().DefaultInstanceEphemeral, "ephemeral")
+	if err != nil {
+		return key, nil, err
+	}
+	md, _, err := p.metadata("metadata")
+	if err != nil {
+		return key, nil, err
+	}
+	in := &naming.Instance{IP: t.IP, Port: t.Port, Cluster: t.Cluster, Weight: w,
+		Healthy: healthy, Enabled: enabled, Ephemeral: ephemeral, Metadata: md}
+	return key, in, naming.ValidateInstance(in)
+}
+
+// find returns the instance as this node sees it, or nil.
+func (s *Server) find(key naming.ServiceKey, t naming.InstanceKey) *naming.Instance {
+	if svc, ok := s.r.Service(key); ok {
+		return svc.Find(t)
+	}
+	return nil
+}
+
+// registerInstance serves POST /instance: add or replace an instance,
+// creating its service when needed.
+func (s *Server) registerInstance(c *gin.Context, p *request) {
+	key, in, err := s.instanceParams(p)
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if err := s.apply(c, naming.Op{Kind: naming.OpRegister, Service: key, Ephemeral: in.Ephemeral, Instance: in}); err != nil {
+		s.bad(c, err)
+		return
+	}
+	ok(c)
+}
+
+// deregisterInstance serves DELETE /instance; an absent instance is ok.
+// The instance's own class wins over the ephemeral parameter, which Go
+// clients often send as false for ephemeral instances.
+func (s *Server) deregisterInstance(c *gin.Context, p *request) {
+	key, err := p.service()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	t, err := p.target()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	eph, err := p.boolOr(true, "ephemeral")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if in := s.find(key, t); in != nil {
+		eph = in.Ephemeral
+	}
+	err = s.apply(c, naming.Op{Kind: naming.OpDeregister, Service: key, Target: t, Ephemeral: eph})
+	if err != nil && !errors.Is(err, naming.ErrNotFound) {
+		s.bad(c, err)
+		return
+	}
+	ok(c)
+}
+
+// updateInstance serves PUT /instance. Java clients ≥ 1.0.0 get a strict
+// update (400 when absent); other clients an upsert, as Nacos 1.x does.
+// Only weight, enabled and metadata change; health is kept.
+func (s *Server) updateInstance(c *gin.Context, p *request) {
+	key, in, err := s.instanceParams(p)
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	patch, err := instancePatch(p, false)
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	strict := p.agent.javaGrouped()
+	t := in.Key()
+	eph := in.Ephemeral
+	cur := s.find(key, t)
+	if cur != nil {
+		eph = cur.Ephemeral
+	}
+	if cur != nil || strict {
+		err := s.apply(c, naming.Op{Kind: naming.OpUpdateInstance, Service: key, Target: t, Ephemeral: eph, Patch: patch})
+		switch {
+		case err == nil:
+			ok(c)
+			return
+		case strict || !errors.Is(err, naming.ErrNotFound):
+			s.bad(c, err)
+			return
+		}
+	}
+	if err := s.apply(c, naming.Op{Kind: naming.OpRegister, Service: key, Ephemeral: in.Ephemeral, Instance: in}); err != nil {
+		s.bad(c, err)
+		return
+	}
+	ok(c)
+}
+
+// instancePatch reads the optional fields of an update.
+func instancePatch(p *request, withHealth bool) (*naming.InstancePatch, error) {
+	patch := &naming.InstancePatch{}
+	w, has, err := p.weight()
+	if err != nil {
+		return nil, err
+	}
+	if has {
+		patch.Weight = &w
+	}
+	if patch.Enabled, err = p.boolean("enabled", "enable"); err != nil {
+		return nil, err
+	}
+	if withHealth {
+		if patch.Healthy, err = p.boolean("healthy"); err != nil {
+			return nil, err
+		}
+	}
+	md, provided, err := p.metadata("metadata")
+	if err != nil {
+		return nil, err
+	}
+	if provided {
+		patch.Metadata = md
+	}
+	return patch, nil
+}
+
+// patchInstance serves PATCH /instance: change the given fields of an
+// existing instance (400 when absent).
+func (s *Server) patchInstance(c *gin.Context, p *request) {
+	key, err := p.service()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	t, err := p.target()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	patch, err := instancePatch(p, true)
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	eph := true
+	if in := s.find(key, t); in != nil {
+		eph = in.Ephemeral
+	}
+	if err := s.apply(c, naming.Op{Kind: naming.OpUpdateInstance, Service: key, Target: t, Ephemeral: eph, Patch: patch}); err != nil {
+		s.bad(c, err)
+		return
+	}
+	ok(c)
+}
+
+// instanceDetail serves GET /instance.
+func (s *Server) instanceDetail(c *gin.Context, p *request) {
+	key, err := p.service()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	t, err := p.target()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	svc, found := s.r.Service(key)
+	if !found {
+		text(c, http.StatusNotFound, "no service "+key.Grouped()+" found!")
+		return
+	}
+	if !hasCluster(svc, t.Cluster) {
+		text(c, http.StatusNotFound, "no ips found for cluster "+t.Cluster+" in service "+key.Grouped())
+		return
+	}
+	in := svc.Find(t)
+	if in == nil {
+		text(c, http.StatusNotFound, "no matched ip found!")
+		return
+	}
+	s.writeJSON(c, map[string]any{
+		"service":     key.Grouped(),
+		"ip":          in.IP,
+		"port":        in.Port,
+		"clusterName": in.Cluster,
+		"weight":      in.Weight,
+		"healthy":     in.Healthy,
+		"enabled":     in.Enabled,
+		"ephemeral":   in.Ephemeral,
+		"instanceId":  in.ID,
+		"metadata":    emptyIfNil(in.Metadata),
+	})
+}
+
+// instanceStatuses serves /instance/statuses?key=[namespace##]group@@service.
+func (s *Server) instanceStatuses(c *gin.Context, p *request) {
+	raw, err := p.required("key")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	ns, name := "", raw
+	if i := strings.Index(raw, "##"); i >= 0 {
+		ns, name = raw[:i], raw[i+2:]
+	}
+	key := naming.NewServiceKey(ns, "", name)
+	if err := key.Validate(); err != nil {
+		s.bad(c, err)
+		return
+	}
+	svc, found := s.r.Service(key)
+	if !found {
+		text(c, http.StatusNotFound, "service: "+key.Grouped()+" not found.")
+		return
+	}
+	ips := make([]string, 0, len(svc.Instances))
+	for _, in := range svc.Instances {
+		ips = append(ips, in.Key().Addr()+"_"+strconv.FormatBool(in.Healthy))
+	}
+	s.writeJSON(c, map[string]any{"ips": ips})
+}

@@ -1,0 +1,125 @@
+package httpfront
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"sextant/naming"
+)
+
+// namespaceJSON is a namespace as the console lists it; public has id "" and
+// type 0, custom namespaces type 2, as in Nacos.
+type namespaceJSON struct {
+	Namespace         string `json:"namespace"`
+	NamespaceShowName string `json:"namespaceShowName"`
+	NamespaceDesc     string `json:"namespaceDesc"`
+	Quota             int    `json:"quota"`
+	ConfigCount       int    `json:"configCount"`
+	Type              int    `json:"type"`
+}
+
+func namespaceOf(n naming.Namespace) namespaceJSON {
+	j := namespaceJSON{Namespace: n.ID, NamespaceShowName: n.Name, NamespaceDesc: n.Description, Quota: n.Quota, Type: 2}
+	if n.ID == naming.DefaultNamespace {
+		j.Namespace, j.Type = "", 0
+	}
+	return j
+}
+
+// getNamespaces serves GET /console/namespaces: the list, or one namespace
+// when namespaceId is given.
+func (s *Server) getNamespaces(c *gin.Context, p *request) {
+	if id := p.get("namespaceId"); id != "" {
+		n, found := s.r.Namespace(id)
+		if !found {
+			text(c, http.StatusNotFound, "namespace "+id+" does not exist")
+			return
+		}
+		s.writeJSON(c, namespaceOf(n))
+		return
+	}
+	out := []namespaceJSON{}
+	for _, n := range s.r.Namespaces() {
+		out = append(out, namespaceOf(n))
+	}
+	s.writeJSON(c, restResult(out))
+}
+
+// createNamespace serves POST /console/namespaces (customNamespaceId, or a
+// generated id; namespaceName required) and answers true.
+func (s *Server) createNamespace(c *gin.Context, p *request) {
+	name, err := p.required("namespaceName")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	id := p.get("customNamespaceId")
+	if id == "" {
+		id = newNamespaceID()
+	}
+	n := naming.Namespace{ID: id, Name: name, Description: p.get("namespaceDesc"), Quota: 200}
+	if err := s.apply(c, naming.Op{Kind: naming.OpCreateNamespace, Namespace: &n}); err != nil {
+		s.bad(c, err)
+		return
+	}
+	text(c, http.StatusOK, "true")
+}
+
+// updateNamespace serves PUT /console/namespaces (namespace, namespaceShowName, namespaceDesc).
+func (s *Server) updateNamespace(c *gin.Context, p *request) {
+	id, err := p.required("namespace")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	name, err := p.required("namespaceShowName")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if id == naming.DefaultNamespace {
+		s.bad(c, naming.Errorf(naming.ErrForbidden, "namespace public cannot be changed"))
+		return
+	}
+	n, found := s.r.Namespace(id)
+	if !found {
+		text(c, http.StatusNotFound, "namespace "+id+" does not exist")
+		return
+	}
+	n.Name, n.Description = name, p.get("namespaceDesc")
+	if err := s.apply(c, naming.Op{Kind: naming.OpUpdateNamespace, Namespace: &n}); err != nil {
+		s.fail(c, err, http.StatusNotFound)
+		return
+	}
+	text(c, http.StatusOK, "true")
+}
+
+// deleteNamespace serves DELETE /console/namespaces (namespaceId).
+func (s *Server) deleteNamespace(c *gin.Context, p *request) {
+	id, err := p.required("namespaceId")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if id == naming.DefaultNamespace {
+		s.bad(c, naming.Errorf(naming.ErrForbidden, "namespace public cannot be deleted"))
+		return
+	}
+	if err := s.apply(c, naming.Op{Kind: naming.OpDeleteNamespace, Namespace: &naming.Namespace{ID: id}}); err != nil {
+		s.fail(c, err, http.StatusNotFound)
+		return
+	}
+	text(c, http.StatusOK, "true")
+}
+
+// newNamespaceID returns a random UUID (version 4).
+func newNamespaceID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -1,0 +1,111 @@
+package httpfront
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"sextant/naming"
+)
+
+// getSwitches serves GET /operator/switches.
+func (s *Server) getSwitches(c *gin.Context, _ *request) {
+	s.writeJSON(c, s.r.Switches())
+}
+
+// setSwitch serves PUT /operator/switches (entry, value).
+func (s *Server) setSwitch(c *gin.Context, p *request) {
+	entry, err := p.required("entry")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	value, err := p.required("value")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if err := s.apply(c, naming.Op{Kind: naming.OpSetSwitch, SwitchEntry: entry, SwitchValue: value}); err != nil {
+		s.bad(c, err)
+		return
+	}
+	ok(c)
+}
+
+// metrics serves GET /operator/metrics. Clients read only status ("UP").
+// onlyStatus=true answers just the status, as Nacos 2 does by default.
+func (s *Server) metrics(c *gin.Context, p *request) {
+	st, _ := s.status()
+	onlyStatus, err := p.boolOr(false, "onlyStatus")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if onlyStatus {
+		s.writeJSON(c, map[string]any{"status": st})
+		return
+	}
+	var services, instances, ownServices, ownInstances int
+	for _, svc := range s.r.Services("", "") {
+		services++
+		instances += len(svc.Instances)
+		if s.w.Owns(svc.Key) {
+			ownServices++
+			ownInstances += len(svc.Instances)
+		}
+	}
+	s.writeJSON(c, map[string]any{
+		"status":                   st,
+		"serviceCount":             services,
+		"instanceCount":            instances,
+		"responsibleServiceCount":  ownServices,
+		"responsibleInstanceCount": ownInstances,
+		"subscribeCount":           s.push.Count(),
+		"raftNotifyTaskCount":      0,
+		"cpu":                      0,
+		"load":                     0,
+		"mem":                      0,
+	})
+}
+
+// servers serves GET /operator/servers; healthy=true keeps UP members only.
+func (s *Server) servers(c *gin.Context, p *request) {
+	healthy, err := p.boolOr(false, "healthy")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	out := []memberJSON{}
+	for _, m := range s.cl.Members() {
+		if healthy && m.State != naming.MemberUp {
+			continue
+		}
+		out = append(out, memberOf(m))
+	}
+	s.writeJSON(c, map[string]any{"servers": out})
+}
+
+// pushState serves /operator/push/state; reset=true zeroes the counters
+// after reading them.
+func (s *Server) pushState(c *gin.Context, p *request) {
+	reset, err := p.boolOr(false, "reset")
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	st := s.push.Stats()
+	if reset {
+		s.push.ResetStats()
+	}
+	s.writeJSON(c, map[string]any{
+		"succeed":    st.Succeed,
+		"failed":     st.Failed,
+		"superseded": st.Superseded,
+		"total":      st.Total,
+		"ratio":      st.Ratio(),
+		"reset":      reset,
+	})
+}
+
+// raftLeader serves GET /raft/leader.
+func (s *Server) raftLeader(c *gin.Context, _ *request) {
+	s.writeJSON(c, map[string]any{"leader": s.cl.Leader()})
+}

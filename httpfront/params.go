@@ -1,0 +1,219 @@
+package httpfront
+
+import (
+	"math"
+	"net"
+	"strconv"
+	"strings"
+
+	"sextant/naming"
+)
+
+// request is what a handler gets: the merged parameters and the caller.
+type request struct {
+	v      values
+	ua     string     // User-Agent (or Client-Version)
+	agent  clientInfo // parsed ua
+	source string     // the TCP peer's IP
+}
+
+func invalid(format string, args ...any) error {
+	return naming.Errorf(naming.ErrInvalid, format, args...)
+}
+
+func (p *request) get(key string) string { return p.v.get(key) }
+
+// first returns the first non-blank value among keys (aliases).
+func (p *request) first(keys ...string) string {
+	for _, k := range keys {
+		if s := p.v.get(k); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func (p *request) required(key string) (string, error) {
+	s := p.v.get(key)
+	if s == "" {
+		return "", invalid("Param '%s' is required.", key)
+	}
+	return s, nil
+}
+
+// namespace is namespaceId, blank meaning public.
+func (p *request) namespace() string {
+	if ns := p.get("namespaceId"); ns != "" {
+		return ns
+	}
+	return naming.DefaultNamespace
+}
+
+// service reads serviceName (alias dom; "group@@name" carries its group),
+// groupName and namespaceId.
+func (p *request) service() (naming.ServiceKey, error) {
+	name := p.first("serviceName", "dom")
+	if name == "" {
+		return naming.ServiceKey{}, invalid("Param 'serviceName' is required.")
+	}
+	k := naming.NewServiceKey(p.get("namespaceId"), p.get("groupName"), name)
+	return k, k.Validate()
+}
+
+// cluster reads clusterName, then cluster, defaulting to DEFAULT.
+func (p *request) cluster() (string, error) {
+	c := p.first("clusterName", "cluster")
+	if c == "" {
+		return naming.DefaultCluster, nil
+	}
+	return c, naming.ValidateClusterName(c)
+}
+
+func checkIP(ip string) error {
+	if net.ParseIP(ip) == nil {
+		return invalid("Param 'ip' is illegal, it must be an IPv4 or IPv6 address: %q", ip)
+	}
+	return nil
+}
+
+func (p *request) ip() (string, error) {
+	ip, err := p.required("ip")
+	if err != nil {
+		return "", err
+	}
+	return ip, checkIP(ip)
+}
+
+func checkPort(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 65535 {
+		return 0, invalid("Param 'port' is illegal, it must be an integer between 0 and 65535: %q", s)
+	}
+	return n, nil
+}
+
+func (p *request) port() (int, error) {
+	s, err := p.required("port")
+	if err != nil {
+		return 0, err
+	}
+	return checkPort(s)
+}
+
+// target reads ip, port and the cluster of one instance.
+func (p *request) target() (naming.InstanceKey, error) {
+	ip, err := p.ip()
+	if err != nil {
+		return naming.InstanceKey{}, err
+	}
+	port, err := p.port()
+	if err != nil {
+		return naming.InstanceKey{}, err
+	}
+	c, err := p.cluster()
+	return naming.InstanceKey{IP: ip, Port: port, Cluster: c}, err
+}
+
+func checkWeight(w float64) error {
+	if math.IsNaN(w) || w < 0 || w > naming.MaxWeight {
+		return invalid("instance format invalid: The weights range from 0.0 to 10000.0")
+	}
+	return nil
+}
+
+// weight reads weight; ok is false when absent (the caller picks the default).
+func (p *request) weight() (w float64, ok bool, err error) {
+	s := p.get("weight")
+	if s == "" {
+		return 0, false, nil
+	}
+	w, err = strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false, invalid("Param 'weight' is illegal, it must be a number: %q", s)
+	}
+	return w, true, checkWeight(w)
+}
+
+// boolean reads the first non-blank of keys as a Nacos boolean; nil when absent.
+func (p *request) boolean(keys ...string) (*bool, error) {
+	for _, k := range keys {
+		s := p.get(k)
+		if s == "" {
+			continue
+		}
+		b, ok := naming.ParseBool(s)
+		if !ok {
+			return nil, invalid("Param '%s' is illegal, it must be true or false: %q", k, s)
+		}
+		return &b, nil
+	}
+	return nil, nil
+}
+
+// boolOr is boolean with a default.
+func (p *request) boolOr(def bool, keys ...string) (bool, error) {
+	b, err := p.boolean(keys...)
+	if b == nil || err != nil {
+		return def, err
+	}
+	return *b, nil
+}
+
+// metadata reads a metadata parameter; provided is false when absent.
+func (p *request) metadata(key string) (map[string]string, bool, error) {
+	return parseMetadata(p.get(key))
+}
+
+// integer reads an integer in [min, max], def when absent.
+func (p *request) integer(key string, def, min, max int) (int, error) {
+	s := p.get(key)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < min || n > max {
+		return 0, invalid("Param '%s' is illegal, it must be an integer between %d and %d: %q", key, min, max, s)
+	}
+	return n, nil
+}
+
+// page reads the required pageNo and pageSize.
+func (p *request) page() (no, size int, err error) {
+	for _, k := range []string{"pageNo", "pageSize"} {
+		if _, err := p.required(k); err != nil {
+			return 0, 0, err
+		}
+	}
+	if no, err = p.integer("pageNo", 1, 1, math.MaxInt32); err != nil {
+		return 0, 0, err
+	}
+	size, err = p.integer("pageSize", 10, 1, 100000)
+	return no, size, err
+}
+
+// pageOf returns the bounds of page no of size over n items.
+func pageOf(n, no, size int) (from, to int) {
+	from = (no - 1) * size
+	if from > n || from < 0 {
+		return n, n
+	}
+	to = from + size
+	if to > n {
+		to = n
+	}
+	return from, to
+}
+
+// clusterList splits a clusters parameter ("a,b"); nil means all clusters.
+func clusterList(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}

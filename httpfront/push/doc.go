@@ -1,0 +1,33 @@
+// Package push sends Nacos 1.x UDP pushes to subscribed clients.
+//
+// A client subscribes implicitly: every GET /nacos/v1/ns/instance/list with
+// udpPort > 0 calls Pusher.Subscribe, which adds or refreshes a subscriber
+// keyed by (service, clusters, target address). The target is the request's
+// clientIP parameter (Target "clientIP", as Nacos does; a blank clientIP
+// falls back to the request's source address) or always the request's source
+// address (Target "source", for clients behind NAT).
+//
+// Guarantees:
+//   - The catalog's Watch callback only marks the service dirty; it never
+//     renders, sends or waits on a subscriber. Changes within MergeDelay of
+//     the first one are merged into one push per subscriber.
+//   - A push is the datagram {"type":"dom","data":"<instance/list JSON as a
+//     string>","lastRefTime":N}; N is unique and increasing for the life of
+//     the Pusher and is the ack's sequence number. The data comes from the
+//     Render function given to New, the same one the HTTP front uses for
+//     instance/list, so a push and a poll show the same thing.
+//   - Datagrams of 1024 bytes or more are gzip-compressed (clients detect
+//     the 1F 8B magic).
+//   - An ack {"type":"push-ack","lastRefTime":N} (N as a string or a number)
+//     from the subscriber's address settles the push. An unacked push is sent
+//     again after AckTimeout, at most Resends times, and is then counted
+//     failed. A newer push to the same subscriber replaces an unacked older
+//     one (counted as superseded, not failed).
+//   - Subscribers not refreshed within SubscriberTTL get nothing and are
+//     dropped. The subscriber table is bounded by MaxSubscribers; beyond it
+//     Subscribe fails and the client is left to poll.
+//
+// Nacos clients read at most 4024 bytes per datagram (the Go SDK); a larger
+// (compressed) push cannot be decoded by them and goes unacked. Polling, at
+// the cacheMillis the list response carries, remains the fallback.
+package push

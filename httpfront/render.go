@@ -1,0 +1,179 @@
+package httpfront
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"sextant/naming"
+)
+
+// writeJSON answers 200 with v encoded as JSON.
+func (s *Server) writeJSON(c *gin.Context, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.fail(c, err, http.StatusInternalServerError)
+		return
+	}
+	c.Data(http.StatusOK, "application/json;charset=UTF-8", b)
+}
+
+// emptyIfNil keeps metadata a JSON object: clients unmarshal it into
+// map[string]string and must never see null.
+func emptyIfNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// hostJSON is one instance as instance/list and the catalog show it.
+type hostJSON struct {
+	InstanceID                string            `json:"instanceId"`
+	IP                        string            `json:"ip"`
+	Port                      int               `json:"port"`
+	Weight                    float64           `json:"weight"`
+	Healthy                   bool              `json:"healthy"`
+	Enabled                   bool              `json:"enabled"`
+	Ephemeral                 bool              `json:"ephemeral"`
+	ClusterName               string            `json:"clusterName"`
+	ServiceName               string            `json:"serviceName"`
+	Metadata                  map[string]string `json:"metadata"`
+	Valid                     bool              `json:"valid"`
+	Marked                    bool              `json:"marked"`
+	InstanceHeartBeatInterval int64             `json:"instanceHeartBeatInterval"`
+	InstanceHeartBeatTimeOut  int64             `json:"instanceHeartBeatTimeOut"`
+	IPDeleteTimeout           int64             `json:"ipDeleteTimeout"`
+}
+
+// hostOf renders an instance; healthy overrides its health (the protect
+// threshold presents every host as healthy) and serviceName is the bare or
+// grouped name the client expects.
+func hostOf(in *naming.Instance, serviceName string, healthy bool) hostJSON {
+	t := naming.TimingsOf(in.Metadata)
+	return hostJSON{
+		InstanceID:                in.ID,
+		IP:                        in.IP,
+		Port:                      in.Port,
+		Weight:                    in.Weight,
+		Healthy:                   healthy,
+		Enabled:                   in.Enabled,
+		Ephemeral:                 in.Ephemeral,
+		ClusterName:               in.Cluster,
+		ServiceName:               serviceName,
+		Metadata:                  emptyIfNil(in.Metadata),
+		Valid:                     healthy,
+		InstanceHeartBeatInterval: t.Interval.Milliseconds(),
+		InstanceHeartBeatTimeOut:  t.Timeout.Milliseconds(),
+		IPDeleteTimeout:           t.Delete.Milliseconds(),
+	}
+}
+
+// instanceJSON is an instance in full, as the console catalog shows it.
+type instanceJSON struct {
+	hostJSON
+	LastBeat int64              `json:"lastBeat"`
+	Check    naming.CheckResult `json:"check"`
+}
+
+func instanceOf(in *naming.Instance, key naming.ServiceKey) instanceJSON {
+	return instanceJSON{hostJSON: hostOf(in, key.Grouped(), in.Healthy), LastBeat: in.LastBeat(), Check: in.Check}
+}
+
+// clusterJSON is one cluster of a service.
+type clusterJSON struct {
+	Name             string               `json:"name"`
+	ServiceName      string               `json:"serviceName"`
+	HealthChecker    naming.HealthChecker `json:"healthChecker"`
+	DefaultPort      int                  `json:"defaultPort"`
+	DefaultCheckPort int                  `json:"defaultCheckPort"`
+	UseIPPort4Check  bool                 `json:"useIPPort4Check"`
+	Metadata         map[string]string    `json:"metadata"`
+}
+
+// clustersOf lists a service's clusters: the configured ones and those its
+// instances are in, sorted by name.
+func clustersOf(svc *naming.Service) []clusterJSON {
+	names := map[string]bool{}
+	for n := range svc.Meta.Clusters {
+		names[n] = true
+	}
+	for _, in := range svc.Instances {
+		names[in.Cluster] = true
+	}
+	out := make([]clusterJSON, 0, len(names))
+	for n := range names {
+		cc := svc.Meta.Cluster(n)
+		out = append(out, clusterJSON{
+			Name:             n,
+			ServiceName:      svc.Key.Grouped(),
+			HealthChecker:    cc.HealthChecker,
+			DefaultPort:      80,
+			DefaultCheckPort: cc.CheckPort,
+			UseIPPort4Check:  cc.UseInstancePortToCheck,
+			Metadata:         emptyIfNil(cc.Metadata),
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// hasCluster reports whether a service has the named cluster.
+func hasCluster(svc *naming.Service, name string) bool {
+	if _, ok := svc.Meta.Clusters[name]; ok {
+		return true
+	}
+	for _, in := range svc.Instances {
+		if in.Cluster == name {
+			return true
+		}
+	}
+	return false
+}
+
+func selectorOf(m naming.ServiceMeta) naming.Selector {
+	if m.Selector.Type == "" {
+		return naming.Selector{Type: "none"}
+	}
+	return m.Selector
+}
+
+// memberJSON is a cluster member as Nacos's Member bean.
+type memberJSON struct {
+	IP            string         `json:"ip"`
+	Port          int            `json:"port"`
+	State         string         `json:"state"`
+	Address       string         `json:"address"`
+	FailAccessCnt int            `json:"failAccessCnt"`
+	ExtendInfo    map[string]any `json:"extendInfo"`
+}
+
+func memberOf(m naming.Member) memberJSON {
+	host, port := m.Address, 8848
+	if h, p, err := net.SplitHostPort(m.Address); err == nil {
+		host = h
+		if n, err := strconv.Atoi(p); err == nil {
+			port = n
+		}
+	}
+	return memberJSON{
+		IP:            host,
+		Port:          port,
+		State:         m.State,
+		Address:       m.Address,
+		FailAccessCnt: m.FailCount,
+		ExtendInfo: map[string]any{
+			"raftRole":        m.RaftRole,
+			"lastRefreshTime": m.LastSeen,
+			"self":            m.Self,
+		},
+	}
+}
+
+// nowMillis is the server time Nacos puts in lastRefTime.
+func nowMillis() int64 { return time.Now().UnixMilli() }

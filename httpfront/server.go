@@ -1,0 +1,168 @@
+package httpfront
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/sirupsen/logrus"
+
+	"sextant/httpfront/push"
+	"sextant/naming"
+)
+
+// Cluster is what the front needs to know of the cluster.
+type Cluster interface {
+	// Members is this node's view of the cluster, Self marked.
+	Members() []naming.Member
+	// Ready is nil when the node can serve. While it returns an error,
+	// readiness answers 503 with its text, metrics report DOWN and naming
+	// requests other than the operator switches and metrics answer 503. It
+	// is called for every naming request, so it must be cheap.
+	Ready() error
+	// Leader is the HTTP address of the CP leader, "" if none.
+	Leader() string
+}
+
+// Server is the Nacos-compatible HTTP front.
+type Server struct {
+	cfg   Config
+	r     naming.Reader
+	w     naming.Writer
+	cl    Cluster
+	log   *logrus.Entry
+	lists *listCache
+	push  *push.Pusher
+	gin   *gin.Engine
+
+	mu      sync.Mutex
+	ln      net.Listener
+	srv     *http.Server
+	errLog  *io.PipeWriter
+	served  chan struct{}
+	started bool
+	closed  bool
+}
+
+// New builds the front; it listens only after Start.
+func New(cfg Config, r naming.Reader, w naming.Writer, cl Cluster, log *logrus.Entry) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if r == nil || w == nil || cl == nil {
+		return nil, errors.New("httpfront needs a reader, a writer and a cluster")
+	}
+	if log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		log = logrus.NewEntry(l)
+	}
+	s := &Server{
+		cfg:   cfg,
+		r:     r,
+		w:     w,
+		cl:    cl,
+		log:   log.WithField("component", "httpfront"),
+		lists: newListCache(cfg.ListCacheSize),
+	}
+	p, err := push.New(cfg.Push, r, s.renderPush, log)
+	if err != nil {
+		return nil, err
+	}
+	s.push = p
+	s.gin = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler, usable without Start (for tests or an
+// outer server). Pushes are only sent after Start.
+func (s *Server) Handler() http.Handler { return s.gin }
+
+// Start listens on Config.Addr, starts the UDP pusher and serves in the
+// background. It returns once listening; ctx bounds only the start.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return errors.New("httpfront: closed")
+	case s.started:
+		return errors.New("httpfront: already started")
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("httpfront: listen %s: %w", s.cfg.Addr, err)
+	}
+	if err := s.push.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	s.errLog = s.log.WriterLevel(logrus.DebugLevel)
+	s.srv = &http.Server{
+		Handler:           s.gin,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		ErrorLog:          log.New(s.errLog, "", 0),
+	}
+	s.ln = ln
+	s.served = make(chan struct{})
+	s.started = true
+	go func() {
+		defer close(s.served)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.WithError(err).Error("http server stopped")
+		}
+	}()
+	s.log.WithField("addr", ln.Addr().String()).Info("http front listening")
+	return nil
+}
+
+// Addr returns the address listened on (the configured one before Start).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return s.ln.Addr().String()
+	}
+	return s.cfg.Addr
+}
+
+// Close shuts the server down, waiting up to ShutdownTimeout for requests
+// in flight, then closes the pusher. It is idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	started := s.started
+	s.mu.Unlock()
+	var errs []error
+	if started {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+		if err := s.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, s.srv.Close())
+		}
+		cancel()
+		<-s.served
+		s.errLog.Close()
+	}
+	errs = append(errs, s.push.Close())
+	return errors.Join(errs...)
+}
+
+// apply hands op to the writer with the configured time bound.
+func (s *Server) apply(c *gin.Context, op naming.Op) error {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.ApplyTimeout)
+	defer cancel()
+	return s.w.Apply(ctx, op)
+}

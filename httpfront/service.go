@@ -1,0 +1,214 @@
+package httpfront
+
+import (
+	"encoding/json"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"sextant/naming"
+)
+
+// serviceMeta reads protectThreshold, metadata and selector onto base.
+// requireThreshold makes protectThreshold mandatory (PUT).
+func serviceMeta(p *request, base naming.ServiceMeta, requireThreshold bool) (naming.ServiceMeta, error) {
+	m := base
+	if requireThreshold {
+		if _, err := p.required("protectThreshold"); err != nil {
+			return m, err
+		}
+	}
+	if s := p.get("protectThreshold"); s != "" {
+		t, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(t) || t < 0 || t > 1 {
+			return m, invalid("Param 'protectThreshold' is illegal, it must be a number between 0 and 1: %q", s)
+		}
+		m.ProtectThreshold = t
+	}
+	md, provided, err := p.metadata("metadata")
+	if err != nil {
+		return m, err
+	}
+	if provided || m.Metadata == nil {
+		m.Metadata = md
+	}
+	if raw := p.get("selector"); raw != "" {
+		var sel naming.Selector
+		if err := json.Unmarshal([]byte(raw), &sel); err != nil || sel.Type == "" {
+			return m, invalid("Param 'selector' is illegal, it must be JSON like {\"type\":\"none\"}: %s", clip(raw))
+		}
+		sel.Type = strings.ToLower(sel.Type)
+		if sel.Type != "none" && sel.Type != "label" {
+			return m, invalid("Param 'selector' is illegal, type must be none or label: %q", sel.Type)
+		}
+		m.Selector = sel
+	}
+	if m.Selector.Type == "" {
+		m.Selector.Type = "none"
+	}
+	return m, nil
+}
+
+// createService serves POST /service (400 when it exists).
+func (s *Server) createService(c *gin.Context, p *request) {
+	key, err := p.service()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	meta, err := serviceMeta(p, naming.ServiceMeta{}, false)
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if err := s.apply(c, naming.Op{Kind: naming.OpCreateService, Service: key, Meta: &meta}); err != nil {
+		s.bad(c, err)
+		return
+	}
+	ok(c)
+}
+
+// deleteService serves DELETE /service (400 when absent or not empty).
+func (s *Server) deleteService(c *gin.Context, p *request) {
+	key, err := p.service()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if err := s.apply(c, naming.Op{Kind: naming.OpDeleteService, Service: key}); err != nil {
+		s.bad(c, err)
+		return
+	}
+	ok(c)
+}
+
+// updateService serves PUT /service. protectThreshold is required;
+// metadata and selector keep their values when absent.
+func (s *Server) updateService(c *gin.Context, p *request) {
+	key, err := p.service()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	svc, found := s.r.Service(key)
+	if !found {
+		s.bad(c, naming.Errorf(naming.ErrNotFound, "service %s not found!", key.Grouped()))
+		return
+	}
+	meta, err := serviceMeta(p, svc.Meta, true)
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	if err := s.apply(c, naming.Op{Kind: naming.OpUpdateService, Service: key, Meta: &meta}); err != nil {
+		s.bad(c, err)
+		return
+	}
+	ok(c)
+}
+
+// getService serves GET /service (404 when absent).
+func (s *Server) getService(c *gin.Context, p *request) {
+	key, err := p.service()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	svc, found := s.r.Service(key)
+	if !found {
+		text(c, http.StatusNotFound, "service "+key.Grouped()+" is not found!")
+		return
+	}
+	s.writeJSON(c, map[string]any{
+		"name":             key.Name,
+		"groupName":        key.Group,
+		"namespaceId":      key.Namespace,
+		"protectThreshold": svc.Meta.ProtectThreshold,
+		"metadata":         emptyIfNil(svc.Meta.Metadata),
+		"selector":         selectorOf(svc.Meta),
+		"clusters":         clustersOf(svc),
+	})
+}
+
+// listServices serves GET /service/list: {"count":N,"doms":[...]} for one
+// group (default DEFAULT_GROUP) with the group prefix stripped, or for
+// every group with groupName "*", where names stay grouped.
+func (s *Server) listServices(c *gin.Context, p *request) {
+	no, size, err := p.page()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	group := p.get("groupName")
+	if group == "" {
+		group = naming.DefaultGroup
+	}
+	all := group == "*"
+	if all {
+		group = ""
+	}
+	svcs := s.r.Services(p.namespace(), group)
+	names := make([]string, 0, len(svcs))
+	for _, svc := range svcs {
+		if all {
+			names = append(names, svc.Key.Grouped())
+		} else {
+			names = append(names, svc.Key.Name)
+		}
+	}
+	sort.Strings(names)
+	from, to := pageOf(len(names), no, size)
+	s.writeJSON(c, map[string]any{"count": len(names), "doms": names[from:to]})
+}
+
+// serviceNames serves /service/names: grouped names per namespace, all
+// namespaces unless namespaceId is given, filtered by the substring expr.
+func (s *Server) serviceNames(c *gin.Context, p *request) {
+	ns := p.get("namespaceId")
+	expr := p.get("expr")
+	out := map[string][]string{}
+	count := 0
+	for _, svc := range s.r.Services(ns, "") {
+		name := svc.Key.Grouped()
+		if expr != "" && !strings.Contains(name, expr) {
+			continue
+		}
+		out[svc.Key.Namespace] = append(out[svc.Key.Namespace], name)
+		count++
+	}
+	s.writeJSON(c, map[string]any{"services": out, "count": count})
+}
+
+// subscribers serves GET /service/subscribers from the push registry.
+func (s *Server) subscribers(c *gin.Context, p *request) {
+	no, size, err := p.page()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	key, err := p.service()
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	subs := s.push.Subscribers(key)
+	list := make([]map[string]any, 0, len(subs))
+	for _, sub := range subs {
+		list = append(list, map[string]any{
+			"addrStr":     sub.Addr.String(),
+			"agent":       sub.Agent,
+			"app":         sub.App,
+			"ip":          sub.Addr.Addr().String(),
+			"port":        sub.Addr.Port(),
+			"namespaceId": key.Namespace,
+			"serviceName": key.Grouped(),
+			"cluster":     sub.Clusters,
+		})
+	}
+	from, to := pageOf(len(list), no, size)
+	s.writeJSON(c, map[string]any{"subscribers": list[from:to], "count": len(list)})
+}

@@ -1,0 +1,529 @@
+package naming
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// Catalog is the in-memory registry: namespaces, services with their
+// instances, and switches. It implements Reader. All methods are safe for
+// concurrent use.
+type Catalog struct {
+	mu         sync.RWMutex
+	services   map[ServiceKey]*Service
+	namespaces map[string]Namespace
+	switches   Switches
+	rev        uint64
+
+	lmu       sync.Mutex
+	listeners map[int]func(ServiceKey)
+	nextL     int
+	// snapshot of listeners, replaced on change, read without locks
+	lsnap atomic.Pointer[[]func(ServiceKey)]
+}
+
+// NewCatalog returns an empty catalog with default switches.
+func NewCatalog() *Catalog {
+	return &Catalog{
+		services:   map[ServiceKey]*Service{},
+		namespaces: map[string]Namespace{},
+		switches:   DefaultSwitches(),
+		listeners:  map[int]func(ServiceKey){},
+	}
+}
+
+// Watch registers fn to be called with the key of every service whose
+// visible state changed. fn runs on the goroutine that applied the change,
+// after the catalog's lock is released; it may run concurrently with other
+// calls, so it must read the current state from the catalog rather than rely
+// on call order. It must not block. The returned function unregisters fn.
+func (c *Catalog) Watch(fn func(ServiceKey)) (cancel func()) {
+	c.lmu.Lock()
+	id := c.nextL
+	c.nextL++
+	c.listeners[id] = fn
+	c.publishListeners()
+	c.lmu.Unlock()
+	return func() {
+		c.lmu.Lock()
+		delete(c.listeners, id)
+		c.publishListeners()
+		c.lmu.Unlock()
+	}
+}
+
+func (c *Catalog) publishListeners() {
+	ids := make([]int, 0, len(c.listeners))
+	for id := range c.listeners {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	fns := make([]func(ServiceKey), 0, len(ids))
+	for _, id := range ids {
+		fns = append(fns, c.listeners[id])
+	}
+	c.lsnap.Store(&fns)
+}
+
+func (c *Catalog) notify(keys ...ServiceKey) {
+	p := c.lsnap.Load()
+	if p == nil {
+		return
+	}
+	for _, k := range keys {
+		for _, fn := range *p {
+			fn(k)
+		}
+	}
+}
+
+// Service returns the current view of a service.
+func (c *Catalog) Service(key ServiceKey) (*Service, bool) {
+	c.mu.RLock()
+	s, ok := c.services[key]
+	c.mu.RUnlock()
+	return s, ok
+}
+
+// Services returns the services of a namespace (all namespaces when ns is
+// empty) and of a group (all groups when group is empty), sorted by
+// namespace, group and name.
+func (c *Catalog) Services(ns, group string) []*Service {
+	c.mu.RLock()
+	out := make([]*Service, 0, len(c.services))
+	for k, s := range c.services {
+		if (ns == "" || k.Namespace == ns) && (group == "" || k.Group == group) {
+			out = append(out, s)
+		}
+	}
+	c.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Key, out[j].Key) })
+	return out
+}
+
+func lessKey(a, b ServiceKey) bool {
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	if a.Group != b.Group {
+		return a.Group < b.Group
+	}
+	return a.Name < b.Name
+}
+
+// Namespaces returns every namespace, "public" first, then by id.
+func (c *Catalog) Namespaces() []Namespace {
+	c.mu.RLock()
+	out := make([]Namespace, 0, len(c.namespaces)+1)
+	for _, n := range c.namespaces {
+		out = append(out, n)
+	}
+	c.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return append([]Namespace{PublicNamespace()}, out...)
+}
+
+// PublicNamespace is the namespace that always exists.
+func PublicNamespace() Namespace {
+	return Namespace{ID: DefaultNamespace, Name: DefaultNamespace, Description: "default namespace", Quota: 200}
+}
+
+// Namespace returns one namespace.
+func (c *Catalog) Namespace(id string) (Namespace, bool) {
+	if id == "" || id == DefaultNamespace {
+		return PublicNamespace(), true
+	}
+	c.mu.RLock()
+	n, ok := c.namespaces[id]
+	c.mu.RUnlock()
+	return n, ok
+}
+
+// Switches returns the current switches.
+func (c *Catalog) Switches() Switches {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.switches
+}
+
+// Apply validates op and applies it. On error nothing changes.
+func (c *Catalog) Apply(op Op) error {
+	if err := op.Validate(); err != nil {
+		return err
+	}
+	if op.Kind == OpBeat && c.fastBeat(&op) {
+		return nil
+	}
+	c.mu.Lock()
+	changed, err := c.applyLocked(&op)
+	c.mu.Unlock()
+	if err == nil && changed {
+		c.notify(op.Service)
+	}
+	return err
+}
+
+// fastBeat records a beat for a healthy, existing instance under the read
+// lock only: no new view is needed, since last-beat times live in a shared
+// atomic cell.
+func (c *Catalog) fastBeat(op *Op) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s, ok := c.services[op.Service]
+	if !ok {
+		return false
+	}
+	in := s.Find(op.Target)
+	if in == nil || !in.Healthy || in.beat == nil {
+		return false
+	}
+	storeMax(in.beat, op.Time)
+	return true
+}
+
+func storeMax(a *atomic.Int64, v int64) {
+	for {
+		old := a.Load()
+		if v <= old || a.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
+
+func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
+	switch op.Kind {
+	case OpRegister:
+		return true, c.register(op, op.Instance)
+	case OpBeat:
+		return c.beat(op)
+	case OpDeregister:
+		return c.deregister(op)
+	case OpUpdateInstance:
+		return true, c.updateInstance(op)
+	case OpSetHealth:
+		return c.setHealth(op)
+	case OpCreateService:
+		if _, ok := c.services[op.Service]; ok {
+			return false, Errorf(ErrConflict, "specified service already exists, serviceName : %s", op.Service.Grouped())
+		}
+		c.publish(op, &Service{Key: op.Service, Meta: cloneMeta(*op.Meta)})
+		return true, nil
+	case OpUpdateService:
+		old, ok := c.services[op.Service]
+		if !ok {
+			return false, Errorf(ErrNotFound, "service %s not found!", op.Service.Grouped())
+		}
+		m := cloneMeta(*op.Meta)
+		m.Clusters = old.Meta.Clusters
+		m.Implicit = false
+		c.publish(op, &Service{Key: op.Service, Meta: m, Instances: old.Instances})
+		return true, nil
+	case OpDeleteService:
+		old, ok := c.services[op.Service]
+		if !ok {
+			return false, Errorf(ErrNotFound, "specified service not exist, serviceName : %s", op.Service.Grouped())
+		}
+		if len(old.Instances) > 0 {
+			return false, Errorf(ErrConflict, "Service %s is not empty, can't be delete. Please unregister instance first", op.Service.Grouped())
+		}
+		delete(c.services, op.Service)
+		c.rev++
+		return true, nil
+	case OpUpdateCluster:
+		old, ok := c.services[op.Service]
+		if !ok {
+			return false, Errorf(ErrNotFound, "service %s not found!", op.Service.Grouped())
+		}
+		m := cloneMeta(old.Meta)
+		if m.Clusters == nil {
+			m.Clusters = map[string]ClusterConfig{}
+		}
+		m.Clusters[op.Cluster.Name] = *op.Cluster
+		c.publish(op, &Service{Key: op.Service, Meta: m, Instances: old.Instances})
+		return true, nil
+	case OpCreateNamespace:
+		id := op.Namespace.ID
+		if _, ok := c.namespaces[id]; ok || id == DefaultNamespace {
+			return false, Errorf(ErrConflict, "namespace %s already exists", id)
+		}
+		c.namespaces[id] = *op.Namespace
+		return false, nil
+	case OpUpdateNamespace:
+		id := op.Namespace.ID
+		if _, ok := c.namespaces[id]; !ok {
+			return false, Errorf(ErrNotFound, "namespace %s does not exist", id)
+		}
+		c.namespaces[id] = *op.Namespace
+		return false, nil
+	case OpDeleteNamespace:
+		id := op.Namespace.ID
+		if _, ok := c.namespaces[id]; !ok {
+			return false, Errorf(ErrNotFound, "namespace %s does not exist", id)
+		}
+		delete(c.namespaces, id)
+		return false, nil
+	case OpSetSwitch:
+		return false, c.switches.Set(op.SwitchEntry, op.SwitchValue)
+	case OpReplaceEphemeral:
+		return c.replaceEphemeral(op)
+	}
+	return false, Errorf(ErrInvalid, "unknown operation %d", op.Kind)
+}
+
+func (c *Catalog) register(op *Op, src *Instance) error {
+	in := src.clone()
+	in.ID = in.Key().ID(op.Service)
+	in.Metadata = cloneMap(in.Metadata)
+	in.Updated = op.Time
+	old := c.services[op.Service]
+	var meta ServiceMeta
+	var list []*Instance
+	if old != nil {
+		meta, list = old.Meta, old.Instances
+		if prev := old.Find(in.Key()); prev != nil && prev.beat != nil {
+			in.beat = prev.beat
+		}
+	} else {
+		meta = ServiceMeta{Implicit: true}
+	}
+	if in.beat == nil {
+		in.beat = new(atomic.Int64)
+	}
+	in.beat.Store(op.Time)
+	c.publish(op, &Service{Key: op.Service, Meta: meta, Instances: replaceInstance(list, in)})
+	return nil
+}
+
+func (c *Catalog) beat(op *Op) (bool, error) {
+	s := c.services[op.Service]
+	var in *Instance
+	if s != nil {
+		in = s.Find(op.Target)
+	}
+	if in == nil {
+		if op.Instance == nil {
+			return false, Errorf(ErrNotFound, "instance not found: %s", op.Target.ID(op.Service))
+		}
+		full := op.Instance.clone()
+		full.Ephemeral = true
+		full.Healthy = true
+		return true, c.register(op, full)
+	}
+	storeMax(in.beat, op.Time)
+	if in.Healthy || !in.Ephemeral {
+		return false, nil
+	}
+	n := in.clone()
+	n.Healthy = true
+	n.Updated = op.Time
+	n.Check = CheckResult{Time: op.Time, Reason: "client beat"}
+	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: replaceInstance(s.Instances, n)})
+	return true, nil
+}
+
+func (c *Catalog) deregister(op *Op) (bool, error) {
+	s := c.services[op.Service]
+	if s == nil {
+		return false, nil
+	}
+	in := s.Find(op.Target)
+	if in == nil || (op.ExpectBeat != 0 && in.LastBeat() != op.ExpectBeat) {
+		return false, nil
+	}
+	list := make([]*Instance, 0, len(s.Instances)-1)
+	for _, x := range s.Instances {
+		if x != in {
+			list = append(list, x)
+		}
+	}
+	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: list})
+	return true, nil
+}
+
+func (c *Catalog) updateInstance(op *Op) error {
+	s := c.services[op.Service]
+	var in *Instance
+	if s != nil {
+		in = s.Find(op.Target)
+	}
+	if in == nil {
+		return Errorf(ErrNotFound, "instance not exist: %s", op.Target.ID(op.Service))
+	}
+	n := in.clone()
+	n.Updated = op.Time
+	p := op.Patch
+	if p.Weight != nil {
+		n.Weight = *p.Weight
+	}
+	if p.Enabled != nil {
+		n.Enabled = *p.Enabled
+	}
+	if p.Healthy != nil {
+		n.Healthy = *p.Healthy
+	}
+	if p.Metadata != nil {
+		n.Metadata = cloneMap(p.Metadata)
+	}
+	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: replaceInstance(s.Instances, n)})
+	return nil
+}
+
+func (c *Catalog) setHealth(op *Op) (bool, error) {
+	s := c.services[op.Service]
+	var in *Instance
+	if s != nil {
+		in = s.Find(op.Target)
+	}
+	if in == nil {
+		return false, Errorf(ErrNotFound, "instance not exist: %s", op.Target.ID(op.Service))
+	}
+	if op.ExpectBeat != 0 && in.LastBeat() != op.ExpectBeat {
+		return false, nil
+	}
+	n := in.clone()
+	n.Healthy = op.Healthy
+	if n.Healthy != in.Healthy {
+		n.Updated = op.Time
+	}
+	if op.Check != nil {
+		n.Check = *op.Check
+	}
+	if n.Healthy == in.Healthy && n.Check == in.Check {
+		return false, nil
+	}
+	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: replaceInstance(s.Instances, n)})
+	return in.Healthy != n.Healthy, nil
+}
+
+func (c *Catalog) replaceEphemeral(op *Op) (bool, error) {
+	old := c.services[op.Service]
+	meta := ServiceMeta{Implicit: true}
+	var list []*Instance
+	prev := map[InstanceKey]*Instance{}
+	if old != nil {
+		meta = old.Meta
+		for _, in := range old.Instances {
+			if in.Ephemeral {
+				prev[in.Key()] = in
+			} else {
+				list = append(list, in)
+			}
+		}
+	}
+	for _, src := range op.Instances {
+		in := src.clone()
+		in.Ephemeral = true
+		in.ID = in.Key().ID(op.Service)
+		in.Metadata = cloneMap(in.Metadata)
+		if p := prev[in.Key()]; p != nil && p.beat != nil {
+			in.beat = p.beat
+		} else {
+			in.beat = new(atomic.Int64)
+			in.beat.Store(op.Time)
+		}
+		list = append(list, in)
+	}
+	s := &Service{Key: op.Service, Meta: meta, Instances: list}
+	sortInstances(s.Instances)
+	if old != nil && ephemeralChecksum(old) == ephemeralChecksum(s) {
+		return false, nil
+	}
+	c.publish(op, s)
+	return true, nil
+}
+
+// publish stamps a new view and stores it. The caller holds c.mu.
+func (c *Catalog) publish(op *Op, s *Service) {
+	c.rev++
+	s.Revision = c.rev
+	s.Modified = op.Time
+	s.Checksum = checksum(s)
+	s.EphemeralChecksum = ephemeralChecksum(s)
+	c.services[s.Key] = s
+}
+
+// replaceInstance returns a new sorted slice with in replacing the instance
+// of the same key, or added.
+func replaceInstance(list []*Instance, in *Instance) []*Instance {
+	out := make([]*Instance, 0, len(list)+1)
+	k := in.Key()
+	for _, x := range list {
+		if x.Key() != k {
+			out = append(out, x)
+		}
+	}
+	out = append(out, in)
+	sortInstances(out)
+	return out
+}
+
+func sortInstances(list []*Instance) {
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+}
+
+func checksum(s *Service) string {
+	b := strconv.AppendFloat(nil, s.Meta.ProtectThreshold, 'g', -1, 64)
+	return digest(b, s.Instances, false)
+}
+
+// ephemeralChecksum covers only the ephemeral instances: what Distro replicates.
+func ephemeralChecksum(s *Service) string {
+	return digest(nil, s.Instances, true)
+}
+
+func digest(b []byte, list []*Instance, ephemeralOnly bool) string {
+	h := md5.New()
+	for _, in := range list {
+		if ephemeralOnly && !in.Ephemeral {
+			continue
+		}
+		b = append(b, '|')
+		b = append(b, in.ID...)
+		b = append(b, '_')
+		b = strconv.AppendFloat(b, in.Weight, 'g', -1, 64)
+		b = strconv.AppendBool(b, in.Healthy)
+		b = strconv.AppendBool(b, in.Enabled)
+		b = strconv.AppendBool(b, in.Ephemeral)
+		keys := make([]string, 0, len(in.Metadata))
+		for k := range in.Metadata {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b = append(b, k...)
+			b = append(b, '=')
+			b = append(b, in.Metadata[k]...)
+			b = append(b, ',')
+		}
+	}
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func cloneMeta(m ServiceMeta) ServiceMeta {
+	m.Metadata = cloneMap(m.Metadata)
+	if m.Clusters != nil {
+		cl := make(map[string]ClusterConfig, len(m.Clusters))
+		for k, v := range m.Clusters {
+			v.Metadata = cloneMap(v.Metadata)
+			cl[k] = v
+		}
+		m.Clusters = cl
+	}
+	if m.Selector.Type == "" {
+		m.Selector.Type = "none"
+	}
+	return m
+}

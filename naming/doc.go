@@ -1,0 +1,23 @@
+// Package naming holds Sextant's data model and its in-memory catalog.
+//
+// The model follows Nacos: namespace (default "public") → group (default
+// "DEFAULT_GROUP") → service → cluster (default "DEFAULT") → instance. An
+// instance is ephemeral (kept alive by client beats, replicated by Distro) or
+// persistent (stored durably, checked by the server, never expired).
+//
+// Guarantees:
+//   - State changes only through Catalog.Apply with an Op. Apply is
+//     deterministic: the same sequence of Ops gives the same catalog on every
+//     node, because every time an Op needs is carried in the Op itself.
+//   - An Op that fails validation changes nothing and returns an *Error whose
+//     Kind is one of the sentinels in errors.go and whose message is suitable
+//     for a Nacos client.
+//   - Readers get immutable views: a *Service returned by the catalog is never
+//     modified afterwards; every change builds a new view. Views may be shared
+//     freely between goroutines without locks.
+//   - Change listeners are called after every change that alters what a
+//     reader can see, with the key of the service that changed.
+//
+// naming imports nothing else from this module. The fronts (HTTP, DNS) and the
+// health checker see only Reader and Writer.
+package naming

@@ -1,0 +1,143 @@
+package naming
+
+import (
+	"sync/atomic"
+)
+
+// Instance is one registered endpoint of a service. Values reached through a
+// *Service are immutable; copy before changing.
+type Instance struct {
+	IP        string            `json:"ip"`
+	Port      int               `json:"port"`
+	Cluster   string            `json:"clusterName"`
+	Weight    float64           `json:"weight"`
+	Healthy   bool              `json:"healthy"`
+	Enabled   bool              `json:"enabled"`
+	Ephemeral bool              `json:"ephemeral"`
+	Metadata  map[string]string `json:"metadata"`
+	// ID is the Nacos instance id, set by the catalog.
+	ID string `json:"instanceId"`
+	// Updated is the Op.Time of the last change to this instance (not beats
+	// that leave it as it was). Replication uses it to let the newest write win.
+	Updated int64 `json:"updated"`
+	// Check is the result of the last server-side probe (persistent instances).
+	Check CheckResult `json:"check"`
+
+	// beat holds the time of the last client beat in Unix milliseconds. It is
+	// shared by every view of the same registration, so a beat updates it in
+	// place without building a new view.
+	beat *atomic.Int64
+}
+
+// CheckResult is what the last server-side health probe found.
+type CheckResult struct {
+	// Time of the probe, Unix milliseconds; 0 when never probed.
+	Time int64 `json:"time"`
+	// Reason for the current state, e.g. "connection refused" or "HTTP 500".
+	Reason string `json:"reason,omitempty"`
+}
+
+// Key returns the instance's key inside its service.
+func (in *Instance) Key() InstanceKey {
+	return InstanceKey{IP: in.IP, Port: in.Port, Cluster: in.Cluster}
+}
+
+// LastBeat returns the time of the last beat (or registration) in Unix
+// milliseconds; 0 for instances that never had one.
+func (in *Instance) LastBeat() int64 {
+	if in.beat == nil {
+		return 0
+	}
+	return in.beat.Load()
+}
+
+// Serves reports whether the instance should receive traffic: healthy,
+// enabled and of positive weight.
+func (in *Instance) Serves() bool { return in.Healthy && in.Enabled && in.Weight > 0 }
+
+// clone returns a copy that shares the beat cell and metadata map (both
+// treated as immutable / atomically updated).
+func (in *Instance) clone() *Instance {
+	c := *in
+	return &c
+}
+
+// Selector is a Nacos service selector ({"type":"none"} or a label expression).
+type Selector struct {
+	Type       string `json:"type"`
+	Expression string `json:"expression,omitempty"`
+}
+
+// HealthChecker configures server-side probes of persistent instances in one cluster.
+type HealthChecker struct {
+	// Type is TCP (default), HTTP or NONE.
+	Type string `json:"type"`
+	// Path, Headers ("k1:v1|k2:v2") and ExpectedCodes apply to HTTP checks.
+	Path          string `json:"path,omitempty"`
+	Headers       string `json:"headers,omitempty"`
+	ExpectedCodes string `json:"expectedResponseCode,omitempty"`
+}
+
+// ClusterConfig is the per-cluster part of a service definition.
+type ClusterConfig struct {
+	Name                   string            `json:"name"`
+	HealthChecker          HealthChecker     `json:"healthChecker"`
+	CheckPort              int               `json:"defaultCheckPort"`
+	UseInstancePortToCheck bool              `json:"useIPPort4Check"`
+	Metadata               map[string]string `json:"metadata"`
+}
+
+// ServiceMeta is the stored definition of a service, apart from its instances.
+type ServiceMeta struct {
+	ProtectThreshold float64                  `json:"protectThreshold"`
+	Metadata         map[string]string        `json:"metadata"`
+	Selector         Selector                 `json:"selector"`
+	Clusters         map[string]ClusterConfig `json:"clusters"`
+	// Implicit is true for a service created by a registration rather than by
+	// an explicit create.
+	Implicit bool `json:"implicit"`
+}
+
+// Cluster returns the configuration of the named cluster, with defaults for
+// clusters that were never configured.
+func (m *ServiceMeta) Cluster(name string) ClusterConfig {
+	if c, ok := m.Clusters[name]; ok {
+		return c
+	}
+	return ClusterConfig{Name: name, HealthChecker: HealthChecker{Type: "TCP"}, CheckPort: 80, UseInstancePortToCheck: true}
+}
+
+// Service is an immutable view of one service: its definition and its
+// instances, sorted by instance id.
+type Service struct {
+	Key  ServiceKey
+	Meta ServiceMeta
+	// Instances, sorted by ID. Never modified after the view is published.
+	Instances []*Instance
+	// Revision increases with every change to this service.
+	Revision uint64
+	// Modified is the time of the last change in Unix milliseconds (Nacos lastRefTime).
+	Modified int64
+	// Checksum is an MD5 hex digest of the visible content.
+	Checksum string
+	// EphemeralChecksum digests only the ephemeral instances (what Distro replicates).
+	EphemeralChecksum string
+}
+
+// Find returns the instance with the given key, or nil.
+func (s *Service) Find(k InstanceKey) *Instance {
+	for _, in := range s.Instances {
+		if in.Port == k.Port && in.IP == k.IP && in.Cluster == k.Cluster {
+			return in
+		}
+	}
+	return nil
+}
+
+// Namespace is a Nacos namespace.
+type Namespace struct {
+	ID          string `json:"namespace"`
+	Name        string `json:"namespaceShowName"`
+	Description string `json:"namespaceDesc"`
+	Quota       int    `json:"quota"`
+}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sextant/naming"
 )
 
 // Limits on the configuration.
@@ -39,6 +41,13 @@ type Config struct {
 	RecursorTimeout time.Duration
 	// MaxUDPSize caps UDP answers, whatever size the client advertises.
 	MaxUDPSize int
+	// OnMiss, when set, is called when a query names a service (plain or
+	// RFC 2782 form) that the source does not hold, with the key asked. It
+	// lets a source that fetches services on demand learn what is wanted.
+	// The query waits while it runs, so it must return quickly (within
+	// about a second); when it returns true the lookup is repeated once.
+	// Leave it nil when the source holds everything there is.
+	OnMiss func(naming.ServiceKey) bool
 }
 
 // DefaultConfig returns the defaults of DESIGN.md §5.

@@ -66,6 +66,10 @@
 // names such as x.group.<zone>, _tcp.service.<zone>, _tcp.<service>.service
 // for an existing service, and trailing parts of dotted service names).
 //
+// A source that fetches services on demand (the gateway) sets
+// Config.OnMiss: it hears of every query for a service it does not hold and
+// may fetch it, after which the query is looked up once more.
+//
 // Names outside the zone are REFUSED, or, with Config.Recursors, forwarded
 // over the query's transport to each recursor in turn (SERVFAIL when none
 // answers). RA is set on every reply when recursors are configured. Classes

@@ -142,6 +142,9 @@ func (s *Server) answerService(m *dns.Msg, p parsedName, q dns.Question, budget 
 		return
 	}
 	e := s.idx.lookup(key)
+	if e == nil && s.cfg.OnMiss != nil && (p.kind == nameService || p.kind == nameSRV) && s.cfg.OnMiss(key) {
+		e = s.idx.lookup(key)
+	}
 	switch {
 	case e == nil && p.kind == nameService && s.idx.isSuffix(key):
 		return

@@ -1,5 +1,8 @@
-// Package healthcheck expires ephemeral instances whose clients stopped
-// beating, with Nacos's semantics.
+// Package healthcheck judges the health of instances, with Nacos's
+// semantics: ephemeral instances by their clients' beats (BeatChecker),
+// persistent instances by server-side probes (PersistentChecker).
+//
+// # Ephemeral instances: beats
 //
 // An ephemeral instance is healthy while its client beats. When its beat
 // timeout (default 15 s, metadata key preserved.heart.beat.timeout, in ms)
@@ -30,4 +33,55 @@
 //   - The rules are the pure functions Plan and PlanService over
 //     naming.Service views and a time; the loop only supplies the time and
 //     applies the result.
+//
+// # Persistent instances: probes
+//
+// A persistent instance is never removed by the server. The node that owns
+// its service (Writer.Owns) probes it every interval: a TCP connect, or an
+// HTTP GET whose status must be one of the expected codes; checker NONE
+// means no probes, and health is then set by PUT /nacos/v1/ns/health/instance.
+// After UnhealthyThreshold consecutive failed probes a healthy instance is
+// marked unhealthy; after HealthyThreshold consecutive good probes an
+// unhealthy one is marked healthy again. The catalog then leaves it out of
+// DNS answers and healthyOnly lists, unless the service's protect threshold
+// is reached.
+//
+// Settings, each taken from the first layer that sets it (Resolve):
+//
+//	setting              cluster (PUT /cluster)     service metadata                    node default (ProbeConfig)
+//	checker, path, ...   healthChecker JSON         -                                   TCP
+//	port                 checkPort, useInstancePort4Check                               the instance's port
+//	interval             checkInterval              sextant.check.interval              20 s
+//	timeout              checkTimeout               sextant.check.timeout               500 ms TCP, 2 s HTTP
+//	unhealthy threshold  unhealthyThreshold         sextant.check.unhealthy-threshold   1
+//	healthy threshold    healthyThreshold           sextant.check.healthy-threshold     1
+//
+// Durations are milliseconds or Go durations ("5000", "5s"); values out
+// of range in metadata are ignored. Nacos flips after 3 probes (its
+// checkTimes switch); Sextant's defaults of 1 and 1 mark an instance
+// unhealthy after one failed check and healthy after one good one.
+// Nacos's HTTP checker accepts only 200; here expectedResponseCode takes a
+// list ("200,204"), classes ("2xx") and ranges ("200-299"), 200 when blank.
+//
+// Guarantees:
+//   - Only the owner probes. A service is followed at the tick after it
+//     changes and its ownership is read again every Rescan (1 s): a node
+//     that loses a service stops probing it, drops results in flight and
+//     writes no flip for it; a node that gains one probes its instances at
+//     once (as fast as Workers allow).
+//   - A probe is bounded by its timeout through its context, and at most
+//     Workers probes run at once. A target that hangs holds one worker for
+//     one timeout; while fewer targets hang than there are workers, the
+//     others keep their schedule. Due probes start in order of due time, so
+//     a saturated pool delays every target alike rather than starving some.
+//     One instance has at most one probe in flight.
+//   - Only changes of health are written: one OpSetHealth{Ephemeral:false,
+//     Check} through the Writer (so through Raft in a cluster, and every
+//     node and DNS answer agree). Other results are kept in memory on the
+//     probing node: LastCheck returns the last one, for GET /instance.
+//   - Every flip is logged at info with its reason ("connection refused",
+//     "timeout after 500ms", "HTTP 500"); Stats counts probes, failures and
+//     flips.
+//   - Timing is the pure functions Judge (thresholds) and NextDue
+//     (interval) and the schedule, driven by the injected Clock.
 package healthcheck

@@ -31,8 +31,8 @@ func parseHealthChecker(raw string) (naming.HealthChecker, error) {
 }
 
 // updateCluster serves PUT /cluster: set one cluster's health check and
-// metadata. checkPort and useInstancePort4Check keep their current values
-// when absent.
+// metadata. checkPort, useInstancePort4Check and the probe settings
+// (checkSettingsParams) keep their current values when absent.
 func (s *Server) updateCluster(c *gin.Context, p *request) {
 	key, err := p.service()
 	if err != nil {
@@ -79,6 +79,10 @@ func (s *Server) updateCluster(c *gin.Context, p *request) {
 		return
 	} else if b != nil {
 		cc.UseInstancePortToCheck = *b
+	}
+	if err := checkSettingsParams(p, &cc.Check); err != nil {
+		s.bad(c, err)
+		return
 	}
 	md, provided, err := p.metadata("metadata")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
 	"sextant/httpfront/push"
@@ -23,6 +24,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// ListCacheSize bounds the number of encoded instance/list bodies kept.
 	ListCacheSize int
+	// Internal, when set, serves every path under /sextant/: the cluster's
+	// node-to-node endpoints, which the consensus layer provides. It is
+	// outside the Nacos API, so naming filters (readiness, 501) do not apply.
+	Internal http.Handler
 }
 
 // DefaultConfig returns the settings of a production node.

@@ -22,7 +22,7 @@
 //	GET  /service/list                    {"count","doms"}; pageNo, pageSize required
 //	ANY  /service/names                   grouped names per namespace
 //	GET  /service/subscribers             UDP push subscribers
-//	PUT  /cluster                         a cluster's health checker, ports, metadata
+//	PUT  /cluster                         a cluster's health checker, ports, metadata, probe settings
 //	GET|PUT /operator/switches            naming.Switches; entry, value
 //	GET  /operator/metrics                status UP/DOWN and counts
 //	GET  /operator/servers                cluster members
@@ -56,6 +56,19 @@
 // (default DEFAULT_GROUP); clusterName falls back to cluster, then DEFAULT;
 // enabled falls back to enable; booleans are naming.ParseBool values and
 // anything else is a 400. Bodies over MaxBodyBytes answer 413.
+//
+// # Health checks
+//
+// PUT /cluster takes, beside Nacos's parameters, the probe settings of the
+// cluster: checkInterval and checkTimeout (milliseconds, or Go durations
+// such as "5s"), unhealthyThreshold and healthyThreshold (consecutive
+// failed / good probes that flip an instance); 0 clears one, so the
+// service's metadata or the node's default applies (package healthcheck).
+// expectedResponseCode of an HTTP checker may list codes, classes and
+// ranges ("200,204", "2xx", "200-299"). GET /service shows them per cluster.
+// GET /instance adds lastCheck {"time","ok","reason"}: the last probe this
+// node ran (SetCheckLog), else the check recorded with the instance's last
+// change of health.
 //
 // # instance/list
 //

@@ -224,7 +224,7 @@ func (s *Server) instanceDetail(c *gin.Context, p *request) {
 		text(c, http.StatusNotFound, "no matched ip found!")
 		return
 	}
-	s.writeJSON(c, map[string]any{
+	body := map[string]any{
 		"service":     key.Grouped(),
 		"ip":          in.IP,
 		"port":        in.Port,
@@ -235,7 +235,11 @@ func (s *Server) instanceDetail(c *gin.Context, p *request) {
 		"ephemeral":   in.Ephemeral,
 		"instanceId":  in.ID,
 		"metadata":    emptyIfNil(in.Metadata),
-	})
+	}
+	if lc := s.lastCheck(key, in); lc != nil {
+		body["lastCheck"] = lc
+	}
+	s.writeJSON(c, body)
 }
 
 // instanceStatuses serves /instance/statuses?key=[namespace##]group@@service.

@@ -94,6 +94,12 @@ type clusterJSON struct {
 	DefaultCheckPort int                  `json:"defaultCheckPort"`
 	UseIPPort4Check  bool                 `json:"useIPPort4Check"`
 	Metadata         map[string]string    `json:"metadata"`
+	// Probe settings of PUT /cluster, in milliseconds and counts; absent
+	// when the cluster inherits them.
+	CheckInterval      int64 `json:"checkInterval,omitempty"`
+	CheckTimeout       int64 `json:"checkTimeout,omitempty"`
+	UnhealthyThreshold int   `json:"unhealthyThreshold,omitempty"`
+	HealthyThreshold   int   `json:"healthyThreshold,omitempty"`
 }
 
 // clustersOf lists a service's clusters: the configured ones and those its
@@ -117,6 +123,11 @@ func clustersOf(svc *naming.Service) []clusterJSON {
 			DefaultCheckPort: cc.CheckPort,
 			UseIPPort4Check:  cc.UseInstancePortToCheck,
 			Metadata:         emptyIfNil(cc.Metadata),
+
+			CheckInterval:      cc.Check.IntervalMillis,
+			CheckTimeout:       cc.Check.TimeoutMillis,
+			UnhealthyThreshold: cc.Check.UnhealthyThreshold,
+			HealthyThreshold:   cc.Check.HealthyThreshold,
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

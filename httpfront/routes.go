@@ -9,6 +9,8 @@ const (
 	nsPrefix      = "/nacos/v1/ns"
 	corePrefix    = "/nacos/v1/core"
 	consolePrefix = "/nacos/v1/console"
+	// InternalPrefix is where Config.Internal is mounted.
+	InternalPrefix = "/sextant"
 )
 
 // routes registers every endpoint; doc.go lists them with their behaviour.
@@ -20,6 +22,9 @@ func (s *Server) routes() *gin.Engine {
 	e.Use(s.recovery, s.logRequests)
 	e.NoRoute(s.noSuchAPI)
 	e.NoMethod(s.noSuchAPI)
+	if s.cfg.Internal != nil {
+		e.Any(InternalPrefix+"/*path", gin.WrapH(s.cfg.Internal))
+	}
 
 	ns := e.Group(nsPrefix, s.traffic)
 	ns.POST("/instance", s.h(s.registerInstance))
@@ -50,6 +55,7 @@ func (s *Server) routes() *gin.Engine {
 		op.GET("/metrics", s.h(s.metrics))
 		op.GET("/servers", s.h(s.servers))
 		op.Any("/push/state", s.h(s.pushState))
+		op.GET("/distro/server", s.h(s.distroServer))
 	}
 	ns.GET("/raft/leader", s.h(s.raftLeader))
 

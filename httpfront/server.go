@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -41,6 +42,8 @@ type Server struct {
 	lists *listCache
 	push  *push.Pusher
 	gin   *gin.Engine
+	// checks is the CheckLog GET /instance reads (SetCheckLog); may be nil.
+	checks atomic.Pointer[CheckLog]
 
 	mu      sync.Mutex
 	ln      net.Listener

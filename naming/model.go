@@ -85,6 +85,9 @@ type ClusterConfig struct {
 	CheckPort              int               `json:"defaultCheckPort"`
 	UseInstancePortToCheck bool              `json:"useIPPort4Check"`
 	Metadata               map[string]string `json:"metadata"`
+	// Check holds the probe timing and thresholds of the cluster; zero
+	// fields inherit (see CheckSettings).
+	Check CheckSettings `json:"check,omitzero"`
 }
 
 // ServiceMeta is the stored definition of a service, apart from its instances.

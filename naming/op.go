@@ -261,5 +261,11 @@ func validateCluster(c *ClusterConfig) error {
 	if c.CheckPort < 0 || c.CheckPort > 65535 {
 		return Errorf(ErrInvalid, "Param 'checkPort' is illegal: %d", c.CheckPort)
 	}
+	if err := validateChecker(c.HealthChecker); err != nil {
+		return err
+	}
+	if err := c.Check.Validate(); err != nil {
+		return err
+	}
 	return validateMetadata(c.Metadata)
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"gopkg.in/yaml.v3"
+
+	"sextant/healthcheck"
 )
 
 // Config is the node's whole configuration. YAML keys equal flag names;
@@ -32,7 +34,23 @@ type Config struct {
 	BeatSweepInterval time.Duration `yaml:"beat-sweep-interval"`
 	PushEnabled       bool          `yaml:"push-enabled"`
 	PushTarget        string        `yaml:"push-target"`
+	Members           []string      `yaml:"members"`
+	ClusterConf       string        `yaml:"cluster-conf"`
+	RaftAddr          string        `yaml:"raft-addr"`
+	ClusterSecret     string        `yaml:"cluster-secret"`
+
+	// Probes of persistent instances (healthcheck.ProbeConfig).
+	HealthCheckInterval           time.Duration `yaml:"health-check-interval"`
+	HealthCheckTCPTimeout         time.Duration `yaml:"health-check-tcp-timeout"`
+	HealthCheckHTTPTimeout        time.Duration `yaml:"health-check-http-timeout"`
+	HealthCheckUnhealthyThreshold int           `yaml:"health-check-unhealthy-threshold"`
+	HealthCheckHealthyThreshold   int           `yaml:"health-check-healthy-threshold"`
+	HealthCheckWorkers            int           `yaml:"health-check-workers"`
 }
+
+// Clustered reports whether the node runs as a member of a cluster (a
+// member list or a cluster.conf is given) rather than standalone.
+func (c Config) Clustered() bool { return len(c.Members) > 0 || c.ClusterConf != "" }
 
 // DefaultConfig is what a node runs with when no file or flag says otherwise:
 // a standalone node on loopback.
@@ -52,6 +70,13 @@ func DefaultConfig() Config {
 		BeatSweepInterval: time.Second,
 		PushEnabled:       true,
 		PushTarget:        "clientIP",
+
+		HealthCheckInterval:           healthcheck.DefaultProbeConfig().Interval,
+		HealthCheckTCPTimeout:         healthcheck.DefaultProbeConfig().TCPTimeout,
+		HealthCheckHTTPTimeout:        healthcheck.DefaultProbeConfig().HTTPTimeout,
+		HealthCheckUnhealthyThreshold: healthcheck.DefaultProbeConfig().UnhealthyThreshold,
+		HealthCheckHealthyThreshold:   healthcheck.DefaultProbeConfig().HealthyThreshold,
+		HealthCheckWorkers:            healthcheck.DefaultProbeConfig().Workers,
 	}
 }
 
@@ -92,10 +117,11 @@ func loadConfigFile(path string, cfg *Config) error {
 // serverFlags binds every configuration flag to a flag set. Flags win over
 // the file: parseServerConfig applies only the flags that were set.
 type serverFlags struct {
-	fs     *flag.FlagSet
-	config string
-	vals   Config
-	recurs string
+	fs      *flag.FlagSet
+	config  string
+	vals    Config
+	recurs  string
+	members string
 }
 
 func newServerFlags(name string) *serverFlags {
@@ -115,8 +141,18 @@ func newServerFlags(name string) *serverFlags {
 	fs.IntVar(&v.SnapshotEvery, "snapshot-every", v.SnapshotEvery, "compact the log after this many records")
 	fs.StringVar(&v.LogLevel, "log-level", v.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&v.BeatSweepInterval, "beat-sweep-interval", v.BeatSweepInterval, "how often beat timeouts are checked")
+	fs.DurationVar(&v.HealthCheckInterval, "health-check-interval", v.HealthCheckInterval, "default time between two probes of a persistent instance")
+	fs.DurationVar(&v.HealthCheckTCPTimeout, "health-check-tcp-timeout", v.HealthCheckTCPTimeout, "default TCP probe (connect) timeout")
+	fs.DurationVar(&v.HealthCheckHTTPTimeout, "health-check-http-timeout", v.HealthCheckHTTPTimeout, "default HTTP probe timeout")
+	fs.IntVar(&v.HealthCheckUnhealthyThreshold, "health-check-unhealthy-threshold", v.HealthCheckUnhealthyThreshold, "default number of consecutive failed probes that mark an instance unhealthy")
+	fs.IntVar(&v.HealthCheckHealthyThreshold, "health-check-healthy-threshold", v.HealthCheckHealthyThreshold, "default number of consecutive good probes that mark an instance healthy")
+	fs.IntVar(&v.HealthCheckWorkers, "health-check-workers", v.HealthCheckWorkers, "probes run at once")
 	fs.BoolVar(&v.PushEnabled, "push-enabled", v.PushEnabled, "UDP push to subscribers")
 	fs.StringVar(&v.PushTarget, "push-target", v.PushTarget, "push to the subscriber's clientIP parameter (clientIP) or to the request's source address (source)")
+	fs.StringVar(&f.members, "members", "", "comma-separated HTTP addresses of every cluster member, this node included (empty: standalone)")
+	fs.StringVar(&v.ClusterConf, "cluster-conf", v.ClusterConf, "Nacos cluster.conf file listing the members; re-read when it changes")
+	fs.StringVar(&v.RaftAddr, "raft-addr", v.RaftAddr, "address the Raft transport binds (default: this node's HTTP port minus 1000)")
+	fs.StringVar(&v.ClusterSecret, "cluster-secret", v.ClusterSecret, "shared secret that authenticates node-to-node requests")
 	return f
 }
 
@@ -151,6 +187,7 @@ func (f *serverFlags) build() (Config, error) {
 	if f.recurs != "" {
 		over.DNSRecursors = splitList(f.recurs)
 	}
+	over.Members = splitList(f.members)
 	apply := map[string]func(){
 		"http-addr":           func() { cfg.HTTPAddr = over.HTTPAddr },
 		"max-body-bytes":      func() { cfg.MaxBodyBytes = over.MaxBodyBytes },
@@ -167,6 +204,17 @@ func (f *serverFlags) build() (Config, error) {
 		"beat-sweep-interval": func() { cfg.BeatSweepInterval = over.BeatSweepInterval },
 		"push-enabled":        func() { cfg.PushEnabled = over.PushEnabled },
 		"push-target":         func() { cfg.PushTarget = over.PushTarget },
+		"members":             func() { cfg.Members = over.Members },
+		"cluster-conf":        func() { cfg.ClusterConf = over.ClusterConf },
+		"raft-addr":           func() { cfg.RaftAddr = over.RaftAddr },
+		"cluster-secret":      func() { cfg.ClusterSecret = over.ClusterSecret },
+
+		"health-check-interval":            func() { cfg.HealthCheckInterval = over.HealthCheckInterval },
+		"health-check-tcp-timeout":         func() { cfg.HealthCheckTCPTimeout = over.HealthCheckTCPTimeout },
+		"health-check-http-timeout":        func() { cfg.HealthCheckHTTPTimeout = over.HealthCheckHTTPTimeout },
+		"health-check-unhealthy-threshold": func() { cfg.HealthCheckUnhealthyThreshold = over.HealthCheckUnhealthyThreshold },
+		"health-check-healthy-threshold":   func() { cfg.HealthCheckHealthyThreshold = over.HealthCheckHealthyThreshold },
+		"health-check-workers":             func() { cfg.HealthCheckWorkers = over.HealthCheckWorkers },
 	}
 	for name := range set {
 		if fn, ok := apply[name]; ok {

@@ -24,6 +24,9 @@ func normalise(c Config) Config {
 	if len(c.DNSRecursors) == 0 {
 		c.DNSRecursors = nil
 	}
+	if len(c.Members) == 0 {
+		c.Members = nil
+	}
 	return c
 }
 

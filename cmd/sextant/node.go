@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/sirupsen/logrus"
 
@@ -15,12 +16,18 @@ import (
 )
 
 // node is one running Sextant server: the catalog, the writer that makes
-// changes durable, the beat checker and the two fronts.
+// changes durable, the two health checkers and the two fronts.
 type node struct {
 	log     *logrus.Entry
 	catalog *naming.Catalog
-	writer  *consensus.Standalone
+	// writer is the node's naming.Writer: the standalone store, or the
+	// router of a cluster member.
+	writer  naming.Writer
+	status  httpfront.Cluster
+	store   *consensus.Standalone
+	cluster *clusterNode
 	beats   *healthcheck.BeatChecker
+	probes  *healthcheck.PersistentChecker
 	http    *httpfront.Server
 	dns     *dnsfront.Server
 	cancel  context.CancelFunc
@@ -39,13 +46,22 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 		}
 	}()
 
-	wcfg := consensus.DefaultStandaloneConfig()
-	wcfg.DataDir, wcfg.Self, wcfg.Sync, wcfg.SnapshotEvery = cfg.DataDir, cfg.HTTPAddr, cfg.Fsync, cfg.SnapshotEvery
-	if n.writer, err = consensus.NewStandalone(wcfg, n.catalog, log.WithField("component", "store")); err != nil {
-		return n, fmt.Errorf("store: %w", err)
-	}
-	if err = n.writer.Start(ctx); err != nil {
-		return n, fmt.Errorf("store: %w", err)
+	var internal http.Handler
+	if cfg.Clustered() {
+		if n.cluster, err = startCluster(ctx, cfg, n.catalog, log); err != nil {
+			return n, fmt.Errorf("cluster: %w", err)
+		}
+		n.writer, n.status, internal = n.cluster.router, n.cluster, n.cluster.internal
+	} else {
+		wcfg := consensus.DefaultStandaloneConfig()
+		wcfg.DataDir, wcfg.Self, wcfg.Sync, wcfg.SnapshotEvery = cfg.DataDir, cfg.HTTPAddr, cfg.Fsync, cfg.SnapshotEvery
+		if n.store, err = consensus.NewStandalone(wcfg, n.catalog, log.WithField("component", "store")); err != nil {
+			return n, fmt.Errorf("store: %w", err)
+		}
+		if err = n.store.Start(ctx); err != nil {
+			return n, fmt.Errorf("store: %w", err)
+		}
+		n.writer, n.status = n.store, n.store
 	}
 
 	hcfg := healthcheck.DefaultConfig()
@@ -55,6 +71,9 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	}
 	if err = n.beats.Start(ctx); err != nil {
 		return n, fmt.Errorf("beat checker: %w", err)
+	}
+	if n.probes, err = startProbes(ctx, cfg, n.catalog, n.writer, log); err != nil {
+		return n, fmt.Errorf("persistent checker: %w", err)
 	}
 
 	dcfg := dnsfront.DefaultConfig()
@@ -70,22 +89,33 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	fcfg := httpfront.DefaultConfig()
 	fcfg.Addr, fcfg.MaxBodyBytes = cfg.HTTPAddr, cfg.MaxBodyBytes
 	fcfg.Push.Enabled, fcfg.Push.Target = cfg.PushEnabled, cfg.PushTarget
-	if n.http, err = httpfront.New(fcfg, n.catalog, n.writer, n.writer, log.WithField("component", "http")); err != nil {
+	fcfg.Internal = internal
+	if n.http, err = httpfront.New(fcfg, n.catalog, n.writer, n.status, log.WithField("component", "http")); err != nil {
 		return n, fmt.Errorf("http: %w", err)
 	}
+	n.http.SetCheckLog(n.probes)
 	if err = n.http.Start(ctx); err != nil {
 		return n, fmt.Errorf("http: %w", err)
+	}
+	if n.cluster != nil {
+		// Peers starting together load from each other, so this runs once
+		// this node's HTTP front answers them; until it is done the node
+		// answers naming requests with 503 (readiness too).
+		if err = n.cluster.load(ctx); err != nil {
+			return n, fmt.Errorf("cluster: load from peers: %w", err)
+		}
 	}
 	n.log.WithFields(logrus.Fields{"http": n.http.Addr(), "dns": n.dns.UDPAddr(), "zone": dcfg.Zone, "data": cfg.DataDir}).Info("node ready")
 	return n, nil
 }
 
 // alive reports whether the node still serves; the systemd watchdog asks.
-func (n *node) alive() bool { return n.writer.Ready() == nil }
+func (n *node) alive() bool { return n.status.Ready() == nil }
 
 // Close stops the node: the fronts first, so no request is accepted that
-// could not be completed, then the beat checker, then the store, which
-// flushes what was acknowledged. It is safe to call more than once.
+// could not be completed, then the probes and the beat checker, then the
+// store, which flushes what was acknowledged. It is safe to call more than
+// once.
 func (n *node) Close() error {
 	var errs []error
 	if n.http != nil {
@@ -94,11 +124,17 @@ func (n *node) Close() error {
 	if n.dns != nil {
 		errs = append(errs, n.dns.Close())
 	}
+	if n.probes != nil {
+		errs = append(errs, n.probes.Close())
+	}
 	if n.beats != nil {
 		errs = append(errs, n.beats.Close())
 	}
-	if n.writer != nil {
-		errs = append(errs, n.writer.Close())
+	if n.cluster != nil {
+		errs = append(errs, n.cluster.Close())
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
 	}
 	n.cancel()
 	return errors.Join(errs...)

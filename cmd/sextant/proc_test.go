@@ -91,15 +91,18 @@ func freePort(t *testing.T) int {
 }
 
 type proc struct {
-	t        *testing.T
-	cmd      *exec.Cmd
-	args     []string
+	t    *testing.T
+	cmd  *exec.Cmd
+	args []string
+	// wrap, when set, runs the binary through a command (e.g. ip netns exec NS).
+	wrap     []string
 	httpAddr string
 	dnsAddr  string
 	dataDir  string
 	logs     *logBuf
-	done     chan error
-	exitErr  error
+	// done is closed when the current process has exited; exitErr is then its result.
+	done    chan struct{}
+	exitErr error
 }
 
 // startSextant runs `sextant server` on fresh loopback ports with a fresh
@@ -118,24 +121,39 @@ func startSextant(t *testing.T, dataDir string, extra ...string) *proc {
 	return p
 }
 
+// start runs the process and waits until it is ready.
 func (p *proc) start() {
+	p.t.Helper()
+	p.launch()
+	p.waitReady()
+}
+
+// launch runs the process without waiting for it.
+func (p *proc) launch() {
 	t := p.t
 	t.Helper()
 	p.logs = &logBuf{}
-	p.cmd = exec.Command(sextantBinary(t), p.args...)
+	argv := append(append(append([]string{}, p.wrap...), sextantBinary(t)), p.args...)
+	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Stdout = p.logs
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p.done = make(chan error, 1)
-	go func(c *exec.Cmd, done chan error) { done <- c.Wait() }(p.cmd, p.done)
+	done := make(chan struct{})
+	p.done = done
+	go func(c *exec.Cmd) { p.exitErr = c.Wait(); close(done) }(p.cmd)
 	t.Cleanup(func() { p.kill() })
-	waitFor(t, 20*time.Second, "readiness of "+p.httpAddr, func() bool {
+}
+
+// waitReady waits for the readiness endpoint to answer 200.
+func (p *proc) waitReady() {
+	t := p.t
+	t.Helper()
+	waitFor(t, 30*time.Second, "readiness of "+p.httpAddr, func() bool {
 		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("sextant exited early: %v\n%s", err, p.logs.String())
+		case <-p.done:
+			t.Fatalf("sextant exited early: %v\n%s", p.exitErr, p.logs.String())
 		default:
 		}
 		code, _ := p.get("/nacos/v1/console/health/readiness", nil)
@@ -162,7 +180,12 @@ func (l *logBuf) String() string {
 }
 
 func (p *proc) kill() {
-	if p.cmd != nil && p.cmd.ProcessState == nil {
+	if p.cmd == nil {
+		return
+	}
+	select {
+	case <-p.done:
+	default:
 		_ = p.cmd.Process.Signal(syscall.SIGKILL)
 		<-p.done
 	}
@@ -172,8 +195,8 @@ func (p *proc) kill() {
 func (p *proc) stop() error {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-p.done:
-		return err
+	case <-p.done:
+		return p.exitErr
 	case <-time.After(15 * time.Second):
 		p.t.Fatalf("sextant did not stop within 15s\n%s", p.logs.String())
 		return nil

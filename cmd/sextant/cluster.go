@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"sextant/consensus"
+	"sextant/consensus/cluster"
+	"sextant/consensus/distro"
+	"sextant/consensus/raftcp"
+	"sextant/naming"
+)
+
+// raftPortOffset: a member's Raft address is its HTTP port minus 1000
+// (8848 → 7848), as in Nacos, so a member list of HTTP addresses is enough.
+const raftPortOffset = -1000
+
+// clusterNode holds the replication layers of a node that runs in a
+// cluster: membership, Distro for ephemeral data, Raft for CP data, and the
+// router that is the node's naming.Writer.
+type clusterNode struct {
+	members  *cluster.Membership
+	distro   *distro.Engine
+	raft     *raftcp.Node
+	router   *consensus.Router
+	internal http.Handler
+}
+
+// raftAddrOf derives a member's Raft address from its HTTP address.
+func raftAddrOf(httpAddr string) (string, error) {
+	host, port, err := net.SplitHostPort(httpAddr)
+	if err != nil {
+		return "", err
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p+raftPortOffset <= 0 {
+		return "", fmt.Errorf("member %s: its Raft port would be %d; use HTTP ports above 1000", httpAddr, p+raftPortOffset)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p+raftPortOffset)), nil
+}
+
+// startCluster joins the cluster described by cfg. The node is ready (see
+// Ready) once Distro has loaded the ephemeral data from its peers.
+func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *logrus.Logger) (c *clusterNode, err error) {
+	c = &clusterNode{}
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+	mcfg := cluster.DefaultConfig()
+	mcfg.Self, mcfg.Members, mcfg.File = cfg.HTTPAddr, cfg.Members, cfg.ClusterConf
+	ccfg := cluster.DefaultHTTPConfig()
+	ccfg.Secret = cfg.ClusterSecret
+	ctr, err := cluster.NewHTTPTransport(ccfg, cluster.NewHTTPClient(ccfg))
+	if err != nil {
+		return c, err
+	}
+	if c.members, err = cluster.New(mcfg, ctr, log.WithField("component", "members")); err != nil {
+		return c, err
+	}
+
+	dcfg := distro.DefaultHTTPConfig()
+	dcfg.Secret = cfg.ClusterSecret
+	dtr, err := distro.NewHTTPTransport(dcfg, c.members.Self(), nil)
+	if err != nil {
+		return c, err
+	}
+	if c.distro, err = distro.New(distro.DefaultConfig(), cat, c.members, dtr, log.WithField("component", "distro")); err != nil {
+		return c, err
+	}
+
+	rcfg := raftcp.DefaultConfig()
+	rcfg.DataDir = filepath.Join(cfg.DataDir, "raft")
+	for _, m := range c.members.Members() {
+		addr, err := raftAddrOf(m.Address)
+		if err != nil {
+			return c, err
+		}
+		p := raftcp.Peer{ID: m.Address, RaftAddr: addr}
+		if m.Self {
+			rcfg.Self = p
+		}
+		rcfg.Peers = append(rcfg.Peers, p)
+	}
+	rcfg.BindAddr = cfg.RaftAddr
+	if c.raft, err = raftcp.New(rcfg, cat, log.WithField("component", "raft")); err != nil {
+		return c, err
+	}
+
+	c.router = consensus.NewRouter(consensus.DefaultRouterConfig(), cat, c.distro, c.raft,
+		consensus.NewHTTPForwarder(cfg.ClusterSecret, 10*time.Second), log.WithField("component", "router"))
+
+	mux := http.NewServeMux()
+	mux.Handle(consensus.CPApplyPath, consensus.CPApplyHandler(c.raft, cfg.ClusterSecret))
+	mux.Handle("/sextant/v1/", distro.NewNodeHandler(c.distro, c.members, ccfg, dcfg))
+	c.internal = mux
+
+	if err = c.members.Start(ctx); err != nil {
+		return c, fmt.Errorf("membership: %w", err)
+	}
+	if err = c.raft.Start(ctx); err != nil {
+		return c, fmt.Errorf("raft: %w", err)
+	}
+	if err = c.distro.Start(ctx); err != nil {
+		return c, fmt.Errorf("distro: %w", err)
+	}
+	return c, nil
+}
+
+// load fetches the ephemeral data from the peers; the node serves only
+// afterwards. It runs once the HTTP front listens, since peers that start
+// at the same moment load from each other.
+func (c *clusterNode) load(ctx context.Context) error { return c.distro.Load(ctx) }
+
+// Members is this node's view of the cluster, with Raft roles where known.
+func (c *clusterNode) Members() []naming.Member {
+	ms := c.members.Members()
+	leader := c.raft.Leader()
+	for i := range ms {
+		switch {
+		case ms[i].Self:
+			ms[i].RaftRole = c.raft.Role()
+		case ms[i].Address == leader:
+			ms[i].RaftRole = "Leader"
+		default:
+			ms[i].RaftRole = "Follower"
+		}
+	}
+	return ms
+}
+
+// Ready is nil once Distro has loaded; Raft is not required, so that the
+// AP half keeps serving on the minority side of a partition.
+func (c *clusterNode) Ready() error { return c.distro.Ready() }
+
+// Leader is the Raft leader's HTTP address.
+func (c *clusterNode) Leader() string { return c.raft.Leader() }
+
+// Close stops Distro, then Raft, then membership.
+func (c *clusterNode) Close() error {
+	var errs []error
+	if c.distro != nil {
+		errs = append(errs, c.distro.Close())
+	}
+	if c.raft != nil {
+		errs = append(errs, c.raft.Close())
+	}
+	if c.members != nil {
+		errs = append(errs, c.members.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Owner names the Distro owner of a service (for /operator/distro/server).
+func (c *clusterNode) Owner(key naming.ServiceKey) string { return c.distro.Owner(key) }

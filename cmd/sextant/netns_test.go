@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"math/rand"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testNet is a small network of its own: a bridge in one namespace, one
+// namespace per node joined to it by a veth pair, and a veth from the test's
+// namespace so the test can reach the nodes. Addresses come from
+// 198.18.0.0/24 (RFC 2544's benchmarking range) and exist only inside these
+// namespaces.
+type testNet struct {
+	t      *testing.T
+	prefix string
+	nodes  int
+}
+
+func (n *testNet) ns(i int) string { return fmt.Sprintf("%s-n%d", n.prefix, i) }
+func (n *testNet) br() string      { return n.prefix + "-br" }
+func (n *testNet) addr(i int) string {
+	return fmt.Sprintf("198.18.0.%d", i+1)
+}
+
+func (n *testNet) run(args ...string) error {
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func (n *testNet) must(args ...string) {
+	n.t.Helper()
+	if err := n.run(args...); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
+// newTestNet builds the network, or skips the test when this machine cannot
+// make namespaces (not root, no ip tool, no netns support).
+func newTestNet(t *testing.T, nodes int) *testNet {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("network namespaces need root; this test runs in CI, which runs as root")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("the ip tool (iproute2) is not installed")
+	}
+	n := &testNet{t: t, prefix: fmt.Sprintf("sx%05d", rand.Intn(100000)), nodes: nodes}
+	if err := n.run("netns", "add", n.br()); err != nil {
+		t.Skipf("cannot create network namespaces here: %v", err)
+	}
+	t.Cleanup(n.destroy)
+	n.must("-n", n.br(), "link", "add", "br0", "type", "bridge")
+	n.must("-n", n.br(), "link", "set", "br0", "up")
+	for i := 0; i < nodes; i++ {
+		n.must("netns", "add", n.ns(i))
+		n.must("-n", n.ns(i), "link", "set", "lo", "up")
+		n.plug(fmt.Sprintf("%sv%d", n.prefix, i), n.ns(i), n.addr(i))
+	}
+	// The test's own leg, so that it reaches every node directly.
+	n.plug(n.prefix+"vt", "", "198.18.0.100")
+	return n
+}
+
+// plug connects a namespace (or the test's own when ns is "") to the bridge.
+func (n *testNet) plug(name, ns, addr string) {
+	peer := name + "b"
+	n.must("link", "add", name, "type", "veth", "peer", "name", peer)
+	n.must("link", "set", peer, "netns", n.br())
+	n.must("-n", n.br(), "link", "set", peer, "master", "br0")
+	n.must("-n", n.br(), "link", "set", peer, "up")
+	if ns != "" {
+		n.must("link", "set", name, "netns", ns)
+		n.must("-n", ns, "addr", "add", addr+"/24", "dev", name)
+		n.must("-n", ns, "link", "set", name, "up")
+		return
+	}
+	n.must("addr", "add", addr+"/24", "dev", name)
+	n.must("link", "set", name, "up")
+}
+
+// cut takes node i off the network of its peers (blackhole routes to each
+// of them in its namespace, so neither side gets answers); the test's own
+// address still reaches it. heal removes the routes.
+func (n *testNet) cut(i int) { n.routes(i, "add") }
+
+func (n *testNet) heal(i int) { n.routes(i, "del") }
+
+func (n *testNet) routes(i int, verb string) {
+	n.t.Helper()
+	for j := 0; j < n.nodes; j++ {
+		if j != i {
+			n.must("-n", n.ns(i), "route", verb, "blackhole", n.addr(j)+"/32")
+		}
+	}
+}
+
+func (n *testNet) destroy() {
+	_ = n.run("link", "del", n.prefix+"vt")
+	for i := 0; i < n.nodes; i++ {
+		_ = n.run("netns", "del", n.ns(i))
+	}
+	_ = n.run("netns", "del", n.br())
+}
+
+// TestClusterNodeCutOffAndReconnected runs three nodes in namespaces of
+// their own, cuts one off the network, writes on the majority side, and
+// checks that the cut node refuses CP writes within a bounded time while
+// still serving reads, then catches up once reconnected.
+func TestClusterNodeCutOffAndReconnected(t *testing.T) {
+	net := newTestNet(t, 3)
+	var members []string
+	for i := 0; i < 3; i++ {
+		members = append(members, net.addr(i)+":8848")
+	}
+	var ps []*proc
+	for i := 0; i < 3; i++ {
+		dataDir := t.TempDir()
+		p := &proc{t: t, dataDir: dataDir, httpAddr: members[i], dnsAddr: net.addr(i) + ":8600",
+			wrap: []string{"ip", "netns", "exec", net.ns(i)}}
+		p.args = []string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--data-dir", dataDir,
+			"--push-target", "source", "--members", strings.Join(members, ","), "--cluster-secret", "netns-secret"}
+		p.launch()
+		ps = append(ps, p)
+	}
+	for _, p := range ps {
+		p.waitReady()
+	}
+	reg := func(p *proc, ip string, ephemeral bool) (int, string) {
+		return p.do("POST", "/nacos/v1/ns/instance", url.Values{"serviceName": {"edge"}, "ip": {ip}, "port": {"80"},
+			"ephemeral": {fmt.Sprint(ephemeral)}})
+	}
+	if code, body := reg(ps[0], "127.0.0.81", false); code != 200 {
+		t.Fatalf("persistent register: %d %s", code, body)
+	}
+	for _, p := range ps {
+		waitFor(t, 10*time.Second, "first instance on "+p.httpAddr, func() bool { return len(p.list(t, "DEFAULT_GROUP@@edge")) == 1 })
+	}
+
+	net.cut(2)
+	// On the majority side, writes go on.
+	waitFor(t, 15*time.Second, "a write on the majority side", func() bool {
+		code, _ := reg(ps[0], "127.0.0.82", false)
+		return code == 200
+	})
+	// The cut node still answers reads from memory, and a CP write there
+	// fails within a bounded time rather than hanging or succeeding.
+	if hosts := ps[2].list(t, "DEFAULT_GROUP@@edge"); len(hosts) != 1 {
+		t.Fatalf("cut node should still serve the data it had: %v", hosts)
+	}
+	start := time.Now()
+	code, body := reg(ps[2], "127.0.0.83", false)
+	took := time.Since(start)
+	if code == 200 {
+		t.Fatalf("a CP write on the isolated node succeeded: %s", body)
+	}
+	if took > 15*time.Second {
+		t.Fatalf("the refused CP write took %v", took)
+	}
+	t.Logf("isolated node refused a CP write after %v with %d %q", took.Round(time.Millisecond), code, body)
+
+	net.heal(2)
+	waitFor(t, 30*time.Second, "the reconnected node to catch up", func() bool {
+		hosts := ps[2].list(t, "DEFAULT_GROUP@@edge")
+		return len(hosts) == 2
+	})
+	// And the ephemeral side: a registration made on the majority side
+	// reaches it too.
+	if code, body := reg(ps[1], "127.0.0.84", true); code != 200 {
+		t.Fatalf("ephemeral register: %d %s", code, body)
+	}
+	waitFor(t, 15*time.Second, "the ephemeral instance on the reconnected node", func() bool {
+		return len(ps[2].list(t, "DEFAULT_GROUP@@edge")) == 3
+	})
+}

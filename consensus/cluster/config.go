@@ -1,0 +1,76 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config configures a Membership.
+type Config struct {
+	// Self is this node's HTTP address, host:port, as the other members list it.
+	Self string `yaml:"self"`
+	// Members is the static member list (--members h1:p1,h2:p2). Set either
+	// Members or File.
+	Members []string `yaml:"members"`
+	// File is a Nacos cluster.conf path. It is re-read when it changes.
+	File string `yaml:"cluster-conf"`
+	// ReportInterval is how often this node reports to every other member.
+	ReportInterval time.Duration `yaml:"report-interval"`
+	// ReportTimeout bounds one report.
+	ReportTimeout time.Duration `yaml:"report-timeout"`
+	// SuspectAfter and DownAfter count consecutive failed reports that make
+	// a member SUSPICIOUS and DOWN.
+	SuspectAfter int `yaml:"suspect-after"`
+	DownAfter    int `yaml:"down-after"`
+	// FilePollInterval is how often File is checked for changes.
+	FilePollInterval time.Duration `yaml:"file-poll-interval"`
+}
+
+// DefaultConfig reports every second and marks a silent member DOWN after
+// three missed reports.
+func DefaultConfig() Config {
+	return Config{
+		ReportInterval:   time.Second,
+		ReportTimeout:    800 * time.Millisecond,
+		SuspectAfter:     1,
+		DownAfter:        3,
+		FilePollInterval: 2 * time.Second,
+	}
+}
+
+// TestConfig is DefaultConfig with intervals short enough for in-process
+// clusters.
+func TestConfig() Config {
+	c := DefaultConfig()
+	c.ReportInterval = 50 * time.Millisecond
+	c.ReportTimeout = 40 * time.Millisecond
+	c.FilePollInterval = 50 * time.Millisecond
+	return c
+}
+
+// Validate checks the settings; it does not read File.
+func (c Config) Validate() error {
+	switch {
+	case c.Self == "":
+		return errors.New("cluster: self address is required")
+	case len(c.Members) > 0 && c.File != "":
+		return errors.New("cluster: set either a member list or a cluster.conf file, not both")
+	case len(c.Members) == 0 && c.File == "":
+		return errors.New("cluster: a member list or a cluster.conf file is required")
+	case c.ReportInterval < time.Millisecond || c.ReportInterval > time.Minute:
+		return fmt.Errorf("cluster: report interval %v is out of range [1ms, 1m]", c.ReportInterval)
+	case c.ReportTimeout <= 0 || c.ReportTimeout > time.Minute:
+		return fmt.Errorf("cluster: report timeout %v is out of range (0, 1m]", c.ReportTimeout)
+	case c.SuspectAfter < 1:
+		return fmt.Errorf("cluster: suspect-after must be at least 1, got %d", c.SuspectAfter)
+	case c.DownAfter < c.SuspectAfter:
+		return fmt.Errorf("cluster: down-after (%d) must not be below suspect-after (%d)", c.DownAfter, c.SuspectAfter)
+	case c.File != "" && (c.FilePollInterval < time.Millisecond || c.FilePollInterval > time.Hour):
+		return fmt.Errorf("cluster: file poll interval %v is out of range [1ms, 1h]", c.FilePollInterval)
+	}
+	if _, err := NormalizeAddr(c.Self); err != nil {
+		return fmt.Errorf("cluster: self: %w", err)
+	}
+	return nil
+}

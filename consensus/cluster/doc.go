@@ -1,0 +1,27 @@
+// Package cluster keeps a node's view of the other registry nodes.
+//
+// Members come from a static list (--members) or a Nacos cluster.conf file
+// (one host[:port] per line, '#' comments, port 8848 by default). The file
+// is polled and re-read when it changes, and on Reload, so members can be
+// added or removed without a restart.
+//
+// Every ReportInterval each node reports to every other member. A member is
+// UP after a successful report in either direction (our report to it
+// succeeded, or its report to us arrived). Each failed report of ours counts
+// one failure: SuspectAfter consecutive failures make it SUSPICIOUS,
+// DownAfter make it DOWN, and a refused connection (nothing listening) makes
+// it DOWN at once. A member is DOWN from the start until a first report
+// succeeds, so a node never routes work to a peer it has not heard from.
+//
+// Guarantees:
+//   - Live lists the members that are not DOWN, sorted, and always holds
+//     this node. SUSPICIOUS members stay live: one lost report does not move
+//     work around.
+//   - Hash is a digest of Live. Two nodes have the same Hash exactly when
+//     they see the same live set (barring a 64-bit collision), so a receiver
+//     can refuse a message built on another view of the cluster.
+//   - Watch callbacks run after every change of the live set or of the
+//     configured list, on the goroutine that saw the change, without locks
+//     held.
+//   - A bad cluster.conf changes nothing: the previous list stays in force.
+package cluster

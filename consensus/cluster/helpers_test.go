@@ -1,0 +1,62 @@
+package cluster
+
+import (
+	"context"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func testLog() *logrus.Entry {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return logrus.NewEntry(l)
+}
+
+// fakeTransport answers reports with whatever fail says for the peer.
+type fakeTransport struct {
+	mu    sync.Mutex
+	fail  map[string]error
+	calls map[string]int
+}
+
+func newFakeTransport() *fakeTransport {
+	return &fakeTransport{fail: map[string]error{}, calls: map[string]int{}}
+}
+
+func (f *fakeTransport) Report(ctx context.Context, peer, self string, hash uint64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[peer]++
+	return f.fail[peer]
+}
+
+func (f *fakeTransport) set(peer string, err error) {
+	f.mu.Lock()
+	f.fail[peer] = err
+	f.mu.Unlock()
+}
+
+func stateOf(m *Membership, addr string) string {
+	for _, mb := range m.Members() {
+		if mb.Address == addr {
+			return mb.State
+		}
+	}
+	return ""
+}

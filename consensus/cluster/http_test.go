@@ -1,0 +1,92 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"sextant/naming"
+)
+
+// TestHTTPReports runs two memberships over real HTTP on loopback.
+func TestHTTPReports(t *testing.T) {
+	l1, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := l1.Addr().String(), l2.Addr().String()
+	hcfg := DefaultHTTPConfig()
+	hcfg.Secret = "s3cret"
+	tr, err := NewHTTPTransport(hcfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(self string) *Membership {
+		cfg := TestConfig()
+		cfg.Self, cfg.Members = self, []string{a, b}
+		cfg.ReportTimeout = time.Second
+		m, err := New(cfg, tr, testLog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	}
+	m1, m2 := mk(a), mk(b)
+	s1 := &http.Server{Handler: NewHTTPHandler(m1, hcfg)}
+	s2 := &http.Server{Handler: NewHTTPHandler(m2, hcfg)}
+	go s1.Serve(l1)
+	go s2.Serve(l2)
+	t.Cleanup(func() { s1.Close() })
+	t.Cleanup(func() { s2.Close() })
+
+	if err := m1.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// m1's first report reached m2, so m2 sees m1 before its own first round.
+	both := []string{a, b}
+	slices.Sort(both)
+	if !slices.Equal(m1.Live(), both) || !slices.Contains(m2.Live(), a) {
+		t.Fatalf("live %v / %v", m1.Live(), m2.Live())
+	}
+
+	// Without the secret: 401.
+	req, _ := http.NewRequest(http.MethodPost, "http://"+a+ReportPath, nil)
+	SetHeaders(req, "", b, 1)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("no secret: HTTP %d", resp.StatusCode)
+	}
+	// A stranger with the secret: 403.
+	req, _ = http.NewRequest(http.MethodPost, "http://"+a+ReportPath, nil)
+	SetHeaders(req, "s3cret", "10.1.1.1:1", 1)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("stranger: HTTP %d", resp.StatusCode)
+	}
+
+	// m2 goes away: its port refuses, so m1 marks it DOWN at once.
+	s2.Close()
+	m2.Close()
+	waitFor(t, 2*time.Second, func() bool { return stateOf(m1, b) == naming.MemberDown })
+	err = tr.Report(context.Background(), b, a, 1)
+	if !errors.Is(err, ErrRefused) {
+		t.Fatalf("report to a closed port: %v", err)
+	}
+}

@@ -1,0 +1,50 @@
+package cluster
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+)
+
+// NewHTTPHandler serves the membership API: POST ReportPath takes a report
+// (204; 400 for a bad one; 403 from a non-member) and GET MembersPath lists
+// this node's view. Mount it at "/sextant/v1/cluster/".
+func NewHTTPHandler(m *Membership, cfg HTTPConfig) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+ReportPath, func(w http.ResponseWriter, r *http.Request) {
+		from := r.Header.Get(FromHeader)
+		hash, err := ParseHash(r.Header.Get(HashHeader))
+		if from == "" || err != nil {
+			http.Error(w, "report needs "+FromHeader+" and "+HashHeader, http.StatusBadRequest)
+			return
+		}
+		if err := m.HandleReport(from, hash); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		w.Header().Set(HashHeader, FormatHash(m.Hash()))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET "+MembersPath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(m.Members())
+	})
+	return RequireSecret(cfg.Secret, mux)
+}
+
+// RequireSecret answers 401 to requests whose SecretHeader does not match
+// secret. With an empty secret every request passes.
+func RequireSecret(secret string, next http.Handler) http.Handler {
+	if secret == "" {
+		return next
+	}
+	want := []byte(secret)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get(SecretHeader))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			http.Error(w, "cluster secret required", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

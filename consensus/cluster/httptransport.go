@@ -1,0 +1,126 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Headers and paths of the node-to-node HTTP API.
+const (
+	// SecretHeader carries the cluster secret.
+	SecretHeader = "X-Sextant-Secret"
+	// FromHeader carries the sender's member address.
+	FromHeader = "X-Sextant-From"
+	// HashHeader carries the sender's member-list hash, 16 hex digits.
+	HashHeader = "X-Sextant-Members-Hash"
+	// ReportPath receives member reports (POST).
+	ReportPath = "/sextant/v1/cluster/report"
+	// MembersPath lists this node's view of the members (GET).
+	MembersPath = "/sextant/v1/cluster/members"
+)
+
+// ErrRefused marks a report that failed because nothing listens at the peer.
+var ErrRefused = errors.New("connection refused")
+
+// HTTPConfig configures the HTTP reporter and its handler.
+type HTTPConfig struct {
+	// Secret, when set, is sent with every request and required on every
+	// request received; requests without it get 401.
+	Secret string
+	// Scheme is "http" (default) or "https".
+	Scheme string
+	// DialTimeout bounds connection set-up.
+	DialTimeout time.Duration
+}
+
+// DefaultHTTPConfig uses plain HTTP and a 1 s dial timeout.
+func DefaultHTTPConfig() HTTPConfig {
+	return HTTPConfig{Scheme: "http", DialTimeout: time.Second}
+}
+
+// Validate checks the settings.
+func (c HTTPConfig) Validate() error {
+	if c.Scheme != "http" && c.Scheme != "https" {
+		return fmt.Errorf("cluster: scheme must be http or https, got %q", c.Scheme)
+	}
+	if c.DialTimeout <= 0 {
+		return errors.New("cluster: dial timeout must be positive")
+	}
+	return nil
+}
+
+// FormatHash renders a member-list hash for HashHeader.
+func FormatHash(h uint64) string { return fmt.Sprintf("%016x", h) }
+
+// ParseHash reads a HashHeader value.
+func ParseHash(s string) (uint64, error) { return strconv.ParseUint(s, 16, 64) }
+
+// NewHTTPClient returns the client the node-to-node transports share:
+// bounded dials, kept-alive connections, no redirects followed. Per-call
+// deadlines come from the callers' contexts.
+func NewHTTPClient(cfg HTTPConfig) *http.Client {
+	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	return &http.Client{
+		Transport: &http.Transport{
+			DialContext:         d.DialContext,
+			MaxIdleConnsPerHost: 8,
+			IdleConnTimeout:     60 * time.Second,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// HTTPTransport sends reports over HTTP. It implements Transport.
+type HTTPTransport struct {
+	cfg    HTTPConfig
+	client *http.Client
+}
+
+// NewHTTPTransport builds a reporter; a nil client gets NewHTTPClient(cfg).
+func NewHTTPTransport(cfg HTTPConfig, client *http.Client) (*HTTPTransport, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if client == nil {
+		client = NewHTTPClient(cfg)
+	}
+	return &HTTPTransport{cfg: cfg, client: client}, nil
+}
+
+// Report posts a report to peer.
+func (t *HTTPTransport) Report(ctx context.Context, peer, self string, hash uint64) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.cfg.Scheme+"://"+peer+ReportPath, nil)
+	if err != nil {
+		return fmt.Errorf("report to %s: %w", peer, err)
+	}
+	SetHeaders(req, t.cfg.Secret, self, hash)
+	resp, err := t.client.Do(req)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("report to %s: %w", peer, ErrRefused)
+		}
+		return fmt.Errorf("report to %s: %w", peer, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("report to %s: HTTP %d: %s", peer, resp.StatusCode, body)
+	}
+	return nil
+}
+
+// SetHeaders puts the secret, sender and hash headers on a request.
+func SetHeaders(req *http.Request, secret, self string, hash uint64) {
+	if secret != "" {
+		req.Header.Set(SecretHeader, secret)
+	}
+	req.Header.Set(FromHeader, self)
+	req.Header.Set(HashHeader, FormatHash(hash))
+}

@@ -1,0 +1,228 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"sextant/naming"
+)
+
+// Transport carries reports to other members. Report tells peer that self
+// is alive and sees the live set whose hash is given; it returns once the
+// peer has taken the report. An error wrapping ErrRefused means nothing
+// listens at peer. Report must honour ctx.
+type Transport interface {
+	Report(ctx context.Context, peer string, self string, hash uint64) error
+}
+
+// Membership is this node's view of the cluster. All methods are safe for
+// concurrent use.
+type Membership struct {
+	cfg  Config
+	t    Transport
+	log  *logrus.Entry
+	now  func() time.Time
+	self string
+
+	mu    sync.Mutex
+	peers map[string]*peer // every configured member but self
+	stamp fileStamp        // of File when it was last read
+	view  atomic.Pointer[view]
+
+	wmu      sync.Mutex
+	watchers map[int]func()
+	nextW    int
+
+	life      sync.Mutex
+	started   bool
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// view is an immutable live set and its hash.
+type view struct {
+	live []string
+	hash uint64
+}
+
+// New builds a Membership from cfg, reading cfg.File if set. It fails when
+// the list is bad or does not hold cfg.Self. A nil log discards log lines.
+func New(cfg Config, t Transport, log *logrus.Entry) (*Membership, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, errors.New("cluster: a transport is required")
+	}
+	if log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		log = logrus.NewEntry(l)
+	}
+	self, _ := NormalizeAddr(cfg.Self)
+	m := &Membership{
+		cfg:      cfg,
+		t:        t,
+		log:      log.WithField("component", "cluster"),
+		now:      time.Now,
+		self:     self,
+		peers:    map[string]*peer{},
+		watchers: map[int]func(){},
+		stop:     make(chan struct{}),
+	}
+	var list []string
+	var err error
+	if cfg.File != "" {
+		list, m.stamp, err = readConf(cfg.File)
+	} else {
+		list, err = ParseMembers(cfg.Members)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	if err := m.setList(list); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Self returns this node's normalized address.
+func (m *Membership) Self() string { return m.self }
+
+// Live returns the members that are not DOWN, sorted; it always holds Self.
+func (m *Membership) Live() []string { return slices.Clone(m.view.Load().live) }
+
+// Hash returns a digest of Live.
+func (m *Membership) Hash() uint64 { return m.view.Load().hash }
+
+// Members returns every configured member with its state, sorted by address.
+func (m *Membership) Members() []naming.Member {
+	m.mu.Lock()
+	out := make([]naming.Member, 0, len(m.peers)+1)
+	out = append(out, naming.Member{Address: m.self, State: naming.MemberUp, Self: true, LastSeen: m.now().UnixMilli()})
+	for addr, p := range m.peers {
+		out = append(out, naming.Member{Address: addr, State: p.state, LastSeen: p.lastSeen, FailCount: p.fails})
+	}
+	m.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })
+	return out
+}
+
+// Watch registers fn to run after every change of Live or of the
+// configured list. fn runs on the goroutine that saw the change and must
+// not block. The returned function unregisters fn.
+func (m *Membership) Watch(fn func()) (cancel func()) {
+	m.wmu.Lock()
+	id := m.nextW
+	m.nextW++
+	m.watchers[id] = fn
+	m.wmu.Unlock()
+	return func() {
+		m.wmu.Lock()
+		delete(m.watchers, id)
+		m.wmu.Unlock()
+	}
+}
+
+func (m *Membership) notify() {
+	m.wmu.Lock()
+	ids := make([]int, 0, len(m.watchers))
+	for id := range m.watchers {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	fns := make([]func(), 0, len(ids))
+	for _, id := range ids {
+		fns = append(fns, m.watchers[id])
+	}
+	m.wmu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// setList replaces the configured list: new members start DOWN, removed
+// ones are forgotten. It fails, changing nothing, when self is missing.
+func (m *Membership) setList(list []string) error {
+	if !slices.Contains(list, m.self) {
+		return fmt.Errorf("cluster: self address %s is not in the member list %v", m.self, list)
+	}
+	m.mu.Lock()
+	keep := make(map[string]*peer, len(list))
+	for _, a := range list {
+		if a == m.self {
+			continue
+		}
+		if p, ok := m.peers[a]; ok {
+			keep[a] = p
+		} else {
+			keep[a] = &peer{state: naming.MemberDown}
+		}
+	}
+	m.peers = keep
+	m.refreshLocked()
+	m.mu.Unlock()
+	return nil
+}
+
+// refreshLocked recomputes the live view; it reports whether it changed.
+// The caller holds m.mu.
+func (m *Membership) refreshLocked() bool {
+	live := []string{m.self}
+	for a, p := range m.peers {
+		if p.state != naming.MemberDown {
+			live = append(live, a)
+		}
+	}
+	sort.Strings(live)
+	if old := m.view.Load(); old != nil && slices.Equal(old.live, live) {
+		return false
+	}
+	m.view.Store(&view{live: live, hash: hashOf(live)})
+	return true
+}
+
+// hashOf digests a sorted address list.
+func hashOf(live []string) uint64 {
+	h := fnv.New64a()
+	for _, a := range live {
+		h.Write([]byte(a))
+		h.Write([]byte{'\n'})
+	}
+	return h.Sum64()
+}
+
+// fileStamp identifies one version of a file.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+func readConf(path string) ([]string, fileStamp, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileStamp{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fileStamp{}, err
+	}
+	list, err := ParseClusterConf(f)
+	if err != nil {
+		return nil, fileStamp{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return list, fileStamp{mod: st.ModTime(), size: st.Size()}, nil
+}

@@ -1,0 +1,181 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sextant/naming"
+)
+
+func newTestMembership(t *testing.T, ft Transport, self string, members ...string) *Membership {
+	t.Helper()
+	cfg := TestConfig()
+	cfg.Self = self
+	cfg.Members = members
+	// Start is not called: the test drives rounds itself.
+	m, err := New(cfg, ft, testLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func TestNewRejectsMissingSelf(t *testing.T) {
+	cfg := TestConfig()
+	cfg.Self = "10.0.0.9:8848"
+	cfg.Members = []string{"10.0.0.1", "10.0.0.2"}
+	if _, err := New(cfg, newFakeTransport(), nil); err == nil || !strings.Contains(err.Error(), "not in the member list") {
+		t.Fatalf("error %v", err)
+	}
+	cfg.Self = "10.0.0.2" // default port makes it a member
+	if _, err := New(cfg, newFakeTransport(), nil); err != nil {
+		t.Fatalf("self with default port: %v", err)
+	}
+	bad := []func(*Config){
+		func(c *Config) { c.Self = "" },
+		func(c *Config) { c.File = "/x" },
+		func(c *Config) { c.Members = nil },
+		func(c *Config) { c.DownAfter = 0 },
+		func(c *Config) { c.ReportInterval = 0 },
+	}
+	for i, f := range bad {
+		c := cfg
+		f(&c)
+		if _, err := New(c, newFakeTransport(), nil); err == nil {
+			t.Errorf("bad config %d accepted", i)
+		}
+	}
+}
+
+func TestMemberStates(t *testing.T) {
+	ft := newFakeTransport()
+	a, b, c := "10.0.0.1:8848", "10.0.0.2:8848", "10.0.0.3:8848"
+	m := newTestMembership(t, ft, a, a, b, c)
+	var calls atomic.Int32
+	m.Watch(func() { calls.Add(1) })
+
+	// Nobody has answered yet: only self is live.
+	if got := m.Live(); !slices.Equal(got, []string{a}) {
+		t.Fatalf("initial live %v", got)
+	}
+	ctx := context.Background()
+	m.round(ctx)
+	if got := m.Live(); !slices.Equal(got, []string{a, b, c}) {
+		t.Fatalf("after a good round live %v", got)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("watchers called %d times, want 1", calls.Load())
+	}
+
+	ft.set(c, errors.New("timeout"))
+	m.round(ctx)
+	if s := stateOf(m, c); s != naming.MemberSuspicious {
+		t.Fatalf("after one miss %s", s)
+	}
+	if !slices.Contains(m.Live(), c) {
+		t.Fatal("suspicious member left the live set")
+	}
+	m.round(ctx)
+	m.round(ctx)
+	if s := stateOf(m, c); s != naming.MemberDown {
+		t.Fatalf("after three misses %s", s)
+	}
+	if got := m.Live(); !slices.Equal(got, []string{a, b}) {
+		t.Fatalf("live %v", got)
+	}
+	if calls.Load() != 2 {
+		t.Errorf("watchers called %d times, want 2", calls.Load())
+	}
+
+	// Their report reaching us brings them back even though ours still fail.
+	if err := m.HandleReport(c, 42); err != nil {
+		t.Fatal(err)
+	}
+	if s := stateOf(m, c); s != naming.MemberUp {
+		t.Fatalf("after their report %s", s)
+	}
+	// Our own report succeeding does too.
+	ft.set(c, fmt.Errorf("dial: %w", ErrRefused))
+	m.round(ctx)
+	if s := stateOf(m, c); s != naming.MemberDown {
+		t.Fatalf("refused member is %s, want DOWN at once", s)
+	}
+	ft.set(c, nil)
+	m.round(ctx)
+	if s := stateOf(m, c); s != naming.MemberUp {
+		t.Fatalf("after a good report %s", s)
+	}
+
+	if err := m.HandleReport("10.9.9.9:1", 1); err == nil {
+		t.Error("report from a stranger accepted")
+	}
+	if err := m.HandleReport(a, 1); err == nil {
+		t.Error("report from self accepted")
+	}
+	ms := m.Members()
+	if len(ms) != 3 || !ms[0].Self || ms[0].Address != a || ms[1].Address != b {
+		t.Errorf("members %+v", ms)
+	}
+}
+
+func TestHashFollowsLive(t *testing.T) {
+	ft := newFakeTransport()
+	a, b, c := "10.0.0.1:8848", "10.0.0.2:8848", "10.0.0.3:8848"
+	m1 := newTestMembership(t, ft, a, a, b, c)
+	m2 := newTestMembership(t, newFakeTransport(), b, a, b, c)
+	// Different live sets: different hashes.
+	if m1.Hash() == m2.Hash() {
+		t.Fatal("views {a} and {b} share a hash")
+	}
+	m1.round(context.Background())
+	m2.round(context.Background())
+	if !slices.Equal(m1.Live(), m2.Live()) || m1.Hash() != m2.Hash() {
+		t.Fatalf("same live set %v / %v, hashes %x / %x", m1.Live(), m2.Live(), m1.Hash(), m2.Hash())
+	}
+	ft.set(c, fmt.Errorf("x: %w", ErrRefused))
+	m1.round(context.Background())
+	if m1.Hash() == m2.Hash() {
+		t.Fatal("views differ but hashes agree")
+	}
+	// A state change inside the live set (UP → SUSPICIOUS) keeps the hash.
+	h := m2.Hash()
+	m2t := newFakeTransport()
+	m2.t = m2t
+	m2t.set(c, errors.New("slow"))
+	m2.round(context.Background())
+	if stateOf(m2, c) != naming.MemberSuspicious || m2.Hash() != h {
+		t.Fatalf("suspicious member changed the hash (state %s)", stateOf(m2, c))
+	}
+}
+
+func TestStartRunsFirstRoundAndLoop(t *testing.T) {
+	ft := newFakeTransport()
+	a, b := "10.0.0.1:8848", "10.0.0.2:8848"
+	cfg := TestConfig()
+	cfg.Self, cfg.Members = a, []string{a, b}
+	m, err := New(cfg, ft, testLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(m.Live(), b) {
+		t.Fatal("reachable member not live after Start")
+	}
+	if err := m.Start(context.Background()); err == nil {
+		t.Error("second Start accepted")
+	}
+	ft.set(b, errors.New("gone"))
+	waitFor(t, 2*time.Second, func() bool { return stateOf(m, b) == naming.MemberDown })
+	m.Close()
+	m.Close()
+}

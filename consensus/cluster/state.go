@@ -1,0 +1,43 @@
+package cluster
+
+import "sextant/naming"
+
+// peer is what this node knows of one other member.
+type peer struct {
+	state    string
+	fails    int
+	lastSeen int64 // Unix ms of the last successful report either way
+}
+
+// result is the outcome of one report exchange with a peer.
+type result int
+
+const (
+	reportOK      result = iota // our report succeeded, or theirs arrived
+	reportFailed                // our report failed (timeout, reset, error answer)
+	reportRefused               // connection refused: nothing listens there
+)
+
+// next is the state machine of one member: a success makes it UP and
+// clears the failure count; failures count up to SUSPICIOUS and DOWN; a
+// refused connection is DOWN at once, since no process is there to answer.
+func next(p peer, r result, suspectAfter, downAfter int) peer {
+	switch r {
+	case reportOK:
+		p.state, p.fails = naming.MemberUp, 0
+		return p
+	case reportRefused:
+		if p.fails < downAfter {
+			p.fails = downAfter
+		}
+	default:
+		p.fails++
+	}
+	switch {
+	case p.fails >= downAfter:
+		p.state = naming.MemberDown
+	case p.fails >= suspectAfter:
+		p.state = naming.MemberSuspicious
+	}
+	return p
+}

@@ -1,0 +1,98 @@
+package distro
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config configures an Engine.
+type Config struct {
+	// SyncDelay is how long after the first change of a quiet period the
+	// changed services are sent to the peers; later changes in the window
+	// ride along (the deadline is not pushed back).
+	SyncDelay time.Duration `yaml:"sync-delay"`
+	// SyncTimeout bounds one sync, verify or fetch exchange.
+	SyncTimeout time.Duration `yaml:"sync-timeout"`
+	// RetryInterval is the pause before a failed sync to a live peer is
+	// tried again, and before Load asks again when no peer answered.
+	RetryInterval time.Duration `yaml:"retry-interval"`
+	// VerifyInterval is how often a node sends the checksums of the
+	// services it owns to every live peer.
+	VerifyInterval time.Duration `yaml:"verify-interval"`
+	// LoadTimeout bounds Load: after it the node is ready with whatever it has.
+	LoadTimeout time.Duration `yaml:"load-timeout"`
+	// ForwardTimeout bounds a write forwarded to the responsible node.
+	ForwardTimeout time.Duration `yaml:"forward-timeout"`
+	// TombstoneTTL is how long a deregistration is remembered, so that an
+	// older copy of the instance arriving late cannot bring it back.
+	TombstoneTTL time.Duration `yaml:"tombstone-ttl"`
+	// OrphanGrace is the number of verify rounds a node keeps data for a
+	// service whose owner keeps not listing it (and fails to take it over).
+	OrphanGrace int `yaml:"orphan-grace"`
+	// MaxBatch is the largest number of services in one sync or fetch message.
+	MaxBatch int `yaml:"max-batch"`
+}
+
+// DefaultConfig uses Nacos's timings: sync after 1 s, verify every 5 s,
+// forwards bounded by 2 s, deregistrations remembered for 3 minutes.
+func DefaultConfig() Config {
+	return Config{
+		SyncDelay:      time.Second,
+		SyncTimeout:    3 * time.Second,
+		RetryInterval:  3 * time.Second,
+		VerifyInterval: 5 * time.Second,
+		LoadTimeout:    10 * time.Second,
+		ForwardTimeout: 2 * time.Second,
+		TombstoneTTL:   3 * time.Minute,
+		OrphanGrace:    3,
+		MaxBatch:       500,
+	}
+}
+
+// TestConfig is DefaultConfig with intervals short enough for in-process
+// clusters.
+func TestConfig() Config {
+	return Config{
+		SyncDelay:      50 * time.Millisecond,
+		SyncTimeout:    500 * time.Millisecond,
+		RetryInterval:  100 * time.Millisecond,
+		VerifyInterval: 200 * time.Millisecond,
+		LoadTimeout:    time.Second,
+		ForwardTimeout: 500 * time.Millisecond,
+		TombstoneTTL:   time.Minute,
+		OrphanGrace:    3,
+		MaxBatch:       100,
+	}
+}
+
+// Validate checks ranges and the relations between the settings.
+func (c Config) Validate() error {
+	checks := []struct {
+		name     string
+		v        time.Duration
+		min, max time.Duration
+	}{
+		{"sync delay", c.SyncDelay, 0, time.Minute},
+		{"sync timeout", c.SyncTimeout, time.Millisecond, time.Minute},
+		{"retry interval", c.RetryInterval, time.Millisecond, time.Hour},
+		{"verify interval", c.VerifyInterval, time.Millisecond, time.Hour},
+		{"load timeout", c.LoadTimeout, 0, time.Hour},
+		{"forward timeout", c.ForwardTimeout, time.Millisecond, time.Minute},
+		{"tombstone ttl", c.TombstoneTTL, time.Second, 24 * time.Hour},
+	}
+	for _, ch := range checks {
+		if ch.v < ch.min || ch.v > ch.max {
+			return fmt.Errorf("distro: %s %v is out of range [%v, %v]", ch.name, ch.v, ch.min, ch.max)
+		}
+	}
+	if c.OrphanGrace < 1 {
+		return fmt.Errorf("distro: orphan grace must be at least 1 round, got %d", c.OrphanGrace)
+	}
+	if c.MaxBatch < 1 || c.MaxBatch > 100000 {
+		return fmt.Errorf("distro: max batch %d is out of range [1, 100000]", c.MaxBatch)
+	}
+	if c.TombstoneTTL < 2*c.VerifyInterval {
+		return fmt.Errorf("distro: tombstone ttl %v must cover at least two verify rounds (%v)", c.TombstoneTTL, c.VerifyInterval)
+	}
+	return nil
+}

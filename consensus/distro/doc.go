@@ -1,0 +1,33 @@
+// Package distro replicates ephemeral instances between registry nodes
+// (AP): every node holds every service's ephemeral instances and serves
+// reads locally, and each service has one responsible node (its owner)
+// that accepts its writes and judges its clients' beats.
+//
+// Guarantees:
+//   - The owner of a service is chosen by rendezvous hashing over the live
+//     members, so nodes that see the same live set agree, and a member that
+//     leaves moves only the services it owned. Owns is a cached lookup.
+//   - Every message carries the sender's member-list hash; a receiver whose
+//     hash differs refuses it (naming.ErrUnavailable, "retry") and changes
+//     nothing. A forwarded write is applied by the receiver or refused,
+//     never forwarded again.
+//   - Apply on a non-owner forwards once to the owner and returns its
+//     answer; an unreachable owner gives naming.ErrUnavailable within
+//     Config.ForwardTimeout. Apply never blocks longer.
+//   - An acknowledged write is in the owner's catalog when Apply returns and
+//     reaches every live peer about SyncDelay later (changes are batched),
+//     retried until delivered or the peer is DOWN.
+//   - Per instance the newest write wins, and deregistrations leave
+//     tombstones for TombstoneTTL, so after a partition heals every node
+//     converges on the same set: writes accepted on either side survive
+//     unless a later write replaced or removed them, and deregistrations are
+//     not undone by older copies. The merge rule (Merge) is commutative,
+//     associative and idempotent.
+//   - Every VerifyInterval each owner compares checksums with every peer and
+//     repairs differences in both directions.
+//   - Load fills a starting node from its peers, bounded by LoadTimeout.
+//   - Every queue is a set keyed by service, so memory stays bounded by the
+//     number of services whatever the peers do.
+//
+// See DESIGN.md for the protocol and the reasons behind it.
+package distro

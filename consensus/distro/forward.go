@@ -1,0 +1,68 @@
+package distro
+
+import (
+	"context"
+	"errors"
+
+	"sextant/naming"
+)
+
+// Apply applies an ephemeral instance op (register, deregister, update,
+// beat, set-health). On the responsible node it is applied at once and
+// queued for sync; elsewhere it is forwarded once to the responsible node
+// and that node's answer is returned. A responsible node that cannot be
+// reached within ForwardTimeout gives an error of kind
+// naming.ErrUnavailable; Apply never blocks past that or ctx.
+func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
+	if err := checkOp(&op); err != nil {
+		return err
+	}
+	owner := e.Owner(op.Service)
+	if owner == e.self {
+		return e.applyOwned(op)
+	}
+	return e.forward(ctx, owner, op)
+}
+
+// checkOp accepts only valid ephemeral instance ops.
+func checkOp(op *naming.Op) error {
+	if !op.IsInstanceOp() || !op.IsEphemeral() {
+		return naming.Errorf(naming.ErrInvalid, "%s is not an ephemeral instance operation", op.Kind)
+	}
+	return op.Validate()
+}
+
+func (e *Engine) forward(ctx context.Context, owner string, op naming.Op) error {
+	e.stats.forwards.Add(1)
+	fctx, cancel := context.WithTimeout(ctx, e.cfg.ForwardTimeout)
+	defer cancel()
+	err := e.t.Forward(fctx, owner, e.view.Hash(), op)
+	if err == nil {
+		return nil
+	}
+	var ne *naming.Error
+	if errors.As(err, &ne) {
+		if errors.Is(ne, naming.ErrUnavailable) {
+			e.stats.forwardsFailed.Add(1)
+		}
+		return err // the responsible node's own answer
+	}
+	e.stats.forwardsFailed.Add(1)
+	e.log.WithError(err).WithField("owner", owner).Debug("forward failed")
+	return unavailable("responsible node %s unreachable, retry: %v", owner, err)
+}
+
+// OnForward applies a write another node forwarded. It is never forwarded
+// again: a node that is not responsible refuses it.
+func (e *Engine) OnForward(ctx context.Context, from string, hash uint64, op naming.Op) error {
+	if err := e.checkHash(from, hash); err != nil {
+		return err
+	}
+	if err := checkOp(&op); err != nil {
+		return err
+	}
+	if !e.Owns(op.Service) {
+		return unavailable("%s is not the responsible node of %s, retry", e.self, op.Service)
+	}
+	return e.applyOwned(op)
+}

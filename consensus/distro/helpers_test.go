@@ -1,0 +1,310 @@
+package distro
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"sextant/consensus/cluster"
+	"sextant/naming"
+)
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t testing.TB, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// testLog sends warnings and errors to the test log.
+func testLog(t testing.TB) *logrus.Entry {
+	l := logrus.New()
+	l.SetLevel(logrus.WarnLevel)
+	l.SetOutput(&tWriter{t: t})
+	return logrus.NewEntry(l)
+}
+
+type tWriter struct {
+	mu   sync.Mutex
+	t    testing.TB
+	done bool
+}
+
+func (w *tWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func quietLog() *logrus.Entry {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return logrus.NewEntry(l)
+}
+
+func svc(name string) naming.ServiceKey { return naming.NewServiceKey("", "", name) }
+
+func inst(ip string, port int, updated int64) *naming.Instance {
+	return &naming.Instance{IP: ip, Port: port, Cluster: naming.DefaultCluster, Weight: 1, Healthy: true, Enabled: true, Ephemeral: true, Updated: updated}
+}
+
+func registerOp(k naming.ServiceKey, ip string, port int) naming.Op {
+	return naming.Op{Kind: naming.OpRegister, Service: k, Instance: inst(ip, port, 0)}
+}
+
+func deregisterOp(k naming.ServiceKey, ip string, port int) naming.Op {
+	return naming.Op{Kind: naming.OpDeregister, Service: k, Ephemeral: true,
+		Target: naming.InstanceKey{IP: ip, Port: port, Cluster: naming.DefaultCluster}}
+}
+
+// beatOp is a full beat: it re-creates the instance when it is missing.
+func beatOp(k naming.ServiceKey, ip string, port int) naming.Op {
+	return naming.Op{Kind: naming.OpBeat, Service: k, Instance: inst(ip, port, 0),
+		Target: naming.InstanceKey{IP: ip, Port: port, Cluster: naming.DefaultCluster}}
+}
+
+// fixedView is a member view that never changes.
+type fixedView struct {
+	self string
+	live []string
+}
+
+func (v fixedView) Self() string                 { return v.self }
+func (v fixedView) Live() []string               { return slices.Clone(v.live) }
+func (v fixedView) Hash() uint64                 { return uint64(len(v.live)) }
+func (v fixedView) Watch(func()) (cancel func()) { return func() {} }
+
+// node is one member of an in-process cluster.
+type node struct {
+	addr string
+	cat  *naming.Catalog
+	mem  *cluster.Membership
+	eng  *Engine
+}
+
+// harness runs an in-process cluster over a memnet Network.
+type harness struct {
+	t     testing.TB
+	net   *Network
+	addrs []string
+	cfg   Config
+	ccfg  cluster.Config
+	log   *logrus.Entry
+
+	mu    sync.Mutex
+	nodes map[string]*node
+	// scale multiplies the harness's waits (production timings are slower).
+	scale time.Duration
+}
+
+// timings returns the configurations of the scenario tests: the test
+// presets, or with SEXTANT_DISTRO_TIMINGS=default the production defaults
+// (slow; for measuring) and how much longer to wait.
+func timings() (Config, cluster.Config, time.Duration) {
+	if os.Getenv("SEXTANT_DISTRO_TIMINGS") == "default" {
+		return DefaultConfig(), cluster.DefaultConfig(), 10
+	}
+	return TestConfig(), cluster.TestConfig(), 1
+}
+
+func newHarness(t testing.TB, n int, cfg Config, ccfg cluster.Config) *harness {
+	t.Helper()
+	h := &harness{t: t, net: NewNetwork(1), cfg: cfg, ccfg: ccfg, log: testLog(t), nodes: map[string]*node{}, scale: 1}
+	if ccfg.ReportInterval > cluster.TestConfig().ReportInterval {
+		h.scale = 10
+	}
+	for i := range n {
+		h.addrs = append(h.addrs, fmt.Sprintf("10.0.0.%d:8848", i+1))
+	}
+	for _, a := range h.addrs {
+		h.build(a)
+	}
+	for _, a := range h.addrs {
+		if err := h.node(a).mem.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range h.addrs {
+		h.startEngine(a)
+	}
+	h.waitAgreed(h.addrs)
+	t.Cleanup(h.close)
+	return h
+}
+
+// build creates a fresh node at addr (empty catalog) and registers it.
+func (h *harness) build(addr string) *node {
+	h.t.Helper()
+	cc := h.ccfg
+	cc.Self, cc.Members = addr, h.addrs
+	m, err := cluster.New(cc, h.net.Reporter(addr), h.log)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cat := naming.NewCatalog()
+	e, err := New(h.cfg, cat, m, h.net.Transport(addr), h.log.WithField("node", addr))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	nd := &node{addr: addr, cat: cat, mem: m, eng: e}
+	h.mu.Lock()
+	h.nodes[addr] = nd
+	h.mu.Unlock()
+	h.net.RegisterMember(addr, m)
+	h.net.Register(addr, e)
+	return nd
+}
+
+func (h *harness) startEngine(addr string) {
+	h.t.Helper()
+	nd := h.node(addr)
+	if err := nd.eng.Start(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := nd.eng.Load(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) node(addr string) *node {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.nodes[addr]
+}
+
+// stop takes a node away as if its process ended.
+func (h *harness) stop(addr string) {
+	h.net.Unregister(addr)
+	nd := h.node(addr)
+	nd.eng.Close()
+	nd.mem.Close()
+	h.mu.Lock()
+	delete(h.nodes, addr)
+	h.mu.Unlock()
+}
+
+// restart brings a stopped node back with an empty catalog.
+func (h *harness) restart(addr string) *node {
+	h.t.Helper()
+	nd := h.build(addr)
+	if err := nd.mem.Start(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	h.startEngine(addr)
+	return nd
+}
+
+func (h *harness) close() {
+	h.mu.Lock()
+	nodes := make([]*node, 0, len(h.nodes))
+	for _, nd := range h.nodes {
+		nodes = append(nodes, nd)
+	}
+	h.mu.Unlock()
+	for _, nd := range nodes {
+		nd.eng.Close()
+		nd.mem.Close()
+	}
+	if w, ok := h.log.Logger.Out.(*tWriter); ok {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	}
+}
+
+// waitAgreed waits until every node in group sees exactly group as live.
+func (h *harness) waitAgreed(group []string) {
+	h.t.Helper()
+	want := slices.Clone(group)
+	slices.Sort(want)
+	waitFor(h.t, h.scale*5*time.Second, func() bool {
+		for _, a := range group {
+			if !slices.Equal(h.node(a).mem.Live(), want) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// running returns the nodes currently up, by address.
+func (h *harness) running() []*node {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*node, 0, len(h.nodes))
+	for _, a := range h.addrs {
+		if nd, ok := h.nodes[a]; ok {
+			out = append(out, nd)
+		}
+	}
+	return out
+}
+
+// ips returns the sorted "ip:port" of a service's ephemeral instances on one node.
+func ips(cat *naming.Catalog, k naming.ServiceKey) []string {
+	s, ok := cat.Service(k)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, in := range s.Instances {
+		if in.Ephemeral {
+			out = append(out, in.Key().Addr())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// converged reports whether every running node holds the same ephemeral
+// data for every service any of them knows.
+func (h *harness) converged() bool {
+	nodes := h.running()
+	keys := map[naming.ServiceKey]bool{}
+	for _, nd := range nodes {
+		for _, s := range nd.cat.Services("", "") {
+			keys[s.Key] = true
+		}
+	}
+	for k := range keys {
+		var want string
+		for i, nd := range nodes {
+			s, _ := nd.cat.Service(k)
+			if sum := sumOf(s); i == 0 {
+				want = sum
+			} else if sum != want {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// applyRetry applies op through node addr, retrying refusals that say to
+// retry (a client's behaviour), until it succeeds or timeout passes.
+func (h *harness) applyRetry(addr string, op naming.Op, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := h.node(addr).eng.Apply(context.Background(), op)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

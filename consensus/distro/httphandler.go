@@ -1,0 +1,128 @@
+package distro
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"sextant/consensus/cluster"
+	"sextant/naming"
+)
+
+// NewHTTPHandler serves the distro API for h under PathPrefix. Every
+// request must name its sender (cluster.FromHeader) and, but for snapshots,
+// carry its member-list hash (cluster.HashHeader); bodies larger than
+// cfg.MaxBody get 413, and with cfg.Secret set, requests without the
+// secret get 401. Errors come back as {"kind","message"} with the status of
+// their kind. Mount it at PathPrefix.
+func NewHTTPHandler(h Handler, cfg HTTPConfig) http.Handler {
+	s := &server{h: h, max: cfg.MaxBody}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+ForwardPath, s.forward)
+	mux.HandleFunc("POST "+SyncPath, s.sync)
+	mux.HandleFunc("POST "+VerifyPath, s.verify)
+	mux.HandleFunc("POST "+FetchPath, s.fetch)
+	mux.HandleFunc("GET "+SnapshotPath, s.snapshot)
+	return cluster.RequireSecret(cfg.Secret, mux)
+}
+
+type server struct {
+	h   Handler
+	max int64
+}
+
+// parse reads the sender headers and, when in is not nil, the JSON body.
+func (s *server) parse(w http.ResponseWriter, r *http.Request, needHash bool, in any) (string, uint64, bool) {
+	from := r.Header.Get(cluster.FromHeader)
+	if from == "" {
+		fail(w, naming.Errorf(naming.ErrInvalid, "missing %s header", cluster.FromHeader))
+		return "", 0, false
+	}
+	var hash uint64
+	if needHash {
+		var err error
+		if hash, err = cluster.ParseHash(r.Header.Get(cluster.HashHeader)); err != nil {
+			fail(w, naming.Errorf(naming.ErrInvalid, "bad or missing %s header", cluster.HashHeader))
+			return "", 0, false
+		}
+	}
+	if in != nil {
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.max))
+		if err := dec.Decode(in); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				fail(w, naming.Errorf(naming.ErrTooLarge, "request body larger than %d bytes", s.max))
+			} else {
+				fail(w, naming.Errorf(naming.ErrInvalid, "bad request body: %v", err))
+			}
+			return "", 0, false
+		}
+	}
+	return from, hash, true
+}
+
+func (s *server) forward(w http.ResponseWriter, r *http.Request) {
+	var op naming.Op
+	if from, hash, ok := s.parse(w, r, true, &op); ok {
+		reply(w, s.h.OnForward(r.Context(), from, hash, op), nil)
+	}
+}
+
+func (s *server) sync(w http.ResponseWriter, r *http.Request) {
+	var b syncBody
+	if from, hash, ok := s.parse(w, r, true, &b); ok {
+		reply(w, s.h.OnSync(r.Context(), from, hash, b.Records), nil)
+	}
+}
+
+func (s *server) verify(w http.ResponseWriter, r *http.Request) {
+	var b verifyBody
+	if from, hash, ok := s.parse(w, r, true, &b); ok {
+		keys, err := s.h.OnVerify(r.Context(), from, hash, sumsFromWire(b))
+		reply(w, err, keysBody{Keys: keys})
+	}
+}
+
+func (s *server) fetch(w http.ResponseWriter, r *http.Request) {
+	var b keysBody
+	if from, hash, ok := s.parse(w, r, true, &b); ok {
+		recs, err := s.h.Records(r.Context(), from, hash, b.Keys)
+		reply(w, err, syncBody{Records: recs})
+	}
+}
+
+func (s *server) snapshot(w http.ResponseWriter, r *http.Request) {
+	if from, _, ok := s.parse(w, r, false, nil); ok {
+		recs, err := s.h.All(r.Context(), from)
+		reply(w, err, syncBody{Records: recs})
+	}
+}
+
+func reply(w http.ResponseWriter, err error, out any) {
+	switch {
+	case err != nil:
+		fail(w, err)
+	case out == nil:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	}
+}
+
+func fail(w http.ResponseWriter, err error) {
+	status, body := encodeError(err)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// NewNodeHandler serves both node-to-node APIs of one node: membership
+// reports under /sextant/v1/cluster/ and distro under PathPrefix. Mount it
+// at "/sextant/v1/".
+func NewNodeHandler(h Handler, m *cluster.Membership, ccfg cluster.HTTPConfig, dcfg HTTPConfig) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/sextant/v1/cluster/", cluster.NewHTTPHandler(m, ccfg))
+	mux.Handle(PathPrefix, NewHTTPHandler(h, dcfg))
+	return mux
+}

@@ -1,0 +1,160 @@
+package distro
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"syscall"
+	"time"
+
+	"sextant/consensus/cluster"
+	"sextant/naming"
+)
+
+// Paths of the distro HTTP API. All take and return JSON.
+const (
+	PathPrefix   = "/sextant/v1/distro/"
+	ForwardPath  = PathPrefix + "forward"  // POST naming.Op → 204
+	SyncPath     = PathPrefix + "sync"     // POST {"records"} → 204
+	VerifyPath   = PathPrefix + "verify"   // POST {"sums"} → {"keys"}
+	FetchPath    = PathPrefix + "fetch"    // POST {"keys"} → {"records"}
+	SnapshotPath = PathPrefix + "snapshot" // GET → {"records"}
+)
+
+// HTTPConfig configures the HTTP transport and handler.
+type HTTPConfig struct {
+	// Secret, when set, is sent with every request and required on every
+	// request received; requests without it get 401.
+	Secret string
+	// Scheme is "http" (default) or "https".
+	Scheme string
+	// DialTimeout bounds connection set-up.
+	DialTimeout time.Duration
+	// MaxBody bounds a request body the handler reads (413 beyond it).
+	MaxBody int64
+	// MaxResponse bounds a response body the client reads (snapshots are
+	// the largest).
+	MaxResponse int64
+}
+
+// DefaultHTTPConfig accepts bodies up to 64 MiB and answers up to 1 GiB.
+func DefaultHTTPConfig() HTTPConfig {
+	return HTTPConfig{Scheme: "http", DialTimeout: time.Second, MaxBody: 64 << 20, MaxResponse: 1 << 30}
+}
+
+// Validate checks the settings.
+func (c HTTPConfig) Validate() error {
+	if c.Scheme != "http" && c.Scheme != "https" {
+		return fmt.Errorf("distro: scheme must be http or https, got %q", c.Scheme)
+	}
+	if c.DialTimeout <= 0 || c.MaxBody <= 0 || c.MaxResponse <= 0 {
+		return errors.New("distro: dial timeout and size limits must be positive")
+	}
+	return nil
+}
+
+// HTTPTransport sends distro messages over HTTP. It implements Transport.
+type HTTPTransport struct {
+	cfg    HTTPConfig
+	self   string
+	client *http.Client
+}
+
+// NewHTTPTransport builds the client side for the node at self; a nil
+// client gets cluster.NewHTTPClient. Deadlines come from the callers'
+// contexts (the engine bounds every call).
+func NewHTTPTransport(cfg HTTPConfig, self string, client *http.Client) (*HTTPTransport, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if self == "" {
+		return nil, errors.New("distro: the transport needs this node's address")
+	}
+	if client == nil {
+		client = cluster.NewHTTPClient(cluster.HTTPConfig{Scheme: cfg.Scheme, DialTimeout: cfg.DialTimeout})
+	}
+	return &HTTPTransport{cfg: cfg, self: self, client: client}, nil
+}
+
+var _ Transport = (*HTTPTransport)(nil)
+
+func (t *HTTPTransport) Forward(ctx context.Context, peer string, hash uint64, op naming.Op) error {
+	return t.call(ctx, http.MethodPost, peer, ForwardPath, hash, op, nil)
+}
+
+func (t *HTTPTransport) Sync(ctx context.Context, peer string, hash uint64, recs []Record) error {
+	return t.call(ctx, http.MethodPost, peer, SyncPath, hash, syncBody{Records: recs}, nil)
+}
+
+func (t *HTTPTransport) Verify(ctx context.Context, peer string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error) {
+	var out keysBody
+	err := t.call(ctx, http.MethodPost, peer, VerifyPath, hash, sumsToWire(sums), &out)
+	return out.Keys, err
+}
+
+func (t *HTTPTransport) Fetch(ctx context.Context, peer string, hash uint64, keys []naming.ServiceKey) ([]Record, error) {
+	var out syncBody
+	err := t.call(ctx, http.MethodPost, peer, FetchPath, hash, keysBody{Keys: keys}, &out)
+	return out.Records, err
+}
+
+func (t *HTTPTransport) Snapshot(ctx context.Context, peer string) ([]Record, error) {
+	var out syncBody
+	err := t.call(ctx, http.MethodGet, peer, SnapshotPath, 0, nil, &out)
+	return out.Records, err
+}
+
+// call sends one request. A non-2xx answer with an error body becomes a
+// *naming.Error of the same kind; transport failures are plain errors
+// (wrapping cluster.ErrRefused when nothing listens).
+func (t *HTTPTransport) call(ctx context.Context, method, peer, path string, hash uint64, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("distro: encode for %s: %w", peer, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, t.cfg.Scheme+"://"+peer+path, body)
+	if err != nil {
+		return fmt.Errorf("distro: %s: %w", peer, err)
+	}
+	cluster.SetHeaders(req, t.cfg.Secret, t.self, hash)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return fmt.Errorf("distro: %s: %w", peer, cluster.ErrRefused)
+		}
+		return fmt.Errorf("distro: %s: %w", peer, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, t.cfg.MaxResponse+1))
+	if err != nil {
+		return fmt.Errorf("distro: read answer of %s: %w", peer, err)
+	}
+	if int64(len(data)) > t.cfg.MaxResponse {
+		return fmt.Errorf("distro: answer of %s is larger than %d bytes", peer, t.cfg.MaxResponse)
+	}
+	if resp.StatusCode/100 != 2 {
+		var eb errorBody
+		if json.Unmarshal(data, &eb) == nil && eb.Kind != "" {
+			return decodeError(eb)
+		}
+		return fmt.Errorf("distro: %s answered HTTP %d: %.200s", peer, resp.StatusCode, data)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("distro: decode answer of %s: %w", peer, err)
+	}
+	return nil
+}

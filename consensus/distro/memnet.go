@@ -1,0 +1,280 @@
+package distro
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand"
+	"sync"
+	"time"
+
+	"sextant/consensus/cluster"
+	"sextant/naming"
+)
+
+// Network is an in-memory network of Distro nodes for tests: each node
+// registers its Handler (and its membership, to receive reports) under its
+// address, and sends through Transport(addr) and Reporter(addr). Every
+// message is encoded to JSON and back, as on the wire. Links can be cut
+// (Partition, Isolate), distro messages dropped at random (Drop) and all
+// messages delayed (Delay). A cut link fails at once, or, with
+// Blackhole(true), hangs until the caller's context ends. An address with
+// nothing registered refuses connections (cluster.ErrRefused).
+type Network struct {
+	mu        sync.Mutex
+	handlers  map[string]Handler
+	members   map[string]ReportReceiver
+	cut       map[[2]string]bool
+	isolated  map[string]bool
+	drop      float64
+	rng       *rand.Rand
+	delay     time.Duration
+	blackhole bool
+}
+
+// ReportReceiver takes membership reports. *cluster.Membership satisfies it.
+type ReportReceiver interface {
+	HandleReport(from string, hash uint64) error
+}
+
+// Errors of the in-memory network.
+var (
+	ErrUnreachable = errors.New("memnet: unreachable")
+	ErrDropped     = errors.New("memnet: message dropped")
+)
+
+// NewNetwork returns a fully connected network; seed drives Drop.
+func NewNetwork(seed int64) *Network {
+	return &Network{
+		handlers: map[string]Handler{},
+		members:  map[string]ReportReceiver{},
+		cut:      map[[2]string]bool{},
+		isolated: map[string]bool{},
+		rng:      rand.New(rand.NewSource(seed)),
+	}
+}
+
+// Register delivers distro messages for addr to h.
+func (n *Network) Register(addr string, h Handler) {
+	n.mu.Lock()
+	n.handlers[addr] = h
+	n.mu.Unlock()
+}
+
+// RegisterMember delivers membership reports for addr to r.
+func (n *Network) RegisterMember(addr string, r ReportReceiver) {
+	n.mu.Lock()
+	n.members[addr] = r
+	n.mu.Unlock()
+}
+
+// Unregister removes addr, as if its process stopped: calls to it are refused.
+func (n *Network) Unregister(addr string) {
+	n.mu.Lock()
+	delete(n.handlers, addr)
+	delete(n.members, addr)
+	n.mu.Unlock()
+}
+
+// Partition cuts every link between a member of a and a member of b.
+func (n *Network) Partition(a, b []string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, x := range a {
+		for _, y := range b {
+			n.cut[[2]string{x, y}] = true
+			n.cut[[2]string{y, x}] = true
+		}
+	}
+}
+
+// Isolate cuts addr off from every other node.
+func (n *Network) Isolate(addr string) {
+	n.mu.Lock()
+	n.isolated[addr] = true
+	n.mu.Unlock()
+}
+
+// Heal restores every cut and isolated link.
+func (n *Network) Heal() {
+	n.mu.Lock()
+	clear(n.cut)
+	clear(n.isolated)
+	n.mu.Unlock()
+}
+
+// Drop loses each distro message with probability p. Membership reports
+// are not dropped: only cut links make members DOWN.
+func (n *Network) Drop(p float64) {
+	n.mu.Lock()
+	n.drop = p
+	n.mu.Unlock()
+}
+
+// Delay holds every message for d before delivery.
+func (n *Network) Delay(d time.Duration) {
+	n.mu.Lock()
+	n.delay = d
+	n.mu.Unlock()
+}
+
+// Blackhole makes cut links hang until the caller's context ends instead
+// of failing at once, like a peer that stopped answering.
+func (n *Network) Blackhole(on bool) {
+	n.mu.Lock()
+	n.blackhole = on
+	n.mu.Unlock()
+}
+
+// route decides the fate of one message from → to.
+func (n *Network) route(ctx context.Context, from, to string, distro bool) (Handler, ReportReceiver, error) {
+	n.mu.Lock()
+	h, r := n.handlers[to], n.members[to]
+	reachable := !n.isolated[from] && !n.isolated[to] && !n.cut[[2]string{from, to}]
+	dropped := distro && n.drop > 0 && n.rng.Float64() < n.drop
+	delay, blackhole := n.delay, n.blackhole
+	n.mu.Unlock()
+	if !reachable {
+		if blackhole {
+			<-ctx.Done()
+			return nil, nil, fmt.Errorf("%s → %s: %w", from, to, ctx.Err())
+		}
+		return nil, nil, fmt.Errorf("%s → %s: %w", from, to, ErrUnreachable)
+	}
+	if (distro && h == nil) || (!distro && r == nil) {
+		return nil, nil, fmt.Errorf("%s → %s: %w", from, to, cluster.ErrRefused)
+	}
+	if dropped {
+		return nil, nil, fmt.Errorf("%s → %s: %w", from, to, ErrDropped)
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("%s → %s: %w", from, to, ctx.Err())
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return h, r, nil
+}
+
+// Transport returns the distro transport of the node at self.
+func (n *Network) Transport(self string) Transport { return &memTransport{n: n, self: self} }
+
+// Reporter returns the membership transport of the node at self.
+func (n *Network) Reporter(self string) cluster.Transport { return &memReporter{n: n, self: self} }
+
+type memReporter struct {
+	n    *Network
+	self string
+}
+
+func (m *memReporter) Report(ctx context.Context, peer, _ string, hash uint64) error {
+	_, r, err := m.n.route(ctx, m.self, peer, false)
+	if err != nil {
+		return err
+	}
+	return r.HandleReport(m.self, hash)
+}
+
+type memTransport struct {
+	n    *Network
+	self string
+}
+
+// viaJSON copies v through its JSON encoding.
+func viaJSON[T any](v T) (T, error) {
+	var out T
+	b, err := json.Marshal(v)
+	if err != nil {
+		return out, err
+	}
+	err = json.Unmarshal(b, &out)
+	return out, err
+}
+
+// answer passes a handler's error through its wire form.
+func answer(err error) error {
+	if err == nil {
+		return nil
+	}
+	_, b := encodeError(err)
+	b, _ = viaJSON(b)
+	return decodeError(b)
+}
+
+func (m *memTransport) Forward(ctx context.Context, peer string, hash uint64, op naming.Op) error {
+	h, _, err := m.n.route(ctx, m.self, peer, true)
+	if err != nil {
+		return err
+	}
+	in, err := viaJSON(op)
+	if err != nil {
+		return err
+	}
+	return answer(h.OnForward(ctx, m.self, hash, in))
+}
+
+func (m *memTransport) Sync(ctx context.Context, peer string, hash uint64, recs []Record) error {
+	h, _, err := m.n.route(ctx, m.self, peer, true)
+	if err != nil {
+		return err
+	}
+	in, err := viaJSON(syncBody{Records: recs})
+	if err != nil {
+		return err
+	}
+	return answer(h.OnSync(ctx, m.self, hash, in.Records))
+}
+
+func (m *memTransport) Verify(ctx context.Context, peer string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error) {
+	h, _, err := m.n.route(ctx, m.self, peer, true)
+	if err != nil {
+		return nil, err
+	}
+	in, err := viaJSON(sumsToWire(sums))
+	if err != nil {
+		return nil, err
+	}
+	keys, err := h.OnVerify(ctx, m.self, hash, sumsFromWire(in))
+	if err != nil {
+		return nil, answer(err)
+	}
+	out, err := viaJSON(keysBody{Keys: keys})
+	return out.Keys, err
+}
+
+func (m *memTransport) Fetch(ctx context.Context, peer string, hash uint64, keys []naming.ServiceKey) ([]Record, error) {
+	h, _, err := m.n.route(ctx, m.self, peer, true)
+	if err != nil {
+		return nil, err
+	}
+	in, err := viaJSON(keysBody{Keys: keys})
+	if err != nil {
+		return nil, err
+	}
+	recs, err := h.Records(ctx, m.self, hash, in.Keys)
+	if err != nil {
+		return nil, answer(err)
+	}
+	out, err := viaJSON(syncBody{Records: recs})
+	return out.Records, err
+}
+
+func (m *memTransport) Snapshot(ctx context.Context, peer string) ([]Record, error) {
+	h, _, err := m.n.route(ctx, m.self, peer, true)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := h.All(ctx, m.self)
+	if err != nil {
+		return nil, answer(err)
+	}
+	out, err := viaJSON(syncBody{Records: recs})
+	return out.Records, err
+}

@@ -1,0 +1,103 @@
+package distro
+
+import (
+	"slices"
+
+	"sextant/naming"
+)
+
+// version is one instance key's state in a record: a live instance or a
+// tombstone.
+type version struct {
+	in   *naming.Instance // nil for a tombstone
+	tomb int64
+}
+
+func (v version) time() int64 {
+	if v.in != nil {
+		return v.in.Updated
+	}
+	return v.tomb
+}
+
+// newer reports whether a wins over b. The later time wins; at equal
+// times a tombstone beats an instance (a live client re-registers with its
+// next beat, while a wrongly kept instance would linger until it expires);
+// two instances of equal time are ordered by their content.
+func newer(a, b version) bool {
+	if ta, tb := a.time(), b.time(); ta != tb {
+		return ta > tb
+	}
+	if (a.in == nil) != (b.in == nil) {
+		return a.in == nil
+	}
+	if a.in == nil {
+		return false
+	}
+	return compareContent(a.in, b.in) > 0
+}
+
+// Merge combines two records of the same service: for every instance key
+// the newest version wins, whether it is an instance or a tombstone. It is
+// a pure function and commutative, associative and idempotent, so nodes
+// that exchange records in any order and any number of times agree. The
+// result is sorted by instance key and lists each key once. The key is
+// taken from a.
+func Merge(a, b Record) Record {
+	all := make([]keyed, 0, len(a.Instances)+len(a.Tombstones)+len(b.Instances)+len(b.Tombstones))
+	for _, r := range [2]*Record{&a, &b} {
+		for _, in := range r.Instances {
+			if in != nil {
+				all = append(all, keyed{in.Key(), version{in: in}})
+			}
+		}
+		for _, t := range r.Tombstones {
+			all = append(all, keyed{t.Instance, version{tomb: t.Time}})
+		}
+	}
+	// Sort by instance key, the winning version of each key first.
+	slices.SortFunc(all, func(x, y keyed) int {
+		if c := compareInstanceKey(x.key, y.key); c != 0 {
+			return c
+		}
+		switch {
+		case newer(x.v, y.v):
+			return -1
+		case newer(y.v, x.v):
+			return 1
+		}
+		return 0
+	})
+	out := Record{Key: a.Key}
+	for i, e := range all {
+		if i > 0 && all[i-1].key == e.key {
+			continue
+		}
+		if e.v.in != nil {
+			out.Instances = append(out.Instances, e.v.in)
+		} else {
+			out.Tombstones = append(out.Tombstones, Tombstone{Instance: e.key, Time: e.v.tomb})
+		}
+	}
+	return out
+}
+
+type keyed struct {
+	key naming.InstanceKey
+	v   version
+}
+
+// Prune drops tombstones older than before (Unix ms).
+func Prune(r Record, before int64) Record {
+	if len(r.Tombstones) == 0 {
+		return r
+	}
+	kept := make([]Tombstone, 0, len(r.Tombstones))
+	for _, t := range r.Tombstones {
+		if t.Time >= before {
+			kept = append(kept, t)
+		}
+	}
+	r.Tombstones = kept
+	return r
+}

@@ -1,0 +1,116 @@
+package distro
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+
+	"sextant/naming"
+)
+
+// Record is what Distro replicates for one service: its ephemeral
+// instances, each stamped with the time of its last change
+// (Instance.Updated), and tombstones of recent deregistrations.
+type Record struct {
+	Key        naming.ServiceKey  `json:"key"`
+	Instances  []*naming.Instance `json:"instances"`
+	Tombstones []Tombstone        `json:"tombstones,omitempty"`
+}
+
+// Tombstone remembers that an instance was deregistered at Time (Unix ms).
+type Tombstone struct {
+	Instance naming.InstanceKey `json:"instance"`
+	Time     int64              `json:"time"`
+}
+
+// Empty reports whether the record holds neither instances nor tombstones.
+func (r Record) Empty() bool { return len(r.Instances) == 0 && len(r.Tombstones) == 0 }
+
+func compareInstanceKey(a, b naming.InstanceKey) int {
+	if c := cmp.Compare(a.IP, b.IP); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Port, b.Port); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Cluster, b.Cluster)
+}
+
+// compareContent orders two versions of one instance by every replicated
+// field, so that ties in Updated are broken the same way on every node.
+func compareContent(a, b *naming.Instance) int {
+	return slices.Compare(canonical(a), canonical(b))
+}
+
+// canonical renders every replicated field of an instance in a fixed order.
+func canonical(in *naming.Instance) []byte {
+	b := make([]byte, 0, 96)
+	b = append(b, in.IP...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, int64(in.Port), 10)
+	b = append(b, 0)
+	b = append(b, in.Cluster...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, in.Updated, 10)
+	b = append(b, 0)
+	b = strconv.AppendFloat(b, in.Weight, 'g', -1, 64)
+	b = append(b, 0)
+	b = strconv.AppendBool(b, in.Healthy)
+	b = strconv.AppendBool(b, in.Enabled)
+	b = strconv.AppendBool(b, in.Ephemeral)
+	b = append(b, 0)
+	b = append(b, in.ID...)
+	b = append(b, 0)
+	keys := make([]string, 0, len(in.Metadata))
+	for k := range in.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b = strconv.AppendQuote(b, k)
+		b = append(b, '=')
+		b = strconv.AppendQuote(b, in.Metadata[k])
+		b = append(b, ',')
+	}
+	b = append(b, 0)
+	b = strconv.AppendInt(b, in.Check.Time, 10)
+	b = append(b, 0)
+	b = append(b, in.Check.Reason...)
+	return b
+}
+
+// sameInstances reports whether two sorted instance lists carry the same
+// versions.
+func sameInstances(a, b []*naming.Instance) bool {
+	return slices.EqualFunc(a, b, func(x, y *naming.Instance) bool { return compareContent(x, y) == 0 })
+}
+
+// ephemeralOf returns the ephemeral instances of a service view, sorted by
+// instance key.
+func ephemeralOf(s *naming.Service) []*naming.Instance {
+	if s == nil {
+		return nil
+	}
+	var out []*naming.Instance
+	for _, in := range s.Instances {
+		if in.Ephemeral {
+			out = append(out, in)
+		}
+	}
+	slices.SortFunc(out, func(a, b *naming.Instance) int { return compareInstanceKey(a.Key(), b.Key()) })
+	return out
+}
+
+// sumOf is the checksum verify compares: the catalog's digest of the
+// ephemeral instances, or "" when there are none.
+func sumOf(s *naming.Service) string {
+	if s == nil {
+		return ""
+	}
+	for _, in := range s.Instances {
+		if in.Ephemeral {
+			return s.EphemeralChecksum
+		}
+	}
+	return ""
+}

@@ -1,0 +1,50 @@
+package distro
+
+import "sync/atomic"
+
+// Stats are the engine's counters since it was built, ready to export as
+// metrics.
+type Stats struct {
+	SyncOK         uint64 // sync messages delivered
+	SyncFailed     uint64 // sync messages that failed and were queued again
+	SyncRecords    uint64 // records delivered by sync
+	Forwards       uint64 // writes forwarded to the responsible node
+	ForwardsFailed uint64 // forwards that did not reach the responsible node
+	Rejected       uint64 // incoming messages refused for a member-view mismatch
+	VerifyRounds   uint64 // verify rounds run as owner
+	VerifyFailed   uint64 // verify or fetch exchanges that failed
+	VerifyMismatch uint64 // keys peers reported as differing
+	Repaired       uint64 // records fetched by verify and merged
+	OrphansRemoved uint64 // services dropped because their owner never listed them
+	LoadedRecords  uint64 // records merged by Load
+	Dirty          int    // services waiting for the next sync
+	Pending        int    // services queued for peers, summed over peers
+}
+
+type counters struct {
+	syncOK, syncFailed, syncRecords            atomic.Uint64
+	forwards, forwardsFailed, rejected         atomic.Uint64
+	verifyRounds, verifyFailed, verifyMismatch atomic.Uint64
+	repaired, orphansRemoved, loaded           atomic.Uint64
+}
+
+// Stats returns a copy of the counters and the current queue sizes.
+func (e *Engine) Stats() Stats {
+	c := &e.stats
+	return Stats{
+		SyncOK:         c.syncOK.Load(),
+		SyncFailed:     c.syncFailed.Load(),
+		SyncRecords:    c.syncRecords.Load(),
+		Forwards:       c.forwards.Load(),
+		ForwardsFailed: c.forwardsFailed.Load(),
+		Rejected:       c.rejected.Load(),
+		VerifyRounds:   c.verifyRounds.Load(),
+		VerifyFailed:   c.verifyFailed.Load(),
+		VerifyMismatch: c.verifyMismatch.Load(),
+		Repaired:       c.repaired.Load(),
+		OrphansRemoved: c.orphansRemoved.Load(),
+		LoadedRecords:  c.loaded.Load(),
+		Dirty:          e.dirty.size(),
+		Pending:        e.pendingTotal(),
+	}
+}

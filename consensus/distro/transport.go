@@ -1,0 +1,63 @@
+package distro
+
+import (
+	"context"
+
+	"sextant/naming"
+)
+
+// View is the member view the engine routes by. *cluster.Membership
+// satisfies it.
+type View interface {
+	// Self is this node's address as the other members know it.
+	Self() string
+	// Live lists the members that count for ownership, this node included.
+	Live() []string
+	// Hash digests Live; nodes with equal hashes see the same live set.
+	Hash() uint64
+	// Watch calls fn after every change of Live; fn must not block.
+	Watch(fn func()) (cancel func())
+}
+
+// Transport carries Distro messages to one peer. Every message but
+// Snapshot carries the sender's member-list hash; a receiver whose hash
+// differs refuses it with an error of kind naming.ErrUnavailable and does
+// nothing. Errors the receiver returns come back as *naming.Error with the
+// same Kind; any other error means the message may not have arrived. All
+// methods honour ctx and are safe for concurrent use.
+type Transport interface {
+	// Forward asks peer, the responsible node, to apply a write.
+	Forward(ctx context.Context, peer string, hash uint64, op naming.Op) error
+	// Sync delivers the current records of changed services.
+	Sync(ctx context.Context, peer string, hash uint64, recs []Record) error
+	// Verify sends the checksums of the services the sender owns. The peer
+	// answers with the keys whose copy differs, or which it holds although
+	// the sender did not list them.
+	Verify(ctx context.Context, peer string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error)
+	// Fetch asks peer for its records of keys.
+	Fetch(ctx context.Context, peer string, hash uint64, keys []naming.ServiceKey) ([]Record, error)
+	// Snapshot asks peer for every record it holds (start-up load).
+	Snapshot(ctx context.Context, peer string) ([]Record, error)
+}
+
+// Handler is the receiving side of Transport: a transport delivers each
+// incoming message to it. *Engine implements it.
+type Handler interface {
+	OnForward(ctx context.Context, from string, hash uint64, op naming.Op) error
+	OnSync(ctx context.Context, from string, hash uint64, recs []Record) error
+	OnVerify(ctx context.Context, from string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error)
+	Records(ctx context.Context, from string, hash uint64, keys []naming.ServiceKey) ([]Record, error)
+	All(ctx context.Context, from string) ([]Record, error)
+}
+
+// Store is the catalog the engine keeps in step. *naming.Catalog satisfies it.
+type Store interface {
+	Apply(op naming.Op) error
+	Service(key naming.ServiceKey) (*naming.Service, bool)
+	Services(namespace, group string) []*naming.Service
+}
+
+var (
+	_ Handler = (*Engine)(nil)
+	_ Store   = (*naming.Catalog)(nil)
+)

@@ -1,0 +1,220 @@
+package distro
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"sextant/naming"
+)
+
+// verifyLoop runs a verify round every VerifyInterval, and SyncDelay after
+// the member view changes (so a healed partition converges without waiting
+// a whole interval).
+func (e *Engine) verifyLoop() {
+	defer e.wg.Done()
+	tick := time.NewTicker(e.cfg.VerifyInterval)
+	defer tick.Stop()
+	early := time.NewTimer(time.Hour)
+	early.Stop()
+	defer early.Stop()
+	soon := max(e.cfg.SyncDelay, time.Millisecond)
+	retries := 0
+	for {
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-e.kick:
+			retries = 0
+			early.Reset(soon)
+		case <-early.C:
+			// While member views still differ, peers refuse the round; try
+			// again soon, a few times, then leave it to the ticker.
+			if e.verifyRound() && retries < maxEarlyVerifies {
+				retries++
+				early.Reset(soon)
+			}
+		case <-tick.C:
+			e.verifyRound()
+		}
+	}
+}
+
+// maxEarlyVerifies bounds the quick repeats of a refused early round.
+const maxEarlyVerifies = 5
+
+// verifyRound sends the checksums of the services this node owns to every
+// live peer, one message per peer. A peer answers with the keys whose copy
+// differs or that it holds unlisted; this node fetches those records,
+// merges them (so writes accepted elsewhere during a partition reach the
+// owner), and sends its merged records back to that peer. It reports whether a
+// peer refused the round for a member-view mismatch, so it is worth
+// repeating soon.
+func (e *Engine) verifyRound() (retry bool) {
+	if !e.ready.Load() {
+		return false
+	}
+	e.stats.verifyRounds.Add(1)
+	e.tombs.prune(e.nowMs() - e.cfg.TombstoneTTL.Milliseconds())
+	sums := e.ownedSums()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, p := range e.livePeers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.verifyPeer(p, sums); err != nil {
+				e.stats.verifyFailed.Add(1)
+				e.log.WithError(err).WithField("peer", p).Debug("verify failed")
+				mu.Lock()
+				retry = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return retry
+}
+
+func (e *Engine) verifyPeer(peer string, sums map[naming.ServiceKey]string) error {
+	hash := e.view.Hash()
+	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
+	diff, err := e.t.Verify(ctx, peer, hash, sums)
+	cancel()
+	if err != nil || len(diff) == 0 {
+		return err
+	}
+	e.stats.verifyMismatch.Add(uint64(len(diff)))
+	for chunk := range slices.Chunk(diff, e.cfg.MaxBatch) {
+		ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
+		recs, err := e.t.Fetch(ctx, peer, hash, chunk)
+		cancel()
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if !slices.Contains(chunk, r.Key) || !e.Owns(r.Key) {
+				continue
+			}
+			if _, err := e.mergeRecord(r, true); err != nil {
+				e.log.WithError(err).WithField("peer", peer).WithField("service", r.Key.String()).Warn("fetched record refused")
+				continue
+			}
+			e.stats.repaired.Add(1)
+		}
+		// Send the merged records back at once, apart from the sync queue
+		// (which may be pausing after failures); if that fails, the queue
+		// retries them.
+		mine := make([]Record, 0, len(chunk))
+		for _, k := range chunk {
+			mine = append(mine, e.snapshot(k))
+		}
+		ctx, cancel = context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
+		err = e.t.Sync(ctx, peer, hash, mine)
+		cancel()
+		if err != nil {
+			e.enqueue(peer, chunk)
+			return err
+		}
+		e.stats.syncOK.Add(1)
+		e.stats.syncRecords.Add(uint64(len(mine)))
+	}
+	return nil
+}
+
+// ownedSums returns the checksum of every service this node owns and holds
+// data for (ephemeral instances or tombstones).
+func (e *Engine) ownedSums() map[naming.ServiceKey]string {
+	sums := map[naming.ServiceKey]string{}
+	for _, s := range e.cat.Services("", "") {
+		if sum := sumOf(s); sum != "" && e.Owns(s.Key) {
+			sums[s.Key] = sum
+		}
+	}
+	for _, k := range e.tombs.keys() {
+		if _, ok := sums[k]; !ok && e.Owns(k) {
+			s, _ := e.cat.Service(k)
+			sums[k] = sumOf(s)
+		}
+	}
+	return sums
+}
+
+// OnVerify compares the owner's checksums with the local copies. It
+// answers with the keys whose copy differs, and with keys the sender owns
+// that this node holds but the sender did not list (the owner then fetches
+// them, so no write is lost). A key left unlisted for more than
+// OrphanGrace rounds in a row is dropped here.
+func (e *Engine) OnVerify(ctx context.Context, from string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error) {
+	if err := e.checkHash(from, hash); err != nil {
+		return nil, err
+	}
+	t := e.table()
+	var diff []naming.ServiceKey
+	for k, sum := range sums {
+		if t.owner(k) != from {
+			continue // not the sender's to judge
+		}
+		s, _ := e.cat.Service(k)
+		if sumOf(s) != sum {
+			diff = append(diff, k)
+		}
+	}
+	unlisted := map[naming.ServiceKey]bool{}
+	for _, s := range e.cat.Services("", "") {
+		k := s.Key
+		if _, listed := sums[k]; listed || sumOf(s) == "" || t.owner(k) != from {
+			continue
+		}
+		unlisted[k] = true
+	}
+	var drop []naming.ServiceKey
+	e.omu.Lock()
+	for k := range e.orphans {
+		if !unlisted[k] && t.owner(k) == from {
+			delete(e.orphans, k)
+		}
+	}
+	for k := range unlisted {
+		e.orphans[k]++
+		if e.orphans[k] > e.cfg.OrphanGrace {
+			delete(e.orphans, k)
+			drop = append(drop, k)
+			continue
+		}
+		diff = append(diff, k)
+	}
+	e.omu.Unlock()
+	for _, k := range drop {
+		if t.owner(k) == e.self {
+			continue
+		}
+		if err := e.dropLocal(k); err != nil {
+			e.log.WithError(err).WithField("service", k.String()).Warn("orphaned copy not dropped")
+			continue
+		}
+		e.stats.orphansRemoved.Add(1)
+		e.log.WithField("service", k.String()).WithField("owner", from).Info("dropped a copy its owner never listed")
+	}
+	slices.SortFunc(diff, compareServiceKey)
+	return diff, nil
+}
+
+// MaxFetchKeys bounds the keys one Records call may ask for.
+const MaxFetchKeys = 100000
+
+// Records returns this node's records of keys.
+func (e *Engine) Records(ctx context.Context, from string, hash uint64, keys []naming.ServiceKey) ([]Record, error) {
+	if err := e.checkHash(from, hash); err != nil {
+		return nil, err
+	}
+	if len(keys) > MaxFetchKeys {
+		return nil, naming.Errorf(naming.ErrTooLarge, "fetch of %d services, at most %d are allowed", len(keys), MaxFetchKeys)
+	}
+	out := make([]Record, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, e.snapshot(k))
+	}
+	return out, nil
+}

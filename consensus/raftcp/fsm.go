@@ -1,0 +1,122 @@
+package raftcp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+
+	"github.com/hashicorp/raft"
+	"github.com/sirupsen/logrus"
+
+	"sextant/naming"
+)
+
+// entryVersion is the first byte of every log entry this package writes;
+// the rest is a JSON array of naming.Op. A new format gets a new byte.
+const entryVersion byte = 1
+
+// encodeEntry builds one log entry from a batch of ops.
+func encodeEntry(ops []naming.Op) ([]byte, error) {
+	b, err := json.Marshal(ops)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b)+1)
+	out = append(out, entryVersion)
+	return append(out, b...), nil
+}
+
+// decodeEntry reverses encodeEntry. It fails on anything else and never panics.
+func decodeEntry(data []byte) ([]naming.Op, error) {
+	if len(data) == 0 {
+		return nil, errors.New("empty entry")
+	}
+	if data[0] != entryVersion {
+		return nil, fmt.Errorf("unknown entry version %d", data[0])
+	}
+	var ops []naming.Op
+	if err := json.Unmarshal(data[1:], &ops); err != nil {
+		return nil, fmt.Errorf("decode ops: %w", err)
+	}
+	return ops, nil
+}
+
+// fsm applies committed log entries to the catalog. hashicorp/raft calls
+// Apply, Snapshot and Restore from one goroutine, in log order, on every
+// node, so every catalog goes through the same sequence of ops.
+type fsm struct {
+	cat *naming.Catalog
+	log *logrus.Entry
+
+	// lastTime is the largest Op.Time applied; a snapshot carries it so a
+	// restore stamps the same time on every node.
+	lastTime atomic.Int64
+
+	entries, ops, skipped atomic.Uint64
+}
+
+var _ raft.FSM = (*fsm)(nil)
+
+// Apply applies one entry and returns []error, one result per op, which
+// reaches the proposer through the ApplyFuture. An entry that cannot be
+// decoded is logged and skipped: every node skips it alike.
+func (f *fsm) Apply(l *raft.Log) interface{} {
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	ops, err := decodeEntry(l.Data)
+	if err != nil {
+		f.skipped.Add(1)
+		f.log.WithError(err).WithField("index", l.Index).Error("skipping undecodable raft log entry")
+		return naming.Errorf(naming.ErrInvalid, "raft log entry %d could not be decoded: %v", l.Index, err)
+	}
+	f.entries.Add(1)
+	f.ops.Add(uint64(len(ops)))
+	errs := make([]error, len(ops))
+	for i := range ops {
+		errs[i] = f.applyOp(ops[i])
+	}
+	return errs
+}
+
+func (f *fsm) applyOp(op naming.Op) error {
+	if op.Time > f.lastTime.Load() {
+		f.lastTime.Store(op.Time)
+	}
+	if op.IsEphemeral() {
+		return errEphemeral(op.Kind)
+	}
+	return f.cat.Apply(op)
+}
+
+func errEphemeral(k naming.OpKind) error {
+	return naming.Errorf(naming.ErrInvalid, "ephemeral %s ops are replicated by distro, not raft", k)
+}
+
+// Snapshot captures the persistent state. The catalog hands out a copy of
+// immutable views, so Persist can encode it while Apply goes on.
+func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
+	return &fsmSnapshot{doc: snapshotDoc{
+		Version: snapshotVersion,
+		Time:    f.lastTime.Load(),
+		State:   f.cat.PersistentState(),
+	}}, nil
+}
+
+// Restore replaces the catalog's persistent state with the snapshot's.
+// raft calls it with no Apply running; readers see the catalog switch from
+// the old state to the new one under the catalog's lock.
+func (f *fsm) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	doc, err := readSnapshot(rc)
+	if err != nil {
+		f.log.WithError(err).Error("raft snapshot could not be restored")
+		return err
+	}
+	f.cat.RestorePersistent(doc.State, doc.Time)
+	f.lastTime.Store(doc.Time)
+	f.log.WithField("services", len(doc.State.Services)).Info("restored catalog from raft snapshot")
+	return nil
+}

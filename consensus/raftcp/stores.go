@@ -1,0 +1,107 @@
+package raftcp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+)
+
+// stores is what raft keeps its state in, plus the transport.
+type stores struct {
+	logs   raft.LogStore
+	stable raft.StableStore
+	snaps  raft.SnapshotStore
+	trans  raft.Transport
+
+	closers []io.Closer // bolt file and a transport this package created
+}
+
+// logCacheSize is how many recent entries are kept in memory in front of
+// the bolt log, so replication to followers rarely reads the disk.
+const logCacheSize = 512
+
+// openStores opens the data dir (or in-memory stores) and the transport.
+func openStores(cfg Config, hlog hclog.Logger) (*stores, error) {
+	st := &stores{}
+	if cfg.InMemory {
+		mem := raft.NewInmemStore()
+		st.logs, st.stable, st.snaps = mem, mem, &memSnapshots{}
+	} else {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("raftcp: create data dir: %w", err)
+		}
+		bolt, err := raftboltdb.New(raftboltdb.Options{
+			Path:        filepath.Join(cfg.DataDir, "raft.db"),
+			BoltOptions: &bbolt.Options{Timeout: time.Second},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("raftcp: open %s (is another node using this data dir?): %w", filepath.Join(cfg.DataDir, "raft.db"), err)
+		}
+		st.closers = append(st.closers, bolt)
+		cache, err := raft.NewLogCache(logCacheSize, bolt)
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("raftcp: log cache: %w", err)
+		}
+		st.logs, st.stable = cache, bolt
+		snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, cfg.SnapshotRetain, hlog.Named("snapshot"))
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("raftcp: open snapshots: %w", err)
+		}
+		st.snaps = snaps
+	}
+	st.trans = cfg.Transport
+	if st.trans == nil {
+		t, err := tcpTransport(cfg.BindAddr, cfg.Self.RaftAddr, hlog)
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		st.trans = t
+		st.closers = append(st.closers, t)
+	}
+	return st, nil
+}
+
+// tcpTransport listens on bind (addr when empty) and advertises addr, which
+// must therefore name a concrete IP (or a host resolving to one).
+func tcpTransport(bind, addr string, hlog hclog.Logger) (*raft.NetworkTransport, error) {
+	adv, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("raftcp: raft address %s: %w", addr, err)
+	}
+	if adv.IP == nil || adv.IP.IsUnspecified() {
+		return nil, fmt.Errorf("raftcp: raft address %s must name the host other members dial, not a wildcard", addr)
+	}
+	if bind == "" {
+		bind = addr
+	}
+	t, err := raft.NewTCPTransportWithLogger(bind, adv, 3, 10*time.Second, hlog.Named("transport"))
+	if err != nil {
+		return nil, fmt.Errorf("raftcp: listen on raft address %s: %w", bind, err)
+	}
+	return t, nil
+}
+
+// close closes what openStores opened, in reverse order. Closing a
+// transport twice is harmless.
+func (st *stores) close() error {
+	var errs []error
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		if err := st.closers[i].Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	st.closers = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,160 @@
+package consensus
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"sextant/consensus/raftcp"
+	"sextant/naming"
+)
+
+// APWriter applies ephemeral ops: the Distro engine of a cluster node.
+type APWriter interface {
+	Apply(ctx context.Context, op naming.Op) error
+	Owns(key naming.ServiceKey) bool
+}
+
+// CPWriter commits CP ops: the Raft node of a cluster node. Apply works on
+// the leader only and returns a *raftcp.NotLeaderError elsewhere.
+type CPWriter interface {
+	Apply(ctx context.Context, op naming.Op) error
+	IsLeader() bool
+	Leader() string
+}
+
+// CPForwarder sends a CP op to the leader's node and returns its answer.
+type CPForwarder interface {
+	ForwardCP(ctx context.Context, leader string, op naming.Op) error
+}
+
+// RouterConfig tunes a Router.
+type RouterConfig struct {
+	// LeaderWait bounds how long a CP write waits for a leader to be known
+	// (during an election) before failing with ErrUnavailable.
+	LeaderWait time.Duration
+	// Now stamps ops; nil means time.Now.
+	Now func() time.Time
+}
+
+// DefaultRouterConfig returns the production settings.
+func DefaultRouterConfig() RouterConfig { return RouterConfig{LeaderWait: 5 * time.Second} }
+
+// Router is the naming.Writer of a cluster node. It admits every op by the
+// server mode (Admit), then sends ephemeral ops to Distro and CP ops to
+// Raft, forwarding them to the leader from a follower.
+type Router struct {
+	cfg RouterConfig
+	cat *naming.Catalog
+	ap  APWriter
+	cp  CPWriter
+	fwd CPForwarder
+	log *logrus.Entry
+}
+
+var _ naming.Writer = (*Router)(nil)
+
+// NewRouter wires a router over the catalog and the two replication layers.
+func NewRouter(cfg RouterConfig, cat *naming.Catalog, ap APWriter, cp CPWriter, fwd CPForwarder, log *logrus.Entry) *Router {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.LeaderWait <= 0 {
+		cfg.LeaderWait = DefaultRouterConfig().LeaderWait
+	}
+	return &Router{cfg: cfg, cat: cat, ap: ap, cp: cp, fwd: fwd, log: log}
+}
+
+// Owns reports whether this node is the Distro owner of key.
+func (r *Router) Owns(key naming.ServiceKey) bool { return r.ap.Owns(key) }
+
+// Apply admits op and routes it to its consistency class.
+func (r *Router) Apply(ctx context.Context, op naming.Op) error {
+	if op.Time == 0 {
+		op.Time = r.cfg.Now().UnixMilli()
+	}
+	if err := op.Validate(); err != nil {
+		return err
+	}
+	var cur *naming.Service
+	if op.Kind != naming.OpSetSwitch && op.Kind != naming.OpCreateNamespace &&
+		op.Kind != naming.OpUpdateNamespace && op.Kind != naming.OpDeleteNamespace {
+		cur, _ = r.cat.Service(op.Service)
+	}
+	adm, err := Admit(r.cat.Switches(), op, cur)
+	if err != nil {
+		return err
+	}
+	if adm.Create != nil {
+		// MIXED: the service becomes durable before its first instance. A
+		// concurrent create of the same service is no failure.
+		if err := r.ApplyCP(ctx, *adm.Create); err != nil && !errors.Is(err, naming.ErrConflict) {
+			return err
+		}
+	}
+	if adm.Op.IsEphemeral() {
+		return r.ap.Apply(ctx, adm.Op)
+	}
+	if adm.Op.Kind == naming.OpDeregister && (cur == nil || cur.Find(adm.Op.Target) == nil) {
+		return nil // absent is not an error, and there is nothing to commit
+	}
+	return r.ApplyCP(ctx, adm.Op)
+}
+
+// ApplyCP commits a CP op: on the leader directly, elsewhere through the
+// leader's node. It retries once when leadership moved under it, and waits
+// at most LeaderWait for a leader to be known.
+func (r *Router) ApplyCP(ctx context.Context, op naming.Op) error {
+	deadline := time.Now().Add(r.cfg.LeaderWait)
+	var hint string
+	for attempt := 0; ; attempt++ {
+		var err error
+		switch leader := pick(hint, r.cp.Leader()); {
+		case r.cp.IsLeader():
+			err = r.cp.Apply(ctx, op)
+		case leader != "":
+			err = r.fwd.ForwardCP(ctx, leader, op)
+		default:
+			if time.Now().After(deadline) {
+				return naming.Errorf(naming.ErrUnavailable, "no raft leader: the write was not committed, retry later")
+			}
+			if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+				return naming.Errorf(naming.ErrUnavailable, "request abandoned: %v", err)
+			}
+			continue
+		}
+		if !errors.Is(err, raftcp.ErrNotLeader) || attempt >= 2 {
+			return err
+		}
+		hint = LeaderHint(err)
+	}
+}
+
+func pick(hint, known string) string {
+	if hint != "" {
+		return hint
+	}
+	return known
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// LeaderHint returns the leader named by a not-leader error, or "".
+func LeaderHint(err error) string {
+	var e *raftcp.NotLeaderError
+	if errors.As(err, &e) {
+		return e.Leader
+	}
+	return ""
+}

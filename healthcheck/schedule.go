@@ -1,0 +1,218 @@
+package healthcheck
+
+import (
+	"container/heap"
+	"slices"
+	"time"
+
+	"sextant/naming"
+)
+
+// target is one persistent instance this node probes.
+type target struct {
+	svc naming.ServiceKey
+	ik  naming.InstanceKey
+
+	probe              Target
+	interval           time.Duration
+	unhealthyThreshold int
+	healthyThreshold   int
+
+	due     time.Time
+	index   int  // position in the queue; -1 while running or removed
+	running bool // a probe is in flight (or its flip is being written)
+	removed bool // no longer probed by this node; a result in flight is dropped
+	streak  Streak
+	last    naming.ProbeReport // zero until the first probe ends
+}
+
+// schedule holds the targets of the services this node probes, ordered by
+// due time. It has no goroutines and no clock: callers pass the time. It
+// is not safe for concurrent use.
+type schedule struct {
+	cfg      ProbeConfig
+	services map[naming.ServiceKey]*serviceTargets
+	queue    dueQueue
+}
+
+type serviceTargets struct {
+	rev     uint64
+	targets map[naming.InstanceKey]*target
+}
+
+func newSchedule(cfg ProbeConfig) *schedule {
+	return &schedule{cfg: cfg, services: map[naming.ServiceKey]*serviceTargets{}}
+}
+
+// size returns the number of targets.
+func (s *schedule) size() int {
+	n := 0
+	for _, st := range s.services {
+		n += len(st.targets)
+	}
+	return n
+}
+
+// sync makes the targets of one service match its current view at time
+// now: svc is nil when the service is gone, and owned is false when this
+// node must not probe it. New instances are due at once; removed ones are
+// dropped; an instance whose probe changed (address, checker) starts a new
+// streak. A view of the same revision as last time changes nothing.
+func (s *schedule) sync(key naming.ServiceKey, svc *naming.Service, owned bool, now time.Time) {
+	if svc == nil || !owned {
+		s.drop(key)
+		return
+	}
+	st := s.services[key]
+	if st != nil && st.rev == svc.Revision {
+		return
+	}
+	if st == nil {
+		st = &serviceTargets{targets: map[naming.InstanceKey]*target{}}
+	}
+	st.rev = svc.Revision
+	rules := map[string]*Rules{}
+	seen := make(map[naming.InstanceKey]bool, len(st.targets))
+	for _, in := range svc.Instances {
+		if in.Ephemeral {
+			continue
+		}
+		r := rules[in.Cluster]
+		if r == nil {
+			rr := Resolve(s.cfg, &svc.Meta, in.Cluster)
+			r = &rr
+			rules[in.Cluster] = r
+		}
+		if r.Type == TypeNONE {
+			continue
+		}
+		ik := in.Key()
+		seen[ik] = true
+		probe := r.Target(in)
+		t := st.targets[ik]
+		if t == nil {
+			t = &target{svc: key, ik: ik, due: now, index: -1}
+			st.targets[ik] = t
+			heap.Push(&s.queue, t)
+		} else if !sameTarget(t.probe, probe) {
+			t.streak = Streak{}
+		}
+		t.probe = probe
+		t.unhealthyThreshold, t.healthyThreshold = r.UnhealthyThreshold, r.HealthyThreshold
+		if t.interval != r.Interval {
+			t.interval = r.Interval
+			// A shorter interval takes effect now, not after the old one.
+			if next := now.Add(r.Interval); t.index >= 0 && t.due.After(next) {
+				t.due = next
+				heap.Fix(&s.queue, t.index)
+			}
+		}
+	}
+	for ik, t := range st.targets {
+		if !seen[ik] {
+			s.remove(t)
+			delete(st.targets, ik)
+		}
+	}
+	if len(st.targets) == 0 {
+		delete(s.services, key)
+		return
+	}
+	s.services[key] = st
+}
+
+// drop removes every target of a service.
+func (s *schedule) drop(key naming.ServiceKey) {
+	st := s.services[key]
+	if st == nil {
+		return
+	}
+	for _, t := range st.targets {
+		s.remove(t)
+	}
+	delete(s.services, key)
+}
+
+// dropOthers removes the targets of every service not in keep.
+func (s *schedule) dropOthers(keep map[naming.ServiceKey]bool) {
+	for key := range s.services {
+		if !keep[key] {
+			s.drop(key)
+		}
+	}
+}
+
+func (s *schedule) remove(t *target) {
+	t.removed = true
+	if t.index >= 0 {
+		heap.Remove(&s.queue, t.index)
+	}
+}
+
+// next returns the earliest target due at or before now, and marks it
+// running; nil when none is due.
+func (s *schedule) next(now time.Time) *target {
+	if len(s.queue) == 0 || s.queue[0].due.After(now) {
+		return nil
+	}
+	t := heap.Pop(&s.queue).(*target)
+	t.running = true
+	return t
+}
+
+// unpop puts back a target that next returned but that could not be started.
+func (s *schedule) unpop(t *target) {
+	t.running = false
+	if !t.removed {
+		heap.Push(&s.queue, t)
+	}
+}
+
+// finish queues a target whose probe is over for its next probe at due.
+func (s *schedule) finish(t *target, due time.Time) {
+	t.running = false
+	if t.removed {
+		return
+	}
+	t.due = due
+	heap.Push(&s.queue, t)
+}
+
+// lookup returns the target of one instance, or nil.
+func (s *schedule) lookup(key naming.ServiceKey, ik naming.InstanceKey) *target {
+	if st := s.services[key]; st != nil {
+		return st.targets[ik]
+	}
+	return nil
+}
+
+func sameTarget(a, b Target) bool {
+	return a.Type == b.Type && a.Addr == b.Addr && a.Path == b.Path && a.Timeout == b.Timeout &&
+		slices.Equal(a.Headers, b.Headers) && slices.Equal(a.Codes, b.Codes)
+}
+
+// dueQueue is a min-heap of targets by due time.
+type dueQueue []*target
+
+func (q dueQueue) Len() int           { return len(q) }
+func (q dueQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
+func (q dueQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index, q[j].index = i, j
+}
+
+func (q *dueQueue) Push(x any) {
+	t := x.(*target)
+	t.index = len(*q)
+	*q = append(*q, t)
+}
+
+func (q *dueQueue) Pop() any {
+	old := *q
+	n := len(old)
+	t := old[n-1]
+	old[n-1] = nil
+	t.index = -1
+	*q = old[:n-1]
+	return t
+}

@@ -35,6 +35,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "server":
 		return runServer(args[1:], stderr)
+	case "gateway":
+		return runGateway(args[1:], stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "sextant", version)
 		return 0
@@ -52,6 +54,7 @@ func usage(w io.Writer) {
 
 commands:
   server    run a registry node (Nacos HTTP API + DNS); "sextant server -h" lists flags
+  gateway   run a local DNS front fed by a remote cluster; "sextant gateway -h" lists flags
   version   print the version`)
 }
 

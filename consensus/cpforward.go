@@ -3,6 +3,7 @@ package consensus
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,7 +113,7 @@ func CPApplyHandler(cp CPWriter, secret string) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		if secret != "" && r.Header.Get(SecretHeader) != secret {
+		if secret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), []byte(secret)) != 1 {
 			http.Error(w, "cluster secret missing or wrong", http.StatusUnauthorized)
 			return
 		}

@@ -37,10 +37,14 @@ type RouterConfig struct {
 	LeaderWait time.Duration
 	// Now stamps ops; nil means time.Now.
 	Now func() time.Time
+	// Limits bound instances per service and services per namespace.
+	Limits Limits
 }
 
 // DefaultRouterConfig returns the production settings.
-func DefaultRouterConfig() RouterConfig { return RouterConfig{LeaderWait: 5 * time.Second} }
+func DefaultRouterConfig() RouterConfig {
+	return RouterConfig{LeaderWait: 5 * time.Second, Limits: DefaultLimits()}
+}
 
 // Router is the naming.Writer of a cluster node. It admits every op by the
 // server mode (Admit), then sends ephemeral ops to Distro and CP ops to
@@ -80,11 +84,14 @@ func (r *Router) Apply(ctx context.Context, op naming.Op) error {
 	}
 	var cur *naming.Service
 	if op.Kind != naming.OpSetSwitch && op.Kind != naming.OpCreateNamespace &&
-		op.Kind != naming.OpUpdateNamespace && op.Kind != naming.OpDeleteNamespace {
+		op.Kind != naming.OpUpdateNamespace && op.Kind != naming.OpDeleteNamespace && !op.Kind.IsAuth() {
 		cur, _ = r.cat.Service(op.Service)
 	}
 	adm, err := Admit(r.cat.Switches(), op, cur)
 	if err != nil {
+		return err
+	}
+	if err := CheckLimits(r.cfg.Limits, adm.Op, cur, r.cat); err != nil {
 		return err
 	}
 	if adm.Create != nil {

@@ -37,6 +37,9 @@ func (s *Standalone) Apply(ctx context.Context, op naming.Op) error {
 		if err != nil {
 			return err
 		}
+		if err := CheckLimits(s.cfg.Limits, adm.Op, cur, s.cat); err != nil {
+			return err
+		}
 		if adm.Create == nil {
 			return s.cat.Apply(adm.Op)
 		}
@@ -73,6 +76,9 @@ func (s *Standalone) applyLocked(op naming.Op) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := CheckLimits(s.cfg.Limits, adm.Op, cur, s.cat); err != nil {
+		return 0, err
+	}
 	if adm.Op.Kind == naming.OpDeregister && (cur == nil || cur.Find(adm.Op.Target) == nil) {
 		return 0, nil // absent is not an error, and there is nothing to store
 	}
@@ -95,6 +101,9 @@ func (s *Standalone) applyLocked(op naming.Op) (uint64, error) {
 
 // hasService reports whether ops of kind concern one service.
 func hasService(k naming.OpKind) bool {
+	if k.IsAuth() {
+		return false
+	}
 	switch k {
 	case naming.OpCreateNamespace, naming.OpUpdateNamespace, naming.OpDeleteNamespace, naming.OpSetSwitch:
 		return false

@@ -20,12 +20,14 @@ type StandaloneConfig struct {
 	Sync bool `yaml:"fsync"`
 	// Now is the clock that stamps ops whose Time is zero; nil means time.Now.
 	Now func() time.Time `yaml:"-"`
+	// Limits bound instances per service and services per namespace.
+	Limits Limits `yaml:"-"`
 }
 
 // DefaultStandaloneConfig keeps data in ./data, fsyncs every CP write and
 // compacts every 10000 records.
 func DefaultStandaloneConfig() StandaloneConfig {
-	return StandaloneConfig{DataDir: "./data", Self: "127.0.0.1:8848", SnapshotEvery: 10000, Sync: true}
+	return StandaloneConfig{DataDir: "./data", Self: "127.0.0.1:8848", SnapshotEvery: 10000, Sync: true, Limits: DefaultLimits()}
 }
 
 // Validate checks the settings.
@@ -36,6 +38,9 @@ func (c StandaloneConfig) Validate() error {
 	}
 	if _, port, err := net.SplitHostPort(c.Self); err != nil || port == "" {
 		errs = append(errs, fmt.Errorf("self address %q is not host:port", c.Self))
+	}
+	if err := c.Limits.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.SnapshotEvery < 1 {
 		errs = append(errs, fmt.Errorf("snapshot-every must be at least 1, got %d", c.SnapshotEvery))

@@ -48,6 +48,16 @@ type Config struct {
 	// about a second); when it returns true the lookup is repeated once.
 	// Leave it nil when the source holds everything there is.
 	OnMiss func(naming.ServiceKey) bool
+	// RecursionAllow lists the client networks (CIDRs or addresses) whose
+	// queries for names outside the zone are forwarded to Recursors;
+	// others get REFUSED. Default: loopback only.
+	RecursionAllow []string
+	// RateLimit, when positive, limits UDP answers to this many per second
+	// per client network (/24 for IPv4, /56 for IPv6); answers over it are
+	// dropped or sent truncated, alternately. TCP is never limited.
+	RateLimit int
+	// RateLimitTable bounds the client networks the rate limit tracks.
+	RateLimitTable int
 }
 
 // DefaultConfig returns the defaults of DESIGN.md §5.
@@ -59,6 +69,8 @@ func DefaultConfig() Config {
 		NegativeTTL:     5 * time.Second,
 		RecursorTimeout: 2 * time.Second,
 		MaxUDPSize:      1232,
+		RecursionAllow:  []string{"127.0.0.0/8", "::1/128"},
+		RateLimitTable:  65536,
 	}
 }
 
@@ -84,6 +96,15 @@ func (c Config) Validate() error {
 	}
 	if len(c.Recursors) > 0 && c.RecursorTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("dns recursor timeout %v: must be positive", c.RecursorTimeout))
+	}
+	if _, err := parseACL(c.RecursionAllow); err != nil {
+		errs = append(errs, err)
+	}
+	if c.RateLimit < 0 {
+		errs = append(errs, fmt.Errorf("dns rate limit %d: must not be negative", c.RateLimit))
+	}
+	if c.RateLimit > 0 && c.RateLimitTable < rrlShards {
+		errs = append(errs, fmt.Errorf("dns rate limit table %d: must be at least %d", c.RateLimitTable, rrlShards))
 	}
 	if c.MaxUDPSize < minUDPSize || c.MaxUDPSize > maxMsgSize {
 		errs = append(errs, fmt.Errorf("dns max udp size %d: must be between %d and %d", c.MaxUDPSize, minUDPSize, maxMsgSize))

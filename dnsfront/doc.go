@@ -72,10 +72,16 @@
 //
 // Names outside the zone are REFUSED, or, with Config.Recursors, forwarded
 // over the query's transport to each recursor in turn (SERVFAIL when none
-// answers). RA is set on every reply when recursors are configured. Classes
-// other than IN and ANY are REFUSED; opcodes other than QUERY get NOTIMP;
-// a query without exactly one question, or with two OPT records, FORMERR;
-// responses (QR=1) get no reply. A panic while answering is logged and
+// answers) for clients in Config.RecursionAllow (default loopback only;
+// others get REFUSED, so the node is never an open resolver). RA is set on
+// every reply to a client that may recurse. With Config.RateLimit, UDP
+// answers to one client network (/24, /56) are limited to that many per
+// second (token bucket, one second of burst, bounded table); answers over
+// it are dropped or sent empty with TC set, in turn, and TCP is never
+// limited (ratelimit.go). Classes other than IN and ANY are REFUSED;
+// opcodes other than QUERY get NOTIMP; a query without exactly one
+// question, or with two OPT records, FORMERR; responses (QR=1) get no
+// reply. A panic while answering is logged and
 // answered SERVFAIL.
 //
 // # EDNS and size
@@ -91,6 +97,11 @@
 // address record of its target, so a client using a truncated answer (as
 // HAProxy does) has an address for every target. The question is echoed
 // byte for byte, case included (DNS 0x20).
+//
+// # Counters
+//
+// Server.Stats counts the replies sent, by query type and rcode, over TCP
+// and truncated, for metrics; counting is one atomic add per reply.
 //
 // # Preparation
 //

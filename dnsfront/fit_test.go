@@ -161,7 +161,7 @@ func TestFitIsExact(t *testing.T) {
 		for _, prefix := range []string{"s", "v"} {
 			for _, bufsize := range []uint16{0, 700, 1232} {
 				for _, name := range []string{fmt.Sprintf("_%s%d._tcp.service.nacos.", prefix, n), fmt.Sprintf("%s%d.service.nacos.", prefix, n)} {
-					resp, limit := s.resolve(question(name, dns.TypeSRV, bufsize), false)
+					resp, limit := s.resolve(question(name, dns.TypeSRV, bufsize), false, netip.Addr{})
 					size := len(pack(t, resp))
 					srvs, glue := len(resp.Answer), 0
 					for _, rr := range resp.Extra {

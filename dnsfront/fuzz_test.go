@@ -1,6 +1,7 @@
 package dnsfront
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -76,7 +77,7 @@ func FuzzResolve(f *testing.F) {
 			return
 		}
 		for _, tcp := range []bool{false, true} {
-			resp, limit := s.resolve(req, tcp)
+			resp, limit := s.resolve(req, tcp, netip.Addr{})
 			if resp == nil {
 				if !req.Response {
 					t.Fatalf("no reply to a query: %v", req)

@@ -18,9 +18,19 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		}
 	}()
 	_, tcp := w.LocalAddr().(*net.TCPAddr)
-	resp, limit := s.resolve(req, tcp)
+	client := clientAddr(w.RemoteAddr())
+	v := sendAnswer
+	if !tcp && s.rrl != nil && req != nil && !req.Response {
+		if v = s.rrl.decide(client); v == dropAnswer {
+			return
+		}
+	}
+	resp, limit := s.resolve(req, tcp, client)
 	if resp == nil {
 		return
+	}
+	if v == slipAnswer {
+		slip(resp)
 	}
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
@@ -36,6 +46,7 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		s.serverFailure(w, req)
 		return
 	}
+	s.stats.count(req, resp.Rcode, tcp, resp.Truncated)
 	if _, err := w.Write(out); err != nil {
 		s.log.WithError(err).Debug("dns write failed")
 	}
@@ -68,4 +79,7 @@ func (s *Server) serverFailure(w dns.ResponseWriter, req *dns.Msg) {
 	m := new(dns.Msg)
 	m.SetRcode(req, dns.RcodeServerFailure)
 	_ = w.WriteMsg(m)
+	// Counted after the write: the writer that made the handler panic may
+	// panic again here.
+	s.stats.count(req, dns.RcodeServerFailure, isTCP(w), false)
 }

@@ -23,10 +23,17 @@ func foldOf(k naming.ServiceKey) foldKey {
 // query, which names no group, folds without allocating.
 const defaultGroupFolded = "default_group"
 
-// entry is everything prepared for one service. It never changes; a change
-// to the service replaces it.
+// entry is everything prepared for one service. A change to the service
+// replaces it. Its records are built once, on the first query that needs
+// them: a service that changes many times between two queries (a burst of
+// registrations) costs one build, not one per change, and the write path
+// stays free of record building.
 type entry struct {
-	key naming.ServiceKey
+	key   naming.ServiceKey
+	svc   *naming.Service
+	build recordBuilder
+	once  sync.Once
+
 	all *rrsets
 	// clusters maps each cluster that has instances to its records;
 	// folded maps the lowercase cluster name to the first cluster of that
@@ -38,6 +45,7 @@ type entry struct {
 // records returns the records for a cluster filter ("" = all clusters), nil
 // when the service has no instance in that cluster.
 func (e *entry) records(cluster string) *rrsets {
+	e.once.Do(e.prepare)
 	if cluster == "" {
 		return e.all
 	}
@@ -113,8 +121,14 @@ func (x *index) update(key naming.ServiceKey) {
 }
 
 func (x *index) prepare(svc *naming.Service) *entry {
-	e := &entry{key: svc.Key, all: x.build.build(svc, nil),
-		clusters: map[string]*rrsets{}, folded: map[string]*rrsets{}}
+	return &entry{key: svc.Key, svc: svc, build: x.build}
+}
+
+// prepare builds the records of every cluster filter; it runs once.
+func (e *entry) prepare() {
+	svc := e.svc
+	e.all = e.build.build(svc, nil)
+	e.clusters, e.folded = map[string]*rrsets{}, map[string]*rrsets{}
 	var names []string
 	for _, in := range svc.Instances {
 		if _, ok := e.clusters[in.Cluster]; !ok {
@@ -126,14 +140,14 @@ func (x *index) prepare(svc *naming.Service) *entry {
 	for _, c := range names {
 		r := e.all
 		if len(names) > 1 {
-			r = x.build.build(svc, []string{c})
+			r = e.build.build(svc, []string{c})
 		}
 		e.clusters[c] = r
 		if f := lowerASCII(c); e.folded[f] == nil {
 			e.folded[f] = r
 		}
 	}
-	return e
+	e.svc = nil // the records are all that is needed from now on
 }
 
 // countSuffixes adds n to the count of each proper label suffix of the

@@ -1,6 +1,8 @@
 package dnsfront
 
 import (
+	"net/netip"
+
 	"github.com/miekg/dns"
 
 	"sextant/naming"
@@ -22,12 +24,20 @@ type reply struct {
 // be modified. Names outside the zone are forwarded when recursors are
 // configured, which is the one case where Resolve waits on the network.
 func (s *Server) Resolve(req *dns.Msg, tcp bool) *dns.Msg {
-	resp, _ := s.resolve(req, tcp)
+	resp, _ := s.resolve(req, tcp, netip.Addr{})
 	return resp
 }
 
-// resolve is Resolve that also returns the size limit of the reply.
-func (s *Server) resolve(req *dns.Msg, tcp bool) (*dns.Msg, int) {
+// ResolveFrom is Resolve for a query from client: names outside the zone
+// are forwarded only when Config.RecursionAllow covers the client.
+func (s *Server) ResolveFrom(req *dns.Msg, tcp bool, client netip.Addr) *dns.Msg {
+	resp, _ := s.resolve(req, tcp, client)
+	return resp
+}
+
+// resolve is ResolveFrom that also returns the size limit of the reply. An
+// invalid client address counts as allowed to recurse.
+func (s *Server) resolve(req *dns.Msg, tcp bool, client netip.Addr) (*dns.Msg, int) {
 	if req == nil || req.Response {
 		return nil, 0
 	}
@@ -35,7 +45,8 @@ func (s *Server) resolve(req *dns.Msg, tcp bool) (*dns.Msg, int) {
 	m := &r.msg
 	m.Id, m.Response, m.Opcode, m.Compress = req.Id, true, req.Opcode, true
 	m.RecursionDesired, m.CheckingDisabled = req.RecursionDesired, req.CheckingDisabled
-	m.RecursionAvailable = s.fwd != nil
+	recurse := s.fwd != nil && s.acl.allows(client)
+	m.RecursionAvailable = recurse
 	if len(req.Question) > 0 {
 		m.Question = req.Question[:1:1]
 	}
@@ -71,7 +82,7 @@ func (s *Server) resolve(req *dns.Msg, tcp bool) (*dns.Msg, int) {
 	case p.kind == nameInvalid:
 		m.Rcode = dns.RcodeFormatError
 		return m, limit
-	case p.kind == nameOutside && s.fwd != nil:
+	case p.kind == nameOutside && recurse:
 		return s.forward(req, m, tcp, limit), limit
 	case p.kind == nameOutside, q.Qtype == dns.TypeAXFR, q.Qtype == dns.TypeIXFR:
 		m.Rcode = dns.RcodeRefused

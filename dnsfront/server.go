@@ -51,6 +51,9 @@ type Server struct {
 	fwd   *forwarder
 	bufs  sync.Pool // *[]byte, buffers replies are packed into
 	stop  func()    // cancels the watch on the source
+	stats queryStats
+	acl   recursionACL // who may recurse (acl.go)
+	rrl   *rateLimiter // nil: no response-rate limit (ratelimit.go)
 
 	mu       sync.Mutex
 	started  bool
@@ -78,6 +81,8 @@ func New(cfg Config, src Source, log *logrus.Entry) (*Server, error) {
 		build: recordBuilder{zone: cfg.Zone, ttl: seconds(cfg.TTL)},
 		fwd:   newForwarder(cfg.Recursors, cfg.RecursorTimeout),
 	}
+	s.acl, _ = parseACL(cfg.RecursionAllow) // checked by Validate
+	s.rrl = newRateLimiter(cfg.RateLimit, cfg.RateLimitTable, nil)
 	s.bufs.New = func() any { b := make([]byte, packBufSize); return &b }
 	s.idx = newIndex(src, s.build, func() { s.zone.bump(time.Now()) })
 	s.stop = src.Watch(s.idx.update)

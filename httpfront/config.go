@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -28,6 +29,24 @@ type Config struct {
 	// node-to-node endpoints, which the consensus layer provides. It is
 	// outside the Nacos API, so naming filters (readiness, 501) do not apply.
 	Internal http.Handler
+	// Metrics, when set, serves GET /metrics (the Prometheus exposition),
+	// outside the Nacos API like Internal.
+	Metrics http.Handler
+	// Observe, when set, is called once per request after it is answered,
+	// with the route pattern (gin's FullPath, "" when no route matched), the
+	// method, the status and the time taken. It runs on the request's
+	// goroutine, so it must be cheap and must not block.
+	Observe func(route, method string, status int, d time.Duration)
+	// Auth, when set, checks every Nacos API request and serves login and
+	// user management under /nacos/v1/auth (see auth.go). Nil: no checks.
+	Auth Guard
+	// MaxInFlight bounds the requests served at once; one more is answered
+	// 503 at once instead of queueing (0: no bound). Health checks and the
+	// internal endpoints are not counted.
+	MaxInFlight int
+	// TLS, when set, serves HTTPS with it (certificates usually through
+	// GetCertificate, so they can be replaced while serving).
+	TLS *tls.Config
 }
 
 // DefaultConfig returns the settings of a production node.
@@ -39,6 +58,7 @@ func DefaultConfig() Config {
 		ApplyTimeout:    10 * time.Second,
 		ShutdownTimeout: 5 * time.Second,
 		ListCacheSize:   10000,
+		MaxInFlight:     4096,
 	}
 }
 
@@ -56,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout must be positive, got %s", c.ShutdownTimeout))
+	}
+	if c.MaxInFlight < 0 {
+		errs = append(errs, fmt.Errorf("max in-flight requests must not be negative, got %d", c.MaxInFlight))
 	}
 	if c.ListCacheSize <= 0 {
 		errs = append(errs, fmt.Errorf("list cache size must be positive, got %d", c.ListCacheSize))

@@ -37,6 +37,29 @@
 // /nacos/v1/console/health/readiness and /liveness, GET
 // /nacos/v1/console/server/state.
 //
+// Access control (Config.Auth; Nacos-compatible): POST
+// /nacos/v1/auth/users/login and /nacos/v1/auth/login (username, password)
+// answer {"accessToken","tokenTtl","globalAdmin","username"}; GET|POST|PUT|
+// DELETE /nacos/v1/auth/users, GET|POST|DELETE /nacos/v1/auth/roles and
+// /nacos/v1/auth/permissions manage users (administrators only; a user may
+// change its own password). With auth on, every Nacos API request carries
+// a token (accessToken parameter or "Authorization: Bearer") or username
+// and password parameters; namespaced routes need "r" (GET) or "w" (other
+// methods) on namespaceId, switches changes and namespace management need
+// an administrator, cluster views any user. Exempt: health
+// readiness/liveness, /operator/metrics, /console/server/state, login, and
+// everything outside the Nacos API. Refusals are 403 with Nacos's messages.
+// Nothing is trusted because of a header such as User-Agent (auth.go).
+//
+// Load: at most Config.MaxInFlight requests are served at once; one more
+// is answered 503 with Retry-After at once, never queued (health checks,
+// metrics and the internal endpoints are not counted). With Config.TLS the
+// front serves HTTPS only.
+//
+// Outside the Nacos API, Config.Metrics is served at GET /metrics and
+// Config.Internal under /sextant/; Config.Observe hears of every request
+// (route pattern, method, status, time taken) for metrics.
+//
 // An unknown path or method under /nacos/v1/ns answers 501 "no such
 // api:<METHOD>:<URI>" as Nacos does; elsewhere 404 (405 for a wrong method).
 // While Cluster.Ready fails, or the overriddenServerStatus switch is not UP,

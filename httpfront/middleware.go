@@ -26,6 +26,9 @@ func (s *Server) h(fn handler) gin.HandlerFunc {
 			s.bad(c, err)
 			return
 		}
+		if !s.authorize(c, p) {
+			return
+		}
 		fn(c, p)
 	}
 }
@@ -139,14 +142,22 @@ func (s *Server) recovery(c *gin.Context) {
 	c.Next()
 }
 
-// logRequests writes one debug line per request.
+// logRequests writes one debug line per request and reports it to
+// Config.Observe.
 func (s *Server) logRequests(c *gin.Context) {
-	if !s.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+	debug := s.log.Logger.IsLevelEnabled(logrus.DebugLevel)
+	if !debug && s.cfg.Observe == nil {
 		c.Next()
 		return
 	}
 	start := time.Now()
 	c.Next()
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
+	}
+	if !debug {
+		return
+	}
 	s.log.WithFields(logrus.Fields{
 		"method":  c.Request.Method,
 		"path":    c.Request.URL.Path,

@@ -11,6 +11,8 @@ const (
 	consolePrefix = "/nacos/v1/console"
 	// InternalPrefix is where Config.Internal is mounted.
 	InternalPrefix = "/sextant"
+	// MetricsPath is where Config.Metrics is mounted.
+	MetricsPath = "/metrics"
 )
 
 // routes registers every endpoint; doc.go lists them with their behaviour.
@@ -19,14 +21,17 @@ func (s *Server) routes() *gin.Engine {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = true
-	e.Use(s.recovery, s.logRequests)
+	e.Use(s.recovery, s.logRequests, s.shed)
 	e.NoRoute(s.noSuchAPI)
 	e.NoMethod(s.noSuchAPI)
 	if s.cfg.Internal != nil {
 		e.Any(InternalPrefix+"/*path", gin.WrapH(s.cfg.Internal))
 	}
+	if s.cfg.Metrics != nil {
+		e.GET(MetricsPath, gin.WrapH(s.cfg.Metrics))
+	}
 
-	ns := e.Group(nsPrefix, s.traffic)
+	ns := e.Group(nsPrefix, s.traffic, s.consistentRead)
 	ns.POST("/instance", s.h(s.registerInstance))
 	ns.DELETE("/instance", s.h(s.deregisterInstance))
 	ns.PUT("/instance", s.h(s.updateInstance))
@@ -80,5 +85,6 @@ func (s *Server) routes() *gin.Engine {
 	con.GET("/health/readiness", s.readiness)
 	con.GET("/health/liveness", s.liveness)
 	con.GET("/server/state", s.h(s.serverState))
+	s.authRoutes(e)
 	return e
 }

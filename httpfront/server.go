@@ -44,6 +44,8 @@ type Server struct {
 	gin   *gin.Engine
 	// checks is the CheckLog GET /instance reads (SetCheckLog); may be nil.
 	checks atomic.Pointer[CheckLog]
+	// load counts requests in flight for MaxInFlight (shed.go).
+	load shedder
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -115,12 +117,19 @@ func (s *Server) Start(ctx context.Context) error {
 		IdleTimeout:       90 * time.Second,
 		ErrorLog:          log.New(s.errLog, "", 0),
 	}
+	if s.cfg.TLS != nil {
+		s.srv.TLSConfig = s.cfg.TLS.Clone()
+	}
 	s.ln = ln
 	s.served = make(chan struct{})
 	s.started = true
 	go func() {
 		defer close(s.served)
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := s.srv.Serve
+		if s.srv.TLSConfig != nil {
+			serve = func(ln net.Listener) error { return s.srv.ServeTLS(ln, "", "") }
+		}
+		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.WithError(err).Error("http server stopped")
 		}
 	}()

@@ -17,7 +17,9 @@ type Catalog struct {
 	services   map[ServiceKey]*Service
 	namespaces map[string]Namespace
 	switches   Switches
+	auth       *AuthState
 	rev        uint64
+	flips      flipCounters
 
 	lmu       sync.Mutex
 	listeners map[int]func(ServiceKey)
@@ -32,6 +34,7 @@ func NewCatalog() *Catalog {
 		services:   map[ServiceKey]*Service{},
 		namespaces: map[string]Namespace{},
 		switches:   DefaultSwitches(),
+		auth:       &AuthState{},
 		listeners:  map[int]func(ServiceKey){},
 	}
 }
@@ -271,6 +274,9 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 	case OpReplaceEphemeral:
 		return c.replaceEphemeral(op)
 	}
+	if op.Kind.IsAuth() {
+		return false, c.applyAuth(op)
+	}
 	return false, Errorf(ErrInvalid, "unknown operation %d", op.Kind)
 }
 
@@ -321,6 +327,7 @@ func (c *Catalog) beat(op *Op) (bool, error) {
 	n.Healthy = true
 	n.Updated = op.Time
 	n.Check = CheckResult{Time: op.Time, Reason: "client beat"}
+	c.flips.count(true)
 	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: replaceInstance(s.Instances, n)})
 	return true, nil
 }
@@ -394,6 +401,9 @@ func (c *Catalog) setHealth(op *Op) (bool, error) {
 	}
 	if n.Healthy == in.Healthy && n.Check == in.Check {
 		return false, nil
+	}
+	if in.Ephemeral && in.Healthy != n.Healthy {
+		c.flips.count(n.Healthy)
 	}
 	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: replaceInstance(s.Instances, n)})
 	return in.Healthy != n.Healthy, nil
@@ -477,31 +487,44 @@ func ephemeralChecksum(s *Service) string {
 
 func digest(b []byte, list []*Instance, ephemeralOnly bool) string {
 	h := md5.New()
+	h.Write(b)
 	for _, in := range list {
 		if ephemeralOnly && !in.Ephemeral {
 			continue
 		}
-		b = append(b, '|')
-		b = append(b, in.ID...)
-		b = append(b, '_')
-		b = strconv.AppendFloat(b, in.Weight, 'g', -1, 64)
-		b = strconv.AppendBool(b, in.Healthy)
-		b = strconv.AppendBool(b, in.Enabled)
-		b = strconv.AppendBool(b, in.Ephemeral)
-		keys := make([]string, 0, len(in.Metadata))
-		for k := range in.Metadata {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			b = append(b, k...)
-			b = append(b, '=')
-			b = append(b, in.Metadata[k]...)
-			b = append(b, ',')
-		}
+		sum := instanceSum(in)
+		h.Write(sum[:])
 	}
-	h.Write(b)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// instanceSum digests one instance's visible fields. Instances are
+// immutable once published, so the digest is computed once and kept; the
+// caller holds the catalog's write lock.
+func instanceSum(in *Instance) [16]byte {
+	if in.hasSum {
+		return in.sum
+	}
+	b := make([]byte, 0, 128)
+	b = append(b, in.ID...)
+	b = append(b, '_')
+	b = strconv.AppendFloat(b, in.Weight, 'g', -1, 64)
+	b = strconv.AppendBool(b, in.Healthy)
+	b = strconv.AppendBool(b, in.Enabled)
+	b = strconv.AppendBool(b, in.Ephemeral)
+	keys := make([]string, 0, len(in.Metadata))
+	for k := range in.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, in.Metadata[k]...)
+		b = append(b, ',')
+	}
+	in.sum, in.hasSum = md5.Sum(b), true
+	return in.sum
 }
 
 func cloneMap(m map[string]string) map[string]string {

@@ -23,6 +23,11 @@ type Instance struct {
 	// Check is the result of the last server-side probe (persistent instances).
 	Check CheckResult `json:"check"`
 
+	// sum digests what the service checksums cover; computed once, under
+	// the catalog's write lock, the first time a checksum needs it.
+	sum    [16]byte
+	hasSum bool
+
 	// beat holds the time of the last client beat in Unix milliseconds. It is
 	// shared by every view of the same registration, so a beat updates it in
 	// place without building a new view.
@@ -59,6 +64,7 @@ func (in *Instance) Serves() bool { return in.Healthy && in.Enabled && in.Weight
 // treated as immutable / atomically updated).
 func (in *Instance) clone() *Instance {
 	c := *in
+	c.hasSum = false // the copy is about to change
 	return &c
 }
 

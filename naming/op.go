@@ -29,11 +29,23 @@ const (
 	// (implicit); an empty set on a service without persistent instances
 	// leaves the service in place.
 	OpReplaceEphemeral
+	// Access control (User, Role, Permission; see auth.go). They are CP
+	// data, stored and replicated like services.
+	OpInitAuth         // create the first administrator (User) once; ErrConflict afterwards
+	OpCreateUser       // User; ErrConflict if it exists
+	OpUpdateUser       // replace a user's password hash (User)
+	OpDeleteUser       // User.Name, with its role bindings
+	OpAddRole          // Role
+	OpDeleteRole       // Role (a blank Username removes every binding of the role)
+	OpAddPermission    // Permission
+	OpDeletePermission // Permission
 )
 
 var opNames = [...]string{"", "register", "deregister", "update-instance", "beat", "set-health",
 	"create-service", "update-service", "delete-service", "update-cluster",
-	"create-namespace", "update-namespace", "delete-namespace", "set-switch", "replace-ephemeral"}
+	"create-namespace", "update-namespace", "delete-namespace", "set-switch", "replace-ephemeral",
+	"init-auth", "create-user", "update-user", "delete-user", "add-role", "delete-role",
+	"add-permission", "delete-permission"}
 
 func (k OpKind) String() string {
 	if int(k) < len(opNames) && k > 0 {
@@ -80,6 +92,11 @@ type Op struct {
 	Namespace   *Namespace     `json:"namespace,omitempty"`
 	SwitchEntry string         `json:"switchEntry,omitempty"`
 	SwitchValue string         `json:"switchValue,omitempty"`
+
+	// Access-control ops (OpKind.IsAuth).
+	User       *User        `json:"user,omitempty"`
+	Role       *RoleBinding `json:"roleBinding,omitempty"`
+	Permission *Permission  `json:"permission,omitempty"`
 }
 
 // IsInstanceOp reports whether the op changes one instance.
@@ -115,6 +132,9 @@ const (
 
 // Validate checks the op's own fields; it does not look at the catalog.
 func (op *Op) Validate() error {
+	if op.Kind.IsAuth() {
+		return validateAuthOp(op)
+	}
 	switch op.Kind {
 	case OpCreateNamespace, OpUpdateNamespace, OpDeleteNamespace:
 		if op.Namespace == nil {

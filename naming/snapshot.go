@@ -9,6 +9,9 @@ type PersistentState struct {
 	Namespaces []Namespace         `json:"namespaces"`
 	Switches   Switches            `json:"switches"`
 	Services   []PersistentService `json:"services"`
+	// Auth is the access-control data; absent in states written before it
+	// existed, which restore as empty.
+	Auth *AuthState `json:"auth,omitempty"`
 }
 
 // PersistentService is one service definition with its persistent instances.
@@ -23,6 +26,9 @@ func (c *Catalog) PersistentState() PersistentState {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	st := PersistentState{Switches: c.switches}
+	if a := c.auth; a != nil && (a.Initialized || len(a.Users)+len(a.Roles)+len(a.Permissions) > 0) {
+		st.Auth = a.clone()
+	}
 	for _, n := range c.namespaces {
 		st.Namespaces = append(st.Namespaces, n)
 	}
@@ -53,6 +59,11 @@ func (c *Catalog) RestorePersistent(st PersistentState, now int64) {
 		}
 	}
 	c.switches = st.Switches
+	c.auth = &AuthState{}
+	if st.Auth != nil {
+		c.auth = st.Auth.clone()
+		sortAuth(c.auth)
+	}
 	for k := range old {
 		touched[k] = true
 	}
@@ -68,6 +79,9 @@ func (c *Catalog) RestorePersistent(st PersistentState, now int64) {
 			}
 		}
 		for _, in := range ps.Instances {
+			if in == nil {
+				continue // a damaged snapshot; nothing to restore
+			}
 			n := in.clone()
 			n.Ephemeral = false
 			n.ID = n.Key().ID(ps.Key)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -27,11 +28,12 @@ const raftPortOffset = -1000
 // cluster: membership, Distro for ephemeral data, Raft for CP data, and the
 // router that is the node's naming.Writer.
 type clusterNode struct {
-	members  *cluster.Membership
-	distro   *distro.Engine
-	raft     *raftcp.Node
-	router   *consensus.Router
-	internal http.Handler
+	stopVoters func()
+	members    *cluster.Membership
+	distro     *distro.Engine
+	raft       *raftcp.Node
+	router     *consensus.Router
+	internal   http.Handler
 }
 
 // raftAddrOf derives a member's Raft address from its HTTP address.
@@ -60,6 +62,9 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	mcfg.Self, mcfg.Members, mcfg.File = cfg.HTTPAddr, cfg.Members, cfg.ClusterConf
 	ccfg := cluster.DefaultHTTPConfig()
 	ccfg.Secret = cfg.ClusterSecret
+	if err := secureClusterHTTP(cfg, &ccfg); err != nil {
+		return c, err
+	}
 	ctr, err := cluster.NewHTTPTransport(ccfg, cluster.NewHTTPClient(ccfg))
 	if err != nil {
 		return c, err
@@ -69,8 +74,8 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	}
 
 	dcfg := distro.DefaultHTTPConfig()
-	dcfg.Secret = cfg.ClusterSecret
-	dtr, err := distro.NewHTTPTransport(dcfg, c.members.Self(), nil)
+	dcfg.Secret, dcfg.Scheme = cfg.ClusterSecret, ccfg.Scheme
+	dtr, err := distro.NewHTTPTransport(dcfg, c.members.Self(), cluster.NewHTTPClient(ccfg))
 	if err != nil {
 		return c, err
 	}
@@ -92,12 +97,14 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 		rcfg.Peers = append(rcfg.Peers, p)
 	}
 	rcfg.BindAddr = cfg.RaftAddr
+	rcfg.Secret = cfg.ClusterSecret
+	rcfg.Join = cfg.RaftJoin
 	if c.raft, err = raftcp.New(rcfg, cat, log.WithField("component", "raft")); err != nil {
 		return c, err
 	}
 
-	c.router = consensus.NewRouter(consensus.DefaultRouterConfig(), cat, c.distro, c.raft,
-		consensus.NewHTTPForwarder(cfg.ClusterSecret, 10*time.Second), log.WithField("component", "router"))
+	c.router = consensus.NewRouter(routerConfig(cfg), cat, c.distro, c.raft,
+		clusterForwarder(cfg, ccfg), log.WithField("component", "router"))
 
 	mux := http.NewServeMux()
 	mux.Handle(consensus.CPApplyPath, consensus.CPApplyHandler(c.raft, cfg.ClusterSecret))
@@ -113,7 +120,64 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	if err = c.distro.Start(ctx); err != nil {
 		return c, fmt.Errorf("distro: %w", err)
 	}
+	c.stopVoters = c.followVoters(ctx, log.WithField("component", "raft-voters"))
 	return c, nil
+}
+
+// followVoters keeps the Raft voters equal to the configured members: when
+// the member list changes (cluster.conf edited, SIGHUP), the leader adds the
+// new members and removes at most one per round; raftcp refuses a change
+// that would lose the quorum. It runs on every node; only the leader acts.
+func (c *clusterNode) followVoters(ctx context.Context, log *logrus.Entry) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	changed := make(chan struct{}, 1)
+	unwatch := c.members.Watch(func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(5 * time.Second)
+		defer tick.Stop()
+		last := ""
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			case <-changed:
+			}
+			if !c.raft.IsLeader() {
+				continue
+			}
+			var peers []raftcp.Peer
+			var names []string
+			for _, m := range c.members.Members() {
+				addr, err := raftAddrOf(m.Address)
+				if err != nil {
+					log.WithError(err).Warn("member left out of the raft voters")
+					continue
+				}
+				peers = append(peers, raftcp.Peer{ID: m.Address, RaftAddr: addr})
+				names = append(names, m.Address)
+			}
+			key := strings.Join(names, ",")
+			sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
+			err := c.raft.SetPeers(sctx, peers)
+			scancel()
+			switch {
+			case err != nil:
+				log.WithError(err).Warn("raft voters not changed")
+			case key != last:
+				log.WithField("voters", key).Info("raft voters follow the member list")
+			}
+			last = key
+		}
+	}()
+	return func() { unwatch(); cancel(); <-done }
 }
 
 // load fetches the ephemeral data from the peers; the node serves only
@@ -147,6 +211,9 @@ func (c *clusterNode) Leader() string { return c.raft.Leader() }
 
 // Close stops Distro, then Raft, then membership.
 func (c *clusterNode) Close() error {
+	if c.stopVoters != nil {
+		c.stopVoters()
+	}
 	var errs []error
 	if c.distro != nil {
 		errs = append(errs, c.distro.Close())
@@ -162,3 +229,15 @@ func (c *clusterNode) Close() error {
 
 // Owner names the Distro owner of a service (for /operator/distro/server).
 func (c *clusterNode) Owner(key naming.ServiceKey) string { return c.distro.Owner(key) }
+
+// IsLeader reports whether this node leads the Raft group.
+func (c *clusterNode) IsLeader() bool { return c.raft.IsLeader() }
+
+// ReadBarrier makes a read on the leader linearizable: the node confirms it
+// still leads, then waits until everything committed before is applied.
+func (c *clusterNode) ReadBarrier(ctx context.Context) error {
+	if err := c.raft.VerifyLeader(ctx); err != nil {
+		return err
+	}
+	return c.raft.Barrier(ctx)
+}

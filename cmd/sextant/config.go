@@ -38,6 +38,7 @@ type Config struct {
 	ClusterConf       string        `yaml:"cluster-conf"`
 	RaftAddr          string        `yaml:"raft-addr"`
 	ClusterSecret     string        `yaml:"cluster-secret"`
+	RaftJoin          bool          `yaml:"raft-join"`
 
 	// Probes of persistent instances (healthcheck.ProbeConfig).
 	HealthCheckInterval           time.Duration `yaml:"health-check-interval"`
@@ -46,6 +47,20 @@ type Config struct {
 	HealthCheckUnhealthyThreshold int           `yaml:"health-check-unhealthy-threshold"`
 	HealthCheckHealthyThreshold   int           `yaml:"health-check-healthy-threshold"`
 	HealthCheckWorkers            int           `yaml:"health-check-workers"`
+
+	// Access control, TLS and limits (config_security.go).
+	AuthEnabled             bool          `yaml:"auth-enabled"`
+	AuthTokenSecret         string        `yaml:"auth-token-secret"`
+	AuthTokenTTL            time.Duration `yaml:"auth-token-ttl"`
+	AuthAdminPassword       string        `yaml:"auth-admin-password"`
+	TLSCertFile             string        `yaml:"tls-cert-file"`
+	TLSKeyFile              string        `yaml:"tls-key-file"`
+	TLSCAFile               string        `yaml:"tls-ca-file"`
+	MaxInFlight             int           `yaml:"max-in-flight"`
+	MaxInstancesPerService  int           `yaml:"max-instances-per-service"`
+	MaxServicesPerNamespace int           `yaml:"max-services-per-namespace"`
+	DNSRecursionAllow       []string      `yaml:"dns-recursion-allow"`
+	DNSRateLimit            int           `yaml:"dns-rate-limit"`
 }
 
 // Clustered reports whether the node runs as a member of a cluster (a
@@ -55,7 +70,7 @@ func (c Config) Clustered() bool { return len(c.Members) > 0 || c.ClusterConf !=
 // DefaultConfig is what a node runs with when no file or flag says otherwise:
 // a standalone node on loopback.
 func DefaultConfig() Config {
-	return Config{
+	c := Config{
 		HTTPAddr:          "127.0.0.1:8848",
 		MaxBodyBytes:      1 << 20,
 		DNSAddr:           "127.0.0.1:8600",
@@ -78,6 +93,8 @@ func DefaultConfig() Config {
 		HealthCheckHealthyThreshold:   healthcheck.DefaultProbeConfig().HealthyThreshold,
 		HealthCheckWorkers:            healthcheck.DefaultProbeConfig().Workers,
 	}
+	securityDefaults(&c)
+	return c
 }
 
 // Validate checks the settings that are not checked by the components.
@@ -95,6 +112,7 @@ func (c Config) Validate() error {
 	if _, err := logrus.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, fmt.Errorf("log-level: %w", err))
 	}
+	errs = append(errs, c.validateSecurity()...)
 	return errors.Join(errs...)
 }
 
@@ -153,6 +171,8 @@ func newServerFlags(name string) *serverFlags {
 	fs.StringVar(&v.ClusterConf, "cluster-conf", v.ClusterConf, "Nacos cluster.conf file listing the members; re-read when it changes")
 	fs.StringVar(&v.RaftAddr, "raft-addr", v.RaftAddr, "address the Raft transport binds (default: this node's HTTP port minus 1000)")
 	fs.StringVar(&v.ClusterSecret, "cluster-secret", v.ClusterSecret, "shared secret that authenticates node-to-node requests")
+	fs.BoolVar(&v.RaftJoin, "raft-join", v.RaftJoin, "this node is added to a running cluster: never bootstrap Raft, wait to be added by the leader")
+	bindSecurityFlags(fs, v)
 	return f
 }
 
@@ -208,6 +228,7 @@ func (f *serverFlags) build() (Config, error) {
 		"cluster-conf":        func() { cfg.ClusterConf = over.ClusterConf },
 		"raft-addr":           func() { cfg.RaftAddr = over.RaftAddr },
 		"cluster-secret":      func() { cfg.ClusterSecret = over.ClusterSecret },
+		"raft-join":           func() { cfg.RaftJoin = over.RaftJoin },
 
 		"health-check-interval":            func() { cfg.HealthCheckInterval = over.HealthCheckInterval },
 		"health-check-tcp-timeout":         func() { cfg.HealthCheckTCPTimeout = over.HealthCheckTCPTimeout },
@@ -221,6 +242,7 @@ func (f *serverFlags) build() (Config, error) {
 			fn()
 		}
 	}
+	applySecurityFlags(set, &cfg, over)
 	return cfg, cfg.Validate()
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -217,6 +218,20 @@ func TestClusterPersistentThroughRaft(t *testing.T) {
 	}
 	if lp == nil {
 		t.Fatalf("no leader among the nodes (leader %q)", leader)
+	}
+	// A consistent read on a follower is sent to the leader; on the leader
+	// it is served after the read barrier.
+	noFollow := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get("http://" + rest[0].httpAddr + "/nacos/v1/ns/instance/list?serviceName=ledger&consistent=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect || !strings.HasPrefix(resp.Header.Get("Location"), "http://"+leader+"/") {
+		t.Fatalf("consistent read on a follower: %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if code, body := rest[0].get("/nacos/v1/ns/instance/list", url.Values{"serviceName": {"ledger"}, "consistent": {"true"}}); code != 200 || !strings.Contains(body, "127.0.0.71") {
+		t.Fatalf("consistent read through the leader: %d %s", code, body)
 	}
 	lp.kill()
 	start := time.Now()

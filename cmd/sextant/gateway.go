@@ -36,7 +36,7 @@ import (
 // followed on demand that stay unknown are dropped after missTTL without a
 // query. The same mirror serves a read-only Nacos HTTP API (instance/list
 // and the other reads; writes answer 400 "the gateway is read-only") and
-// GET /gateway/status.
+// GET /gateway/status and GET /metrics.
 
 // Gateway limits.
 const (

@@ -32,8 +32,8 @@ func (c gatewayCluster) Members() []naming.Member {
 func (gatewayCluster) Ready() error   { return nil }
 func (gatewayCluster) Leader() string { return "" }
 
-// startHTTP serves the read-only Nacos API of the mirror and
-// /gateway/status. Pushes to local subscribers are off: they poll at the
+// startHTTP serves the read-only Nacos API of the mirror, /gateway/status
+// and /metrics. Pushes to local subscribers are off: they poll at the
 // cacheMillis the list carries.
 func (g *gateway) startHTTP(ctx context.Context) error {
 	var lc net.ListenConfig
@@ -44,6 +44,7 @@ func (g *gateway) startHTTP(ctx context.Context) error {
 	fcfg := httpfront.DefaultConfig()
 	fcfg.Addr = ln.Addr().String()
 	fcfg.Push.Enabled = false
+	g.instrument(&fcfg, g.logger.WithField("component", "metrics"))
 	front, err := httpfront.New(fcfg, g.mirror, readOnly{}, gatewayCluster{addr: fcfg.Addr}, g.logger.WithField("component", "http"))
 	if err != nil {
 		ln.Close()

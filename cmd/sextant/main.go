@@ -1,6 +1,9 @@
 // Command sextant runs a Sextant registry node.
 //
 //	sextant server [flags]   run a node (standalone on embedded defaults)
+//	sextant gateway [flags]  run a local DNS front that follows a cluster
+//	sextant members|services|instances|register|deregister [flags]
+//	                         operator commands against a running node
 //	sextant version          print the version
 package main
 
@@ -37,6 +40,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runServer(args[1:], stderr)
 	case "gateway":
 		return runGateway(args[1:], stderr)
+	case "members":
+		return runMembers(args[1:], stdout, stderr)
+	case "services":
+		return runServices(args[1:], stdout, stderr)
+	case "instances":
+		return runInstances(args[1:], stdout, stderr)
+	case "register":
+		return runRegister(args[1:], stdout, stderr)
+	case "deregister":
+		return runDeregister(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "sextant", version)
 		return 0
@@ -53,14 +66,23 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage: sextant <command> [flags]
 
 commands:
-  server    run a registry node (Nacos HTTP API + DNS); "sextant server -h" lists flags
-  gateway   run a local DNS front fed by a remote cluster; "sextant gateway -h" lists flags
-  version   print the version`)
+  server      run a registry node (Nacos HTTP API + DNS); "sextant server -h" lists flags
+  gateway     run a local DNS front fed by a remote cluster; "sextant gateway -h" lists flags
+  version     print the version
+
+operator commands (talk to a node over HTTP: --server host:port, default $SEXTANT_SERVER
+or 127.0.0.1:8848; exit 0 on success, 1 when refused or unreachable, 2 on bad usage):
+  members     the cluster as the node sees it: address, state, Raft role
+  services    services with their instance and healthy counts
+  instances   the instances of one service (--service NAME) with their health
+  register    register an instance (--service --ip --port [--ephemeral --weight --metadata k=v ...])
+  deregister  remove an instance (--service --ip --port)`)
 }
 
-// reload re-reads what can change at runtime: today the log level, from the
-// config file (a --log-level flag keeps winning).
-func reload(f *serverFlags, log *logrus.Logger) {
+// reload re-reads what can change at runtime: the log level, from the
+// config file (a --log-level flag keeps winning), and the member list, from
+// cluster-conf (a bad file keeps the current list).
+func reload(f *serverFlags, n *node, log *logrus.Logger) {
 	cfg, err := f.reparse()
 	if err != nil {
 		log.WithError(err).Error("reload: keeping the running configuration")
@@ -69,6 +91,14 @@ func reload(f *serverFlags, log *logrus.Logger) {
 	level, _ := logrus.ParseLevel(cfg.LogLevel)
 	log.SetLevel(level)
 	log.WithField("log-level", cfg.LogLevel).Info("configuration reloaded")
+	n.reloadTLS(log)
+	if n.cluster != nil && cfg.ClusterConf != "" {
+		if err := n.cluster.members.Reload(); err != nil {
+			log.WithError(err).Error("reload: keeping the current member list")
+		} else {
+			log.WithField("cluster-conf", cfg.ClusterConf).Info("member list reloaded")
+		}
+	}
 }
 
 func runServer(args []string, stderr io.Writer) int {
@@ -109,7 +139,7 @@ func runServer(args []string, stderr io.Writer) int {
 			done = true
 		case <-hup:
 			_ = sd.send("RELOADING=1")
-			reload(f, log)
+			reload(f, n, log)
 			_ = sd.send("READY=1")
 		}
 	}

@@ -13,19 +13,24 @@ import (
 
 // testNet is a small network of its own: a bridge in one namespace, one
 // namespace per node joined to it by a veth pair, and a veth from the test's
-// namespace so the test can reach the nodes. Addresses come from
-// 198.18.0.0/24 (RFC 2544's benchmarking range) and exist only inside these
-// namespaces.
+// namespace so the test can reach the nodes. Addresses come from a /24
+// picked at random in 198.18.0.0/15 (RFC 2544's benchmarking range), so
+// that test runs in other processes at the same time use other subnets and
+// their routes do not mix, and they exist only inside these namespaces.
 type testNet struct {
 	t      *testing.T
 	prefix string
 	nodes  int
+	subnet int // 0-511: the /24 inside 198.18.0.0/15
 }
 
-func (n *testNet) ns(i int) string { return fmt.Sprintf("%s-n%d", n.prefix, i) }
-func (n *testNet) br() string      { return n.prefix + "-br" }
-func (n *testNet) addr(i int) string {
-	return fmt.Sprintf("198.18.0.%d", i+1)
+func (n *testNet) ns(i int) string   { return fmt.Sprintf("%s-n%d", n.prefix, i) }
+func (n *testNet) br() string        { return n.prefix + "-br" }
+func (n *testNet) addr(i int) string { return n.host(i + 1) }
+
+// host returns address h of the network's /24.
+func (n *testNet) host(h int) string {
+	return fmt.Sprintf("198.%d.%d.%d", 18+n.subnet/256, n.subnet%256, h)
 }
 
 func (n *testNet) run(args ...string) error {
@@ -53,7 +58,7 @@ func newTestNet(t *testing.T, nodes int) *testNet {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("the ip tool (iproute2) is not installed")
 	}
-	n := &testNet{t: t, prefix: fmt.Sprintf("sx%05d", rand.Intn(100000)), nodes: nodes}
+	n := &testNet{t: t, prefix: fmt.Sprintf("sx%05d", rand.Intn(100000)), nodes: nodes, subnet: rand.Intn(512)}
 	if err := n.run("netns", "add", n.br()); err != nil {
 		t.Skipf("cannot create network namespaces here: %v", err)
 	}
@@ -66,7 +71,7 @@ func newTestNet(t *testing.T, nodes int) *testNet {
 		n.plug(fmt.Sprintf("%sv%d", n.prefix, i), n.ns(i), n.addr(i))
 	}
 	// The test's own leg, so that it reaches every node directly.
-	n.plug(n.prefix+"vt", "", "198.18.0.100")
+	n.plug(n.prefix+"vt", "", n.host(100))
 	return n
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"sextant/auth"
+	"sextant/certs"
 	"sextant/consensus"
 	"sextant/dnsfront"
 	"sextant/healthcheck"
@@ -31,6 +33,10 @@ type node struct {
 	http    *httpfront.Server
 	dns     *dnsfront.Server
 	cancel  context.CancelFunc
+	// guard is the access control, certs the HTTPS certificate (nil
+	// without TLS); see node_security.go.
+	guard *auth.Guard
+	certs *certs.Reloader
 }
 
 // startNode builds every component in dependency order and starts them:
@@ -55,6 +61,7 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	} else {
 		wcfg := consensus.DefaultStandaloneConfig()
 		wcfg.DataDir, wcfg.Self, wcfg.Sync, wcfg.SnapshotEvery = cfg.DataDir, cfg.HTTPAddr, cfg.Fsync, cfg.SnapshotEvery
+		wcfg.Limits = cfg.limits()
 		if n.store, err = consensus.NewStandalone(wcfg, n.catalog, log.WithField("component", "store")); err != nil {
 			return n, fmt.Errorf("store: %w", err)
 		}
@@ -79,6 +86,7 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	dcfg := dnsfront.DefaultConfig()
 	dcfg.Addr, dcfg.Zone, dcfg.TTL, dcfg.NegativeTTL = cfg.DNSAddr, cfg.DNSZone, cfg.DNSTTL, cfg.DNSNegativeTTL
 	dcfg.Recursors, dcfg.MaxUDPSize = cfg.DNSRecursors, cfg.DNSMaxUDPSize
+	dcfg.RecursionAllow, dcfg.RateLimit = cfg.DNSRecursionAllow, cfg.DNSRateLimit
 	if n.dns, err = dnsfront.New(dcfg, n.catalog, log.WithField("component", "dns")); err != nil {
 		return n, fmt.Errorf("dns: %w", err)
 	}
@@ -90,7 +98,11 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	fcfg.Addr, fcfg.MaxBodyBytes = cfg.HTTPAddr, cfg.MaxBodyBytes
 	fcfg.Push.Enabled, fcfg.Push.Target = cfg.PushEnabled, cfg.PushTarget
 	fcfg.Internal = internal
-	if n.http, err = httpfront.New(fcfg, n.catalog, n.writer, n.status, log.WithField("component", "http")); err != nil {
+	if err = n.secure(ctx, cfg, log, &fcfg); err != nil {
+		return n, err
+	}
+	apiWriter := n.instrument(&fcfg, log.WithField("component", "metrics"))
+	if n.http, err = httpfront.New(fcfg, n.catalog, apiWriter, n.status, log.WithField("component", "http")); err != nil {
 		return n, fmt.Errorf("http: %w", err)
 	}
 	n.http.SetCheckLog(n.probes)
@@ -135,6 +147,9 @@ func (n *node) Close() error {
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())
+	}
+	if n.guard != nil {
+		errs = append(errs, n.guard.Close())
 	}
 	n.cancel()
 	return errors.Join(errs...)

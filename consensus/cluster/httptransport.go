@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,9 @@ type HTTPConfig struct {
 	Scheme string
 	// DialTimeout bounds connection set-up.
 	DialTimeout time.Duration
+	// TLS configures the client side of https (the CA that signed the
+	// peers' certificates, and a client certificate for mutual TLS).
+	TLS *tls.Config
 }
 
 // DefaultHTTPConfig uses plain HTTP and a 1 s dial timeout.
@@ -72,6 +76,12 @@ func NewHTTPClient(cfg HTTPConfig) *http.Client {
 			DialContext:         d.DialContext,
 			MaxIdleConnsPerHost: 8,
 			IdleConnTimeout:     60 * time.Second,
+			TLSClientConfig:     cfg.TLS,
+			TLSHandshakeTimeout: 5 * time.Second,
+			// A peer that accepts the connection but never answers must
+			// not hold a caller past its context; this bounds calls made
+			// without a deadline too.
+			ResponseHeaderTimeout: 30 * time.Second,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

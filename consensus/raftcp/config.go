@@ -41,6 +41,10 @@ type Config struct {
 	// BindAddr (or Self.RaftAddr). Tests pass raft.NewInmemTransport. The node's Close
 	// closes it (raft shuts its transport down).
 	Transport raft.Transport
+	// Secret, when set, authenticates every connection of the TCP
+	// transport: a peer must prove it knows the secret before a Raft
+	// message is read (authstream.go). It is the cluster secret.
+	Secret string
 
 	// Raft timings; see hashicorp/raft's Config for their meaning.
 	HeartbeatTimeout   time.Duration

@@ -62,7 +62,7 @@ func openStores(cfg Config, hlog hclog.Logger) (*stores, error) {
 	}
 	st.trans = cfg.Transport
 	if st.trans == nil {
-		t, err := tcpTransport(cfg.BindAddr, cfg.Self.RaftAddr, hlog)
+		t, err := tcpTransport(cfg.BindAddr, cfg.Self.RaftAddr, cfg.Secret, hlog)
 		if err != nil {
 			st.close()
 			return nil, err
@@ -75,7 +75,8 @@ func openStores(cfg Config, hlog hclog.Logger) (*stores, error) {
 
 // tcpTransport listens on bind (addr when empty) and advertises addr, which
 // must therefore name a concrete IP (or a host resolving to one).
-func tcpTransport(bind, addr string, hlog hclog.Logger) (*raft.NetworkTransport, error) {
+// With a secret, connections are authenticated (authstream.go).
+func tcpTransport(bind, addr, secret string, hlog hclog.Logger) (*raft.NetworkTransport, error) {
 	adv, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("raftcp: raft address %s: %w", addr, err)
@@ -85,6 +86,15 @@ func tcpTransport(bind, addr string, hlog hclog.Logger) (*raft.NetworkTransport,
 	}
 	if bind == "" {
 		bind = addr
+	}
+	if secret != "" {
+		ln, err := net.Listen("tcp", bind)
+		if err != nil {
+			return nil, fmt.Errorf("raftcp: listen on raft address %s: %w", bind, err)
+		}
+		return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+			Stream: newAuthStream(ln, adv, secret), MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog.Named("transport"),
+		}), nil
 	}
 	t, err := raft.NewTCPTransportWithLogger(bind, adv, 3, 10*time.Second, hlog.Named("transport"))
 	if err != nil {

@@ -23,8 +23,9 @@ type Config struct {
 	Target string
 	// Listen is the local UDP address of the push socket (acks arrive there).
 	Listen string
-	// MergeDelay is how long after a change the push goes out; further
-	// changes within it are merged.
+	// MergeDelay is the shortest time between two pushes of one service:
+	// a change after a quiet spell goes out at once, later changes within
+	// MergeDelay of a push are merged into the next one.
 	MergeDelay time.Duration
 	// AckTimeout is how long to wait for an ack before sending again.
 	AckTimeout time.Duration
@@ -91,8 +92,8 @@ func (c Config) tick() time.Duration {
 	switch {
 	case d < 5*time.Millisecond:
 		d = 5 * time.Millisecond
-	case d > 100*time.Millisecond:
-		d = 100 * time.Millisecond
+	case d > 50*time.Millisecond:
+		d = 50 * time.Millisecond // a first change goes out within one tick
 	}
 	return d
 }

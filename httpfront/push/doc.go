@@ -9,11 +9,15 @@
 //
 // Guarantees:
 //   - The catalog's Watch callback only marks the service dirty; it never
-//     renders, sends or waits on a subscriber. Changes within MergeDelay of
-//     the first one are merged into one push per subscriber.
+//     renders, sends or waits on a subscriber. The first change after a
+//     quiet spell is pushed at once (within one 50 ms tick); changes that
+//     follow within MergeDelay of a push are merged into one push per
+//     subscriber, sent MergeDelay after the previous one.
+//   - One packet is encoded per view (clusters, client flavour) and shared
+//     by every subscriber of that view.
 //   - A push is the datagram {"type":"dom","data":"<instance/list JSON as a
-//     string>","lastRefTime":N}; N is unique and increasing for the life of
-//     the Pusher and is the ack's sequence number. The data comes from the
+//     string>","lastRefTime":N}; N increases for the life of the Pusher and,
+//     with the subscriber's address, is the ack's key. The data comes from the
 //     Render function given to New, the same one the HTTP front uses for
 //     instance/list, so a push and a poll show the same thing.
 //   - Datagrams of 1024 bytes or more are gzip-compressed (clients detect

@@ -37,6 +37,10 @@ type Pusher struct {
 
 	dmu   sync.Mutex
 	dirty map[naming.ServiceKey]time.Time // service → when its push is due
+	// last holds when each service was last pushed, for MergeDelay: the
+	// first change after a quiet spell goes out at once, and the changes
+	// that follow within MergeDelay of a push are merged into the next one.
+	last map[naming.ServiceKey]time.Time
 
 	amu     sync.Mutex
 	pending map[ackKey]*inflight
@@ -71,6 +75,7 @@ func New(cfg Config, w Watcher, render Render, log *logrus.Entry) (*Pusher, erro
 		log:     log.WithField("component", "push"),
 		reg:     newRegistry(cfg.MaxSubscribers, cfg.SubscriberTTL),
 		dirty:   map[naming.ServiceKey]time.Time{},
+		last:    map[naming.ServiceKey]time.Time{},
 		pending: map[ackKey]*inflight{},
 		bySub:   map[subKey]ackKey{},
 		done:    make(chan struct{}),
@@ -179,7 +184,11 @@ func (p *Pusher) changed(key naming.ServiceKey) {
 	}
 	p.dmu.Lock()
 	if _, ok := p.dirty[key]; !ok {
-		p.dirty[key] = time.Now().Add(p.cfg.MergeDelay)
+		at := time.Now()
+		if next := p.last[key].Add(p.cfg.MergeDelay); next.After(at) {
+			at = next
+		}
+		p.dirty[key] = at
 	}
 	p.dmu.Unlock()
 }
@@ -219,6 +228,12 @@ func (p *Pusher) due(now time.Time) []naming.ServiceKey {
 		if !now.Before(at) {
 			out = append(out, k)
 			delete(p.dirty, k)
+			p.last[k] = now
+		}
+	}
+	for k, at := range p.last {
+		if now.Sub(at) > p.cfg.MergeDelay {
+			delete(p.last, k) // quiet again: the next change goes out at once
 		}
 	}
 	return out
@@ -230,27 +245,37 @@ func (p *Pusher) pushService(key naming.ServiceKey, now time.Time) {
 	if len(subs) == 0 {
 		return
 	}
+	// One packet per view (clusters, client flavour), shared by all the
+	// subscribers of that view: acks are told apart by (address, sequence).
 	type view struct{ clusters, agent string }
-	rendered := map[view][]byte{}
+	type packet struct {
+		pkt []byte
+		seq int64
+	}
+	packets := map[view]*packet{}
 	for _, s := range subs {
 		v := view{s.Clusters, s.Agent}
-		data, ok := rendered[v]
+		pk, ok := packets[v]
 		if !ok {
-			data = p.render(key, s.Clusters, s.Agent)
-			rendered[v] = data
+			pk = &packet{}
+			packets[v] = pk
+			if data := p.render(key, s.Clusters, s.Agent); data != nil {
+				pk.seq = p.seq.Add(1)
+				pkt, err := encodePacket(data, pk.seq)
+				if err != nil {
+					p.log.WithError(err).WithField("service", key.String()).Warn("push not sent")
+				}
+				pk.pkt = pkt
+			}
 		}
-		if data == nil {
+		if pk.pkt == nil {
+			if pk.seq != 0 {
+				p.stats.failed.Add(1)
+			}
 			continue
 		}
-		seq := p.seq.Add(1)
-		pkt, err := encodePacket(data, seq)
-		if err != nil {
-			p.stats.failed.Add(1)
-			p.log.WithError(err).WithField("service", key.String()).Warn("push not sent")
-			continue
-		}
-		p.track(subKey{svc: s.Service, clusters: s.Clusters, addr: s.Addr}, seq, pkt, now)
-		p.send(pkt, s.Addr)
+		p.track(subKey{svc: s.Service, clusters: s.Clusters, addr: s.Addr}, pk.seq, pk.pkt, now)
+		p.send(pk.pkt, s.Addr)
 	}
 }
 

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Figures of the issue measured on this kind of machine, used where the
+// system cannot be run by the harness.
+const (
+	coreDNSFileQPS = 39000 // CoreDNS file plugin, dnsperf -c 8, same zone
+	zone           = "nacos."
+)
+
+// scenarioDNS: services × instances registered over HTTP, then the query
+// mix (half SRV, half A, no EDNS) against Sextant, the reference miekg/dns
+// server answering Sextant's own bytes, and Knot DNS when installed.
+func (h *harness) scenarioDNS(ctx context.Context, rep *report) error {
+	o := h.opts
+	nodes, err := h.startNodes(ctx, 1)
+	if err != nil {
+		return err
+	}
+	nd := nodes[0]
+	services := make([]string, o.dnsServices)
+	for i := range services {
+		services[i] = fmt.Sprintf("dns-%04d", i)
+	}
+	n := o.dnsServices * o.dnsInstances
+	if _, err := h.populate(ctx, nodes, n, 64, true, keepAlive, func(i int) inst {
+		return inst{services[i/o.dnsInstances], instanceIP(i), 8080 + i%o.dnsInstances}
+	}); err != nil {
+		return err
+	}
+	qs := queryMix(services, zone)
+	last := qs[len(qs)-1]
+	if err := poll(ctx, 10*time.Second, 50*time.Millisecond, func() (bool, error) {
+		raw, err := exchangeRaw(nd.dns, mustPack(last), time.Second)
+		if err != nil {
+			return false, nil
+		}
+		var m dns.Msg
+		return m.Unpack(raw) == nil && len(m.Answer) == o.dnsInstances, nil
+	}); err != nil {
+		return fmt.Errorf("dns never showed the registrations: %w", err)
+	}
+	answers, err := captureAnswers(nd.dns, qs)
+	if err != nil {
+		return err
+	}
+	dir, err := h.mkdir("dns")
+	if err != nil {
+		return err
+	}
+	qfile, afile := filepath.Join(dir, "queries.txt"), filepath.Join(dir, "answers.bin")
+	if err := writeFile(qfile, []byte(dnsperfInput(qs))); err != nil {
+		return err
+	}
+	f, err := os.Create(afile)
+	if err != nil {
+		return err
+	}
+	if err := writeAnswers(f, answers); err != nil {
+		f.Close()
+		return err
+	}
+	f.Close()
+	avgSize := 0
+	for _, a := range answers {
+		avgSize += len(a)
+	}
+	avgSize /= len(answers)
+
+	load := func(addr string) func(ctx context.Context) (float64, float64, error) {
+		return func(ctx context.Context) (float64, float64, error) {
+			r, err := h.dnsLoad(ctx, addr, qs, qfile, o.duration)
+			if err == nil && r.Lost > int64(r.QPS*o.duration.Seconds()/100) {
+				err = fmt.Errorf("%d queries lost", r.Lost)
+			}
+			return r.QPS, r.QPS * o.duration.Seconds(), err
+		}
+	}
+	sx := &system{name: "sextant", pids: []int{nd.pid()}, run: load(nd.dns)}
+	systems := []*system{sx}
+	ref := &system{name: "miekg/dns precomputed"}
+	if addr, c, err := h.startDNSRef(ctx, dir, afile, qs[0]); err != nil {
+		ref.err = err
+	} else {
+		ref.pids, ref.run = []int{c.pid()}, load(addr)
+		systems = append(systems, ref)
+	}
+	knot := &system{name: "Knot"}
+	if h.tools.knotd == "" {
+		knot.err = fmt.Errorf("knotd not installed (apt-get install knot, or --install-refs)")
+	} else if addr, c, err := h.startKnot(ctx, dir, answers, qs[0]); err != nil {
+		knot.err = err
+	} else {
+		knot.pids, knot.run = []int{c.pid()}, load(addr)
+		systems = append(systems, knot)
+	}
+	gen := "dnsperf -c " + strconv.Itoa(o.dnsClients)
+	if !(h.opts.dnsLoad == "dnsperf" || (h.opts.dnsLoad == "auto" && h.tools.dnsperf != "")) {
+		gen = fmt.Sprintf("go generator, %d sockets × 16 outstanding", o.dnsClients)
+	}
+	h.logf("dns: %s, %d rounds of %v", gen, o.rounds, o.duration)
+	measureRounds(ctx, h, o.rounds, systems...)
+	if !sx.ok() {
+		return fmt.Errorf("sextant: %w", sx.err)
+	}
+	var refs, cpus []string
+	for _, s := range systems {
+		if s.ok() {
+			cpus = append(cpus, fmt.Sprintf("%s %s", s.name, fmtDur(s.cpuPerOp())))
+		}
+	}
+	for _, s := range []*system{ref, knot} {
+		if s.ok() {
+			refs = append(refs, fmt.Sprintf("%s %s (rounds %s)", s.name, fmtCount(s.best), s.roundsText()))
+		} else if s.err != nil {
+			rep.note("dns: %s skipped: %s", s.name, oneLine(s.err.Error()))
+		}
+	}
+	refs = append(refs, "CoreDNS file "+fmtCount(coreDNSFileQPS)+" (issue figure, not this run)")
+	note := fmt.Sprintf("%s, best of %d rounds of %v (Sextant rounds %s); %d services × %d instances, avg answer %d B; server CPU per query: %s",
+		gen, o.rounds, o.duration, sx.roundsText(), o.dnsServices, o.dnsInstances, avgSize, strings.Join(cpus, ", "))
+	r := row{Scenario: "dns", Metric: "queries/s vs miekg/dns ceiling", Sextant: fmtCount(sx.best), Refs: joinRefs(refs), Note: note, Target: "≥ 0.9× miekg/dns"}
+	if ref.ok() {
+		r.Ratio, r.Verdict = ratio(sx.best, ref.best), judge(sx.best >= 0.9*ref.best)
+	}
+	rep.add(r)
+	rep.add(row{Scenario: "dns", Metric: "queries/s vs CoreDNS file", Sextant: fmtCount(sx.best), Refs: "CoreDNS file " + fmtCount(coreDNSFileQPS) + " (issue figure)",
+		Ratio: ratio(sx.best, coreDNSFileQPS), Target: "≥ 1.5× CoreDNS", Verdict: judge(sx.best >= 1.5*coreDNSFileQPS)})
+	if knot.ok() {
+		rep.add(row{Scenario: "dns", Metric: "queries/s vs Knot DNS", Sextant: fmtCount(sx.best), Refs: "Knot " + fmtCount(knot.best),
+			Ratio: ratio(sx.best, knot.best), Target: "Knot's figure (stretch: batched I/O, socket per core)", Verdict: judge(sx.best >= knot.best)})
+	}
+
+	allocs, line, err := benchAllocs(ctx, "./dnsfront/", "BenchmarkResolve", regexp.MustCompile(`resolve\+pack`))
+	if err != nil {
+		rep.add(row{Scenario: "dns", Metric: "allocs per answered query", Note: oneLine(err.Error())})
+	} else {
+		rep.add(row{Scenario: "dns", Metric: "allocs per answered query", Sextant: strconv.Itoa(allocs), Target: "≤ 1",
+			Verdict: judge(allocs <= 1), Note: "go test -bench BenchmarkResolve -benchmem ./dnsfront/: " + line + " (the miekg/dns server adds its own request unpacking)"})
+	}
+	return nil
+}
+
+func joinRefs(refs []string) string {
+	s := ""
+	for i, r := range refs {
+		if i > 0 {
+			s += "; "
+		}
+		s += r
+	}
+	return s
+}
+
+func mustPack(q dnsQuery) []byte {
+	// The names come from the harness itself and always pack; were one
+	// not to, the empty query would simply go unanswered.
+	b, _ := packQuery(q, 1)
+	return b
+}
+
+// freeUDPAddr returns a 127.0.0.1 address free for UDP and TCP.
+func freeUDPAddr() (string, int, error) {
+	p, err := pickUDPTCPPort(map[int]bool{})
+	if err != nil {
+		return "", 0, err
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), p, nil
+}
+
+// waitDNS waits until addr answers the query.
+func waitDNS(ctx context.Context, c *child, addr string, q dnsQuery) error {
+	return poll(ctx, 15*time.Second, 50*time.Millisecond, func() (bool, error) {
+		if done, err := c.exited(); done {
+			return false, fmt.Errorf("%s exited: %v\n%s", c.name, err, c.logTail())
+		}
+		raw, err := exchangeRaw(addr, mustPack(q), 300*time.Millisecond)
+		if err != nil {
+			return false, nil
+		}
+		var m dns.Msg
+		return m.Unpack(raw) == nil && len(m.Answer) > 0, nil
+	})
+}
+
+// startDNSRef starts the reference server as a separate process.
+func (h *harness) startDNSRef(ctx context.Context, dir, afile string, probe dnsQuery) (string, *child, error) {
+	addr, _, err := freeUDPAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := h.procs.start("dns-ref", h.self, filepath.Join(dir, "dns-ref.log"), "dns-ref", "--addr", addr, "--answers", afile)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := waitDNS(ctx, c, addr, probe); err != nil {
+		return "", nil, err
+	}
+	return addr, c, nil
+}
+
+// startKnot serves the same records from a zone file with knotd.
+func (h *harness) startKnot(ctx context.Context, dir string, answers [][]byte, probe dnsQuery) (string, *child, error) {
+	kdir := filepath.Join(dir, "knot")
+	if err := os.MkdirAll(filepath.Join(kdir, "db"), 0o755); err != nil {
+		return "", nil, err
+	}
+	z, err := zoneFile(zone, "127.0.0.1", answers)
+	if err != nil {
+		return "", nil, err
+	}
+	zpath := filepath.Join(kdir, "nacos.zone")
+	if err := writeFile(zpath, []byte(z)); err != nil {
+		return "", nil, err
+	}
+	addr, port, err := freeUDPAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	conf := filepath.Join(kdir, "knot.conf")
+	if err := writeFile(conf, []byte(knotConfig(kdir, port, zone, zpath))); err != nil {
+		return "", nil, err
+	}
+	c, err := h.procs.start("knotd", h.tools.knotd, filepath.Join(kdir, "knotd.log"), "-c", conf)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := waitDNS(ctx, c, addr, probe); err != nil {
+		return "", nil, err
+	}
+	return addr, c, nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"sextant/auth"
+	"sextant/certs"
+	"sextant/consensus"
+	"sextant/consensus/cluster"
+	"sextant/naming"
+)
+
+// securityDefaults are the defaults of the access-control, TLS and limit
+// settings (see DefaultConfig).
+func securityDefaults(c *Config) {
+	c.AuthTokenTTL = auth.DefaultConfig().TokenTTL
+	c.MaxInFlight = 4096
+	c.MaxInstancesPerService = consensus.DefaultLimits().MaxInstancesPerService
+	c.MaxServicesPerNamespace = consensus.DefaultLimits().MaxServicesPerNamespace
+	c.DNSRecursionAllow = []string{"127.0.0.0/8", "::1/128"}
+}
+
+// bindSecurityFlags adds the flags of those settings.
+func bindSecurityFlags(fs *flag.FlagSet, v *Config) {
+	fs.BoolVar(&v.AuthEnabled, "auth-enabled", v.AuthEnabled, "require a login (Nacos-compatible tokens, or username and password) on every Nacos API request")
+	fs.StringVar(&v.AuthTokenSecret, "auth-token-secret", v.AuthTokenSecret, "secret (at least 32 bytes) that signs login tokens; required on cluster members with auth on; empty on a lone node: generated once into the data dir")
+	fs.DurationVar(&v.AuthTokenTTL, "auth-token-ttl", v.AuthTokenTTL, "lifetime of a login token")
+	fs.StringVar(&v.AuthAdminPassword, "auth-admin-password", v.AuthAdminPassword, "password of the first administrator (nacos), used once when auth is first enabled; empty: generated, logged once and written to the data dir")
+	fs.StringVar(&v.TLSCertFile, "tls-cert-file", v.TLSCertFile, "PEM certificate of the HTTP API; with tls-key-file, serve HTTPS (re-read on SIGHUP)")
+	fs.StringVar(&v.TLSKeyFile, "tls-key-file", v.TLSKeyFile, "PEM private key of tls-cert-file")
+	fs.StringVar(&v.TLSCAFile, "tls-ca-file", v.TLSCAFile, "PEM CA certificates cluster members trust when calling each other over HTTPS (empty: the system roots)")
+	fs.IntVar(&v.MaxInFlight, "max-in-flight", v.MaxInFlight, "most HTTP requests served at once; more are answered 503 at once (0: no bound)")
+	fs.IntVar(&v.MaxInstancesPerService, "max-instances-per-service", v.MaxInstancesPerService, "most instances one service may hold (0: no bound)")
+	fs.IntVar(&v.MaxServicesPerNamespace, "max-services-per-namespace", v.MaxServicesPerNamespace, "most services one namespace may hold (0: no bound)")
+	fs.Func("dns-recursion-allow", "comma-separated client networks (CIDR) whose queries outside the zone go to the recursors (default loopback)", func(s string) error {
+		v.DNSRecursionAllow = splitList(s)
+		return nil
+	})
+	fs.IntVar(&v.DNSRateLimit, "dns-rate-limit", v.DNSRateLimit, "UDP DNS answers per second per client /24 (IPv4) or /56 (IPv6); over it answers are dropped or truncated (0: off)")
+}
+
+// applySecurityFlags copies the flags of those settings that were set.
+func applySecurityFlags(set map[string]bool, cfg *Config, over Config) {
+	apply := map[string]func(){
+		"auth-enabled":               func() { cfg.AuthEnabled = over.AuthEnabled },
+		"auth-token-secret":          func() { cfg.AuthTokenSecret = over.AuthTokenSecret },
+		"auth-token-ttl":             func() { cfg.AuthTokenTTL = over.AuthTokenTTL },
+		"auth-admin-password":        func() { cfg.AuthAdminPassword = over.AuthAdminPassword },
+		"tls-cert-file":              func() { cfg.TLSCertFile = over.TLSCertFile },
+		"tls-key-file":               func() { cfg.TLSKeyFile = over.TLSKeyFile },
+		"tls-ca-file":                func() { cfg.TLSCAFile = over.TLSCAFile },
+		"max-in-flight":              func() { cfg.MaxInFlight = over.MaxInFlight },
+		"max-instances-per-service":  func() { cfg.MaxInstancesPerService = over.MaxInstancesPerService },
+		"max-services-per-namespace": func() { cfg.MaxServicesPerNamespace = over.MaxServicesPerNamespace },
+		"dns-recursion-allow":        func() { cfg.DNSRecursionAllow = over.DNSRecursionAllow },
+		"dns-rate-limit":             func() { cfg.DNSRateLimit = over.DNSRateLimit },
+	}
+	for name := range set {
+		if fn, ok := apply[name]; ok {
+			fn()
+		}
+	}
+}
+
+// validateSecurity checks those settings.
+func (c Config) validateSecurity() []error {
+	var errs []error
+	if err := c.authConfig().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("tls-cert-file and tls-key-file go together: set both or neither"))
+	}
+	if c.TLSCAFile != "" && c.TLSCertFile == "" {
+		errs = append(errs, errors.New("tls-ca-file is for members calling each other over HTTPS: set tls-cert-file and tls-key-file too"))
+	}
+	if c.MaxInFlight < 0 || c.DNSRateLimit < 0 {
+		errs = append(errs, errors.New("max-in-flight and dns-rate-limit must not be negative"))
+	}
+	if err := c.limits().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("max-instances-per-service, max-services-per-namespace: %w", err))
+	}
+	return errs
+}
+
+func (c Config) limits() consensus.Limits {
+	return consensus.Limits{MaxInstancesPerService: c.MaxInstancesPerService, MaxServicesPerNamespace: c.MaxServicesPerNamespace}
+}
+
+func (c Config) authConfig() auth.Config {
+	a := auth.DefaultConfig()
+	a.Enabled, a.TokenSecret, a.TokenTTL, a.AdminPassword = c.AuthEnabled, c.AuthTokenSecret, c.AuthTokenTTL, c.AuthAdminPassword
+	a.DataDir, a.Clustered = c.DataDir, c.Clustered()
+	return a
+}
+
+// newGuard builds the access-control guard over the catalog.
+func newGuard(cfg Config, cat *naming.Catalog, w naming.Writer, log *logrus.Logger) (*auth.Guard, error) {
+	return auth.New(cfg.authConfig(), cat, w, log.WithField("component", "auth"))
+}
+
+// loadTLS loads the HTTP certificate when TLS is configured.
+func loadTLS(cfg Config) (*certs.Reloader, error) {
+	if cfg.TLSCertFile == "" {
+		return nil, nil
+	}
+	return certs.NewReloader(cfg.TLSCertFile, cfg.TLSKeyFile)
+}
+
+// secureClusterHTTP switches node-to-node HTTP to https when the node
+// serves TLS: members then call each other at https://, trusting
+// tls-ca-file.
+func secureClusterHTTP(cfg Config, ccfg *cluster.HTTPConfig) error {
+	if cfg.TLSCertFile == "" {
+		return nil
+	}
+	tc, err := certs.ClientConfig(cfg.TLSCAFile, nil)
+	if err != nil {
+		return err
+	}
+	ccfg.Scheme, ccfg.TLS = "https", tc
+	return nil
+}
+
+// clusterForwarder forwards CP writes to the leader with the same scheme
+// and trust as the other node-to-node calls.
+func clusterForwarder(cfg Config, ccfg cluster.HTTPConfig) *consensus.HTTPForwarder {
+	f := consensus.NewHTTPForwarder(cfg.ClusterSecret, 10*time.Second)
+	if ccfg.Scheme == "https" {
+		f.Scheme = "https"
+		f.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: ccfg.TLS, TLSHandshakeTimeout: 5 * time.Second}}
+	}
+	return f
+}
+
+// routerConfig is the router's configuration with the configured limits.
+func routerConfig(cfg Config) consensus.RouterConfig {
+	r := consensus.DefaultRouterConfig()
+	r.Limits = cfg.limits()
+	return r
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// rcluster is a cluster of real sextant processes, one per network
+// namespace of a testNet, that the nemesis may cut off, slow down, pause,
+// kill and restart.
+type rcluster struct {
+	t       *testing.T
+	net     *testNet
+	ps      []*proc
+	members []string
+	// state of each node, for repairs
+	cut, paused, dead, slow []bool
+	// slowWith is the qdisc the slow fault uses ("" when none works here).
+	slowWith string
+}
+
+func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
+	t.Helper()
+	tn := newTestNet(t, n)
+	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n)}
+	for i := 0; i < n; i++ {
+		c.members = append(c.members, tn.addr(i)+":8848")
+	}
+	for i := 0; i < n; i++ {
+		dataDir := t.TempDir()
+		p := &proc{t: t, dataDir: dataDir, httpAddr: c.members[i], dnsAddr: tn.addr(i) + ":8600",
+			wrap: []string{"ip", "netns", "exec", tn.ns(i)}}
+		p.args = append([]string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--data-dir", dataDir,
+			"--push-enabled=false", "--members", strings.Join(c.members, ","), "--cluster-secret", "reliability-secret",
+			"--log-level", "warn"}, extra...)
+		p.launch()
+		c.ps = append(c.ps, p)
+	}
+	for _, p := range c.ps {
+		p.waitReady()
+	}
+	return c
+}
+
+// leader returns the index of the node the others name as Raft leader,
+// or -1.
+func (c *rcluster) leader() int {
+	for i, p := range c.ps {
+		if c.dead[i] || c.paused[i] {
+			continue
+		}
+		code, body := p.get("/nacos/v1/ns/raft/leader", nil)
+		if code != 200 {
+			continue
+		}
+		for j, m := range c.members {
+			if strings.Contains(body, m) {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+// slowKind finds how this machine can slow a link: "netem" (delay and
+// loss), "tbf" (a thin token bucket: queueing delay and drops), or "".
+func (c *rcluster) slowKind() string {
+	if _, err := exec.LookPath("tc"); err != nil {
+		return ""
+	}
+	for _, kind := range []string{"netem", "tbf"} {
+		if c.shape(0, kind) == nil && c.shape(0, "") == nil {
+			return kind
+		}
+	}
+	return ""
+}
+
+// shape puts a qdisc of kind on node i's link ("" removes it): netem
+// adds 80±40 ms of delay and 5% loss; tbf limits the link to 256 kbit/s
+// with 200 ms of queue, beyond which packets drop.
+func (c *rcluster) shape(i int, kind string) error {
+	dev := fmt.Sprintf("%sv%d", c.net.prefix, i)
+	base := []string{"netns", "exec", c.net.ns(i), "tc", "qdisc"}
+	var args []string
+	switch kind {
+	case "":
+		args = append(base, "del", "dev", dev, "root")
+	case "netem":
+		args = append(base, "add", "dev", dev, "root", "netem", "delay", "80ms", "40ms", "loss", "5%")
+	case "tbf":
+		args = append(base, "add", "dev", dev, "root", "tbf", "rate", "256kbit", "burst", "16kbit", "latency", "200ms")
+	}
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("tc %s: %v: %s", kind, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// fault is one kind of trouble the nemesis makes.
+type fault string
+
+const (
+	faultCut       fault = "partition"
+	faultCutLeader fault = "partition-leader"
+	faultKill      fault = "kill"
+	faultPause     fault = "pause"
+	faultSlow      fault = "slow-link"
+)
+
+// inflict starts a fault on node i; repair ends it.
+func (c *rcluster) inflict(f fault, i int) {
+	c.t.Helper()
+	switch f {
+	case faultCut, faultCutLeader:
+		c.net.cut(i)
+		c.cut[i] = true
+	case faultKill:
+		c.ps[i].kill()
+		c.dead[i] = true
+	case faultPause:
+		if err := c.ps[i].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+			c.t.Fatal(err)
+		}
+		c.paused[i] = true
+	case faultSlow:
+		if err := c.shape(i, c.slowWith); err != nil {
+			c.t.Fatal(err)
+		}
+		c.slow[i] = true
+	}
+}
+
+// repair undoes every fault on node i: heals the network, resumes and
+// restarts it (with its data dir), and waits until it is ready.
+func (c *rcluster) repair(i int) {
+	c.t.Helper()
+	if c.cut[i] {
+		c.net.heal(i)
+		c.cut[i] = false
+	}
+	if c.slow[i] {
+		if err := c.shape(i, ""); err != nil {
+			c.t.Fatal(err)
+		}
+		c.slow[i] = false
+	}
+	if c.paused[i] {
+		if err := c.ps[i].cmd.Process.Signal(syscall.SIGCONT); err != nil {
+			c.t.Fatal(err)
+		}
+		c.paused[i] = false
+	}
+	if c.dead[i] {
+		c.ps[i].launch()
+		c.dead[i] = false
+	}
+	c.ps[i].waitReady()
+}
+
+func (c *rcluster) repairAll() {
+	for i := range c.ps {
+		c.repair(i)
+	}
+}
+
+// nemesis makes one fault at a time until stop, each lasting 2-6 s with
+// a quiet spell of 1-3 s after its repair, and counts them by kind.
+func (c *rcluster) nemesis(d time.Duration, seed uint64) map[fault]int {
+	c.t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 99))
+	kinds := []fault{faultCut, faultCutLeader, faultKill, faultPause}
+	switch c.slowWith = c.slowKind(); c.slowWith {
+	case "netem":
+		c.t.Log("slow-link faults: tc netem, 80±40 ms delay and 5% loss")
+	case "tbf":
+		c.t.Log("slow-link faults: tc tbf, 256 kbit/s with 200 ms of queue (netem is not available here)")
+	default:
+		c.t.Log("tc cannot shape links here: no slow-link faults")
+	}
+	if c.slowWith != "" {
+		kinds = append(kinds, faultSlow)
+	}
+	if only := os.Getenv("SEXTANT_FAULTS"); only != "" {
+		// e.g. SEXTANT_FAULTS=pause,kill: only these kinds, to study one.
+		var keep []fault
+		for _, k := range kinds {
+			if strings.Contains(","+only+",", ","+string(k)+",") {
+				keep = append(keep, k)
+			}
+		}
+		if len(keep) == 0 {
+			c.t.Fatalf("SEXTANT_FAULTS=%q names none of %v", only, kinds)
+		}
+		kinds = keep
+	}
+	counts := map[fault]int{}
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		f := kinds[rng.IntN(len(kinds))]
+		victim := rng.IntN(len(c.ps))
+		if f == faultCutLeader {
+			if l := c.leader(); l >= 0 {
+				victim = l
+			}
+		}
+		c.inflict(f, victim)
+		counts[f]++
+		time.Sleep(time.Duration(2000+rng.IntN(4000)) * time.Millisecond)
+		c.repair(victim)
+		time.Sleep(time.Duration(1000+rng.IntN(2000)) * time.Millisecond)
+	}
+	return counts
+}

@@ -1,0 +1,80 @@
+package consensus
+
+import (
+	"errors"
+
+	"sextant/naming"
+)
+
+// Limits bound what clients can make the registry hold. A write over a
+// limit is refused with naming.ErrTooLarge before anything changes. Zero
+// means no limit.
+type Limits struct {
+	// MaxInstancesPerService bounds the instances of one service.
+	MaxInstancesPerService int `yaml:"max-instances-per-service"`
+	// MaxServicesPerNamespace bounds the services of one namespace.
+	MaxServicesPerNamespace int `yaml:"max-services-per-namespace"`
+}
+
+// DefaultLimits returns 10,000 instances per service and 100,000 services
+// per namespace.
+func DefaultLimits() Limits {
+	return Limits{MaxInstancesPerService: 10000, MaxServicesPerNamespace: 100000}
+}
+
+// Validate checks the limits.
+func (l Limits) Validate() error {
+	if l.MaxInstancesPerService < 0 || l.MaxServicesPerNamespace < 0 {
+		return errors.New("limits must not be negative")
+	}
+	return nil
+}
+
+// ServiceCounter counts the services of a namespace; *naming.Catalog
+// implements it.
+type ServiceCounter interface {
+	CountServices(namespace string) int
+}
+
+// CheckLimits refuses op when it would add an instance to a full service
+// or a service to a full namespace. cur is op's service (nil when absent).
+// It looks at nothing but the counts, and only when a count is at its
+// limit does it look for the op's instance, so beats stay cheap.
+// Replicated ops (OpReplaceEphemeral) are not checked: the node that took
+// the write did.
+func CheckLimits(l Limits, op naming.Op, cur *naming.Service, sc ServiceCounter) error {
+	var adds *naming.InstanceKey
+	switch op.Kind {
+	case naming.OpRegister:
+		if op.Instance != nil {
+			k := op.Instance.Key()
+			adds = &k
+		}
+	case naming.OpBeat:
+		if op.Instance != nil {
+			adds = &op.Target
+		}
+	case naming.OpCreateService:
+	default:
+		return nil
+	}
+	if cur == nil {
+		if l.MaxServicesPerNamespace > 0 && (adds != nil || op.Kind == naming.OpCreateService) {
+			if n := sc.CountServices(op.Service.Namespace); n >= l.MaxServicesPerNamespace {
+				return naming.Errorf(naming.ErrTooLarge,
+					"namespace %s holds %d services, the most allowed (max-services-per-namespace); service %s was not created",
+					op.Service.Namespace, n, op.Service.Grouped())
+			}
+		}
+		return nil
+	}
+	if adds == nil || l.MaxInstancesPerService <= 0 || len(cur.Instances) < l.MaxInstancesPerService {
+		return nil
+	}
+	if cur.Find(*adds) != nil {
+		return nil // replaces or renews an instance it already holds
+	}
+	return naming.Errorf(naming.ErrTooLarge,
+		"service %s holds %d instances, the most allowed (max-instances-per-service); instance %s was not added",
+		op.Service.Grouped(), len(cur.Instances), adds.Addr())
+}

@@ -1,0 +1,104 @@
+package httpfront
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"sextant/auth"
+	"sextant/naming"
+)
+
+// Guard checks who a request comes from and what it may do; *auth.Guard
+// implements it. A nil Config.Auth means no access control at all.
+type Guard interface {
+	// Enabled reports whether requests are checked.
+	Enabled() bool
+	// Check identifies the caller and checks act on namespace ns.
+	Check(cred auth.Credentials, ns string, act auth.Action) (auth.Identity, error)
+	// Login checks a password and returns a token.
+	Login(username, password string) (auth.Session, error)
+	// HashPassword hashes a new password for an op.
+	HashPassword(password string) (string, error)
+	// State returns the current users, roles and permissions.
+	State() *naming.AuthState
+}
+
+// credentials reads what a request carries to prove who it comes from:
+// an "Authorization: Bearer" header, the accessToken parameter, or the
+// username and password parameters. Nothing else (no User-Agent, no
+// source address) is trusted.
+func credentials(c *gin.Context, p *request) auth.Credentials {
+	cr := auth.Credentials{AccessToken: p.get("accessToken"), Username: p.get("username"), Password: p.get("password")}
+	if h := c.GetHeader("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		cr.Bearer = strings.TrimSpace(h[7:])
+	}
+	return cr
+}
+
+// authorize checks the request against the route's need (routeNeed). It
+// answers the request itself and returns false when it may not go on.
+func (s *Server) authorize(c *gin.Context, p *request) bool {
+	g := s.cfg.Auth
+	if g == nil || !g.Enabled() {
+		return true
+	}
+	ns, act, exempt := routeNeed(c.Request.Method, c.FullPath(), p)
+	if exempt {
+		return true
+	}
+	if _, err := g.Check(credentials(c, p), ns, act); err != nil {
+		s.deny(c, err)
+		return false
+	}
+	return true
+}
+
+// deny answers a refused request: 403 with Nacos's message, or 503 when
+// the password check could not run now.
+func (s *Server) deny(c *gin.Context, err error) {
+	if errors.Is(err, auth.ErrDenied) {
+		text(c, http.StatusForbidden, errorBody(err, http.StatusForbidden))
+		c.Abort()
+		return
+	}
+	s.fail(c, err, http.StatusForbidden)
+	c.Abort()
+}
+
+// routeNeed says what a Nacos API route needs: the namespace the request
+// names (namespaceId, blank meaning public) and the action, or exempt for
+// the few routes any client may call (server status, as Nacos exempts
+// them). Routes not listed read with GET and write otherwise.
+func routeNeed(method, route string, p *request) (ns string, act auth.Action, exempt bool) {
+	route = strings.Replace(route, nsPrefix+"/ops/", nsPrefix+"/operator/", 1)
+	if strings.HasPrefix(route, authPrefix+"/") {
+		return "", 0, true // login, and user management, which checks for itself
+	}
+	switch route {
+	case nsPrefix + "/operator/metrics", consolePrefix + "/server/state":
+		return "", 0, true
+	case nsPrefix + "/operator/switches":
+		if method == http.MethodGet {
+			return "", auth.Authenticated, false
+		}
+		return "", auth.Admin, false
+	case consolePrefix + "/namespaces":
+		if method == http.MethodGet {
+			return "", auth.Authenticated, false
+		}
+		return "", auth.Admin, false
+	case nsPrefix + "/operator/servers", nsPrefix + "/operator/push/state", nsPrefix + "/operator/distro/server",
+		nsPrefix + "/raft/leader", nsPrefix + "/health/server", nsPrefix + "/health/checkers",
+		corePrefix + "/cluster/nodes", corePrefix + "/cluster/nodes/self":
+		return "", auth.Authenticated, false
+	case nsPrefix + "/instance/statuses", nsPrefix + "/service/names", nsPrefix + "/catalog/instances":
+		return p.namespace(), auth.Read, false
+	}
+	if method == http.MethodGet || method == http.MethodHead {
+		return p.namespace(), auth.Read, false
+	}
+	return p.namespace(), auth.Write, false
+}

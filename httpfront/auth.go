@@ -7,7 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"sextant/auth"
+	"sextant/httpfront/auth"
 	"sextant/naming"
 )
 

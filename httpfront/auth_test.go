@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"sextant/auth"
+	"sextant/httpfront/auth"
 	"sextant/naming"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"sextant/auth"
+	"sextant/httpfront/auth"
 	"sextant/naming"
 )
 

@@ -9,10 +9,10 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"sextant/auth"
-	"sextant/certs"
 	"sextant/consensus"
 	"sextant/consensus/cluster"
+	"sextant/httpfront/auth"
+	"sextant/httpfront/certs"
 	"sextant/naming"
 )
 

@@ -8,12 +8,12 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"sextant/auth"
-	"sextant/certs"
 	"sextant/consensus"
 	"sextant/dnsfront"
 	"sextant/healthcheck"
 	"sextant/httpfront"
+	"sextant/httpfront/auth"
+	"sextant/httpfront/certs"
 	"sextant/naming"
 )
 

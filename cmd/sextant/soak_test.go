@@ -126,6 +126,11 @@ func TestSoak(t *testing.T) {
 			t0 := registered
 			for round := 0; ; round++ {
 				for i := k; i < n; i += workers {
+					select {
+					case <-stop:
+						return
+					default:
+					}
 					due := t0.Add(time.Duration(round)*interval + time.Duration(int64(interval)*int64(i)/int64(n)))
 					if wait := time.Until(due); wait > 0 {
 						select {
@@ -221,6 +226,9 @@ func TestSoak(t *testing.T) {
 		time.Duration(maxLag.Load()).Round(time.Millisecond), rounds)
 	if flips > 0 {
 		t.Errorf("%d instances were listed unhealthy while their clients beat", flips)
+	}
+	if lag := time.Duration(maxLag.Load()); lag > interval {
+		t.Errorf("the fleet's clients fell %v behind their beat interval (the machine is too busy to drive this fleet): the run does not show the fleet was held", lag.Round(time.Millisecond))
 	}
 	if warm != nil {
 		for i := range ps {

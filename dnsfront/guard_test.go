@@ -180,3 +180,19 @@ func TestRateLimitOverSockets(t *testing.T) {
 		t.Fatalf("tcp under the limit: %v", resp)
 	}
 }
+
+func BenchmarkRateLimiterDecide(b *testing.B) {
+	r := newRateLimiter(1<<30, 65536, nil)
+	addrs := make([]netip.Addr, 1024)
+	for i := range addrs {
+		addrs[i] = netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1})
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			r.decide(addrs[i%len(addrs)])
+			i++
+		}
+	})
+}

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/nacos-group/nacos-sdk-go/clients"
 	"github.com/nacos-group/nacos-sdk-go/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/common/constant"
@@ -349,4 +350,35 @@ func TestClusterOverTLSWithAuth(t *testing.T) {
 			return code == 200 && strings.Contains(body, "127.0.0.41") && strings.Contains(body, "127.0.0.42")
 		})
 	}
+}
+
+// TestLoadSheddingMetrics: the DNS rate limit and the in-flight bound
+// report what they refused.
+func TestLoadSheddingMetrics(t *testing.T) {
+	p := startSextant(t, "", "--dns-rate-limit", "5")
+	conn, err := net.Dial("udp", p.dnsAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for i := 0; i < 50; i++ {
+		m := new(dns.Msg)
+		m.SetQuestion("nothing.service.nacos.", dns.TypeA)
+		b, _ := m.Pack()
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := "http://" + p.httpAddr
+	waitFor(t, 5*time.Second, "rate-limited answers counted", func() bool {
+		s := scrapeMetrics(t, base)
+		d, _ := s.value("sextant_dns_rate_limited_total", "action=dropped")
+		tr, _ := s.value("sextant_dns_rate_limited_total", "action=truncated")
+		return d > 0 && tr > 0
+	})
+	s := scrapeMetrics(t, base)
+	if v := s.must(t, "sextant_http_shed_total"); v != 0 {
+		t.Errorf("shed %v with no load", v)
+	}
+	s.must(t, "sextant_http_in_flight")
 }

@@ -76,6 +76,7 @@ type dnsCollector struct {
 	queries   *prometheus.Desc
 	tcp       *prometheus.Desc
 	truncated *prometheus.Desc
+	limited   *prometheus.Desc
 }
 
 func newDNSCollector(dns func() *dnsfront.Server) *dnsCollector {
@@ -83,6 +84,7 @@ func newDNSCollector(dns func() *dnsfront.Server) *dnsCollector {
 	c.queries = c.ds.add("sextant_dns_queries_total", "DNS replies sent, by query type and rcode.", "qtype", "rcode")
 	c.tcp = c.ds.add("sextant_dns_tcp_queries_total", "DNS replies sent over TCP.")
 	c.truncated = c.ds.add("sextant_dns_truncated_total", "DNS replies sent with the TC bit (answers cut to fit).")
+	c.limited = c.ds.add("sextant_dns_rate_limited_total", "UDP answers over dns-rate-limit, by action: dropped, or truncated (sent empty with TC).", "action")
 	return c
 }
 
@@ -100,6 +102,9 @@ func (c *dnsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	e.counter(c.tcp, st.TCP)
 	e.counter(c.truncated, st.Truncated)
+	dropped, slipped := s.RateLimited()
+	e.counter(c.limited, dropped, "dropped")
+	e.counter(c.limited, slipped, "truncated")
 }
 
 // nodeCollector reports the state of a server node's components: readiness,
@@ -120,6 +125,7 @@ type nodeCollector struct {
 	pushes, subscribers                                 *prometheus.Desc
 	probeTargets, probes, probeFailures, probeApplyErrs *prometheus.Desc
 	probeLag, flips                                     *prometheus.Desc
+	shed, inFlight                                      *prometheus.Desc
 }
 
 func newNodeCollector(n *node) *nodeCollector {
@@ -156,6 +162,8 @@ func newNodeCollector(n *node) *nodeCollector {
 	c.pushes = d.add("sextant_push_total", "UDP pushes to subscribers, by outcome: sent (first transmissions), acked, failed (given up), superseded. "+
 		"PUT /nacos/v1/ns/operator/push/state?reset=true sets them back to zero.", "outcome")
 	c.subscribers = d.add("sextant_push_subscribers", "UDP push subscriptions held.")
+	c.shed = d.add("sextant_http_shed_total", "HTTP requests answered 503 at once because max-in-flight requests were being served.")
+	c.inFlight = d.add("sextant_http_in_flight", "HTTP requests being served now (those counted against max-in-flight).")
 
 	c.probeTargets = d.add("sextant_probe_targets", "Persistent instances this node probes.")
 	c.probes = d.add("sextant_probes_total", "Server-side probes of persistent instances ended.")
@@ -192,6 +200,8 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		e.counter(c.pushes, p.Failed, "failed")
 		e.counter(c.pushes, p.Superseded, "superseded")
 		e.gauge(c.subscribers, float64(n.http.Subscribers()))
+		e.counter(c.shed, n.http.Shed())
+		e.gauge(c.inFlight, float64(n.http.InFlight()))
 	}
 	f := n.catalog.HealthFlips()
 	e.counter(c.flips, f.ToHealthy, "beat", "healthy")

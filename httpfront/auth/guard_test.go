@@ -295,3 +295,26 @@ func TestParseTokenNeverPanics(t *testing.T) {
 		t.Fatalf("good token: %+v %v", c, err)
 	}
 }
+
+func BenchmarkCheckToken(b *testing.B) {
+	cat := naming.NewCatalog()
+	cfg := DefaultConfig()
+	cfg.Enabled, cfg.BcryptCost, cfg.TokenSecret = true, bcrypt.MinCost, strings.Repeat("k", 40)
+	g, err := New(cfg, cat, &catalogWriter{cat: cat}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, _ := g.HashPassword("pw-123456")
+	_ = cat.Apply(naming.Op{Kind: naming.OpInitAuth, User: &naming.User{Name: "nacos", Hash: h}})
+	s, err := g.Login("nacos", "pw-123456")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cred := Credentials{AccessToken: s.Token}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := g.Check(cred, "public", Write); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -103,10 +103,7 @@ func runGateway(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sextant gateway:", err)
 		return 2
 	}
-	log := logrus.New()
-	log.SetOutput(stderr)
-	level, _ := logrus.ParseLevel(cfg.LogLevel)
-	log.SetLevel(level)
+	log := newLogger(stderr, cfg.LogLevel)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -115,39 +112,17 @@ func runGateway(args []string, stderr io.Writer) int {
 		log.WithError(err).Error("gateway start failed")
 		return 1
 	}
-	sd := newNotifier()
-	if err := sd.send("READY=1"); err != nil {
-		log.WithError(err).Warn("sd_notify")
-	}
-	go sd.watchdog(ctx, watchdogInterval(), g.alive)
-
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for done := false; !done; {
-		select {
-		case <-ctx.Done():
-			done = true
-		case <-hup:
-			_ = sd.send("RELOADING=1")
-			if c, err := buildGatewayConfig(args, path, io.Discard); err != nil {
-				log.WithError(err).Error("reload: keeping the running configuration")
-			} else {
-				level, _ := logrus.ParseLevel(c.LogLevel)
-				log.SetLevel(level)
-				log.WithField("log-level", c.LogLevel).Info("configuration reloaded")
-			}
-			_ = sd.send("READY=1")
+	reload := func() {
+		c, err := buildGatewayConfig(args, path, io.Discard)
+		if err != nil {
+			log.WithError(err).Error("reload: keeping the running configuration")
+			return
 		}
+		level, _ := logrus.ParseLevel(c.LogLevel)
+		log.SetLevel(level)
+		log.WithField("log-level", c.LogLevel).Info("configuration reloaded")
 	}
-	_ = sd.send("STOPPING=1")
-	log.Info("shutting down")
-	if err := g.Close(); err != nil {
-		log.WithError(err).Error("shutdown")
-		return 1
-	}
-	log.Info("stopped")
-	return 0
+	return serveUntilSignal(ctx, log, g.alive, reload, g.Close)
 }
 
 // startGateway builds and starts the gateway: the clients (loading the

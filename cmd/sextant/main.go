@@ -112,10 +112,7 @@ func runServer(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sextant:", err)
 		return 2
 	}
-	log := logrus.New()
-	log.SetOutput(stderr)
-	level, _ := logrus.ParseLevel(cfg.LogLevel)
-	log.SetLevel(level)
+	log := newLogger(stderr, cfg.LogLevel)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -124,31 +121,5 @@ func runServer(args []string, stderr io.Writer) int {
 		log.WithError(err).Error("start failed")
 		return 1
 	}
-	sd := newNotifier()
-	if err := sd.send("READY=1"); err != nil {
-		log.WithError(err).Warn("sd_notify")
-	}
-	go sd.watchdog(ctx, watchdogInterval(), func() bool { return n.alive() })
-
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for done := false; !done; {
-		select {
-		case <-ctx.Done():
-			done = true
-		case <-hup:
-			_ = sd.send("RELOADING=1")
-			reload(f, n, log)
-			_ = sd.send("READY=1")
-		}
-	}
-	_ = sd.send("STOPPING=1")
-	log.Info("shutting down")
-	if err := n.Close(); err != nil {
-		log.WithError(err).Error("shutdown")
-		return 1
-	}
-	log.Info("stopped")
-	return 0
+	return serveUntilSignal(ctx, log, n.alive, func() { reload(f, n, log) }, n.Close)
 }

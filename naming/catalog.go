@@ -1,10 +1,7 @@
 package naming
 
 import (
-	"crypto/md5"
-	"encoding/hex"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -20,6 +17,7 @@ type Catalog struct {
 	auth       *AuthState
 	rev        uint64
 	flips      flipCounters
+	shared     sharedMaps
 
 	lmu       sync.Mutex
 	listeners map[int]func(ServiceKey)
@@ -273,6 +271,8 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 		return false, c.switches.Set(op.SwitchEntry, op.SwitchValue)
 	case OpReplaceEphemeral:
 		return c.replaceEphemeral(op)
+	case OpMergeEphemeral:
+		return c.mergeEphemeral(op)
 	}
 	if op.Kind.IsAuth() {
 		return false, c.applyAuth(op)
@@ -283,7 +283,6 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 func (c *Catalog) register(op *Op, src *Instance) error {
 	in := src.clone()
 	in.ID = in.Key().ID(op.Service)
-	in.Metadata = cloneMap(in.Metadata)
 	in.Updated = op.Time
 	old := c.services[op.Service]
 	var meta ServiceMeta
@@ -373,7 +372,7 @@ func (c *Catalog) updateInstance(op *Op) error {
 		n.Healthy = *p.Healthy
 	}
 	if p.Metadata != nil {
-		n.Metadata = cloneMap(p.Metadata)
+		n.Metadata = p.Metadata // publish copies it
 	}
 	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: replaceInstance(s.Instances, n)})
 	return nil
@@ -428,7 +427,6 @@ func (c *Catalog) replaceEphemeral(op *Op) (bool, error) {
 		in := src.clone()
 		in.Ephemeral = true
 		in.ID = in.Key().ID(op.Service)
-		in.Metadata = cloneMap(in.Metadata)
 		if p := prev[in.Key()]; p != nil && p.beat != nil {
 			in.beat = p.beat
 		} else {
@@ -448,6 +446,18 @@ func (c *Catalog) replaceEphemeral(op *Op) (bool, error) {
 
 // publish stamps a new view and stores it. The caller holds c.mu.
 func (c *Catalog) publish(op *Op, s *Service) {
+	old := c.services[s.Key]
+	if old != nil {
+		s.Key = old.Key
+	} else {
+		s.Key = internKey(s.Key)
+	}
+	for _, in := range s.Instances {
+		if !in.owned {
+			c.shared.own(in)
+		}
+	}
+	s.computeSums(old)
 	c.rev++
 	s.Revision = c.rev
 	s.Modified = op.Time
@@ -457,74 +467,25 @@ func (c *Catalog) publish(op *Op, s *Service) {
 }
 
 // replaceInstance returns a new sorted slice with in replacing the instance
-// of the same key, or added.
+// of the same key, or added. list is sorted by ID, and within a service the
+// ID determines the key.
 func replaceInstance(list []*Instance, in *Instance) []*Instance {
-	out := make([]*Instance, 0, len(list)+1)
-	k := in.Key()
-	for _, x := range list {
-		if x.Key() != k {
-			out = append(out, x)
-		}
+	i := sort.Search(len(list), func(i int) bool { return list[i].ID >= in.ID })
+	if i < len(list) && list[i].ID == in.ID {
+		out := make([]*Instance, len(list))
+		copy(out, list)
+		out[i] = in
+		return out
 	}
-	out = append(out, in)
-	sortInstances(out)
+	out := make([]*Instance, len(list)+1)
+	copy(out, list[:i])
+	out[i] = in
+	copy(out[i+1:], list[i:])
 	return out
 }
 
 func sortInstances(list []*Instance) {
 	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
-}
-
-func checksum(s *Service) string {
-	b := strconv.AppendFloat(nil, s.Meta.ProtectThreshold, 'g', -1, 64)
-	return digest(b, s.Instances, false)
-}
-
-// ephemeralChecksum covers only the ephemeral instances: what Distro replicates.
-func ephemeralChecksum(s *Service) string {
-	return digest(nil, s.Instances, true)
-}
-
-func digest(b []byte, list []*Instance, ephemeralOnly bool) string {
-	h := md5.New()
-	h.Write(b)
-	for _, in := range list {
-		if ephemeralOnly && !in.Ephemeral {
-			continue
-		}
-		sum := instanceSum(in)
-		h.Write(sum[:])
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// instanceSum digests one instance's visible fields. Instances are
-// immutable once published, so the digest is computed once and kept; the
-// caller holds the catalog's write lock.
-func instanceSum(in *Instance) [16]byte {
-	if in.hasSum {
-		return in.sum
-	}
-	b := make([]byte, 0, 128)
-	b = append(b, in.ID...)
-	b = append(b, '_')
-	b = strconv.AppendFloat(b, in.Weight, 'g', -1, 64)
-	b = strconv.AppendBool(b, in.Healthy)
-	b = strconv.AppendBool(b, in.Enabled)
-	b = strconv.AppendBool(b, in.Ephemeral)
-	keys := make([]string, 0, len(in.Metadata))
-	for k := range in.Metadata {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		b = append(b, k...)
-		b = append(b, '=')
-		b = append(b, in.Metadata[k]...)
-		b = append(b, ',')
-	}
-	in.sum, in.hasSum = md5.Sum(b), true
-	return in.sum
 }
 
 func cloneMap(m map[string]string) map[string]string {

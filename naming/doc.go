@@ -17,6 +17,10 @@
 //     freely between goroutines without locks.
 //   - Change listeners are called after every change that alters what a
 //     reader can see, with the key of the service that changed.
+//   - Memory per instance stays small: what the catalog keeps never points
+//     into the strings an Op came with (a request body, say); instances with
+//     equal metadata share one map; a change costs a few digests, not a pass
+//     over every instance of the service.
 //
 // naming imports nothing else from this module. The fronts (HTTP, DNS) and the
 // health checker see only Reader and Writer.

@@ -5,7 +5,9 @@ import (
 )
 
 // Instance is one registered endpoint of a service. Values reached through a
-// *Service are immutable; copy before changing.
+// *Service are immutable; copy before changing. The catalog shares one
+// Metadata map between instances whose metadata are equal, so a map read
+// from the catalog must never be written to: build a new one.
 type Instance struct {
 	IP        string            `json:"ip"`
 	Port      int               `json:"port"`
@@ -23,15 +25,13 @@ type Instance struct {
 	// Check is the result of the last server-side probe (persistent instances).
 	Check CheckResult `json:"check"`
 
-	// sum digests what the service checksums cover; computed once, under
-	// the catalog's write lock, the first time a checksum needs it.
-	sum    [16]byte
-	hasSum bool
-
 	// beat holds the time of the last client beat in Unix milliseconds. It is
 	// shared by every view of the same registration, so a beat updates it in
 	// place without building a new view.
 	beat *atomic.Int64
+	// owned is set once the catalog has made the instance's strings and
+	// metadata its own (see sharedMaps.own).
+	owned bool
 }
 
 // CheckResult is what the last server-side health probe found.
@@ -64,7 +64,7 @@ func (in *Instance) Serves() bool { return in.Healthy && in.Enabled && in.Weight
 // treated as immutable / atomically updated).
 func (in *Instance) clone() *Instance {
 	c := *in
-	c.hasSum = false // the copy is about to change
+	c.owned = false // the copy is about to change
 	return &c
 }
 
@@ -131,6 +131,9 @@ type Service struct {
 	Checksum string
 	// EphemeralChecksum digests only the ephemeral instances (what Distro replicates).
 	EphemeralChecksum string
+
+	// sums are the instance digests both checksums derive from.
+	sums serviceSums
 }
 
 // Find returns the instance with the given key, or nil.

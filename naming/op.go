@@ -39,13 +39,17 @@ const (
 	OpDeleteRole       // Role (a blank Username removes every binding of the role)
 	OpAddPermission    // Permission
 	OpDeletePermission // Permission
+	// OpMergeEphemeral merges replicated changes into a service's ephemeral
+	// instances (Instances added or replaced, Removed dropped); see
+	// ephemeral_merge.go.
+	OpMergeEphemeral
 )
 
 var opNames = [...]string{"", "register", "deregister", "update-instance", "beat", "set-health",
 	"create-service", "update-service", "delete-service", "update-cluster",
 	"create-namespace", "update-namespace", "delete-namespace", "set-switch", "replace-ephemeral",
 	"init-auth", "create-user", "update-user", "delete-user", "add-role", "delete-role",
-	"add-permission", "delete-permission"}
+	"add-permission", "delete-permission", "merge-ephemeral"}
 
 func (k OpKind) String() string {
 	if int(k) < len(opNames) && k > 0 {
@@ -87,6 +91,9 @@ type Op struct {
 	// the op wins.
 	ExpectBeat int64 `json:"expectBeat,omitempty"`
 
+	// Removed lists the ephemeral instances OpMergeEphemeral drops.
+	Removed []InstanceKey `json:"removed,omitempty"`
+
 	Meta        *ServiceMeta   `json:"meta,omitempty"`
 	Cluster     *ClusterConfig `json:"cluster,omitempty"`
 	Namespace   *Namespace     `json:"namespace,omitempty"`
@@ -115,7 +122,7 @@ func (op *Op) IsEphemeral() bool {
 	switch op.Kind {
 	case OpRegister:
 		return op.Instance != nil && op.Instance.Ephemeral
-	case OpBeat, OpReplaceEphemeral:
+	case OpBeat, OpReplaceEphemeral, OpMergeEphemeral:
 		return true
 	case OpDeregister, OpUpdateInstance, OpSetHealth:
 		return op.Ephemeral
@@ -195,6 +202,8 @@ func (op *Op) Validate() error {
 				return err
 			}
 		}
+	case OpMergeEphemeral:
+		return validateMerge(op)
 	case OpDeleteService:
 	default:
 		return Errorf(ErrInvalid, "unknown operation %d", op.Kind)

@@ -1,0 +1,137 @@
+package naming
+
+import (
+	"crypto/md5"
+	"encoding/binary"
+	"encoding/hex"
+	"slices"
+	"strconv"
+)
+
+// digestSum is an order-independent digest of a set of instances: the sum,
+// lane by lane modulo 2^64, of the MD5 of each instance's visible fields.
+// A new view's sums follow from the previous view's by adding the
+// instances that came and subtracting those that went, so publishing a
+// change costs a few digests whatever the size of the service.
+type digestSum struct{ lo, hi uint64 }
+
+func (d *digestSum) add(s [16]byte) {
+	d.lo += binary.LittleEndian.Uint64(s[:8])
+	d.hi += binary.LittleEndian.Uint64(s[8:])
+}
+
+func (d *digestSum) sub(s [16]byte) {
+	d.lo -= binary.LittleEndian.Uint64(s[:8])
+	d.hi -= binary.LittleEndian.Uint64(s[8:])
+}
+
+func (d digestSum) bytes() [16]byte {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], d.lo)
+	binary.LittleEndian.PutUint64(b[8:], d.hi)
+	return b
+}
+
+// serviceSums are the digests of all instances and of the ephemeral ones.
+type serviceSums struct {
+	all, eph digestSum
+	ok       bool
+}
+
+func (s *serviceSums) add(in *Instance) {
+	d := instanceSum(in)
+	s.all.add(d)
+	if in.Ephemeral {
+		s.eph.add(d)
+	}
+}
+
+func (s *serviceSums) sub(in *Instance) {
+	d := instanceSum(in)
+	s.all.sub(d)
+	if in.Ephemeral {
+		s.eph.sub(d)
+	}
+}
+
+// computeSums sets the sums of s (a view not yet published), from those of
+// old, an earlier view of the same service, when there is one. The result
+// depends only on s's instances: an instance of old that is not the very
+// same value in s is subtracted, and one of s that is not in old added.
+func (s *Service) computeSums(old *Service) {
+	if s.sums.ok {
+		return
+	}
+	if old == nil || !old.sums.ok {
+		for _, in := range s.Instances {
+			s.sums.add(in)
+		}
+		s.sums.ok = true
+		return
+	}
+	s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
+	a, b := old.Instances, s.Instances
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case i < len(a) && j < len(b) && a[i] == b[j]:
+			i++
+			j++
+		case j == len(b) || i < len(a) && a[i].ID < b[j].ID:
+			s.sums.sub(a[i])
+			i++
+		case i == len(a) || b[j].ID < a[i].ID:
+			s.sums.add(b[j])
+			j++
+		default: // the same id, another value
+			s.sums.sub(a[i])
+			s.sums.add(b[j])
+			i++
+			j++
+		}
+	}
+	s.sums.ok = true
+}
+
+// checksum digests the visible content of s: the protect threshold and
+// every instance.
+func checksum(s *Service) string {
+	s.computeSums(nil)
+	b := strconv.AppendFloat(make([]byte, 0, 48), s.Meta.ProtectThreshold, 'g', -1, 64)
+	all := s.sums.all.bytes()
+	sum := md5.Sum(append(b, all[:]...))
+	return hex.EncodeToString(sum[:])
+}
+
+// ephemeralChecksum covers only the ephemeral instances: what Distro replicates.
+func ephemeralChecksum(s *Service) string {
+	s.computeSums(nil)
+	eph := s.sums.eph.bytes()
+	sum := md5.Sum(eph[:])
+	return hex.EncodeToString(sum[:])
+}
+
+// instanceSum digests one instance's visible fields.
+func instanceSum(in *Instance) [16]byte {
+	var buf [256]byte
+	b := append(buf[:0], in.ID...)
+	b = append(b, '_')
+	b = strconv.AppendFloat(b, in.Weight, 'g', -1, 64)
+	b = strconv.AppendBool(b, in.Healthy)
+	b = strconv.AppendBool(b, in.Enabled)
+	b = strconv.AppendBool(b, in.Ephemeral)
+	var kbuf [8]string
+	keys := kbuf[:0]
+	for k := range in.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		v := in.Metadata[k]
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return md5.Sum(b)
+}

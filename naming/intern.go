@@ -1,0 +1,117 @@
+package naming
+
+import (
+	"encoding/binary"
+	"slices"
+	"strings"
+	"unique"
+)
+
+// Limits of the table of shared metadata maps: only small maps are shared,
+// and the table is emptied when it is full, so it never holds more than
+// about maxSharedMaps × (maxSharedBytes + map overhead) bytes.
+const (
+	maxSharedMaps  = 4096
+	maxSharedBytes = 512
+	maxSharedKeys  = 16
+)
+
+// sharedMaps lets instances whose metadata are equal share one map: most
+// instances of a service carry the same few entries, and a small map costs
+// far more than the strings it holds. Maps in the table are immutable, as
+// every instance's metadata is. It is guarded by the catalog's write lock.
+type sharedMaps struct {
+	m    map[string]map[string]string
+	keys []string // scratch
+	buf  []byte   // scratch
+}
+
+// share returns a map equal to md that the catalog owns and may share
+// with other instances: one from the table when it holds an equal map,
+// else a copy (added to the table when small). md itself is only read; nil
+// gives an empty map.
+func (t *sharedMaps) share(md map[string]string) map[string]string {
+	if len(md) > maxSharedKeys {
+		return copyMetadata(md)
+	}
+	t.keys = t.keys[:0]
+	n := 0
+	for k, v := range md {
+		t.keys = append(t.keys, k)
+		n += len(k) + len(v)
+	}
+	if n > maxSharedBytes {
+		return copyMetadata(md)
+	}
+	slices.Sort(t.keys)
+	b := t.buf[:0]
+	for _, k := range t.keys {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		v := md[k]
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	t.buf = b
+	if s, ok := t.m[string(b)]; ok {
+		return s
+	}
+	if t.m == nil || len(t.m) >= maxSharedMaps {
+		t.m = make(map[string]map[string]string)
+	}
+	s := copyMetadata(md)
+	t.m[string(b)] = s
+	return s
+}
+
+// copyMetadata copies md with interned keys (keys repeat across instances
+// even when values differ) and values that share no memory with md's.
+func copyMetadata(md map[string]string) map[string]string {
+	out := make(map[string]string, len(md))
+	for k, v := range md {
+		out[intern(k)] = strings.Clone(v)
+	}
+	return out
+}
+
+// intern returns a canonical copy of s, shared by every equal string that
+// is interned; for the few distinct names a registry holds many times
+// (namespaces, groups, clusters, check reasons).
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
+}
+
+// internKey returns key with strings that do not keep alive the buffer of
+// the request they were read from.
+func internKey(key ServiceKey) ServiceKey {
+	return ServiceKey{Namespace: intern(key.Namespace), Group: intern(key.Group), Name: strings.Clone(key.Name)}
+}
+
+// own makes a newly built instance ready to be published: its address and
+// cluster become parts of its ID (one string per instance instead of three,
+// none of them pointing into a request), and its metadata are shared with
+// equal instances. The instance must not be visible to readers yet.
+func (t *sharedMaps) own(in *Instance) {
+	in.owned = true
+	in.Metadata = t.share(in.Metadata)
+	if in.Check.Reason != "" {
+		in.Check.Reason = intern(in.Check.Reason)
+	}
+	id := in.ID
+	if !strings.HasPrefix(id, in.IP) {
+		in.IP, in.Cluster = strings.Clone(in.IP), intern(in.Cluster)
+		return
+	}
+	in.IP = id[:len(in.IP)]
+	// ID is "ip#port#cluster#group@@name".
+	rest := id[len(in.IP):]
+	if _, after, ok := strings.Cut(rest[min(1, len(rest)):], "#"); ok && strings.HasPrefix(after, in.Cluster) {
+		off := len(id) - len(after)
+		in.Cluster = id[off : off+len(in.Cluster)]
+		return
+	}
+	in.Cluster = intern(in.Cluster)
+}

@@ -1,6 +1,8 @@
 package distro
 
 import (
+	"slices"
+
 	"sextant/naming"
 )
 
@@ -44,7 +46,7 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	before, _ := e.cat.Service(key)
 	var prev *naming.Instance
 	if before != nil {
-		prev = before.Find(ik)
+		prev = before.Lookup(ik)
 	}
 	floor := e.tombs.get(key, ik)
 	if prev != nil && prev.Updated > floor {
@@ -60,7 +62,7 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	changed := after != before
 	var present bool
 	if after != nil {
-		present = after.Find(ik) != nil
+		present = after.Lookup(ik) != nil
 	}
 	if op.Kind == naming.OpDeregister {
 		// A deregistration of an instance this node does not hold still
@@ -74,13 +76,19 @@ func (e *Engine) applyOwned(op naming.Op) error {
 		changed = true
 	}
 	if changed {
-		e.markDirty(key)
+		e.markDirty(key, ik)
 	}
 	return nil
 }
 
-// mergeRecord merges rec into the local copy and applies the result. When
-// propagate is set and this node owns the key, a change is queued for sync.
+// mergeRecord merges rec into the local copy: for every instance key it
+// carries, the newer of the local and the received version wins (Merge's
+// rule, applied per key, so a record carrying only some instances - a
+// delta - merges like a whole one). The winners are applied in one catalog
+// op that copies only what changed. Received tombstones older than
+// TombstoneTTL still remove older instances but are not kept. When
+// propagate is set and this node owns the key, the changes are queued for
+// sync.
 func (e *Engine) mergeRecord(rec Record, propagate bool) (bool, error) {
 	if err := rec.Key.Validate(); err != nil {
 		return false, err
@@ -89,26 +97,127 @@ func (e *Engine) mergeRecord(rec Record, propagate bool) (bool, error) {
 	mu := e.lockFor(key)
 	mu.Lock()
 	defer mu.Unlock()
-	local := e.record(key)
+	incoming := make(map[naming.InstanceKey]version, len(rec.Instances)+len(rec.Tombstones))
+	offer := func(ik naming.InstanceKey, v version) {
+		if cur, ok := incoming[ik]; !ok || newer(v, cur) {
+			incoming[ik] = v
+		}
+	}
+	for _, in := range rec.Instances {
+		if in != nil {
+			offer(in.Key(), version{in: in})
+		}
+	}
+	for _, t := range rec.Tombstones {
+		offer(t.Instance, version{tomb: t.Time})
+	}
 	now := e.nowMs()
-	merged := Prune(Merge(local, rec), now-e.cfg.TombstoneTTL.Milliseconds())
+	horizon := now - e.cfg.TombstoneTTL.Milliseconds()
+	before, _ := e.cat.Service(key)
+	var (
+		ups     []*naming.Instance
+		removed []naming.InstanceKey
+		buried  []Tombstone          // tombstones to keep
+		revived []naming.InstanceKey // tombstones beaten by an instance
+		touched []naming.InstanceKey
+	)
+	for ik, v := range incoming {
+		lin := ephemeralAt(before, ik)
+		lt := e.tombs.get(key, ik)
+		if local, ok := localVersion(lin, lt); ok && !newer(v, local) {
+			continue
+		}
+		touched = append(touched, ik)
+		if v.in != nil {
+			ups = append(ups, v.in)
+			if lt != 0 {
+				revived = append(revived, ik)
+			}
+			continue
+		}
+		if lin != nil {
+			removed = append(removed, ik)
+		}
+		if v.tomb >= horizon {
+			buried = append(buried, Tombstone{Instance: ik, Time: v.tomb})
+		}
+	}
 	changed := false
-	if !sameInstances(local.Instances, merged.Instances) {
-		before, _ := e.cat.Service(key)
-		op := naming.Op{Kind: naming.OpReplaceEphemeral, Time: now, Service: key, Instances: merged.Instances}
+	if len(ups) > 0 || len(removed) > 0 {
+		op := naming.Op{Kind: naming.OpMergeEphemeral, Time: now, Service: key, Instances: ups, Removed: removed}
 		if err := e.cat.Apply(op); err != nil {
 			return false, err
 		}
 		after, _ := e.cat.Service(key)
 		changed = after != before
 	}
-	if e.tombs.replace(key, merged.Tombstones) {
+	for _, ik := range revived {
+		if e.tombs.remove(key, ik) {
+			changed = true
+		}
+	}
+	for _, t := range buried {
+		e.tombs.set(key, t.Instance, t.Time)
 		changed = true
 	}
 	if changed && propagate && e.Owns(key) {
-		e.markDirty(key)
+		e.markDirty(key, touched...)
 	}
 	return changed, nil
+}
+
+// localVersion is the local state of one instance key: the newer of its
+// instance and its tombstone; ok is false when there is neither.
+func localVersion(in *naming.Instance, tomb int64) (v version, ok bool) {
+	if in != nil {
+		v, ok = version{in: in}, true
+	}
+	if tomb != 0 {
+		if t := (version{tomb: tomb}); !ok || newer(t, v) {
+			v, ok = t, true
+		}
+	}
+	return v, ok
+}
+
+// ephemeralAt returns the ephemeral instance of key ik in s, or nil.
+func ephemeralAt(s *naming.Service, ik naming.InstanceKey) *naming.Instance {
+	if s == nil {
+		return nil
+	}
+	if in := s.Lookup(ik); in == nil || in.Ephemeral {
+		return in
+	}
+	for _, in := range s.Instances { // a persistent instance shares the key
+		if in.Ephemeral && in.Key() == ik {
+			return in
+		}
+	}
+	return nil
+}
+
+// deltaRecord returns the current versions of some instances of key: the
+// instance or the tombstone of each, whichever is newer, sorted by
+// instance key. Keys with neither are left out.
+func (e *Engine) deltaRecord(key naming.ServiceKey, keys map[naming.InstanceKey]struct{}) Record {
+	mu := e.lockFor(key)
+	mu.Lock()
+	defer mu.Unlock()
+	s, _ := e.cat.Service(key)
+	r := Record{Key: key}
+	for ik := range keys {
+		v, ok := localVersion(ephemeralAt(s, ik), e.tombs.get(key, ik))
+		switch {
+		case !ok:
+		case v.in != nil:
+			r.Instances = append(r.Instances, v.in)
+		default:
+			r.Tombstones = append(r.Tombstones, Tombstone{Instance: ik, Time: v.tomb})
+		}
+	}
+	slices.SortFunc(r.Instances, func(a, b *naming.Instance) int { return compareInstanceKey(a.Key(), b.Key()) })
+	slices.SortFunc(r.Tombstones, func(a, b Tombstone) int { return compareInstanceKey(a.Instance, b.Instance) })
+	return r
 }
 
 // dropLocal forgets this node's copy of key.

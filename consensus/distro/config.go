@@ -26,6 +26,12 @@ type Config struct {
 	// TombstoneTTL is how long a deregistration is remembered, so that an
 	// older copy of the instance arriving late cannot bring it back.
 	TombstoneTTL time.Duration `yaml:"tombstone-ttl"`
+	// QueuedGrace is how long verify leaves a service whose copy on a peer
+	// differs, while changes of it wait to be sent to that peer, to the
+	// sync: under constant writes a copy always lags a little, and
+	// repairing it would send whole records for nothing. After QueuedGrace
+	// it is repaired anyway.
+	QueuedGrace time.Duration `yaml:"queued-grace"`
 	// OrphanGrace is the number of verify rounds a node keeps data for a
 	// service whose owner keeps not listing it (and fails to take it over).
 	OrphanGrace int `yaml:"orphan-grace"`
@@ -44,6 +50,7 @@ func DefaultConfig() Config {
 		LoadTimeout:    10 * time.Second,
 		ForwardTimeout: 2 * time.Second,
 		TombstoneTTL:   3 * time.Minute,
+		QueuedGrace:    time.Minute,
 		OrphanGrace:    3,
 		MaxBatch:       500,
 	}
@@ -60,6 +67,7 @@ func TestConfig() Config {
 		LoadTimeout:    time.Second,
 		ForwardTimeout: 500 * time.Millisecond,
 		TombstoneTTL:   time.Minute,
+		QueuedGrace:    time.Second,
 		OrphanGrace:    3,
 		MaxBatch:       100,
 	}
@@ -79,6 +87,7 @@ func (c Config) Validate() error {
 		{"load timeout", c.LoadTimeout, 0, time.Hour},
 		{"forward timeout", c.ForwardTimeout, time.Millisecond, time.Minute},
 		{"tombstone ttl", c.TombstoneTTL, time.Second, 24 * time.Hour},
+		{"queued grace", c.QueuedGrace, 0, time.Hour},
 	}
 	for _, ch := range checks {
 		if ch.v < ch.min || ch.v > ch.max {
@@ -91,8 +100,8 @@ func (c Config) Validate() error {
 	if c.MaxBatch < 1 || c.MaxBatch > 100000 {
 		return fmt.Errorf("distro: max batch %d is out of range [1, 100000]", c.MaxBatch)
 	}
-	if c.TombstoneTTL < 2*c.VerifyInterval {
-		return fmt.Errorf("distro: tombstone ttl %v must cover at least two verify rounds (%v)", c.TombstoneTTL, c.VerifyInterval)
+	if c.TombstoneTTL < 2*c.VerifyInterval+c.QueuedGrace {
+		return fmt.Errorf("distro: tombstone ttl %v must cover at least two verify rounds (%v) and the queued grace (%v)", c.TombstoneTTL, c.VerifyInterval, c.QueuedGrace)
 	}
 	return nil
 }

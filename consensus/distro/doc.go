@@ -13,10 +13,16 @@
 //     never forwarded again.
 //   - Apply on a non-owner forwards once to the owner and returns its
 //     answer; an unreachable owner gives naming.ErrUnavailable within
-//     Config.ForwardTimeout. Apply never blocks longer.
+//     Config.ForwardTimeout. Apply never blocks longer. Writes forwarded
+//     to one owner while a message to it is under way travel together in
+//     the next message, each with its own answer; an idle node sends a
+//     write at once.
 //   - An acknowledged write is in the owner's catalog when Apply returns and
 //     reaches every live peer about SyncDelay later (changes are batched),
-//     retried until delivered or the peer is DOWN.
+//     retried until delivered or the peer is DOWN. Sync sends only the
+//     instances and tombstones that changed (a delta record); verify, fetch
+//     and load send whole records. A record, whole or partial, merges the
+//     same way, so either kind may arrive in any order.
 //   - Per instance the newest write wins, and deregistrations leave
 //     tombstones for TombstoneTTL, so after a partition heals every node
 //     converges on the same set: writes accepted on either side survive
@@ -24,10 +30,14 @@
 //     not undone by older copies. The merge rule (Merge) is commutative,
 //     associative and idempotent.
 //   - Every VerifyInterval each owner compares checksums with every peer and
-//     repairs differences in both directions.
+//     repairs differences in both directions. A difference in a service
+//     whose changes are already queued for that peer is left to the sync
+//     for at most Config.QueuedGrace, then repaired whatever the traffic.
 //   - Load fills a starting node from its peers, bounded by LoadTimeout.
-//   - Every queue is a set keyed by service, so memory stays bounded by the
-//     number of services whatever the peers do.
+//   - Every queue is a set keyed by service, with at most MaxDeltaKeys
+//     changed instances per service (past it the whole record is queued),
+//     so memory stays bounded by the number of services whatever the peers
+//     do.
 //
 // See DESIGN.md for the protocol and the reasons behind it.
 package distro

@@ -39,8 +39,14 @@ type Engine struct {
 	pmu   sync.Mutex
 	peers map[string]*peerQueue
 
+	fmu sync.Mutex
+	fwd map[string]*forwardQueue
+
 	omu     sync.Mutex
 	orphans map[naming.ServiceKey]int
+
+	vmu   sync.Mutex
+	skips map[string]map[naming.ServiceKey]int64 // per peer: when verify first left a service to the sync (Unix ms)
 
 	stats counters
 	ready atomic.Bool
@@ -85,7 +91,9 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 		tombs:   newTombstones(),
 		dirty:   newDirtySet(),
 		peers:   map[string]*peerQueue{},
+		fwd:     map[string]*forwardQueue{},
 		orphans: map[naming.ServiceKey]int{},
+		skips:   map[string]map[naming.ServiceKey]int64{},
 		kick:    make(chan struct{}, 1),
 		ctx:     ctx,
 		cancel:  cancel,

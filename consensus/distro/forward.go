@@ -32,11 +32,21 @@ func checkOp(op *naming.Op) error {
 	return op.Validate()
 }
 
+// forward hands op to the owner's forward queue (see forwardqueue.go) and
+// waits for the owner's answer, at most ForwardTimeout.
 func (e *Engine) forward(ctx context.Context, owner string, op naming.Op) error {
 	e.stats.forwards.Add(1)
 	fctx, cancel := context.WithTimeout(ctx, e.cfg.ForwardTimeout)
 	defer cancel()
-	err := e.t.Forward(fctx, owner, e.view.Hash(), op)
+	p := &pendingForward{op: op, done: make(chan error, 1)}
+	e.submitForward(owner, p)
+	var err error
+	select {
+	case err = <-p.done:
+	case <-fctx.Done():
+		p.gone.Store(true)
+		err = fctx.Err()
+	}
 	if err == nil {
 		return nil
 	}
@@ -58,6 +68,28 @@ func (e *Engine) OnForward(ctx context.Context, from string, hash uint64, op nam
 	if err := e.checkHash(from, hash); err != nil {
 		return err
 	}
+	return e.applyForwarded(op)
+}
+
+// OnForwardBatch applies writes another node forwarded in one message, in
+// order, and answers each one (nil for success). A message built on another
+// member view is refused as a whole; a write for a service this node is
+// not responsible for is refused alone, and never forwarded again.
+func (e *Engine) OnForwardBatch(ctx context.Context, from string, hash uint64, ops []naming.Op) ([]error, error) {
+	if err := e.checkHash(from, hash); err != nil {
+		return nil, err
+	}
+	if len(ops) > MaxForwardOps {
+		return nil, naming.Errorf(naming.ErrTooLarge, "forward of %d writes, at most %d are allowed", len(ops), MaxForwardOps)
+	}
+	out := make([]error, len(ops))
+	for i := range ops {
+		out[i] = e.applyForwarded(ops[i])
+	}
+	return out, nil
+}
+
+func (e *Engine) applyForwarded(op naming.Op) error {
 	if err := checkOp(&op); err != nil {
 		return err
 	}

@@ -26,7 +26,13 @@ type httpNode struct {
 }
 
 // startHTTPCluster runs n nodes over real HTTP on 127.0.0.1.
-func startHTTPCluster(t *testing.T, n int, secret string) []*httpNode {
+func startHTTPCluster(t testing.TB, n int, secret string) []*httpNode {
+	return startHTTPClusterWith(t, n, secret, TestConfig(), 64<<10)
+}
+
+// startHTTPClusterWith runs n nodes with the engine configuration cfg,
+// whose handlers accept bodies up to maxBody bytes.
+func startHTTPClusterWith(t testing.TB, n int, secret string, cfg Config, maxBody int64) []*httpNode {
 	t.Helper()
 	var ls []net.Listener
 	var addrs []string
@@ -42,7 +48,7 @@ func startHTTPCluster(t *testing.T, n int, secret string) []*httpNode {
 	chc.Secret = secret
 	dhc := DefaultHTTPConfig()
 	dhc.Secret = secret
-	dhc.MaxBody = 64 << 10
+	dhc.MaxBody = maxBody
 	log := testLog(t)
 	var nodes []*httpNode
 	for i, a := range addrs {
@@ -62,7 +68,7 @@ func startHTTPCluster(t *testing.T, n int, secret string) []*httpNode {
 			t.Fatal(err)
 		}
 		cat := naming.NewCatalog()
-		e, err := New(TestConfig(), cat, m, tr, log)
+		e, err := New(cfg, cat, m, tr, log)
 		if err != nil {
 			t.Fatal(err)
 		}

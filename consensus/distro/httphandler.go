@@ -3,6 +3,7 @@ package distro
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 
 	"sextant/consensus/cluster"
@@ -19,7 +20,9 @@ func NewHTTPHandler(h Handler, cfg HTTPConfig) http.Handler {
 	s := &server{h: h, max: cfg.MaxBody}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+ForwardPath, s.forward)
+	mux.HandleFunc("POST "+BatchPath, s.forwardBatch)
 	mux.HandleFunc("POST "+SyncPath, s.sync)
+	mux.HandleFunc("POST "+CompactSyncPath, s.sync)
 	mux.HandleFunc("POST "+VerifyPath, s.verify)
 	mux.HandleFunc("POST "+FetchPath, s.fetch)
 	mux.HandleFunc("GET "+SnapshotPath, s.snapshot)
@@ -32,7 +35,13 @@ type server struct {
 }
 
 // parse reads the sender headers and, when in is not nil, the JSON body.
+// A compact body is decoded by compact into in instead (when compact is
+// not nil).
 func (s *server) parse(w http.ResponseWriter, r *http.Request, needHash bool, in any) (string, uint64, bool) {
+	return s.parseBody(w, r, needHash, in, nil)
+}
+
+func (s *server) parseBody(w http.ResponseWriter, r *http.Request, needHash bool, in any, compact func([]byte) error) (string, uint64, bool) {
 	from := r.Header.Get(cluster.FromHeader)
 	if from == "" {
 		fail(w, naming.Errorf(naming.ErrInvalid, "missing %s header", cluster.FromHeader))
@@ -46,19 +55,35 @@ func (s *server) parse(w http.ResponseWriter, r *http.Request, needHash bool, in
 			return "", 0, false
 		}
 	}
+	if compact != nil && isCompact(r) {
+		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.max))
+		if err == nil {
+			err = compact(data)
+		}
+		if err != nil {
+			s.failBody(w, err)
+			return "", 0, false
+		}
+		return from, hash, true
+	}
 	if in != nil {
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.max))
 		if err := dec.Decode(in); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				fail(w, naming.Errorf(naming.ErrTooLarge, "request body larger than %d bytes", s.max))
-			} else {
-				fail(w, naming.Errorf(naming.ErrInvalid, "bad request body: %v", err))
-			}
+			s.failBody(w, err)
 			return "", 0, false
 		}
 	}
 	return from, hash, true
+}
+
+// failBody answers a request whose body could not be read or decoded.
+func (s *server) failBody(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		fail(w, naming.Errorf(naming.ErrTooLarge, "request body larger than %d bytes", s.max))
+		return
+	}
+	fail(w, naming.Errorf(naming.ErrInvalid, "bad request body: %v", err))
 }
 
 func (s *server) forward(w http.ResponseWriter, r *http.Request) {
@@ -68,12 +93,36 @@ func (s *server) forward(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+func (s *server) forwardBatch(w http.ResponseWriter, r *http.Request) {
+	var b forwardBody
+	from, hash, ok := s.parseBody(w, r, true, &b, func(data []byte) (err error) {
+		b.Ops, err = decodeOps(data)
+		return err
+	})
+	if !ok {
+		return
+	}
+	errs, err := s.h.OnForwardBatch(r.Context(), from, hash, b.Ops)
+	if err != nil || !isCompact(r) {
+		reply(w, err, resultsToWire(errs))
+		return
+	}
+	w.Header().Set("Content-Type", CompactType)
+	_, _ = w.Write(appendResults(nil, errs))
+}
+
 func (s *server) sync(w http.ResponseWriter, r *http.Request) {
 	var b syncBody
-	if from, hash, ok := s.parse(w, r, true, &b); ok {
+	from, hash, ok := s.parseBody(w, r, true, &b, func(data []byte) (err error) {
+		b.Records, err = decodeRecords(data)
+		return err
+	})
+	if ok {
 		reply(w, s.h.OnSync(r.Context(), from, hash, b.Records), nil)
 	}
 }
+
+func isCompact(r *http.Request) bool { return r.Header.Get("Content-Type") == CompactType }
 
 func (s *server) verify(w http.ResponseWriter, r *http.Request) {
 	var b verifyBody

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"syscall"
 	"time"
 
@@ -15,14 +16,20 @@ import (
 	"sextant/naming"
 )
 
-// Paths of the distro HTTP API. All take and return JSON.
+// Paths of the distro HTTP API. All take and return JSON; the two hot
+// ones also take the compact encoding (codec.go).
 const (
-	PathPrefix   = "/sextant/v1/distro/"
-	ForwardPath  = PathPrefix + "forward"  // POST naming.Op → 204
-	SyncPath     = PathPrefix + "sync"     // POST {"records"} → 204
-	VerifyPath   = PathPrefix + "verify"   // POST {"sums"} → {"keys"}
-	FetchPath    = PathPrefix + "fetch"    // POST {"keys"} → {"records"}
-	SnapshotPath = PathPrefix + "snapshot" // GET → {"records"}
+	PathPrefix  = "/sextant/v1/distro/"
+	ForwardPath = PathPrefix + "forward"       // POST naming.Op → 204
+	BatchPath   = PathPrefix + "forward-batch" // POST {"ops"} → {"results"}
+	SyncPath    = PathPrefix + "sync"          // POST {"records"} → 204
+	// CompactSyncPath takes the records of SyncPath in the compact
+	// encoding (or JSON); BatchPath takes either too. Both answer in the
+	// encoding of the request.
+	CompactSyncPath = PathPrefix + "sync-compact"
+	VerifyPath      = PathPrefix + "verify"   // POST {"sums"} → {"keys"}
+	FetchPath       = PathPrefix + "fetch"    // POST {"keys"} → {"records"}
+	SnapshotPath    = PathPrefix + "snapshot" // GET → {"records"}
 )
 
 // HTTPConfig configures the HTTP transport and handler.
@@ -82,12 +89,75 @@ func NewHTTPTransport(cfg HTTPConfig, self string, client *http.Client) (*HTTPTr
 
 var _ Transport = (*HTTPTransport)(nil)
 
+// Forward asks peer to apply one write (the message of nodes that do not
+// serve BatchPath).
 func (t *HTTPTransport) Forward(ctx context.Context, peer string, hash uint64, op naming.Op) error {
 	return t.call(ctx, http.MethodPost, peer, ForwardPath, hash, op, nil)
 }
 
+// ForwardBatch sends ops in one message, in the compact encoding. A peer
+// that does not serve BatchPath (an older version) gets them one by one,
+// concurrently.
+func (t *HTTPTransport) ForwardBatch(ctx context.Context, peer string, hash uint64, ops []naming.Op) ([]error, error) {
+	var data []byte
+	var ctype string
+	body, err := appendOps(nil, ops)
+	if err == nil {
+		data, ctype, err = t.send(ctx, http.MethodPost, peer, BatchPath, hash, CompactType, body)
+	} else {
+		body, err = json.Marshal(forwardBody{Ops: ops})
+		if err != nil {
+			return nil, fmt.Errorf("distro: encode for %s: %w", peer, err)
+		}
+		data, ctype, err = t.send(ctx, http.MethodPost, peer, BatchPath, hash, "application/json", body)
+	}
+	if errors.Is(err, errNoRoute) {
+		return t.forwardEach(ctx, peer, hash, ops), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	if ctype == CompactType {
+		errs, err = decodeResults(data)
+	} else {
+		var out resultsBody
+		if err = json.Unmarshal(data, &out); err == nil {
+			errs = resultsFromWire(out)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("distro: decode answer of %s: %w", peer, err)
+	}
+	return errs, nil
+}
+
+func (t *HTTPTransport) forwardEach(ctx context.Context, peer string, hash uint64, ops []naming.Op) []error {
+	errs := make([]error, len(ops))
+	var wg sync.WaitGroup
+	for i := range ops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = t.Forward(ctx, peer, hash, ops[i])
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// errNoRoute: the peer answered 404 without an error body, so it does not
+// serve the path.
+var errNoRoute = errors.New("distro: path not served by the peer")
+
+// Sync sends records in the compact encoding; a peer that does not serve
+// CompactSyncPath (an older version) gets them as JSON.
 func (t *HTTPTransport) Sync(ctx context.Context, peer string, hash uint64, recs []Record) error {
-	return t.call(ctx, http.MethodPost, peer, SyncPath, hash, syncBody{Records: recs}, nil)
+	_, _, err := t.send(ctx, http.MethodPost, peer, CompactSyncPath, hash, CompactType, appendRecords(nil, recs))
+	if errors.Is(err, errNoRoute) {
+		return t.call(ctx, http.MethodPost, peer, SyncPath, hash, syncBody{Records: recs}, nil)
+	}
+	return err
 }
 
 func (t *HTTPTransport) Verify(ctx context.Context, peer string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error) {
@@ -108,53 +178,73 @@ func (t *HTTPTransport) Snapshot(ctx context.Context, peer string) ([]Record, er
 	return out.Records, err
 }
 
-// call sends one request. A non-2xx answer with an error body becomes a
-// *naming.Error of the same kind; transport failures are plain errors
-// (wrapping cluster.ErrRefused when nothing listens).
+// call sends one request with a JSON body (none when in is nil) and
+// decodes a JSON answer into out.
 func (t *HTTPTransport) call(ctx context.Context, method, peer, path string, hash uint64, in, out any) error {
-	var body io.Reader
+	var body []byte
+	ctype := ""
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return fmt.Errorf("distro: encode for %s: %w", peer, err)
 		}
-		body = bytes.NewReader(b)
+		body, ctype = b, "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, t.cfg.Scheme+"://"+peer+path, body)
-	if err != nil {
-		return fmt.Errorf("distro: %s: %w", peer, err)
-	}
-	cluster.SetHeaders(req, t.cfg.Secret, t.self, hash)
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := t.client.Do(req)
-	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			return fmt.Errorf("distro: %s: %w", peer, cluster.ErrRefused)
-		}
-		return fmt.Errorf("distro: %s: %w", peer, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, t.cfg.MaxResponse+1))
-	if err != nil {
-		return fmt.Errorf("distro: read answer of %s: %w", peer, err)
-	}
-	if int64(len(data)) > t.cfg.MaxResponse {
-		return fmt.Errorf("distro: answer of %s is larger than %d bytes", peer, t.cfg.MaxResponse)
-	}
-	if resp.StatusCode/100 != 2 {
-		var eb errorBody
-		if json.Unmarshal(data, &eb) == nil && eb.Kind != "" {
-			return decodeError(eb)
-		}
-		return fmt.Errorf("distro: %s answered HTTP %d: %.200s", peer, resp.StatusCode, data)
-	}
-	if out == nil || resp.StatusCode == http.StatusNoContent {
-		return nil
+	data, _, err := t.send(ctx, method, peer, path, hash, ctype, body)
+	if err != nil || out == nil || data == nil {
+		return err
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("distro: decode answer of %s: %w", peer, err)
 	}
 	return nil
+}
+
+// send sends one request and returns the answer's body (nil for 204) and
+// Content-Type. A non-2xx answer with an error body becomes a
+// *naming.Error of the same kind; transport failures are plain errors
+// (wrapping cluster.ErrRefused when nothing listens, errNoRoute when the
+// peer does not serve the path).
+func (t *HTTPTransport) send(ctx context.Context, method, peer, path string, hash uint64, ctype string, in []byte) ([]byte, string, error) {
+	var body io.Reader
+	if in != nil {
+		body = bytes.NewReader(in)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, t.cfg.Scheme+"://"+peer+path, body)
+	if err != nil {
+		return nil, "", fmt.Errorf("distro: %s: %w", peer, err)
+	}
+	cluster.SetHeaders(req, t.cfg.Secret, t.self, hash)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, "", fmt.Errorf("distro: %s: %w", peer, cluster.ErrRefused)
+		}
+		return nil, "", fmt.Errorf("distro: %s: %w", peer, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, t.cfg.MaxResponse+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("distro: read answer of %s: %w", peer, err)
+	}
+	if int64(len(data)) > t.cfg.MaxResponse {
+		return nil, "", fmt.Errorf("distro: answer of %s is larger than %d bytes", peer, t.cfg.MaxResponse)
+	}
+	if resp.StatusCode/100 != 2 {
+		var eb errorBody
+		if json.Unmarshal(data, &eb) == nil && eb.Kind != "" {
+			return nil, "", decodeError(eb)
+		}
+		if resp.StatusCode == http.StatusNotFound {
+			return nil, "", fmt.Errorf("%w: %s answered HTTP 404 for %s", errNoRoute, peer, path)
+		}
+		return nil, "", fmt.Errorf("distro: %s answered HTTP %d: %.200s", peer, resp.StatusCode, data)
+	}
+	if resp.StatusCode == http.StatusNoContent {
+		return nil, "", nil
+	}
+	return data, resp.Header.Get("Content-Type"), nil
 }

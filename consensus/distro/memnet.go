@@ -16,7 +16,8 @@ import (
 // Network is an in-memory network of Distro nodes for tests: each node
 // registers its Handler (and its membership, to receive reports) under its
 // address, and sends through Transport(addr) and Reporter(addr). Every
-// message is encoded to JSON and back, as on the wire. Links can be cut
+// message is encoded and decoded as the HTTP transport does: forwards and
+// syncs in the compact encoding, the rest as JSON. Links can be cut
 // (Partition, Isolate), distro messages dropped at random (Drop) and all
 // messages delayed (Delay). A cut link fails at once, or, with
 // Blackhole(true), hangs until the caller's context ends. An address with
@@ -208,16 +209,24 @@ func answer(err error) error {
 	return decodeError(b)
 }
 
-func (m *memTransport) Forward(ctx context.Context, peer string, hash uint64, op naming.Op) error {
+func (m *memTransport) ForwardBatch(ctx context.Context, peer string, hash uint64, ops []naming.Op) ([]error, error) {
 	h, _, err := m.n.route(ctx, m.self, peer, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	in, err := viaJSON(op)
+	b, err := appendOps(nil, ops)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return answer(h.OnForward(ctx, m.self, hash, in))
+	in, err := decodeOps(b)
+	if err != nil {
+		return nil, err
+	}
+	errs, err := h.OnForwardBatch(ctx, m.self, hash, in)
+	if err != nil {
+		return nil, answer(err)
+	}
+	return decodeResults(appendResults(nil, errs))
 }
 
 func (m *memTransport) Sync(ctx context.Context, peer string, hash uint64, recs []Record) error {
@@ -225,11 +234,11 @@ func (m *memTransport) Sync(ctx context.Context, peer string, hash uint64, recs 
 	if err != nil {
 		return err
 	}
-	in, err := viaJSON(syncBody{Records: recs})
+	in, err := decodeRecords(appendRecords(nil, recs))
 	if err != nil {
 		return err
 	}
-	return answer(h.OnSync(ctx, m.self, hash, in.Records))
+	return answer(h.OnSync(ctx, m.self, hash, in))
 }
 
 func (m *memTransport) Verify(ctx context.Context, peer string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error) {

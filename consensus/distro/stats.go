@@ -8,7 +8,9 @@ type Stats struct {
 	SyncOK         uint64 // sync messages delivered
 	SyncFailed     uint64 // sync messages that failed and were queued again
 	SyncRecords    uint64 // records delivered by sync
+	SyncDeltas     uint64 // of those, delta records (changed instances only)
 	Forwards       uint64 // writes forwarded to the responsible node
+	ForwardBatches uint64 // forward messages sent (each carries one or more writes)
 	ForwardsFailed uint64 // forwards that did not reach the responsible node
 	Rejected       uint64 // incoming messages refused for a member-view mismatch
 	VerifyRounds   uint64 // verify rounds run as owner
@@ -23,7 +25,9 @@ type Stats struct {
 
 type counters struct {
 	syncOK, syncFailed, syncRecords            atomic.Uint64
+	syncDeltas                                 atomic.Uint64
 	forwards, forwardsFailed, rejected         atomic.Uint64
+	forwardBatches                             atomic.Uint64
 	verifyRounds, verifyFailed, verifyMismatch atomic.Uint64
 	repaired, orphansRemoved, loaded           atomic.Uint64
 }
@@ -35,8 +39,10 @@ func (e *Engine) Stats() Stats {
 		SyncOK:         c.syncOK.Load(),
 		SyncFailed:     c.syncFailed.Load(),
 		SyncRecords:    c.syncRecords.Load(),
+		SyncDeltas:     c.syncDeltas.Load(),
 		Forwards:       c.forwards.Load(),
 		ForwardsFailed: c.forwardsFailed.Load(),
+		ForwardBatches: c.forwardBatches.Load(),
 		Rejected:       c.rejected.Load(),
 		VerifyRounds:   c.verifyRounds.Load(),
 		VerifyFailed:   c.verifyFailed.Load(),

@@ -9,21 +9,29 @@ import (
 	"sextant/naming"
 )
 
-// dirtySet holds the services changed since the last sync.
+// dirtySet holds what changed since the last sync, per service.
 type dirtySet struct {
 	mu     sync.Mutex
-	keys   map[naming.ServiceKey]struct{}
+	set    changeSet
 	signal chan struct{} // told when the set stops being empty
 }
 
 func newDirtySet() *dirtySet {
-	return &dirtySet{keys: map[naming.ServiceKey]struct{}{}, signal: make(chan struct{}, 1)}
+	return &dirtySet{set: changeSet{}, signal: make(chan struct{}, 1)}
 }
 
-func (d *dirtySet) add(k naming.ServiceKey) {
+// add records changes of k: the instances iks, or the whole service when
+// iks is empty.
+func (d *dirtySet) add(k naming.ServiceKey, iks []naming.InstanceKey) {
 	d.mu.Lock()
-	first := len(d.keys) == 0
-	d.keys[k] = struct{}{}
+	first := len(d.set) == 0
+	c := d.set.of(k)
+	if len(iks) == 0 {
+		c.setFull()
+	}
+	for _, ik := range iks {
+		c.addKey(ik)
+	}
 	d.mu.Unlock()
 	if first {
 		select {
@@ -33,24 +41,30 @@ func (d *dirtySet) add(k naming.ServiceKey) {
 	}
 }
 
-func (d *dirtySet) take() []naming.ServiceKey {
+func (d *dirtySet) take() changeSet {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]naming.ServiceKey, 0, len(d.keys))
-	for k := range d.keys {
-		out = append(out, k)
-	}
-	clear(d.keys)
+	out := d.set
+	d.set = changeSet{}
 	return out
 }
 
 func (d *dirtySet) size() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.keys)
+	return len(d.set)
 }
 
-func (e *Engine) markDirty(k naming.ServiceKey) { e.dirty.add(k) }
+func (d *dirtySet) has(k naming.ServiceKey) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.set[k]
+	return ok
+}
+
+// markDirty queues changes of k for the next sync: the instances iks, or
+// the whole record when iks is empty.
+func (e *Engine) markDirty(k naming.ServiceKey, iks ...naming.InstanceKey) { e.dirty.add(k, iks) }
 
 // syncLoop sends the dirty services SyncDelay after the first change of a
 // quiet period. Changes inside the window join the same batch without
@@ -72,31 +86,36 @@ func (e *Engine) syncLoop() {
 			}
 		case <-timer.C:
 			armed = false
-			keys := e.dirty.take()
-			if len(keys) == 0 {
+			cs := e.dirty.take()
+			if len(cs) == 0 {
 				continue
 			}
 			for _, p := range e.livePeers() {
-				e.enqueue(p, keys)
+				e.enqueue(p, cs)
 			}
 		}
 	}
 }
 
-// peerQueue is the set of services waiting to be sent to one peer. Being a
-// set, it never holds more entries than there are services.
+// peerQueue holds what waits to be sent to one peer, per service. Being
+// keyed by service, with at most MaxDeltaKeys instances each, it stays
+// bounded by the number of services.
 type peerQueue struct {
 	addr string
 	mu   sync.Mutex
-	keys map[naming.ServiceKey]struct{}
+	set  changeSet
 	wake chan struct{}
 }
 
-func (q *peerQueue) add(keys []naming.ServiceKey) {
+// queued is one service taken from a peer queue.
+type queued struct {
+	key naming.ServiceKey
+	c   *changes
+}
+
+func (q *peerQueue) add(cs changeSet) {
 	q.mu.Lock()
-	for _, k := range keys {
-		q.keys[k] = struct{}{}
-	}
+	q.set.merge(cs)
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
@@ -104,46 +123,89 @@ func (q *peerQueue) add(keys []naming.ServiceKey) {
 	}
 }
 
-func (q *peerQueue) take(n int) []naming.ServiceKey {
+func (q *peerQueue) take(n int) []queued {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	out := make([]naming.ServiceKey, 0, min(n, len(q.keys)))
-	for k := range q.keys {
+	out := make([]queued, 0, min(n, len(q.set)))
+	for k, c := range q.set {
 		if len(out) == n {
 			break
 		}
-		out = append(out, k)
-		delete(q.keys, k)
+		out = append(out, queued{k, c})
+		delete(q.set, k)
 	}
 	return out
+}
+
+// putBack returns a batch that could not be sent, merged with what was
+// queued meanwhile.
+func (q *peerQueue) putBack(batch []queued) {
+	q.mu.Lock()
+	for _, b := range batch {
+		q.set.of(b.key).addAll(b.c)
+	}
+	q.mu.Unlock()
 }
 
 func (q *peerQueue) size() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return len(q.keys)
+	return len(q.set)
+}
+
+func (q *peerQueue) has(k naming.ServiceKey) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	_, ok := q.set[k]
+	return ok
 }
 
 func (q *peerQueue) clear() {
 	q.mu.Lock()
-	clear(q.keys)
+	clear(q.set)
 	q.mu.Unlock()
 }
 
-// enqueue queues keys for peer and wakes its sender, starting one if needed.
-func (e *Engine) enqueue(peer string, keys []naming.ServiceKey) {
+// enqueue queues changes for peer and wakes its sender, starting one if
+// needed.
+func (e *Engine) enqueue(peer string, cs changeSet) {
+	if q := e.peerQueueOf(peer); q != nil {
+		q.add(cs)
+	}
+}
+
+// enqueueFull queues the whole records of keys for peer.
+func (e *Engine) enqueueFull(peer string, keys []naming.ServiceKey) {
+	cs := changeSet{}
+	for _, k := range keys {
+		cs.of(k).setFull()
+	}
+	e.enqueue(peer, cs)
+}
+
+func (e *Engine) peerQueueOf(peer string) *peerQueue {
 	e.pmu.Lock()
+	defer e.pmu.Unlock()
 	q, ok := e.peers[peer]
 	if !ok {
-		q = &peerQueue{addr: peer, keys: map[naming.ServiceKey]struct{}{}, wake: make(chan struct{}, 1)}
+		q = &peerQueue{addr: peer, set: changeSet{}, wake: make(chan struct{}, 1)}
 		if !e.goLoop(func() { e.peerLoop(q) }) {
-			e.pmu.Unlock()
-			return
+			return nil
 		}
 		e.peers[peer] = q
 	}
+	return q
+}
+
+// pending reports whether changes of k wait to be sent to peer.
+func (e *Engine) pending(peer string, k naming.ServiceKey) bool {
+	if e.dirty.has(k) {
+		return true
+	}
+	e.pmu.Lock()
+	q := e.peers[peer]
 	e.pmu.Unlock()
-	q.add(keys)
+	return q != nil && q.has(k)
 }
 
 func (e *Engine) pendingTotal() int {
@@ -156,11 +218,13 @@ func (e *Engine) pendingTotal() int {
 	return n
 }
 
-// peerLoop delivers one peer's queue in batches of MaxBatch, reading each
-// record when it is sent so that quick successive changes travel once. A
-// failed batch goes back into the queue and is retried every RetryInterval
-// while the peer is live; a peer that goes DOWN loses its queue (verify
-// repairs it when it returns).
+// peerLoop delivers one peer's queue in batches of MaxBatch services,
+// reading each record when it is sent so that quick successive changes
+// travel once. A service with known changed instances travels as a delta
+// record (those instances and tombstones only); otherwise its whole record
+// travels. A failed batch goes back into the queue and is retried every
+// RetryInterval while the peer is live; a peer that goes DOWN loses its
+// queue (verify repairs it when it returns).
 func (e *Engine) peerLoop(q *peerQueue) {
 	for {
 		select {
@@ -177,31 +241,67 @@ func (e *Engine) peerLoop(q *peerQueue) {
 			if len(batch) == 0 {
 				break
 			}
-			slices.SortFunc(batch, compareServiceKey)
+			slices.SortFunc(batch, func(a, b queued) int { return compareServiceKey(a.key, b.key) })
 			recs := make([]Record, 0, len(batch))
-			for _, k := range batch {
-				recs = append(recs, e.snapshot(k))
+			deltas := 0
+			for _, b := range batch {
+				if b.c.full {
+					recs = append(recs, e.snapshot(b.key))
+					continue
+				}
+				if r := e.deltaRecord(b.key, b.c.keys); !r.Empty() {
+					recs = append(recs, r)
+					deltas++
+				}
 			}
-			ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
-			err := e.t.Sync(ctx, q.addr, e.view.Hash(), recs)
-			cancel()
+			if len(recs) == 0 {
+				continue
+			}
+			err := e.sendRecords(q.addr, e.view.Hash(), recs)
 			if err == nil {
 				e.stats.syncOK.Add(1)
 				e.stats.syncRecords.Add(uint64(len(recs)))
+				e.stats.syncDeltas.Add(uint64(deltas))
 				continue
 			}
 			e.stats.syncFailed.Add(1)
 			e.log.WithError(err).WithField("peer", q.addr).Debug("sync failed, will retry")
-			q.mu.Lock()
-			for _, k := range batch {
-				q.keys[k] = struct{}{}
-			}
-			q.mu.Unlock()
+			q.putBack(batch)
 			if !e.sleep(e.cfg.RetryInterval) {
 				return
 			}
 		}
 	}
+}
+
+// MaxSyncEntries bounds the instances and tombstones of one sync message;
+// records past it go in further messages (a single larger record goes
+// alone), so a burst of whole records never makes a message the peer
+// refuses for its size.
+const MaxSyncEntries = 20000
+
+// sendRecords delivers recs to peer in as many messages as MaxSyncEntries
+// asks, each bounded by SyncTimeout; it stops at the first failure.
+func (e *Engine) sendRecords(peer string, hash uint64, recs []Record) error {
+	for len(recs) > 0 {
+		n, entries := 0, 0
+		for n < len(recs) {
+			size := len(recs[n].Instances) + len(recs[n].Tombstones)
+			if n > 0 && entries+size > MaxSyncEntries {
+				break
+			}
+			entries += size
+			n++
+		}
+		ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
+		err := e.t.Sync(ctx, peer, hash, recs[:n])
+		cancel()
+		if err != nil {
+			return err
+		}
+		recs = recs[n:]
+	}
+	return nil
 }
 
 // OnSync merges records a peer sent. Records that fail validation are

@@ -26,8 +26,11 @@ type View interface {
 // same Kind; any other error means the message may not have arrived. All
 // methods honour ctx and are safe for concurrent use.
 type Transport interface {
-	// Forward asks peer, the responsible node, to apply a write.
-	Forward(ctx context.Context, peer string, hash uint64, op naming.Op) error
+	// ForwardBatch asks peer, the responsible node, to apply writes in
+	// order, and returns its answer to each (nil for success). An error
+	// means no write has an answer: the whole message was refused or may
+	// not have arrived.
+	ForwardBatch(ctx context.Context, peer string, hash uint64, ops []naming.Op) ([]error, error)
 	// Sync delivers the current records of changed services.
 	Sync(ctx context.Context, peer string, hash uint64, recs []Record) error
 	// Verify sends the checksums of the services the sender owns. The peer
@@ -44,6 +47,7 @@ type Transport interface {
 // incoming message to it. *Engine implements it.
 type Handler interface {
 	OnForward(ctx context.Context, from string, hash uint64, op naming.Op) error
+	OnForwardBatch(ctx context.Context, from string, hash uint64, ops []naming.Op) ([]error, error)
 	OnSync(ctx context.Context, from string, hash uint64, recs []Record) error
 	OnVerify(ctx context.Context, from string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error)
 	Records(ctx context.Context, from string, hash uint64, keys []naming.ServiceKey) ([]Record, error)

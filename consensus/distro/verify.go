@@ -86,6 +86,9 @@ func (e *Engine) verifyPeer(peer string, sums map[naming.ServiceKey]string) erro
 		return err
 	}
 	e.stats.verifyMismatch.Add(uint64(len(diff)))
+	if diff = e.skipQueued(peer, sums, diff); len(diff) == 0 {
+		return nil
+	}
 	for chunk := range slices.Chunk(diff, e.cfg.MaxBatch) {
 		ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
 		recs, err := e.t.Fetch(ctx, peer, hash, chunk)
@@ -110,17 +113,44 @@ func (e *Engine) verifyPeer(peer string, sums map[naming.ServiceKey]string) erro
 		for _, k := range chunk {
 			mine = append(mine, e.snapshot(k))
 		}
-		ctx, cancel = context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
-		err = e.t.Sync(ctx, peer, hash, mine)
-		cancel()
-		if err != nil {
-			e.enqueue(peer, chunk)
+		if err := e.sendRecords(peer, hash, mine); err != nil {
+			e.enqueueFull(peer, chunk)
 			return err
 		}
 		e.stats.syncOK.Add(1)
 		e.stats.syncRecords.Add(uint64(len(mine)))
 	}
 	return nil
+}
+
+// skipQueued drops from diff the services whose changes wait to be sent to
+// peer: while writes flow, a copy differs only because the sync is on its
+// way, and repairing it would send whole records for nothing. A service is
+// left out for at most QueuedGrace from the first round that left it out,
+// so a copy that differs for another reason is repaired even under
+// constant writes. Services the owner did not list are never left out (the
+// peer would drop them).
+func (e *Engine) skipQueued(peer string, sums map[naming.ServiceKey]string, diff []naming.ServiceKey) []naming.ServiceKey {
+	now := e.nowMs()
+	grace := e.cfg.QueuedGrace.Milliseconds()
+	e.vmu.Lock()
+	defer e.vmu.Unlock()
+	prev := e.skips[peer]
+	next := map[naming.ServiceKey]int64{}
+	out := diff[:0]
+	for _, k := range diff {
+		first, seen := prev[k]
+		if !seen {
+			first = now
+		}
+		if _, listed := sums[k]; listed && now-first < grace && e.pending(peer, k) {
+			next[k] = first
+			continue
+		}
+		out = append(out, k)
+	}
+	e.skips[peer] = next
+	return out
 }
 
 // ownedSums returns the checksum of every service this node owns and holds

@@ -14,6 +14,37 @@ type syncBody struct {
 	Records []Record `json:"records"`
 }
 
+// forwardBody carries forwarded writes; resultsBody answers each, in
+// order, with null for success or the error.
+type forwardBody struct {
+	Ops []naming.Op `json:"ops"`
+}
+
+type resultsBody struct {
+	Results []*errorBody `json:"results"`
+}
+
+func resultsToWire(errs []error) resultsBody {
+	b := resultsBody{Results: make([]*errorBody, len(errs))}
+	for i, err := range errs {
+		if err != nil {
+			_, eb := encodeError(err)
+			b.Results[i] = &eb
+		}
+	}
+	return b
+}
+
+func resultsFromWire(b resultsBody) []error {
+	out := make([]error, len(b.Results))
+	for i, eb := range b.Results {
+		if eb != nil {
+			out[i] = decodeError(*eb)
+		}
+	}
+	return out
+}
+
 type keySum struct {
 	Key naming.ServiceKey `json:"key"`
 	Sum string            `json:"sum"`

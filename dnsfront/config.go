@@ -20,6 +20,8 @@ const (
 	maxTTL     = 24 * time.Hour
 	minUDPSize = 512 // RFC 1035: the size every client accepts
 	maxMsgSize = 65535
+	// maxUDPSockets bounds Config.UDPSockets.
+	maxUDPSockets = 64
 )
 
 // Config configures the DNS front.
@@ -58,6 +60,10 @@ type Config struct {
 	RateLimit int
 	// RateLimitTable bounds the client networks the rate limit tracks.
 	RateLimitTable int
+	// UDPSockets is the number of UDP sockets (SO_REUSEPORT) and reading
+	// loops on Linux; 0 means one per CPU (GOMAXPROCS). Elsewhere one
+	// socket is used.
+	UDPSockets int
 }
 
 // DefaultConfig returns the defaults of DESIGN.md §5.
@@ -105,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if c.RateLimit > 0 && c.RateLimitTable < rrlShards {
 		errs = append(errs, fmt.Errorf("dns rate limit table %d: must be at least %d", c.RateLimitTable, rrlShards))
+	}
+	if c.UDPSockets < 0 || c.UDPSockets > maxUDPSockets {
+		errs = append(errs, fmt.Errorf("dns udp sockets %d: must be between 0 and %d", c.UDPSockets, maxUDPSockets))
 	}
 	if c.MaxUDPSize < minUDPSize || c.MaxUDPSize > maxMsgSize {
 		errs = append(errs, fmt.Errorf("dns max udp size %d: must be between %d and %d", c.MaxUDPSize, minUDPSize, maxMsgSize))

@@ -43,7 +43,11 @@
 // byte like the target. TXT holds one record per distinct metadata set,
 // one "key=value" string per entry sorted by key; entries longer than 255
 // bytes are left out, and instances without metadata give no record.
-// Records of a set are shuffled on every query and share one TTL (Config.TTL).
+// Records of a set share one TTL (Config.TTL) and come in an order that
+// varies from query to query: shuffled on every query, or, for the UDP
+// answers kept in wire form (below), one of up to 8 orders picked at
+// random, rotations of one shuffle, so that each record comes first
+// equally often.
 //
 // ANY gets one RRset (RFC 8482): the A records of a service (AAAA when it
 // has none), the SRV records of an RFC 2782 name, the SOA at the apex. The
@@ -105,9 +109,50 @@
 //
 // # Preparation
 //
-// Records are built when the Source reports a change, not per query: a
-// query looks the service up by its folded key in an index kept by
-// Source.Watch, copies the prepared records of the asked cluster and type,
-// shuffles, and fits them by their known wire sizes. A change made to the
-// catalog is visible in the next query.
+// Records are built once per change of a service, on the first query that
+// needs them, not per query: a query looks the service up by its folded
+// key in an index kept by Source.Watch, copies the prepared records of the
+// asked cluster and type, shuffles, and fits them by their known wire
+// sizes. A change made to the catalog is visible in the next query.
+//
+// # The UDP wire path
+//
+// Most UDP queries are answered from bytes to bytes without unpacking
+// (wire.go, wirecache.go): a query with QR 0, opcode QUERY, one question of
+// class IN or ANY whose name has only letters, digits, '-' and '_' and no
+// compression, and nothing else but at most one OPT record of version 0
+// whose options, if any, are NSID, COOKIE or PADDING (which both paths
+// ignore). The first such query for a (name folded to lowercase, type,
+// reply size limit, EDNS flags) has its answer packed by the full path in
+// several orders and kept; later ones copy a kept answer and set
+// the query's ID, RD and CD, RA for the client and the question bytes as
+// asked. Only answers that cannot depend on the case of the name are kept:
+// positive and untruncated, for a service whose name no other service
+// shares but for case (and, with a cluster pair, whose clusters differ in
+// more than case). A kept answer is dropped the moment its service
+// changes; answers for other names (negative answers, the apex, address
+// names) leave a marker that sends the next queries straight to the full
+// path until the next data change. The rate limit, RA for the recursion
+// ACL and the counters apply as on the full path, which is used for
+// everything else, including every query while debug logging is on.
+// The cache holds at most 32 MiB of answers and starts again from empty
+// when full.
+//
+// # Sockets
+//
+// On Linux, UDP is served by socket loops (udploop_linux.go):
+// Config.UDPSockets sockets (default one per CPU) share the address with
+// SO_REUSEPORT, each read by one goroutine that takes up to 32 queries per
+// recvmmsg, answers them on the wire path and sends the replies with one
+// sendmmsg, without allocating. The queries it leaves go to the miekg/dns
+// server through an in-memory connection (slowConn), so the full path sees
+// them as it would from the socket (at most 1024 wait; more are dropped,
+// as a full socket buffer would drop them). On a wildcard address each reply, on
+// either path, leaves from the address its query was sent to (IP_PKTINFO,
+// IPV6_PKTINFO), as the miekg/dns server does. On other systems the
+// miekg/dns server reads the one UDP socket and every query takes the full
+// path. TCP is always served by the miekg/dns server. Another process of
+// the same user could bind the same UDP port with SO_REUSEPORT too; the
+// TCP listener, bound without it, makes a second Sextant on the same port
+// fail to start.
 package dnsfront

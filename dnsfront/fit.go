@@ -51,16 +51,45 @@ func shuffle[T any](s []T) {
 	}
 }
 
-// fill puts copies of the templates into the answer in random order, owned
-// by qname, as many as fit in budget bytes. It reports whether any were
-// left out.
+// arrangement is a chosen record order: the records shuffled by a seeded
+// generator, then rotated by rot places. Wire answers are prepared with
+// several rotations of one shuffle, so that each record comes first
+// equally often.
+type arrangement struct {
+	seed uint64
+	rot  int
+}
+
+// arrange puts s in the order a describes, or a random one when a is nil.
+func arrange[T any](s []T, a *arrangement) {
+	if a == nil {
+		shuffle(s)
+		return
+	}
+	r := rand.New(rand.NewPCG(a.seed, a.seed^0x9e3779b97f4a7c15))
+	for i := len(s) - 1; i > 0; i-- {
+		j := r.IntN(i + 1)
+		s[i], s[j] = s[j], s[i]
+	}
+	if n := len(s); n > 1 {
+		k := a.rot % n
+		rotated := make([]T, n)
+		copy(rotated, s[k:])
+		copy(rotated[n-k:], s[:k])
+		copy(s, rotated)
+	}
+}
+
+// fill puts copies of the templates into the answer in random order (or
+// the given one), owned by qname, as many as fit in budget bytes. It
+// reports whether any were left out.
 func fill[T any, P interface {
 	*T
 	dns.RR
-}](m *dns.Msg, qname string, tmpl []T, budget int) (truncated bool) {
+}](m *dns.Msg, qname string, tmpl []T, budget int, order *arrangement) (truncated bool) {
 	recs := make([]T, len(tmpl))
 	copy(recs, tmpl)
-	shuffle(recs)
+	arrange(recs, order)
 	ans := make([]dns.RR, 0, len(recs))
 	for i := range recs {
 		rr := P(&recs[i])
@@ -76,9 +105,9 @@ func fill[T any, P interface {
 	return truncated
 }
 
-// fillSRV puts the SRV records into the answer in random order, owned by
-// qname, with the address records of their targets in Additional, before
-// whatever Additional already holds. offset is where the answer section
+// fillSRV puts the SRV records into the answer in random order (or the
+// given one), owned by qname, with the address records of their targets in
+// Additional, before whatever Additional already holds. offset is where the answer section
 // starts in the reply and budget the bytes left for answer and glue.
 //
 // When every SRV record fits, address records are added while they fit;
@@ -86,10 +115,10 @@ func fill[T any, P interface {
 // records are kept together with their address records, as many pairs as
 // fit, and the reply is truncated: a client that uses a truncated answer
 // still gets an address for every target it sees.
-func fillSRV(m *dns.Msg, qname string, set *rrsets, offset, budget int) (truncated bool) {
+func fillSRV(m *dns.Msg, qname string, set *rrsets, offset, budget int, order *arrangement) (truncated bool) {
 	items := make([]srvRecord, len(set.srv))
 	copy(items, set.srv)
-	shuffle(items)
+	arrange(items, order)
 	total := 0
 	for i := range items {
 		total += answerLen(&items[i].rr.Hdr)

@@ -15,10 +15,11 @@ import (
 // returns its address (the same port for UDP and TCP).
 func upstream(t *testing.T) string {
 	t.Helper()
-	pc, ln, err := listen("127.0.0.1:0")
+	pcs, ln, err := listen(t.Context(), "127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	pc := pcs[0]
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		m := new(dns.Msg)
 		m.SetReply(r)
@@ -42,10 +43,11 @@ func upstream(t *testing.T) string {
 // closedPort returns a local address nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	pc, ln, err := listen("127.0.0.1:0")
+	pcs, ln, err := listen(t.Context(), "127.0.0.1:0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	pc := pcs[0]
 	pc.Close()
 	ln.Close()
 	return pc.LocalAddr().String()

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"sextant/naming"
 )
@@ -40,7 +41,18 @@ type entry struct {
 	// spelling, for queries that do not match the case.
 	clusters map[string]*rrsets
 	folded   map[string]*rrsets
+
+	// wire is the generation of the wire answers prepared from this entry
+	// (wirecache.go); 0 while none may be served: the entry has been
+	// replaced, or shares its folded key with another spelling, so that
+	// the answer depends on the case of the query.
+	wire atomic.Uint64
 }
+
+// clusterCaseUnique reports whether no two clusters of the service differ
+// only in case, so that a cluster pair in any case finds the same records.
+// The records must have been prepared.
+func (e *entry) clusterCaseUnique() bool { return len(e.folded) == len(e.clusters) }
 
 // records returns the records for a cluster filter ("" = all clusters), nil
 // when the service has no instance in that cluster.
@@ -63,6 +75,7 @@ type index struct {
 	changed func() // called after every update, outside mu
 
 	upd sync.Mutex // serialises updates, so the newest read is stored last
+	gen uint64     // the last wire generation handed out; guarded by mu
 
 	mu       sync.RWMutex
 	services map[foldKey][]*entry // spellings of one folded key, sorted by key
@@ -104,6 +117,16 @@ func (x *index) update(key naming.ServiceKey) {
 	if e != nil {
 		list = append(list, e)
 		sort.Slice(list, func(i, j int) bool { return lessKey(list[i].key, list[j].key) })
+	}
+	// Wire answers prepared from the old entries go with them; a lone
+	// entry gets a new generation, so that answers prepared while it was
+	// not alone are never served.
+	for _, o := range old {
+		o.wire.Store(0)
+	}
+	if len(list) == 1 {
+		x.gen++
+		list[0].wire.Store(x.gen)
 	}
 	if len(list) == 0 {
 		delete(x.services, fk)

@@ -38,6 +38,17 @@ func (s *Server) ResolveFrom(req *dns.Msg, tcp bool, client netip.Addr) *dns.Msg
 // resolve is ResolveFrom that also returns the size limit of the reply. An
 // invalid client address counts as allowed to recurse.
 func (s *Server) resolve(req *dns.Msg, tcp bool, client netip.Addr) (*dns.Msg, int) {
+	return s.resolveWith(req, tcp, client, resolveMode{onMiss: s.cfg.OnMiss})
+}
+
+// resolveMode tunes resolve for the preparation of wire answers: without
+// the OnMiss hook, and with records in a chosen order.
+type resolveMode struct {
+	onMiss func(naming.ServiceKey) bool
+	order  *arrangement // nil: shuffled
+}
+
+func (s *Server) resolveWith(req *dns.Msg, tcp bool, client netip.Addr, mode resolveMode) (*dns.Msg, int) {
 	if req == nil || req.Response {
 		return nil, 0
 	}
@@ -93,7 +104,7 @@ func (s *Server) resolve(req *dns.Msg, tcp bool, client netip.Addr) (*dns.Msg, i
 	if e.present {
 		budget -= optLen
 	}
-	s.answer(m, p, q, budget)
+	s.answer(m, p, q, budget, mode)
 	if len(m.Answer) == 0 && !m.Truncated {
 		m.Ns = s.zone.apex().soa
 	}
@@ -103,7 +114,7 @@ func (s *Server) resolve(req *dns.Msg, tcp bool, client netip.Addr) (*dns.Msg, i
 // answer fills in the reply to a query for a name under the zone. budget
 // is the room left for answer and glue records. An empty answer means
 // NODATA, unless the rcode says NXDOMAIN.
-func (s *Server) answer(m *dns.Msg, p parsedName, q dns.Question, budget int) {
+func (s *Server) answer(m *dns.Msg, p parsedName, q dns.Question, budget int, mode resolveMode) {
 	ap := s.zone.apex()
 	switch p.kind {
 	case nameMissing:
@@ -125,7 +136,7 @@ func (s *Server) answer(m *dns.Msg, p parsedName, q dns.Question, budget int) {
 			m.Answer = []dns.RR{s.build.addrRR(q.Name, p.addr)}
 		}
 	case nameService, nameSRV, nameServiceENT, nameSuffix:
-		s.answerService(m, p, q, budget)
+		s.answerService(m, p, q, budget, mode)
 	}
 }
 
@@ -138,14 +149,8 @@ func addrType(p parsedName) uint16 {
 
 // answerService answers for the names of a service. A service that exists
 // but has nothing of the asked type, or nothing that serves, gives NODATA.
-func (s *Server) answerService(m *dns.Msg, p parsedName, q dns.Question, budget int) {
-	key := naming.ServiceKey{Namespace: p.namespace, Group: p.group, Name: p.service}
-	if key.Namespace == "" {
-		key.Namespace = naming.DefaultNamespace
-	}
-	if key.Group == "" {
-		key.Group = naming.DefaultGroup
-	}
+func (s *Server) answerService(m *dns.Msg, p parsedName, q dns.Question, budget int, mode resolveMode) {
+	key := serviceKey(p)
 	if p.kind == nameSuffix {
 		if !s.idx.isSuffix(key) {
 			m.Rcode = dns.RcodeNameError
@@ -153,7 +158,7 @@ func (s *Server) answerService(m *dns.Msg, p parsedName, q dns.Question, budget 
 		return
 	}
 	e := s.idx.lookup(key)
-	if e == nil && s.cfg.OnMiss != nil && (p.kind == nameService || p.kind == nameSRV) && s.cfg.OnMiss(key) {
+	if e == nil && mode.onMiss != nil && (p.kind == nameService || p.kind == nameSRV) && mode.onMiss(key) {
 		e = s.idx.lookup(key)
 	}
 	switch {
@@ -185,13 +190,13 @@ func (s *Server) answerService(m *dns.Msg, p parsedName, q dns.Question, budget 
 	}
 	switch qt {
 	case dns.TypeA:
-		m.Truncated = fill(m, q.Name, set.a, budget)
+		m.Truncated = fill(m, q.Name, set.a, budget, mode.order)
 	case dns.TypeAAAA:
-		m.Truncated = fill(m, q.Name, set.aaaa, budget)
+		m.Truncated = fill(m, q.Name, set.aaaa, budget, mode.order)
 	case dns.TypeTXT:
-		m.Truncated = fill(m, q.Name, set.txt, budget)
+		m.Truncated = fill(m, q.Name, set.txt, budget, mode.order)
 	case dns.TypeSRV:
 		offset := headerLen + nameLen(q.Name) + questionFixed
-		m.Truncated = fillSRV(m, q.Name, set, offset, budget)
+		m.Truncated = fillSRV(m, q.Name, set, offset, budget, mode.order)
 	}
 }

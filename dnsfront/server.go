@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -54,13 +56,23 @@ type Server struct {
 	stats queryStats
 	acl   recursionACL // who may recurse (acl.go)
 	rrl   *rateLimiter // nil: no response-rate limit (ratelimit.go)
+	// pktinfo makes socket loops send each reply from the address its
+	// query came to even on a specific address (for tests; a wildcard
+	// address always does).
+	pktinfo bool
+	wire    wireCache // answers prepared in wire form (wirecache.go)
 
 	mu       sync.Mutex
 	started  bool
 	closed   bool
 	udp, tcp *dns.Server
-	udpAddr  string
-	tcpAddr  string
+	// With socket loops (udploop_linux.go), pcs are the UDP sockets they
+	// read and udp reads what they leave through a slowConn.
+	pcs       []*net.UDPConn
+	loops     []*udpLoop
+	loopsDone sync.WaitGroup
+	udpAddr   string
+	tcpAddr   string
 }
 
 // New prepares the answers for everything src holds and follows its
@@ -101,14 +113,36 @@ func (s *Server) Start(ctx context.Context) error {
 	case s.started:
 		return errors.New("dns front is already started")
 	}
-	pc, ln, err := listen(s.cfg.Addr)
+	loops, pktinfo := s.loopSockets()
+	pcs, ln, err := listen(ctx, s.cfg.Addr, loops)
 	if err != nil {
 		return fmt.Errorf("dns listen %s: %w", s.cfg.Addr, err)
+	}
+	closeAll := func() {
+		for _, pc := range pcs {
+			pc.Close()
+		}
+		ln.Close()
+	}
+	var udpConn net.PacketConn = pcs[0]
+	var slow *slowConn
+	var udpLoops []*udpLoop
+	if loops > 0 {
+		slow = newSlowConn(pcs[0])
+		udpConn = slow
+		for _, pc := range pcs {
+			l, err := newUDPLoop(s, pc, slow, pktinfo)
+			if err != nil {
+				closeAll()
+				return fmt.Errorf("dns socket loop: %w", err)
+			}
+			udpLoops = append(udpLoops, l)
+		}
 	}
 	up := make(chan struct{}, 2)
 	failed := make(chan error, 2)
 	notify := func() { up <- struct{}{} }
-	s.udp = &dns.Server{PacketConn: pc, Handler: s, UDPSize: udpReadSize, NotifyStartedFunc: notify}
+	s.udp = &dns.Server{PacketConn: udpConn, Handler: s, UDPSize: udpReadSize, NotifyStartedFunc: notify}
 	s.tcp = &dns.Server{Listener: ln, Handler: s, NotifyStartedFunc: notify}
 	for _, srv := range []*dns.Server{s.udp, s.tcp} {
 		go func() {
@@ -120,47 +154,90 @@ func (s *Server) Start(ctx context.Context) error {
 		}()
 	}
 	for n := 0; n < 2; n++ {
+		var err error
 		select {
 		case <-up:
-		case err := <-failed:
-			pc.Close()
-			ln.Close()
-			return fmt.Errorf("dns serve: %w", err)
+			continue
+		case err = <-failed:
+			err = fmt.Errorf("dns serve: %w", err)
 		case <-ctx.Done():
-			pc.Close()
-			ln.Close()
-			return ctx.Err()
+			err = ctx.Err()
 		}
+		closeAll()
+		if slow != nil {
+			slow.Close()
+		}
+		return err
+	}
+	s.pcs, s.loops = pcs, udpLoops
+	for _, l := range s.loops {
+		s.loopsDone.Add(1)
+		go func() {
+			defer s.loopsDone.Done()
+			l.run()
+		}()
 	}
 	s.started = true
-	s.udpAddr, s.tcpAddr = pc.LocalAddr().String(), ln.Addr().String()
-	s.log.WithFields(logrus.Fields{"udp": s.udpAddr, "tcp": s.tcpAddr, "zone": s.cfg.Zone}).Info("dns front listening")
+	s.udpAddr, s.tcpAddr = pcs[0].LocalAddr().String(), ln.Addr().String()
+	s.log.WithFields(logrus.Fields{"udp": s.udpAddr, "tcp": s.tcpAddr, "zone": s.cfg.Zone, "udp_loops": len(s.loops)}).Info("dns front listening")
 	return nil
 }
 
+// loopSockets is the number of sockets served by socket loops, 0 when
+// the miekg/dns server reads the one UDP socket itself; pktinfo tells
+// whether replies must be sent from the address each query came to (a
+// wildcard address, or a host name, which may stand for several).
+func (s *Server) loopSockets() (n int, pktinfo bool) {
+	if !wireLoopSupported {
+		return 0, false
+	}
+	host, _ := splitAddr(s.cfg.Addr, true)
+	ip, err := netip.ParseAddr(host)
+	pktinfo = err != nil || ip.IsUnspecified() || s.pktinfo
+	if s.cfg.UDPSockets > 0 {
+		return s.cfg.UDPSockets, pktinfo
+	}
+	return min(runtime.GOMAXPROCS(0), maxUDPSockets), pktinfo
+}
+
 // listen binds UDP and TCP to addr; for port 0 it finds a port that is free
-// for both.
-func listen(addr string) (net.PacketConn, net.Listener, error) {
+// for both. With loops > 0 it binds that many UDP sockets with
+// SO_REUSEPORT.
+func listen(ctx context.Context, addr string, loops int) ([]*net.UDPConn, net.Listener, error) {
 	host, port, _ := net.SplitHostPort(addr)
+	var lc net.ListenConfig
+	if loops > 0 {
+		lc.Control = reusePort
+	}
 	var lastErr error
 	for i := 0; i < listenAttempts; i++ {
-		pc, err := net.ListenPacket("udp", addr)
+		pc, err := lc.ListenPacket(ctx, "udp", addr)
 		if err != nil {
 			return nil, nil, err
 		}
-		tcpAddr := addr
-		if port == "0" {
-			tcpAddr = net.JoinHostPort(host, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
+		bound := net.JoinHostPort(host, strconv.Itoa(pc.LocalAddr().(*net.UDPAddr).Port))
+		ln, err := net.Listen("tcp", bound)
+		if err != nil {
+			pc.Close()
+			if port != "0" {
+				return nil, nil, err
+			}
+			lastErr = err
+			continue
 		}
-		ln, err := net.Listen("tcp", tcpAddr)
-		if err == nil {
-			return pc, ln, nil
+		pcs := []*net.UDPConn{pc.(*net.UDPConn)}
+		for len(pcs) < loops {
+			more, err := lc.ListenPacket(ctx, "udp", bound)
+			if err != nil {
+				for _, c := range pcs {
+					c.Close()
+				}
+				ln.Close()
+				return nil, nil, err
+			}
+			pcs = append(pcs, more.(*net.UDPConn))
 		}
-		pc.Close()
-		if port != "0" {
-			return nil, nil, err
-		}
-		lastErr = err
+		return pcs, ln, nil
 	}
 	return nil, nil, lastErr
 }
@@ -197,6 +274,12 @@ func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	err := errors.Join(s.udp.ShutdownContext(ctx), s.tcp.ShutdownContext(ctx))
+	if len(s.loops) > 0 {
+		for _, pc := range s.pcs {
+			pc.Close()
+		}
+		s.loopsDone.Wait()
+	}
 	s.log.Info("dns front stopped")
 	return err
 }

@@ -268,6 +268,8 @@ func TestConfigValidate(t *testing.T) {
 		"no timeout":    func(c *Config) { c.Recursors, c.RecursorTimeout = []string{"8.8.8.8:53"}, 0 },
 		"small udp":     func(c *Config) { c.MaxUDPSize = 511 },
 		"huge udp":      func(c *Config) { c.MaxUDPSize = 70000 },
+		"neg sockets":   func(c *Config) { c.UDPSockets = -1 },
+		"many sockets":  func(c *Config) { c.UDPSockets = 65 },
 	}
 	for name, change := range bad {
 		cfg := DefaultConfig()

@@ -34,7 +34,10 @@ func qtypeSlot(req *dns.Msg) int {
 	if req == nil || len(req.Question) == 0 {
 		return slotNone
 	}
-	t := req.Question[0].Qtype
+	return typeSlot(req.Question[0].Qtype)
+}
+
+func typeSlot(t uint16) int {
 	for i, q := range qtypes {
 		if q == t {
 			return i
@@ -52,7 +55,12 @@ func rcodeSlot(rc int) int {
 
 // count records one reply sent.
 func (q *queryStats) count(req *dns.Msg, rcode int, tcp, truncated bool) {
-	q.n[qtypeSlot(req)][rcodeSlot(rcode)].Add(1)
+	q.add(qtypeSlot(req), rcode, tcp, truncated)
+}
+
+// add records one reply to a query whose type has the given slot.
+func (q *queryStats) add(slot, rcode int, tcp, truncated bool) {
+	q.n[slot][rcodeSlot(rcode)].Add(1)
 	if tcp {
 		q.tcp.Add(1)
 	}

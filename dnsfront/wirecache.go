@@ -1,0 +1,164 @@
+package dnsfront
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+
+	"github.com/miekg/dns"
+
+	"sextant/naming"
+)
+
+// Wire answers are prepared on the first query for a (name, type, size
+// limit, EDNS flags) and kept until the service changes. Only answers that
+// do not depend on the case of the name are kept: positive, untruncated
+// answers for a service whose folded key has one spelling (and, for a
+// cluster pair, whose clusters differ in more than case). Each is packed
+// in several orders, rotations of one shuffle, so that every record comes
+// first equally often; a query gets one of them at random. A query that
+// cannot be answered this way leaves a marker, so the next one goes
+// straight to the full path; markers last until the next data change.
+const (
+	// maxWireVariants bounds the orders kept for one answer.
+	maxWireVariants = 8
+	// wireCacheBytes and wireCacheNames bound the cache; when it is full
+	// it starts again from empty.
+	wireCacheBytes = 32 << 20
+	wireCacheNames = 1 << 17
+	// wireMarkerSize is what a marker is counted as.
+	wireMarkerSize = 64
+)
+
+// wireSet is the prepared answer to one cache key.
+type wireSet struct {
+	// variants are the packed replies, ID 0; nil for a marker.
+	variants [][]byte
+	// owner and gen: the entry the answer comes from, and its wire
+	// generation then; the answer is current while they match.
+	owner *entry
+	gen   uint64
+	// serial is the SOA serial when a marker was made; a marker is
+	// current while the serial has not moved.
+	serial uint32
+	size   int
+}
+
+// wireCache maps keys to prepared answers.
+type wireCache struct {
+	mu    sync.RWMutex
+	m     map[string]*wireSet
+	bytes int
+}
+
+func (c *wireCache) get(key []byte) *wireSet {
+	c.mu.RLock()
+	ws := c.m[string(key)]
+	c.mu.RUnlock()
+	return ws
+}
+
+func (c *wireCache) put(key []byte, ws *wireSet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.m[string(key)]; old != nil {
+		c.bytes -= old.size
+	}
+	if c.m == nil || c.bytes+ws.size > wireCacheBytes || len(c.m) >= wireCacheNames {
+		c.m, c.bytes = map[string]*wireSet{}, 0
+	}
+	c.m[string(key)] = ws
+	c.bytes += ws.size
+}
+
+// len returns the number of keys held.
+func (c *wireCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
+}
+
+// wireCurrent reports whether a prepared answer may still be served.
+func (s *Server) wireCurrent(ws *wireSet) bool {
+	if ws.variants == nil {
+		return ws.serial == s.zone.apex().serial
+	}
+	return ws.gen != 0 && ws.owner.wire.Load() == ws.gen
+}
+
+// prepareWire prepares and stores the answer to q, or a marker when it
+// cannot be prepared.
+func (s *Server) prepareWire(pkt []byte, q wireQuery) *wireSet {
+	serial := s.zone.apex().serial
+	ws := s.buildWire(pkt)
+	if ws == nil {
+		ws = &wireSet{serial: serial, size: len(q.key) + wireMarkerSize}
+	}
+	s.wire.put(q.key, ws)
+	return ws
+}
+
+// buildWire packs the answer to the query in pkt in several orders; nil
+// when the answer is not one that may be kept. It never calls OnMiss: a
+// service the source does not hold has nothing to keep.
+func (s *Server) buildWire(pkt []byte) *wireSet {
+	var req dns.Msg
+	if req.Unpack(pkt) != nil || len(req.Question) != 1 {
+		return nil
+	}
+	p := parseName(req.Question[0].Name, s.zone.labels)
+	if p.kind != nameService && p.kind != nameSRV {
+		return nil
+	}
+	e := s.idx.lookup(serviceKey(p))
+	if e == nil {
+		return nil
+	}
+	gen := e.wire.Load()
+	if gen == 0 {
+		return nil
+	}
+	if p.cluster != "" {
+		e.records(p.cluster)
+		if !e.clusterCaseUnique() {
+			return nil
+		}
+	}
+	req.Id, req.RecursionDesired, req.CheckingDisabled = 0, false, false
+	seed := rand.Uint64()
+	ws := &wireSet{owner: e, gen: gen}
+	for i, n, records := 0, 1, 0; i < n; i++ {
+		rot := 0
+		if i > 0 {
+			rot = i * records / n
+		}
+		m, limit := s.resolveWith(&req, false, netip.Addr{}, resolveMode{order: &arrangement{seed: seed, rot: rot}})
+		if m == nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) == 0 || m.Truncated {
+			return nil
+		}
+		if i == 0 {
+			records = len(m.Answer)
+			n = min(records, maxWireVariants)
+		}
+		b, err := m.Pack()
+		if err != nil || len(b) > limit {
+			return nil
+		}
+		ws.variants = append(ws.variants, b)
+		ws.size += len(b)
+	}
+	return ws
+}
+
+// serviceKey is the key of the service a parsed name asks for, with the
+// default group and namespace filled in.
+func serviceKey(p parsedName) naming.ServiceKey {
+	key := naming.ServiceKey{Namespace: p.namespace, Group: p.group, Name: p.service}
+	if key.Namespace == "" {
+		key.Namespace = naming.DefaultNamespace
+	}
+	if key.Group == "" {
+		key.Group = naming.DefaultGroup
+	}
+	return key
+}

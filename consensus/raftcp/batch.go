@@ -11,18 +11,22 @@ import (
 
 // Group commit. Every Apply hands its op to one batcher goroutine through a
 // buffered queue. The batcher proposes whatever is queued (up to MaxBatch
-// ops) as one log entry as soon as fewer than MaxInflight of its entries
-// are waiting for their commit. Under light load an op goes out alone at
-// once; under load ops pile up while the in-flight entries are written to
-// disk and replicated, and the next entry carries them all. There is no
-// timer. Entries handed to raft are waited on by their own goroutine, which
-// frees the slot and hands each caller its own op's result.
+// ops) as one log entry:
+//   - at once when none of its entries is in flight (light load: an op goes
+//     out alone, with no added latency);
+//   - while fewer than MaxInflight entries are in flight, only if the entry
+//     carries at least OverlapBatch ops; smaller groups wait for the
+//     in-flight entry to commit and then go out together.
 //
-// Measured on two cores (three nodes in one process, bolt with fsync):
-// proposing each batch as soon as raft takes the previous one adds a disk
-// cycle to every op's latency, and proposing without a bound leaves the
-// coalescing to raft, with one entry per op; two slots did best at 16-256
-// writers.
+// There is no timer. Entries handed to raft are waited on by their own
+// goroutine, which frees the slot and hands each caller its own op's result.
+//
+// Each entry costs a synchronous disk write on the leader and on every
+// follower, the same whatever it carries; that cost, not the ops, dominates
+// a small entry. Overlapping entries hide disk latency, but at a modest
+// number of writers they split the waiting ops into small entries; the
+// threshold keeps one entry in flight (the biggest batches) until enough
+// writers wait to fill a second one. Measurements are in DESIGN.md.
 
 // request states: the batcher and an impatient caller race for a pending
 // request; whoever wins decides whether the op is proposed.
@@ -55,15 +59,21 @@ type batcher struct {
 	stop  chan struct{}
 	wg    sync.WaitGroup // the run loop and the in-flight waiters
 	max   int
-	// slots bounds the entries in flight (proposed, not yet committed);
-	// while all are taken, ops queue up and the next entry carries them all.
-	slots  chan struct{}
+	// inflight counts the entries proposed and not yet resolved; at most
+	// maxInflight. freed is signalled whenever one resolves.
+	inflight    atomic.Int32
+	maxInflight int32
+	overlap     int
+	freed       chan struct{}
+	// held is how many ops the loop holds back, waiting for an entry in
+	// flight to commit (tests observe it).
+	held   atomic.Int32
 	counts struct{ entries, ops atomic.Uint64 }
 }
 
 func newBatcher(n *Node, r *raft.Raft) *batcher {
 	return &batcher{n: n, r: r, queue: make(chan *request, n.cfg.MaxBatch), stop: make(chan struct{}), max: n.cfg.MaxBatch,
-		slots: make(chan struct{}, n.cfg.MaxInflight)}
+		maxInflight: int32(n.cfg.MaxInflight), overlap: n.cfg.OverlapBatch, freed: make(chan struct{}, 1)}
 }
 
 func (b *batcher) start() {
@@ -90,23 +100,57 @@ func (b *batcher) run() {
 		case r := <-b.queue:
 			batch = append(batch[:0], r)
 		}
-		select {
-		case b.slots <- struct{}{}:
-		case <-b.stop:
-			b.failBatch(batch)
-			b.failQueued()
-			return
-		}
-	fill:
-		for len(batch) < b.max {
+		for {
+			batch = b.fill(batch)
+			if b.mayPropose(len(batch)) {
+				break
+			}
+			more := b.queue
+			if len(batch) >= b.max {
+				more = nil // full: wait for a slot only
+			}
+			b.held.Store(int32(len(batch)))
 			select {
-			case r := <-b.queue:
+			case <-b.freed:
+			case r := <-more:
 				batch = append(batch, r)
-			default:
-				break fill
+			case <-b.stop:
+				b.failBatch(batch)
+				b.failQueued()
+				return
 			}
 		}
+		b.held.Store(0)
+		b.inflight.Add(1)
 		b.propose(batch)
+	}
+}
+
+// fill adds what is queued to batch, up to the batch limit, without waiting.
+func (b *batcher) fill(batch []*request) []*request {
+	for len(batch) < b.max {
+		select {
+		case r := <-b.queue:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// mayPropose says whether an entry of n ops may be proposed now.
+func (b *batcher) mayPropose(n int) bool {
+	in := b.inflight.Load()
+	return in == 0 || (in < b.maxInflight && n >= b.overlap)
+}
+
+// release frees an in-flight slot and wakes the run loop.
+func (b *batcher) release() {
+	b.inflight.Add(-1)
+	select {
+	case b.freed <- struct{}{}:
+	default: // a wake-up is already pending; the loop re-reads inflight
 	}
 }
 
@@ -121,7 +165,7 @@ func (b *batcher) propose(batch []*request) {
 		}
 	}
 	if len(live) == 0 {
-		<-b.slots
+		b.release()
 		return
 	}
 	data, err := encodeEntry(ops)
@@ -129,7 +173,7 @@ func (b *batcher) propose(batch []*request) {
 		for _, r := range live {
 			r.done <- naming.Errorf(naming.ErrInvalid, "op cannot be encoded: %v", err)
 		}
-		<-b.slots
+		b.release()
 		return
 	}
 	f := b.r.Apply(data, b.n.cfg.ApplyTimeout)
@@ -143,7 +187,7 @@ func (b *batcher) propose(batch []*request) {
 func (b *batcher) await(f raft.ApplyFuture, reqs []*request) {
 	defer b.wg.Done()
 	err := b.wait(f)
-	<-b.slots
+	b.release()
 	if err != nil {
 		e := b.n.fromRaft(err, "write")
 		for _, r := range reqs {

@@ -3,8 +3,12 @@ package raftcp
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,50 +28,90 @@ func benchOp(i int) naming.Op {
 // group (inmem transport, raft-boltdb on disk with fsync, default timings)
 // with 1 to 256 concurrent writers on the leader. All three nodes share the
 // machine's cores, so every op is decoded and applied three times here.
+//
+// cpu-µs/op is the process's CPU time (user and system, all three nodes)
+// per committed op: the figure that decides throughput when the cores are
+// the limit. BENCH_POLICY=1/1,2/1,2/16 compares MaxInflight/OverlapBatch
+// settings.
 func BenchmarkApply(b *testing.B) {
-	for _, writers := range []int{1, 16, 64, 256} {
-		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
-			c := newCluster(b, clusterOpts{n: 3, disk: true, mutate: func(cfg *Config) {
-				// Production timings: short test timeouts make a loaded
-				// two-core machine hold spurious elections.
-				d := DefaultConfig()
-				cfg.HeartbeatTimeout, cfg.ElectionTimeout = d.HeartbeatTimeout, d.ElectionTimeout
-				cfg.LeaderLeaseTimeout, cfg.CommitTimeout = d.LeaderLeaseTimeout, d.CommitTimeout
-				cfg.ApplyTimeout, cfg.SnapshotInterval = d.ApplyTimeout, d.SnapshotInterval
-			}})
-			n := c.members[c.leader(10*time.Second)].node
-			before := n.Stats()
-			var next atomic.Int64
-			var failed atomic.Int64
-			var wg sync.WaitGroup
-			b.ResetTimer()
-			start := time.Now()
-			for w := 0; w < writers; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						i := int(next.Add(1)) - 1
-						if i >= b.N {
-							return
-						}
-						if err := n.Apply(context.Background(), benchOp(i)); err != nil {
-							failed.Add(1)
-						}
-					}
-				}()
+	d := DefaultConfig()
+	policies := [][2]int{{d.MaxInflight, d.OverlapBatch}}
+	if v := os.Getenv("BENCH_POLICY"); v != "" {
+		policies = nil
+		for _, f := range strings.Split(v, ",") {
+			in, ov, _ := strings.Cut(f, "/")
+			i, err1 := strconv.Atoi(in)
+			o, err2 := strconv.Atoi(ov)
+			if err1 != nil || err2 != nil || i < 1 || o < 1 {
+				b.Fatalf("BENCH_POLICY: %q", v)
 			}
-			wg.Wait()
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if f := failed.Load(); f > 0 {
-				b.Fatalf("%d of %d writes failed", f, b.N)
-			}
-			after := n.Stats()
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
-			if e := after.ProposedEntries - before.ProposedEntries; e > 0 {
-				b.ReportMetric(float64(after.ProposedOps-before.ProposedOps)/float64(e), "ops/entry")
-			}
-		})
+			policies = append(policies, [2]int{i, o})
+		}
 	}
+	for _, writers := range []int{1, 16, 64, 256} {
+		for _, p := range policies {
+			name := fmt.Sprintf("writers=%d", writers)
+			if len(policies) > 1 {
+				name += fmt.Sprintf("/policy=%d-%d", p[0], p[1])
+			}
+			b.Run(name, func(b *testing.B) { benchApply(b, writers, p[0], p[1]) })
+		}
+	}
+}
+
+func benchApply(b *testing.B, writers, inflight, overlap int) {
+	c := newCluster(b, clusterOpts{n: 3, disk: true, mutate: func(cfg *Config) {
+		cfg.MaxInflight, cfg.OverlapBatch = inflight, overlap
+		// Production timings: short test timeouts make a loaded
+		// two-core machine hold spurious elections.
+		d := DefaultConfig()
+		cfg.HeartbeatTimeout, cfg.ElectionTimeout = d.HeartbeatTimeout, d.ElectionTimeout
+		cfg.LeaderLeaseTimeout, cfg.CommitTimeout = d.LeaderLeaseTimeout, d.CommitTimeout
+		cfg.ApplyTimeout, cfg.SnapshotInterval = d.ApplyTimeout, d.SnapshotInterval
+	}})
+	n := c.members[c.leader(10*time.Second)].node
+	before := n.Stats()
+	var next atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	cpu0 := processCPU()
+	start := time.Now()
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				if err := n.Apply(context.Background(), benchOp(i)); err != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
+	b.StopTimer()
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d writes failed", f, b.N)
+	}
+	after := n.Stats()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+	if e := after.ProposedEntries - before.ProposedEntries; e > 0 {
+		b.ReportMetric(float64(after.ProposedOps-before.ProposedOps)/float64(e), "ops/entry")
+	}
+}
+
+// processCPU is the CPU time (user and system) this process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

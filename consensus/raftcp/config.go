@@ -67,6 +67,10 @@ type Config struct {
 	ApplyTimeout time.Duration
 	// MaxBatch is the most ops one log entry carries (group commit).
 	MaxBatch int
+	// OverlapBatch is the fewest ops an entry must carry to be proposed
+	// while another is still in flight; smaller groups wait for the
+	// in-flight entry to commit (1: propose whenever a slot is free).
+	OverlapBatch int
 	// MaxInflight is how many entries the leader proposes before the first
 	// of them commits; further ops wait and are batched together.
 	MaxInflight int
@@ -87,6 +91,7 @@ func DefaultConfig() Config {
 		ApplyTimeout:       5 * time.Second,
 		MaxBatch:           256,
 		MaxInflight:        2,
+		OverlapBatch:       32,
 	}
 }
 
@@ -149,6 +154,8 @@ func (c Config) Validate() error {
 		return errors.New("raftcp: max batch must be at least 1")
 	case c.MaxInflight < 1:
 		return errors.New("raftcp: max inflight must be at least 1")
+	case c.OverlapBatch < 1:
+		return errors.New("raftcp: overlap batch must be at least 1")
 	}
 	return nil
 }

@@ -26,9 +26,11 @@
 // node alike; the state machine never panics on the bytes it is given.
 //
 // Group commit: concurrent Apply calls queue their ops; one goroutine
-// proposes everything queued (at most MaxBatch ops) as one entry as soon as
-// fewer than MaxInflight (2) of its entries await their commit, with no
-// timer. While entries are written to disk and replicated the next batch
+// proposes everything queued (at most MaxBatch ops) as one entry, with no
+// timer: at once when none of its entries is in flight, and while fewer
+// than MaxInflight (2) are in flight only when the entry carries at least
+// OverlapBatch (32) ops; smaller groups wait for the in-flight entry to
+// commit. While an entry is written to disk and replicated the next batch
 // fills up, so throughput grows with the number of writers. Each caller
 // receives its own op's result.
 //
@@ -38,7 +40,8 @@
 // restore time so every node restores alike. Restore replaces the
 // catalog's persistent half and keeps its ephemeral instances.
 // Snapshots are files under <DataDir>/snapshots; the log and raft's stable
-// store are one bolt file, <DataDir>/raft.db, synced on every write.
+// store are one bolt file, <DataDir>/raft.db, synced on every write (bolt's
+// free-page list is rebuilt at open rather than written on each commit).
 //
 // Bootstrap and join: a node with no raft state (no term, log or snapshot)
 // bootstraps with the configuration built from Config.Peers, every peer a

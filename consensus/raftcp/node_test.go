@@ -42,6 +42,7 @@ func TestConfigValidate(t *testing.T) {
 		"no apply timeout":  func(c *Config) { c.ApplyTimeout = 0 },
 		"no batch":          func(c *Config) { c.MaxBatch = 0 },
 		"no inflight":       func(c *Config) { c.MaxInflight = 0 },
+		"no overlap":        func(c *Config) { c.OverlapBatch = 0 },
 		"no threshold":      func(c *Config) { c.SnapshotThreshold = 0 },
 		"no retain":         func(c *Config) { c.SnapshotRetain = 0 },
 	} {
@@ -151,6 +152,51 @@ func TestApplyRefusesBadOps(t *testing.T) {
 	}
 	if got := n.Stats().ProposedOps; got != before+1 {
 		t.Errorf("proposed ops %d, want %d", got, before+1)
+	}
+}
+
+// While an entry is in flight, fewer than OverlapBatch waiting ops are held
+// back and go out together; once OverlapBatch wait, they go out at once as
+// an overlapping entry. Every op is committed once the entries commit.
+func TestGroupCommitOverlapThreshold(t *testing.T) {
+	c := newCluster(t, clusterOpts{n: 3, mutate: func(cfg *Config) {
+		// A leader cut off from its followers keeps leading for the lease:
+		// make it long enough to observe the batcher while nothing commits.
+		cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = 3*time.Second, 3*time.Second, 3*time.Second
+		cfg.ApplyTimeout = 10 * time.Second
+		cfg.MaxInflight, cfg.OverlapBatch = 2, 8
+	}})
+	l := c.leader(10 * time.Second)
+	n := c.members[l].node
+	before := n.Stats()
+	c.isolate(l)
+
+	errs := make(chan error, 9)
+	apply := func(i int) { go func() { errs <- n.Apply(context.Background(), regOp(i)) }() }
+	apply(0)
+	waitFor(t, 2*time.Second, "first entry proposed", func() bool { return n.Stats().ProposedEntries == before.ProposedEntries+1 })
+	for i := 1; i <= 5; i++ {
+		apply(i)
+	}
+	waitFor(t, 2*time.Second, "5 ops held back", func() bool { return n.batch.held.Load() == 5 })
+	if got := n.Stats().ProposedEntries - before.ProposedEntries; got != 1 {
+		t.Fatalf("%d entries proposed with 5 ops held back, want 1", got)
+	}
+	for i := 6; i <= 8; i++ {
+		apply(i)
+	}
+	waitFor(t, 2*time.Second, "overlapping entry proposed", func() bool { return n.Stats().ProposedEntries == before.ProposedEntries+2 })
+	if got := n.Stats().ProposedOps - before.ProposedOps; got != 9 {
+		t.Fatalf("proposed %d ops, want 9 (1 + an overlapping entry of 8)", got)
+	}
+	c.heal()
+	for i := 0; i < 9; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("apply: %v", err)
+		}
+	}
+	if s, _ := c.members[l].cat.Service(testService); s == nil || len(s.Instances) != 9 {
+		t.Fatalf("leader's catalog lacks the 9 instances: %v", s)
 	}
 }
 

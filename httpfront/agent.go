@@ -42,12 +42,20 @@ func parseAgent(ua string) clientInfo {
 func parseVersion(s string) [3]int {
 	var v [3]int
 	s = strings.TrimPrefix(strings.TrimSpace(s), "v")
-	for i, part := range strings.SplitN(s, ".", 3) {
+	for i := range v {
+		part, rest, more := strings.Cut(s, ".")
+		if i == len(v)-1 {
+			part = s // the last part keeps any further dots, as SplitN(s, ".", 3)
+		}
 		n := 0
 		for j := 0; j < len(part) && part[j] >= '0' && part[j] <= '9' && n < 1e6; j++ {
 			n = n*10 + int(part[j]-'0')
 		}
 		v[i] = n
+		if !more {
+			break
+		}
+		s = rest
 	}
 	return v
 }

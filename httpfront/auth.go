@@ -31,12 +31,21 @@ type Guard interface {
 // username and password parameters. Nothing else (no User-Agent, no
 // source address) is trusted.
 func credentials(c *gin.Context, p *request) auth.Credentials {
-	cr := auth.Credentials{AccessToken: p.get("accessToken"), Username: p.get("username"), Password: p.get("password")}
-	if h := c.GetHeader("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+	return credentialsOf(c.GetHeader("Authorization"), p.get("accessToken"), p.get("username"), p.get("password"))
+}
+
+// credentialsOf builds the credentials from the Authorization header and
+// the parameters.
+func credentialsOf(authorization, accessToken, username, password string) auth.Credentials {
+	cr := auth.Credentials{AccessToken: accessToken, Username: username, Password: password}
+	if h := authorization; len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		cr.Bearer = strings.TrimSpace(h[7:])
 	}
 	return cr
 }
+
+// errorsIsDenied reports whether err is a refusal deny answers 403.
+func errorsIsDenied(err error) bool { return errors.Is(err, auth.ErrDenied) }
 
 // authorize checks the request against the route's need (routeNeed). It
 // answers the request itself and returns false when it may not go on.
@@ -59,7 +68,7 @@ func (s *Server) authorize(c *gin.Context, p *request) bool {
 // deny answers a refused request: 403 with Nacos's message, or 503 when
 // the password check could not run now.
 func (s *Server) deny(c *gin.Context, err error) {
-	if errors.Is(err, auth.ErrDenied) {
+	if errorsIsDenied(err) {
 		text(c, http.StatusForbidden, errorBody(err, http.StatusForbidden))
 		c.Abort()
 		return

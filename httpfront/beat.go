@@ -1,7 +1,6 @@
 package httpfront
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"math"
@@ -31,9 +30,15 @@ type beatInfo struct {
 	Ephemeral   bool
 }
 
-// beatWire is the beat JSON as sent; the loosely typed fields are decoded
-// by hand.
+// beatWire is the beat JSON as sent; the loosely typed fields keep their
+// JSON text and are decoded by hand.
 type beatWire struct {
+	IP, ServiceName, Cluster          string
+	Port, Weight, Metadata, Ephemeral string // JSON text; "" when absent
+}
+
+// beatJSON is beatWire for encoding/json.
+type beatJSON struct {
 	IP          string          `json:"ip"`
 	Port        json.RawMessage `json:"port"`
 	Weight      json.RawMessage `json:"weight"`
@@ -43,12 +48,30 @@ type beatWire struct {
 	Ephemeral   json.RawMessage `json:"ephemeral"`
 }
 
+// decodeBeatWire reads the beat JSON; ok is false when it is not JSON.
+func decodeBeatWire(raw string) (w beatWire, ok bool) {
+	if fastBeatWire(raw, &w) {
+		return w, true
+	}
+	var j beatJSON
+	if err := json.Unmarshal([]byte(raw), &j); err != nil {
+		return beatWire{}, false
+	}
+	return beatWire{IP: j.IP, ServiceName: j.ServiceName, Cluster: j.Cluster, Port: string(j.Port),
+		Weight: string(j.Weight), Metadata: string(j.Metadata), Ephemeral: string(j.Ephemeral)}, true
+}
+
 // parseBeat reads the beat parameter leniently: unknown fields are ignored,
 // numbers and booleans may be strings, metadata values may be scalars, and
 // ephemeral defaults to true. Anything else malformed is an ErrInvalid.
 func parseBeat(raw string) (*beatInfo, error) {
-	var w beatWire
-	if err := json.Unmarshal([]byte(raw), &w); err != nil || !strings.HasPrefix(strings.TrimSpace(raw), "{") {
+	w, ok := decodeBeatWire(raw)
+	return beatOf(raw, w, ok)
+}
+
+// beatOf is parseBeat given the decoded wire form.
+func beatOf(raw string, w beatWire, ok bool) (*beatInfo, error) {
+	if !ok || !strings.HasPrefix(strings.TrimSpace(raw), "{") {
 		return nil, invalid("beat format invalid, it must be a JSON object: %s", clip(raw))
 	}
 	b := &beatInfo{IP: strings.TrimSpace(w.IP), ServiceName: strings.TrimSpace(w.ServiceName),
@@ -90,17 +113,21 @@ func parseBeat(raw string) (*beatInfo, error) {
 
 // unquote returns a raw JSON scalar as text: a string's content, or the
 // literal itself.
-func unquote(raw json.RawMessage) string {
+func unquote(raw string) string {
 	if len(raw) > 0 && raw[0] == '"' {
+		j := jsonScan{s: raw}
+		if s, ok := j.str(); ok && j.i == len(raw) {
+			return strings.TrimSpace(s)
+		}
 		var s string
-		if json.Unmarshal(raw, &s) == nil {
+		if json.Unmarshal([]byte(raw), &s) == nil {
 			return strings.TrimSpace(s)
 		}
 	}
-	return string(raw)
+	return raw
 }
 
-func beatNumber(raw json.RawMessage, k string) (float64, bool, error) {
+func beatNumber(raw string, k string) (float64, bool, error) {
 	s := unquote(raw)
 	if s == "" || s == "null" {
 		return 0, false, nil
@@ -114,9 +141,9 @@ func beatNumber(raw json.RawMessage, k string) (float64, bool, error) {
 
 // beatMetadata reads the metadata object (or a metadata string, as the
 // metadata parameter would be).
-func beatMetadata(raw json.RawMessage) (map[string]string, error) {
+func beatMetadata(raw string) (map[string]string, error) {
 	switch {
-	case len(raw) == 0 || string(raw) == "null":
+	case len(raw) == 0 || raw == "null":
 		return map[string]string{}, nil
 	case raw[0] == '"':
 		md, _, err := parseMetadata(unquote(raw))
@@ -124,11 +151,14 @@ func beatMetadata(raw json.RawMessage) (map[string]string, error) {
 	case raw[0] != '{':
 		return nil, invalid("beat format invalid: metadata must be an object")
 	}
+	if md, ok := flatStrings(raw); ok {
+		return md, nil
+	}
 	var md map[string]string
-	if json.Unmarshal(raw, &md) == nil {
+	if json.Unmarshal([]byte(raw), &md) == nil {
 		return emptyIfNil(md), nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
@@ -216,16 +246,16 @@ func (s *Server) beat(c *gin.Context, p *request) {
 	err := s.apply(c, naming.Op{Kind: naming.OpBeat, Service: key, Target: t, Instance: full, Ephemeral: true})
 	switch {
 	case errors.Is(err, naming.ErrNotFound):
-		beatReply(c, interval, codeNotFound, nil)
+		s.beatReply(c, interval, codeNotFound, nil)
 	case err != nil:
 		s.bad(c, err)
 	default:
-		beatReply(c, interval, codeOK, &sw.LightBeatEnabled)
+		s.beatReply(c, interval, codeOK, &sw.LightBeatEnabled)
 	}
 }
 
 // beatReply writes {"clientBeatInterval":N,"code":C[,"lightBeatEnabled":B]}.
-func beatReply(c *gin.Context, interval int64, code int, light *bool) {
+func (s *Server) beatReply(c *gin.Context, interval int64, code int, light *bool) {
 	b := make([]byte, 0, 80)
 	b = append(b, `{"clientBeatInterval":`...)
 	b = strconv.AppendInt(b, interval, 10)
@@ -236,5 +266,10 @@ func beatReply(c *gin.Context, interval int64, code int, light *bool) {
 		b = strconv.AppendBool(b, *light)
 	}
 	b = append(b, '}')
-	c.Data(http.StatusOK, "application/json;charset=UTF-8", b)
+	// As c.Data would, with fewer allocations.
+	h := c.Writer.Header()
+	h["Content-Type"] = s.jsonType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	c.Writer.WriteHeader(http.StatusOK)
+	c.Writer.Write(b)
 }

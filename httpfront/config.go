@@ -25,6 +25,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// ListCacheSize bounds the number of encoded instance/list bodies kept.
 	ListCacheSize int
+	// ListCacheBytes bounds the bytes of encoded instance/list bodies kept
+	// (with ListCacheSize, whichever is reached first). A body larger than
+	// this on its own is encoded for each request and not kept.
+	ListCacheBytes int64
 	// Internal, when set, serves every path under /sextant/: the cluster's
 	// node-to-node endpoints, which the consensus layer provides. It is
 	// outside the Nacos API, so naming filters (readiness, 501) do not apply.
@@ -58,6 +62,7 @@ func DefaultConfig() Config {
 		ApplyTimeout:    10 * time.Second,
 		ShutdownTimeout: 5 * time.Second,
 		ListCacheSize:   10000,
+		ListCacheBytes:  64 << 20,
 		MaxInFlight:     4096,
 	}
 }
@@ -82,6 +87,9 @@ func (c Config) Validate() error {
 	}
 	if c.ListCacheSize <= 0 {
 		errs = append(errs, fmt.Errorf("list cache size must be positive, got %d", c.ListCacheSize))
+	}
+	if c.ListCacheBytes <= 0 {
+		errs = append(errs, fmt.Errorf("list cache bytes must be positive, got %d", c.ListCacheBytes))
 	}
 	if err := c.Push.Validate(); err != nil {
 		errs = append(errs, err)

@@ -25,12 +25,12 @@ type leaderReads interface {
 // parameter, reads are local (stale by at most the apply lag). A standalone
 // node is always consistent.
 func (s *Server) consistentRead(c *gin.Context) {
-	if c.Request.Method != http.MethodGet || !wantsConsistent(c.Request) {
+	if c.Request.Method != http.MethodGet || !s.leaderReads {
 		c.Next()
 		return
 	}
-	lr, ok := s.cl.(leaderReads)
-	if !ok {
+	lr := s.cl.(leaderReads)
+	if !wantsConsistent(c.Request) {
 		c.Next()
 		return
 	}

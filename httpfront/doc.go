@@ -96,7 +96,9 @@
 // # instance/list
 //
 // The body is encoded once per (service revision, clusters, env,
-// healthyOnly, client flavour, cacheMillis) and kept in a bounded cache;
+// healthyOnly, client flavour, cacheMillis) and kept in a cache bounded by
+// count and by bytes (Config.ListCacheSize, ListCacheBytes; a body larger
+// than the byte bound is encoded per request and not kept);
 // lastRefTime (server time in ms) is appended when it is written. name is
 // always grouped; dom and each host's serviceName are grouped for Java
 // clients ≥ 1.0.0 (and Node, which reports itself so) and bare otherwise.
@@ -105,6 +107,13 @@
 // with "hosts":[]. Disabled instances are never listed; when the protect
 // threshold is reached every enabled instance is listed as healthy and
 // reachProtectionThreshold is true. A UDP push carries the same body.
+//
+// GET instance/list is served before gin's router (fastlist.go) with the
+// same behaviour as the gin route (load shedding, readiness, access
+// control, errors, push subscription, Config.Observe, panic recovery, the
+// same headers and bytes); requests with a body, with debug logging on,
+// on a node that is not UP or READ_ONLY, or asking a node with a CP leader
+// for a consistent read go through gin.
 //
 // # Deliberate differences from Nacos 1.4.1
 //

@@ -2,45 +2,76 @@ package httpfront
 
 import "strings"
 
-// values are request parameters: the URL query first, then a form body, as
-// Java's ServletRequest.getParameter merges them.
-type values map[string][]string
-
 // encoderEscapes are bytes every form encoder (Go's url.Values, Java's
 // URLEncoder, Node's querystring) escapes. Finding one means the client sent
 // the string unescaped, as nacos-sdk-go v1 does for GET/DELETE queries and
 // PUT bodies.
 const encoderEscapes = "{}\"@[] ,:|<>\\"
 
-// parseForm adds the parameters of a query string or form body to v.
+// paramScanner walks the parameters of a query string or form body in
+// order; a value is only decoded when asked for.
 //
 // It is more lenient than url.ParseQuery: a '%' not followed by two hex
 // digits is kept as is instead of dropping the pair, ';' is an ordinary
 // byte, and in a string sent unescaped '+' stays '+' and a JSON value cut
 // by a raw '&' inside it is joined again.
-func parseForm(v values, s string) {
-	raw := strings.ContainsAny(s, encoderEscapes)
-	for s != "" {
+type paramScanner struct {
+	s   string
+	raw bool // sent unescaped: '+' stays '+', JSON values may hold '&'
+}
+
+func newParamScanner(s string) paramScanner {
+	raw := false
+	for i := 0; i < len(s) && !raw; i++ {
+		raw = isEncoderEscape(s[i])
+	}
+	return paramScanner{s: s, raw: raw}
+}
+
+// isEncoderEscape reports whether c is one of encoderEscapes (a bit test,
+// as strings.ContainsAny would build a set on each call).
+func isEncoderEscape(c byte) bool {
+	const (
+		low  = 1<<' ' | 1<<'"' | 1<<',' | 1<<':' | 1<<'<' | 1<<'>'
+		high = 1<<('@'-64) | 1<<('['-64) | 1<<('\\'-64) | 1<<(']'-64) | 1<<('{'-64) | 1<<('|'-64) | 1<<('}'-64)
+	)
+	switch {
+	case c < 64:
+		return low>>c&1 != 0
+	case c < 128:
+		return high>>(c-64)&1 != 0
+	}
+	return false
+}
+
+// next returns the next parameter: its decoded key and its value as sent
+// (decode it with value); ok is false at the end.
+func (sc *paramScanner) next() (key, rawValue string, ok bool) {
+	for sc.s != "" {
 		var seg string
-		seg, s, _ = strings.Cut(s, "&")
+		seg, sc.s, _ = strings.Cut(sc.s, "&")
 		if seg == "" {
 			continue
 		}
 		k, val, _ := strings.Cut(seg, "=")
-		if raw && (strings.HasPrefix(val, "{") || strings.HasPrefix(val, "[")) {
-			for !jsonClosed(val) && s != "" {
+		if sc.raw && (strings.HasPrefix(val, "{") || strings.HasPrefix(val, "[")) {
+			for !jsonClosed(val) && sc.s != "" {
 				var next string
-				next, s, _ = strings.Cut(s, "&")
+				next, sc.s, _ = strings.Cut(sc.s, "&")
 				val += "&" + next
 			}
 		}
-		k = unescape(k, !raw)
+		k = unescape(k, !sc.raw)
 		if k == "" {
 			continue
 		}
-		v[k] = append(v[k], unescape(val, !raw))
+		return k, val, true
 	}
+	return "", "", false
 }
+
+// value decodes a value next returned.
+func (sc *paramScanner) value(raw string) string { return unescape(raw, !sc.raw) }
 
 // jsonClosed reports whether every bracket opened in s outside strings is
 // closed, i.e. the JSON text was not cut short.
@@ -101,10 +132,32 @@ func unhex(c byte) byte {
 	return c - 'A' + 10
 }
 
+// param is one request parameter.
+type param struct{ k, v string }
+
+// params are request parameters in the order sent (query first, then a form
+// body), as Java's ServletRequest.getParameter sees them. A handful of
+// parameters is searched faster in a slice than hashed into a map.
+type params []param
+
+// add appends the parameters of a query string or form body.
+func (ps *params) add(s string) {
+	sc := newParamScanner(s)
+	for {
+		k, raw, ok := sc.next()
+		if !ok {
+			return
+		}
+		*ps = append(*ps, param{k, sc.value(raw)})
+	}
+}
+
 // get returns the first value of key, trimmed; "" when absent.
-func (v values) get(key string) string {
-	if vs := v[key]; len(vs) > 0 {
-		return strings.TrimSpace(vs[0])
+func (ps params) get(key string) string {
+	for i := range ps {
+		if ps[i].k == key {
+			return strings.TrimSpace(ps[i].v)
+		}
 	}
 	return ""
 }

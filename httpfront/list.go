@@ -1,7 +1,6 @@
 package httpfront
 
 import (
-	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -10,65 +9,109 @@ import (
 	"sextant/naming"
 )
 
+// listParams are the parameters instance/list reads, each as request.get
+// returns it (first value, trimmed).
+type listParams struct {
+	serviceName, dom, groupName, namespaceID string
+	healthyOnly, udpPort                     string
+	clusters, clientIP, app, env             string
+	// Credentials (auth.go): read only when access control is on.
+	accessToken, username, password string
+}
+
+func listParamsOf(p *request) listParams {
+	return listParams{
+		serviceName: p.get("serviceName"), dom: p.get("dom"), groupName: p.get("groupName"),
+		namespaceID: p.get("namespaceId"), healthyOnly: p.get("healthyOnly"), udpPort: p.get("udpPort"),
+		clusters: p.get("clusters"), clientIP: p.get("clientIP"), app: p.get("app"), env: p.get("env"),
+		accessToken: p.get("accessToken"), username: p.get("username"), password: p.get("password"),
+	}
+}
+
+// listQuery is a checked instance/list request.
+type listQuery struct {
+	key         naming.ServiceKey
+	healthyOnly bool
+	udpPort     int
+}
+
+// check validates the parameters as request.service, boolOr and integer do.
+func (lp *listParams) check() (listQuery, error) {
+	var q listQuery
+	name := lp.serviceName
+	if name == "" {
+		name = lp.dom
+	}
+	if name == "" {
+		return q, invalid("Param 'serviceName' is required.")
+	}
+	q.key = naming.NewServiceKey(lp.namespaceID, lp.groupName, name)
+	if err := q.key.Validate(); err != nil {
+		return q, err
+	}
+	if s := lp.healthyOnly; s != "" {
+		b, ok := naming.ParseBool(s)
+		if !ok {
+			return q, invalid("Param '%s' is illegal, it must be true or false: %q", "healthyOnly", s)
+		}
+		q.healthyOnly = b
+	}
+	if s := lp.udpPort; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 65535 {
+			return q, invalid("Param '%s' is illegal, it must be an integer between %d and %d: %q", "udpPort", 0, 65535, s)
+		}
+		q.udpPort = n
+	}
+	return q, nil
+}
+
 // listInstances serves GET /nacos/v1/ns/instance/list, the query every
-// client polls, and registers UDP push subscribers.
+// client polls, and registers UDP push subscribers. The same request is
+// usually served by serveListFast, without gin.
 func (s *Server) listInstances(c *gin.Context, p *request) {
-	key, err := p.service()
+	lp := listParamsOf(p)
+	q, err := lp.check()
 	if err != nil {
 		s.bad(c, err)
 		return
 	}
-	healthyOnly, err := p.boolOr(false, "healthyOnly")
-	if err != nil {
-		s.bad(c, err)
-		return
-	}
-	udpPort, err := p.integer("udpPort", 0, 0, 65535)
-	if err != nil {
-		s.bad(c, err)
-		return
-	}
-	clusters := p.get("clusters")
-	sw := s.r.Switches()
+	body := s.listBodyFor(&q, &lp, p.ua, p.agent, p.source, s.r.Switches())
+	now := nowMillis()
+	writeListBody(c.Writer, s.jsonType, s.date(now), body, s.stamp(now))
+}
+
+// listBodyFor subscribes the caller for pushes when it asked for them and
+// returns the encoded list it gets.
+func (s *Server) listBodyFor(q *listQuery, lp *listParams, ua string, agent clientInfo, source string, sw naming.Switches) listBody {
 	cacheMillis := sw.DefaultCacheMillis
-	if udpPort > 0 && s.push.Enabled() && p.agent.canPush(sw) {
+	if q.udpPort > 0 && s.push.Enabled() && agent.canPush(sw) {
 		// Subscribe before reading the service, so a change right after
 		// this read is pushed.
 		_, err := s.push.Subscribe(push.Subscription{
-			Service: key, Clusters: clusters, ClientIP: p.get("clientIP"), SourceIP: p.source,
-			UDPPort: udpPort, Agent: p.ua, App: p.get("app"),
+			Service: q.key, Clusters: lp.clusters, ClientIP: lp.clientIP, SourceIP: source,
+			UDPPort: q.udpPort, Agent: ua, App: lp.app,
 		})
 		if err == nil {
 			cacheMillis = sw.DefaultPushCacheMillis
 		} else {
-			s.log.WithError(err).WithField("service", key.String()).Debug("no push for this subscriber")
+			s.log.WithError(err).WithField("service", q.key.String()).Debug("no push for this subscriber")
 		}
 	}
-	svc, _ := s.r.Service(key)
-	head := s.lists.head(svc, listView{
-		key: key, clusters: clusters, env: p.get("env"), healthyOnly: healthyOnly,
-		flavour: p.agent.flavour(), cacheMillis: cacheMillis,
+	svc, _ := s.r.Service(q.key)
+	return s.lists.get(svc, listView{
+		key: q.key, clusters: lp.clusters, env: lp.env, healthyOnly: q.healthyOnly,
+		flavour: agent.flavour(), cacheMillis: cacheMillis,
 	})
-	var num [20]byte
-	ts := strconv.AppendInt(num[:0], nowMillis(), 10)
-	h := c.Writer.Header()
-	h.Set("Content-Type", "application/json;charset=UTF-8")
-	h.Set("Content-Length", strconv.Itoa(len(head)+len(ts)+1))
-	c.Status(http.StatusOK)
-	c.Writer.Write(head)
-	c.Writer.Write(ts)
-	c.Writer.Write(closeBrace)
 }
-
-var closeBrace = []byte{'}'}
 
 // renderPush is the push.Render of this front: the list a subscriber would
 // poll, with the push cacheMillis.
 func (s *Server) renderPush(key naming.ServiceKey, clusters, agent string) []byte {
 	svc, _ := s.r.Service(key)
-	head := s.lists.head(svc, listView{
+	body := s.lists.get(svc, listView{
 		key: key, clusters: clusters, flavour: parseAgent(agent).flavour(),
 		cacheMillis: s.r.Switches().DefaultPushCacheMillis,
 	})
-	return finishList(head, nowMillis())
+	return finishList(body.head, nowMillis())
 }

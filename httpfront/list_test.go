@@ -209,7 +209,7 @@ func TestListBodyCachedPerRevision(t *testing.T) {
 	}
 	v := listView{key: demo, cacheMillis: 3000}
 	svc := e.service(demo)
-	if h1, h2 := e.lists().head(svc, v), e.lists().head(svc, v); &h1[0] != &h2[0] {
+	if h1, h2 := e.lists().get(svc, v).head, e.lists().get(svc, v).head; &h1[0] != &h2[0] {
 		t.Fatal("cached head re-encoded for the same revision")
 	}
 	e.register(demo, healthyInstance("10.0.0.2", 1))
@@ -225,17 +225,17 @@ func TestListBodyCachedPerRevision(t *testing.T) {
 }
 
 func TestListCacheIsBounded(t *testing.T) {
-	lc := newListCache(3)
+	lc := newListCache(3, 1<<20)
 	e := newEnv(t)
 	e.register(demo, healthyInstance("10.0.0.1", 1))
 	svc := e.service(demo)
 	for i := 0; i < 10; i++ {
-		lc.head(svc, listView{key: demo, clusters: strings.Repeat("c", i+1)})
+		lc.get(svc, listView{key: demo, clusters: strings.Repeat("c", i+1)})
 	}
 	if len(lc.m) != 3 {
 		t.Fatalf("cache holds %d views, bound is 3", len(lc.m))
 	}
-	lc.head(svc, listView{key: demo, clusters: strings.Repeat("c", maxCachedParams+1)})
+	lc.get(svc, listView{key: demo, clusters: strings.Repeat("c", maxCachedParams+1)})
 	for v := range lc.m {
 		if len(v.clusters) > maxCachedParams {
 			t.Fatal("an oversized clusters string was cached")

@@ -80,44 +80,91 @@ func finishList(head []byte, lastRefTime int64) []byte {
 	return append(out, '}')
 }
 
+// stampDigits is the length of lastRefTime in decimal (milliseconds from
+// 2001 to 2286), for which a body's Content-Length is kept ready.
+const stampDigits = 13
+
+// listBody is an encoded list head and the Content-Length value of the
+// whole body with a lastRefTime of stampDigits digits.
+type listBody struct {
+	head   []byte
+	length []string // shared: never modified
+}
+
+func newListBody(head []byte) listBody {
+	return listBody{head: head, length: []string{strconv.Itoa(len(head) + stampDigits + 1)}}
+}
+
 // listCache keeps the encoded list per view, valid for one revision of the
 // service, so a list is encoded once per change rather than per request.
-// It holds at most max views; beyond that an arbitrary one is dropped.
+// It holds at most max views and at most maxBytes bytes of encoded bodies;
+// beyond either bound arbitrary views are dropped, and a body larger than
+// maxBytes on its own is served but never kept. A hit costs a read lock
+// and a map lookup; the bounds are only enforced when a body is stored.
 type listCache struct {
-	mu  sync.RWMutex
-	m   map[listView]listEntry
-	max int
+	mu       sync.RWMutex
+	m        map[listView]listEntry
+	max      int
+	maxBytes int64
+	bytes    int64 // sum of entrySize over m
 }
 
 type listEntry struct {
 	rev  uint64
-	head []byte
+	body listBody
 }
 
-func newListCache(max int) *listCache {
-	return &listCache{m: map[listView]listEntry{}, max: max}
+// entrySize is what a body counts against maxBytes: its encoded head and
+// the client-chosen strings of its view, which the cache keeps too.
+func entrySize(v listView, b listBody) int64 {
+	return int64(len(b.head) + len(v.clusters) + len(v.env))
 }
 
-// head returns the encoded head for svc (nil: unknown service) and v.
-func (lc *listCache) head(svc *naming.Service, v listView) []byte {
+func newListCache(max int, maxBytes int64) *listCache {
+	return &listCache{m: map[listView]listEntry{}, max: max, maxBytes: maxBytes}
+}
+
+// get returns the encoded body for svc (nil: unknown service) and v.
+func (lc *listCache) get(svc *naming.Service, v listView) listBody {
 	if svc == nil || len(v.clusters)+len(v.env) > maxCachedParams {
-		return renderListHead(svc, v)
+		return newListBody(renderListHead(svc, v))
 	}
 	lc.mu.RLock()
 	e, ok := lc.m[v]
 	lc.mu.RUnlock()
 	if ok && e.rev == svc.Revision {
-		return e.head
+		return e.body
 	}
-	h := renderListHead(svc, v)
+	b := newListBody(renderListHead(svc, v))
+	lc.store(v, listEntry{rev: svc.Revision, body: b})
+	return b
+}
+
+// store keeps e for v, dropping other views while a bound would be
+// exceeded. A body bigger than maxBytes is not kept, and an entry of a
+// newer revision (stored meanwhile by another request) is not replaced.
+func (lc *listCache) store(v listView, e listEntry) {
+	size := entrySize(v, e.body)
 	lc.mu.Lock()
-	if _, ok := lc.m[v]; !ok && len(lc.m) >= lc.max {
-		for k := range lc.m {
-			delete(lc.m, k)
+	defer lc.mu.Unlock()
+	old, had := lc.m[v]
+	if had {
+		if old.rev > e.rev {
+			return
+		}
+		delete(lc.m, v)
+		lc.bytes -= entrySize(v, old.body)
+	}
+	if size > lc.maxBytes {
+		return
+	}
+	for k, o := range lc.m {
+		if len(lc.m) < lc.max && lc.bytes+size <= lc.maxBytes {
 			break
 		}
+		delete(lc.m, k)
+		lc.bytes -= entrySize(k, o.body)
 	}
-	lc.m[v] = listEntry{rev: svc.Revision, head: h}
-	lc.mu.Unlock()
-	return h
+	lc.m[v] = e
+	lc.bytes += size
 }

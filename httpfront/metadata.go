@@ -17,6 +17,9 @@ func parseMetadata(raw string) (md map[string]string, provided bool, err error) 
 		return map[string]string{}, false, nil
 	}
 	if strings.HasPrefix(s, "{") {
+		if md, ok := flatStrings(s); ok {
+			return md, true, nil
+		}
 		md, err := metadataJSON(s)
 		if err != nil {
 			return nil, false, naming.Errorf(naming.ErrInvalid, "metadata format incorrect:%s", raw)

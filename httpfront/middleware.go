@@ -2,7 +2,6 @@ package httpfront
 
 import (
 	"io"
-	"mime"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -36,37 +35,84 @@ func (s *Server) h(fn handler) gin.HandlerFunc {
 // parse reads the query and, for form bodies (or bodies without a content
 // type, as some clients send), the body, refusing bodies over MaxBodyBytes.
 func (s *Server) parse(r *http.Request) (*request, error) {
-	v := values{}
-	parseForm(v, r.URL.RawQuery)
+	p := &request{}
+	p.v = p.buf[:0]
+	p.v.add(r.URL.RawQuery)
 	if r.Body != nil && r.Body != http.NoBody {
 		max := s.cfg.MaxBodyBytes
 		if r.ContentLength > max {
 			return nil, naming.Errorf(naming.ErrTooLarge, "request body is larger than %d bytes", max)
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+		body, err := readBody(r.Body, r.ContentLength, max)
 		if err != nil {
-			return nil, invalid("cannot read request body: %v", err)
-		}
-		if int64(len(body)) > max {
-			return nil, naming.Errorf(naming.ErrTooLarge, "request body is larger than %d bytes", max)
+			return nil, err
 		}
 		if len(body) > 0 && isForm(r.Header.Get("Content-Type")) {
-			parseForm(v, string(body))
+			p.v.add(body)
 		}
 	}
-	ua := agentOf(r)
-	return &request{v: v, ua: ua, agent: parseAgent(ua), source: remoteIP(r)}, nil
+	p.ua = agentOf(r)
+	p.agent, p.source = parseAgent(p.ua), remoteIP(r)
+	return p, nil
 }
 
+// readBody reads a body of at most max bytes; n is its announced length
+// (-1: unknown).
+func readBody(rd io.Reader, n, max int64) (string, error) {
+	var b []byte
+	var err error
+	if n >= 0 && n <= max {
+		// Read one byte more than announced, to notice a body that is not
+		// its announced size.
+		b = make([]byte, n+1)
+		var k int
+		k, err = io.ReadFull(rd, b)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = nil
+		}
+		b = b[:k]
+		if err == nil && int64(k) > n {
+			// More than announced: read the rest as an unknown length.
+			var rest []byte
+			rest, err = io.ReadAll(io.LimitReader(rd, max+1-int64(k)))
+			b = append(b, rest...)
+		}
+	} else {
+		b, err = io.ReadAll(io.LimitReader(rd, max+1))
+	}
+	if err != nil {
+		return "", invalid("cannot read request body: %v", err)
+	}
+	if int64(len(b)) > max {
+		return "", naming.Errorf(naming.ErrTooLarge, "request body is larger than %d bytes", max)
+	}
+	return string(b), nil
+}
+
+// isForm reports whether a Content-Type is a form body: its media type,
+// lowercased, is application/x-www-form-urlencoded (its parameters are not
+// looked at).
 func isForm(ct string) bool {
 	if ct == "" {
 		return true
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		mt = strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	if isASCII(mt) {
+		return strings.EqualFold(mt, formType)
 	}
-	return mt == "application/x-www-form-urlencoded"
+	return strings.ToLower(mt) == formType
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func remoteIP(r *http.Request) string {
@@ -93,8 +139,11 @@ func (s *Server) noSuchAPI(c *gin.Context) {
 
 // status is the server status Nacos reports: the overriddenServerStatus
 // switch when set, else UP when the cluster is ready and DOWN otherwise.
-func (s *Server) status() (string, error) {
-	if o := s.r.Switches().OverriddenServerStatus; o != "" {
+func (s *Server) status() (string, error) { return s.statusWith(s.r.Switches()) }
+
+// statusWith is status given the switches.
+func (s *Server) statusWith(sw naming.Switches) (string, error) {
+	if o := sw.OverriddenServerStatus; o != "" {
 		return o, nil
 	}
 	if err := s.cl.Ready(); err != nil {

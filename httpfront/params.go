@@ -11,10 +11,11 @@ import (
 
 // request is what a handler gets: the merged parameters and the caller.
 type request struct {
-	v      values
+	v      params
 	ua     string     // User-Agent (or Client-Version)
 	agent  clientInfo // parsed ua
 	source string     // the TCP peer's IP
+	buf    [16]param  // v's first backing array
 }
 
 func invalid(format string, args ...any) error {

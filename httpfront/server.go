@@ -42,6 +42,17 @@ type Server struct {
 	lists *listCache
 	push  *push.Pusher
 	gin   *gin.Engine
+	// handler serves every request: GET instance/list itself, the rest
+	// through gin (fastlist.go).
+	handler http.Handler
+	// leaderReads: the cluster serves consistent reads (consistent.go).
+	leaderReads bool
+	// jsonType is the Content-Type value of a list (shared, never modified).
+	jsonType []string
+	// tail is the end of the lists answered in the last millisecond.
+	tail atomic.Pointer[listTail]
+	// dates is the Date header of the lists answered in the last second.
+	dates atomic.Pointer[httpDate]
 	// checks is the CheckLog GET /instance reads (SetCheckLog); may be nil.
 	checks atomic.Pointer[CheckLog]
 	// load counts requests in flight for MaxInFlight (shed.go).
@@ -75,7 +86,9 @@ func New(cfg Config, r naming.Reader, w naming.Writer, cl Cluster, log *logrus.E
 		w:     w,
 		cl:    cl,
 		log:   log.WithField("component", "httpfront"),
-		lists: newListCache(cfg.ListCacheSize),
+		lists: newListCache(cfg.ListCacheSize, cfg.ListCacheBytes),
+
+		jsonType: []string{"application/json;charset=UTF-8"},
 	}
 	p, err := push.New(cfg.Push, r, s.renderPush, log)
 	if err != nil {
@@ -83,12 +96,14 @@ func New(cfg Config, r naming.Reader, w naming.Writer, cl Cluster, log *logrus.E
 	}
 	s.push = p
 	s.gin = s.routes()
+	s.handler = http.HandlerFunc(s.serveHTTP)
+	_, s.leaderReads = cl.(leaderReads)
 	return s, nil
 }
 
 // Handler returns the HTTP handler, usable without Start (for tests or an
 // outer server). Pushes are only sent after Start.
-func (s *Server) Handler() http.Handler { return s.gin }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on Config.Addr, starts the UDP pusher and serves in the
 // background. It returns once listening; ctx bounds only the start.
@@ -112,7 +127,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.errLog = s.log.WriterLevel(logrus.DebugLevel)
 	s.srv = &http.Server{
-		Handler:           s.gin,
+		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       90 * time.Second,
 		ErrorLog:          log.New(s.errLog, "", 0),

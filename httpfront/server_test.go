@@ -25,6 +25,8 @@ func TestConfigValidate(t *testing.T) {
 		func(c *Config) { c.ApplyTimeout = 0 },
 		func(c *Config) { c.ShutdownTimeout = 0 },
 		func(c *Config) { c.ListCacheSize = 0 },
+		func(c *Config) { c.ListCacheBytes = 0 },
+		func(c *Config) { c.ListCacheBytes = -1 },
 		func(c *Config) { c.Push.Target = "x" },
 	} {
 		c := DefaultConfig()

@@ -29,12 +29,15 @@ func (s *Server) shed(c *gin.Context) {
 	if n > max {
 		s.load.shed.Add(1)
 		c.Header("Retry-After", "1")
-		text(c, http.StatusServiceUnavailable, "server is busy: too many requests in flight, retry later")
+		text(c, http.StatusServiceUnavailable, busyText)
 		c.Abort()
 		return
 	}
 	c.Next()
 }
+
+// busyText is the body of a request refused for load.
+const busyText = "server is busy: too many requests in flight, retry later"
 
 func exemptFromShedding(path string) bool {
 	return strings.HasPrefix(path, consolePrefix+"/health/") ||

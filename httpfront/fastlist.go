@@ -1,0 +1,260 @@
+package httpfront
+
+import (
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"sextant/httpfront/auth"
+	"sextant/naming"
+)
+
+// listRoute is the path of the query every client polls.
+const listRoute = nsPrefix + "/instance/list"
+
+// serveHTTP is the front's handler. GET instance/list, the request clients
+// send most, is served by serveListFast without gin's routing, context and
+// middleware chain; everything else, and the list requests serveListFast
+// leaves alone, goes to gin.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == listRoute && s.serveListFast(w, r) {
+		return
+	}
+	s.gin.ServeHTTP(w, r)
+}
+
+// serveListFast answers GET instance/list exactly as the gin route does
+// (recovery, Config.Observe, load shedding, readiness, access control,
+// parameter errors, push subscription, the same headers and body), with the
+// parameters read straight from the query. It returns false, having done
+// nothing, for the requests it leaves to gin: those with a body (its form
+// parameters count), with debug logging on (one line per request), on a
+// node that is not UP or READ_ONLY (503), and those asking for a
+// consistent read from a node whose CP data has a leader.
+func (s *Server) serveListFast(w http.ResponseWriter, r *http.Request) bool {
+	if (r.Body != nil && r.Body != http.NoBody) || s.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+		return false
+	}
+	if s.leaderReads && mayAskConsistent(r.URL.RawQuery) && wantsConsistent(r) {
+		return false
+	}
+	sw := s.r.Switches()
+	if st, _ := s.statusWith(sw); st != "UP" && st != "READ_ONLY" {
+		return false
+	}
+	// One clock reading gives the time taken and lastRefTime.
+	start := time.Now()
+	written := false
+	defer func() {
+		if p := recover(); p != nil {
+			s.fastPanicked(w, r, p, written)
+		}
+	}()
+	status := s.fastList(w, r, sw, start.UnixMilli(), &written)
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(listRoute, http.MethodGet, status, time.Since(start))
+	}
+	return true
+}
+
+// fastList is serveListFast once the request is known to be its own; it
+// returns the status answered and sets *written before writing anything.
+func (s *Server) fastList(w http.ResponseWriter, r *http.Request, sw naming.Switches, now int64, written *bool) int {
+	if max := int64(s.cfg.MaxInFlight); max > 0 {
+		n := s.load.inflight.Add(1)
+		defer s.load.inflight.Add(-1)
+		if n > max {
+			s.load.shed.Add(1)
+			*written = true
+			w.Header().Set("Retry-After", "1")
+			return writeText(w, http.StatusServiceUnavailable, busyText)
+		}
+	}
+	lp := scanListParams(r.URL.RawQuery)
+	if g := s.cfg.Auth; g != nil && g.Enabled() {
+		ns := lp.namespaceID
+		if ns == "" {
+			ns = naming.DefaultNamespace
+		}
+		cr := credentialsOf(r.Header.Get("Authorization"), lp.accessToken, lp.username, lp.password)
+		if _, err := g.Check(cr, ns, auth.Read); err != nil {
+			*written = true
+			return s.failTo(w, r, err, http.StatusForbidden, true)
+		}
+	}
+	q, err := lp.check()
+	if err != nil {
+		*written = true
+		return s.failTo(w, r, err, http.StatusBadRequest, false)
+	}
+	ua := agentOf(r)
+	body := s.listBodyFor(&q, &lp, ua, parseAgent(ua), remoteIP(r), sw)
+	ts := s.stamp(now)
+	*written = true
+	writeListBody(w, s.jsonType, s.date(now), body, ts)
+	return http.StatusOK
+}
+
+// fastPanicked does what the recovery middleware does for a panic.
+func (s *Server) fastPanicked(w http.ResponseWriter, r *http.Request, p any, written bool) {
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	s.log.WithFields(logrus.Fields{"panic": p, "path": r.URL.Path, "stack": string(debug.Stack())}).Error("handler panicked")
+	if !written {
+		writeText(w, http.StatusInternalServerError, "caused: internal error;")
+	}
+}
+
+// failTo answers err as fail does (denied: as deny does), without gin.
+func (s *Server) failTo(w http.ResponseWriter, r *http.Request, err error, notFound int, denied bool) int {
+	if denied && errorsIsDenied(err) {
+		return writeText(w, http.StatusForbidden, errorBody(err, http.StatusForbidden))
+	}
+	status := errorStatus(err, notFound)
+	if status >= 500 {
+		s.log.WithError(err).WithField("path", r.URL.Path).Warn("request failed")
+	}
+	return writeText(w, status, errorBody(err, status))
+}
+
+// writeText is text without gin (as gin's Data renders it); it returns
+// status.
+func writeText(w http.ResponseWriter, status int, body string) int {
+	h := w.Header()
+	if len(h["Content-Type"]) == 0 {
+		h["Content-Type"] = []string{"text/plain;charset=UTF-8"}
+	}
+	if len(body) > 0 {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	w.WriteHeader(status)
+	w.Write([]byte(body))
+	return status
+}
+
+// mayAskConsistent reports whether a raw query could carry the consistent
+// parameter as url.ParseQuery reads it: a key that is "consistent" or
+// holds an escape.
+func mayAskConsistent(q string) bool {
+	for q != "" {
+		var seg string
+		seg, q, _ = strings.Cut(q, "&")
+		k, _, _ := strings.Cut(seg, "=")
+		if k == "consistent" || strings.Contains(k, "%") {
+			return true
+		}
+	}
+	return false
+}
+
+// scanListParams reads the parameters of instance/list from a query as
+// parse and request.get do, without building the parameter list.
+func scanListParams(query string) listParams {
+	var lp listParams
+	var seen [13]bool
+	sc := newParamScanner(query)
+	for {
+		k, raw, ok := sc.next()
+		if !ok {
+			return lp
+		}
+		var dst *string
+		i := 0
+		switch k {
+		case "serviceName":
+			dst, i = &lp.serviceName, 0
+		case "dom":
+			dst, i = &lp.dom, 1
+		case "groupName":
+			dst, i = &lp.groupName, 2
+		case "namespaceId":
+			dst, i = &lp.namespaceID, 3
+		case "healthyOnly":
+			dst, i = &lp.healthyOnly, 4
+		case "udpPort":
+			dst, i = &lp.udpPort, 5
+		case "clusters":
+			dst, i = &lp.clusters, 6
+		case "clientIP":
+			dst, i = &lp.clientIP, 7
+		case "app":
+			dst, i = &lp.app, 8
+		case "env":
+			dst, i = &lp.env, 9
+		case "accessToken":
+			dst, i = &lp.accessToken, 10
+		case "username":
+			dst, i = &lp.username, 11
+		case "password":
+			dst, i = &lp.password, 12
+		default:
+			continue
+		}
+		if !seen[i] {
+			seen[i] = true
+			*dst = strings.TrimSpace(sc.value(raw))
+		}
+	}
+}
+
+// writeListBody answers 200 with a list body and its tail (stamp). date is
+// the Date header net/http would add (see Server.date).
+func writeListBody(w http.ResponseWriter, jsonType, date []string, body listBody, tail []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Date"] = date
+	if len(tail) == stampDigits+1 {
+		h["Content-Length"] = body.length
+	} else {
+		h["Content-Length"] = []string{strconv.Itoa(len(body.head) + len(tail))}
+	}
+	w.WriteHeader(http.StatusOK)
+	w.Write(body.head)
+	w.Write(tail)
+}
+
+// httpDate is a Date header value for one second.
+type httpDate struct {
+	sec   int64
+	value []string // never modified once stored
+}
+
+// date returns the Date header of a response written at ms, as net/http
+// would write it. Responses of the same second share one, which spares
+// net/http formatting the time for each.
+func (s *Server) date(ms int64) []string {
+	sec := ms / 1000
+	if ms < 0 && ms%1000 != 0 {
+		sec--
+	}
+	if d := s.dates.Load(); d != nil && d.sec == sec {
+		return d.value
+	}
+	v := []string{time.Unix(sec, 0).UTC().Format(http.TimeFormat)}
+	s.dates.Store(&httpDate{sec: sec, value: v})
+	return v
+}
+
+// listTail is the end of a list body for one millisecond: lastRefTime's
+// digits and the closing brace.
+type listTail struct {
+	ms   int64
+	tail []byte // never modified once stored
+}
+
+// stamp returns the tail of a list body written at ms. Lists answered in
+// the same millisecond share one.
+func (s *Server) stamp(ms int64) []byte {
+	if t := s.tail.Load(); t != nil && t.ms == ms {
+		return t.tail
+	}
+	b := strconv.AppendInt(make([]byte, 0, 24), ms, 10)
+	b = append(b, '}')
+	s.tail.Store(&listTail{ms: ms, tail: b})
+	return b
+}

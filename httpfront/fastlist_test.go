@@ -1,0 +1,636 @@
+package httpfront
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"sextant/naming"
+)
+
+// stampRE matches lastRefTime, the only part of a list that changes with
+// the clock.
+var stampRE = regexp.MustCompile(`"lastRefTime":[0-9]+}$`)
+
+// answer is what a client sees of a response.
+type answer struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (a answer) String() string {
+	return fmt.Sprintf("%d %v %q", a.status, a.header, a.body)
+}
+
+// answerOf keeps the headers a client reads and masks lastRefTime; the
+// Content-Length must match the body.
+func answerOf(t *testing.T, rec *httptest.ResponseRecorder) answer {
+	t.Helper()
+	body := rec.Body.String()
+	if cl := rec.Header().Get("Content-Length"); cl != "" && cl != fmt.Sprint(len(body)) {
+		t.Fatalf("Content-Length %s for a body of %d bytes", cl, len(body))
+	}
+	h := http.Header{}
+	for _, k := range []string{"Content-Type", "Content-Length", "Retry-After", "Location"} {
+		if v, ok := rec.Header()[k]; ok {
+			h[k] = v
+		}
+	}
+	return answer{status: rec.Code, header: h, body: stampRE.ReplaceAllString(body, `"lastRefTime":0}`)}
+}
+
+// listRequest builds a GET instance/list with the query and header pairs.
+func listRequest(query string, hdr ...string) *http.Request {
+	r := httptest.NewRequest("GET", "/nacos/v1/ns/instance/list", nil)
+	r.URL.RawQuery = query
+	r.RequestURI = r.URL.RequestURI()
+	r.RemoteAddr = "127.0.0.1:40000"
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	return r
+}
+
+// viaGin answers a request through the gin route only.
+func (e *env) viaGin(r *http.Request) answer {
+	rec := httptest.NewRecorder()
+	e.s.gin.ServeHTTP(rec, r)
+	return answerOf(e.t.(*testing.T), rec)
+}
+
+// viaFast answers a request through serveListFast, failing the test when
+// it leaves the request to gin.
+func (e *env) viaFast(r *http.Request) answer {
+	t := e.t.(*testing.T)
+	t.Helper()
+	rec := httptest.NewRecorder()
+	if !e.s.serveListFast(rec, r) {
+		t.Fatalf("%s: not served by the fast path", r.URL.RawQuery)
+	}
+	return answerOf(t, rec)
+}
+
+// listQueries are instance/list queries over the parameters the route
+// reads, well and badly formed, encoded and raw.
+func listQueries() []string {
+	qs := []string{
+		"", "serviceName=", "serviceName=%20", "serviceName=demo", "dom=demo", "serviceName=&dom=demo",
+		"serviceName=DEFAULT_GROUP@@demo", "serviceName=DEFAULT_GROUP%40%40demo", "serviceName=g@@demo",
+		"serviceName=demo&groupName=g", "serviceName=g@@demo&groupName=other", "serviceName=a@@b@@c",
+		"serviceName=" + strings.Repeat("x", 600), "serviceName=de%01mo", "serviceName=+demo+",
+		"serviceName=demo&serviceName=other", "serviceName=other&serviceName=demo", "serviceName=nosuch",
+		"serviceName=demo&namespaceId=", "serviceName=demo&namespaceId=public", "serviceName=demo&namespaceId=ns1",
+		"serviceName=demo&namespaceId=%7Bns%7D", "serviceName=demo&healthyOnly=true", "serviceName=demo&healthyOnly=1",
+		"serviceName=demo&healthyOnly=no", "serviceName=demo&healthyOnly=maybe", "serviceName=demo&healthyOnly=",
+		"serviceName=demo&clusters=DEFAULT", "serviceName=demo&clusters=a,b", "serviceName=demo&clusters=a%2Cb",
+		"serviceName=demo&clusters=" + strings.Repeat("c", 300), "serviceName=demo&env=prod&app=shop",
+		"serviceName=demo&udpPort=0", "serviceName=demo&udpPort=-1", "serviceName=demo&udpPort=65536",
+		"serviceName=demo&udpPort=x", "serviceName=demo&udpPort=40001&clientIP=10.1.1.1",
+		"serviceName=demo&udpPort=40002&clientIP=10.1.1.2&clusters=DEFAULT&app=a", "serviceName=demo&udpPort=+40003",
+		"serviceName=demo&consistent=true", "a=%zz&serviceName=demo&&=x", "serviceName=demo&x={\"a\":\"b&c\"}",
+		"x={\"a\":\"b&serviceName=no\"}&serviceName=demo", "serviceName=demo;x", "serviceName=demo&clusters=[a&b]",
+		"serviceName=%64emo", "servic%65Name=demo", "serviceName=demo%", "serviceName=de+mo&clusters=a+b",
+		"namespaceId=&serviceName=DEFAULT_GROUP@@demo&app=&clusters=&udpPort=0&healthyOnly=false&clientIP=10.0.0.9",
+		"serviceName=demo&accessToken=x&username=u&password=p",
+	}
+	return qs
+}
+
+var listAgents = [][]string{
+	nil,
+	{"User-Agent", goUA},
+	{"User-Agent", javaUA},
+	{"User-Agent", nodeUA},
+	{"User-Agent", "Nacos-Java-Client:v0.9.0"},
+	{"User-Agent", "curl/8"},
+	{"Client-Version", "Nacos-Go-Client:v1.1.4"},
+	{"User-Agent", "Nacos-Java-Client:v1.4.1.2.3"},
+}
+
+// newListEnv is an env whose catalog holds demo (one unhealthy, one
+// disabled instance among them) in two clusters, and g@@demo in ns1.
+func newListEnv(t *testing.T, mutate ...func(*Config)) *env {
+	e := newEnv(t, mutate...)
+	for i, ip := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"} {
+		in := healthyInstance(ip, 8080+i)
+		in.Metadata = map[string]string{"zone": "a"}
+		if i == 1 {
+			in.Healthy = false
+		}
+		if i == 2 {
+			in.Cluster = "b"
+		}
+		if i == 3 {
+			in.Enabled = false
+		}
+		e.register(demo, in)
+	}
+	e.register(naming.NewServiceKey("ns1", "g", "demo"), healthyInstance("10.0.1.1", 1))
+	return e
+}
+
+func TestFastListAnswersAsGin(t *testing.T) {
+	fast, slow := newListEnv(t), newListEnv(t)
+	n := 0
+	for _, q := range listQueries() {
+		for _, hdr := range listAgents {
+			want := slow.viaGin(listRequest(q, hdr...))
+			got := fast.viaFast(listRequest(q, hdr...))
+			if got.String() != want.String() {
+				t.Errorf("%s %v:\nfast %s\ngin  %s", q, hdr, got, want)
+			}
+			n++
+		}
+	}
+	// Push subscriptions made the same way.
+	for _, key := range []naming.ServiceKey{demo, naming.NewServiceKey("", "g", "demo")} {
+		if got, want := subscribersText(fast, key), subscribersText(slow, key); got != want {
+			t.Errorf("subscribers of %v: fast %s, gin %s", key, got, want)
+		}
+	}
+	if fast.s.Subscribers() == 0 {
+		t.Error("no push subscriber registered: the queries with udpPort must subscribe")
+	}
+	// A change is seen at once: the cached body is per revision.
+	fast.register(demo, healthyInstance("10.0.0.9", 1))
+	if a := fast.viaFast(listRequest("serviceName=demo")); !strings.Contains(a.body, "10.0.0.9") {
+		t.Fatalf("list after a change: %s", a)
+	}
+	t.Logf("%d requests compared", n)
+}
+
+func subscribersText(e *env, key naming.ServiceKey) string {
+	var b strings.Builder
+	for _, s := range e.s.push.Subscribers(key) {
+		fmt.Fprintf(&b, "%v|%s|%v|%s|%s;", s.Service, s.Clusters, s.Addr, s.Agent, s.App)
+	}
+	return b.String()
+}
+
+// The whole handler (fast path or gin) answers as gin alone, whatever
+// state the node is in.
+func TestHandlerListAnswersAsGinInEveryState(t *testing.T) {
+	e := newListEnv(t)
+	cases := []struct {
+		name string
+		set  func()
+	}{
+		{"ready", func() {}},
+		{"not ready", func() { e.cl.setReady(errBoom) }},
+		{"read only", func() {
+			e.cl.setReady(nil)
+			e.must(200, "PUT", "/nacos/v1/ns/operator/switches?entry=overriddenServerStatus&value=READ_ONLY", "")
+		}},
+		{"write only", func() {
+			e.must(200, "PUT", "/nacos/v1/ns/operator/switches?entry=overriddenServerStatus&value=WRITE_ONLY", "")
+		}},
+		{"down", func() {
+			e.must(200, "PUT", "/nacos/v1/ns/operator/switches?entry=overriddenServerStatus&value=DOWN", "")
+		}},
+	}
+	for _, c := range cases {
+		c.set()
+		for _, q := range []string{"serviceName=demo", "serviceName=", "serviceName=demo&udpPort=x"} {
+			want := e.viaGin(listRequest(q))
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, listRequest(q))
+			if got := answerOf(t, rec); got.String() != want.String() {
+				t.Errorf("%s, %s:\nhandler %s\ngin     %s", c.name, q, got, want)
+			}
+		}
+	}
+}
+
+func TestFastListLeavesToGin(t *testing.T) {
+	e := newListEnv(t)
+	body := httptest.NewRequest("GET", "/nacos/v1/ns/instance/list", strings.NewReader("serviceName=demo"))
+	body.Header.Set("Content-Type", formCT)
+	if e.s.serveListFast(httptest.NewRecorder(), body) {
+		t.Error("a list request with a form body was served by the fast path")
+	}
+	// The body's parameters count through the handler.
+	body = httptest.NewRequest("GET", "/nacos/v1/ns/instance/list", strings.NewReader("serviceName=demo"))
+	body.Header.Set("Content-Type", formCT)
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, body)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "10.0.0.1") {
+		t.Errorf("list with a form body: %d %s", rec.Code, rec.Body.String())
+	}
+	e.cl.setReady(errBoom)
+	if e.s.serveListFast(httptest.NewRecorder(), listRequest("serviceName=demo")) {
+		t.Error("served by the fast path while not ready")
+	}
+	e.cl.setReady(nil)
+	e.s.log.Logger.SetLevel(logrus.DebugLevel)
+	if e.s.serveListFast(httptest.NewRecorder(), listRequest("serviceName=demo")) {
+		t.Error("served by the fast path with debug logging on")
+	}
+}
+
+// leaderCluster is a fakeCluster whose CP data has a leader.
+type leaderCluster struct {
+	fakeCluster
+	mu       sync.Mutex
+	isLeader bool
+	barrier  error
+	barriers int
+}
+
+func (l *leaderCluster) IsLeader() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.isLeader
+}
+
+func (l *leaderCluster) ReadBarrier(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.barriers++
+	return l.barrier
+}
+
+func newLeaderEnv(t *testing.T) (*env, *leaderCluster) {
+	cat := naming.NewCatalog()
+	w := &testWriter{cat: cat}
+	cl := &leaderCluster{fakeCluster: fakeCluster{leader: "10.0.0.5:8848"}}
+	cfg := DefaultConfig()
+	cfg.Addr, cfg.Push.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	s, err := New(cfg, cat, w, cl, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	e := &env{t: t, s: s, h: s.Handler(), cat: cat, w: w, cl: &cl.fakeCluster}
+	e.register(demo, healthyInstance("10.0.0.1", 1))
+	return e, cl
+}
+
+func TestListConsistentReadThroughHandler(t *testing.T) {
+	e, cl := newLeaderEnv(t)
+	// A follower redirects consistent reads to the leader.
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, listRequest("serviceName=demo&consistent=true"))
+	if rec.Code != http.StatusTemporaryRedirect || rec.Header().Get("Location") != "http://10.0.0.5:8848/nacos/v1/ns/instance/list?serviceName=demo&consistent=true" {
+		t.Fatalf("consistent read on a follower: %d %v", rec.Code, rec.Header())
+	}
+	// Escaped, the parameter still counts, as url.ParseQuery reads it.
+	rec = httptest.NewRecorder()
+	e.h.ServeHTTP(rec, listRequest("serviceName=demo&consisten%74=TRUE"))
+	if rec.Code != http.StatusTemporaryRedirect {
+		t.Fatalf("escaped consistent parameter: %d", rec.Code)
+	}
+	// Other reads stay local and fast.
+	if !e.s.serveListFast(httptest.NewRecorder(), listRequest("serviceName=demo&consistent=false")) {
+		t.Error("a read that is not consistent left the fast path")
+	}
+	// On the leader: the barrier runs, then the list.
+	cl.mu.Lock()
+	cl.isLeader = true
+	cl.mu.Unlock()
+	rec = httptest.NewRecorder()
+	e.h.ServeHTTP(rec, listRequest("serviceName=demo&consistent=1"))
+	cl.mu.Lock()
+	n := cl.barriers
+	cl.mu.Unlock()
+	if rec.Code != 200 || n != 1 {
+		t.Fatalf("consistent read on the leader: %d after %d barriers", rec.Code, n)
+	}
+	// A plain read runs no barrier.
+	e.h.ServeHTTP(httptest.NewRecorder(), listRequest("serviceName=demo"))
+	cl.mu.Lock()
+	n = cl.barriers
+	cl.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d barriers after a plain read, want 1", n)
+	}
+}
+
+func TestMayAskConsistentAgreesWithURLQuery(t *testing.T) {
+	for _, q := range []string{"", "consistent=true", "a=1&consistent=1", "consisten%74=true", "%63onsistent=yes",
+		"consistent", "x=consistent", "consistent;x=true", "Consistent=true", "consistent+=true", "c=1&&consistent=yes&"} {
+		r := listRequest(q)
+		if wantsConsistent(r) && !mayAskConsistent(q) {
+			t.Errorf("%q: url.Query finds consistent, mayAskConsistent does not", q)
+		}
+	}
+}
+
+func TestFastListAccessControlAsGin(t *testing.T) {
+	e := newAuthEnv(t, true)
+	e.register(demo, healthyInstance("10.0.0.1", 1))
+	tok := e.login("nacos", "admin-pass-1")
+	cases := []struct {
+		q   string
+		hdr []string
+	}{
+		{"serviceName=demo", nil},
+		{"serviceName=demo&accessToken=" + url.QueryEscape(tok), nil},
+		{"serviceName=demo&accessToken=bad", nil},
+		{"serviceName=demo", []string{"Authorization", "Bearer " + tok}},
+		{"serviceName=demo", []string{"Authorization", "bearer  " + tok + " "}},
+		{"serviceName=demo", []string{"Authorization", "Basic x"}},
+		{"serviceName=demo&username=nacos&password=admin-pass-1", nil},
+		{"serviceName=demo&username=nacos&password=wrong", nil},
+		{"serviceName=demo&namespaceId=other&accessToken=" + url.QueryEscape(tok), nil},
+		{"serviceName=&accessToken=" + url.QueryEscape(tok), nil},
+		{"serviceName=&accessToken=bad", nil},
+	}
+	for _, c := range cases {
+		want := e.viaGin(listRequest(c.q, c.hdr...))
+		got := e.viaFast(listRequest(c.q, c.hdr...))
+		if got.String() != want.String() {
+			t.Errorf("%s %v:\nfast %s\ngin  %s", c.q, c.hdr, got, want)
+		}
+	}
+}
+
+func TestFastListShedsAndObservesAsGin(t *testing.T) {
+	var mu sync.Mutex
+	var seen []observed
+	e := newListEnv(t, func(c *Config) {
+		c.MaxInFlight = 2
+		c.Observe = func(route, method string, status int, d time.Duration) {
+			mu.Lock()
+			seen = append(seen, observed{route, method, status, d})
+			mu.Unlock()
+		}
+	})
+	e.s.load.inflight.Add(2) // two requests being served
+	want := e.viaGin(listRequest("serviceName=demo"))
+	got := e.viaFast(listRequest("serviceName=demo"))
+	if want.status != 503 || got.String() != want.String() {
+		t.Fatalf("over MaxInFlight:\nfast %s\ngin  %s", got, want)
+	}
+	if e.s.Shed() != 2 || e.s.InFlight() != 2 {
+		t.Fatalf("shed %d, in flight %d; want 2 and 2", e.s.Shed(), e.s.InFlight())
+	}
+	e.s.load.inflight.Add(-2)
+	e.viaFast(listRequest("serviceName=demo"))
+	e.viaFast(listRequest("serviceName="))
+	if e.s.InFlight() != 0 {
+		t.Fatalf("%d in flight after the requests ended", e.s.InFlight())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	wantSeen := []observed{
+		{route: listRoute, method: "GET", status: 503},
+		{route: listRoute, method: "GET", status: 503},
+		{route: listRoute, method: "GET", status: 200},
+		{route: listRoute, method: "GET", status: 400},
+	}
+	if len(seen) != len(wantSeen) {
+		t.Fatalf("observed %+v", seen)
+	}
+	for i, w := range wantSeen {
+		if g := seen[i]; g.route != w.route || g.method != w.method || g.status != w.status || g.d <= 0 {
+			t.Errorf("request %d observed as %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+func TestFastListRecoversAsGin(t *testing.T) {
+	e := newListEnv(t, func(c *Config) {
+		c.Observe = func(string, string, int, time.Duration) { panic("observer broke") }
+	})
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, listRequest("serviceName=demo"))
+	// The answer was written before the hook ran: it stands.
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "10.0.0.1") {
+		t.Fatalf("%d %q", rec.Code, rec.Body.String())
+	}
+	if e.s.InFlight() != 0 {
+		t.Fatalf("%d in flight after a panic", e.s.InFlight())
+	}
+}
+
+func TestParamsGetAsValuesGet(t *testing.T) {
+	keys := []string{"a", "b", "serviceName", "x", "k", "", "a b"}
+	for _, s := range []string{"a=1&b=2&a=3", "a= 1 &b", "serviceName=g@@s&x={\"a\":\"&\"}&x=2", "a+b=1", "a%20b=2&a=",
+		"=1&a", "k=[1,&2]&k=3", "%zz=1&a=%41"} {
+		v := values{}
+		parseForm(v, s)
+		var ps params
+		ps.add(s)
+		for _, k := range keys {
+			if ps.get(k) != v.get(k) {
+				t.Errorf("%q: get(%q) = %q, values say %q", s, k, ps.get(k), v.get(k))
+			}
+		}
+	}
+}
+
+func FuzzListParams(f *testing.F) {
+	for _, q := range listQueries() {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		v := values{}
+		parseForm(v, q)
+		p := &request{v: nil}
+		p.v.add(q)
+		want, got := listParamsOf(p), scanListParams(q)
+		if want != got {
+			t.Fatalf("%q: scanned %+v, parsed %+v", q, got, want)
+		}
+		// Each parameter as the map-building reader has it.
+		n := 0
+		for k, vs := range v {
+			if p.get(k) != v.get(k) {
+				t.Fatalf("%q: get(%q) = %q, values say %q", q, k, p.get(k), v.get(k))
+			}
+			n += len(vs)
+		}
+		if n != len(p.v) {
+			t.Fatalf("%q: %d parameters, values hold %d", q, len(p.v), n)
+		}
+		byMap := values{}
+		for _, kv := range p.v {
+			byMap[kv.k] = append(byMap[kv.k], kv.v)
+		}
+		if !reflect.DeepEqual(byMap, v) {
+			t.Fatalf("%q: params %v, values %v", q, byMap, v)
+		}
+	})
+}
+
+// isFormOld is isForm as it was, through mime.ParseMediaType.
+func isFormOld(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt = strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
+	}
+	return mt == "application/x-www-form-urlencoded"
+}
+
+func FuzzIsForm(f *testing.F) {
+	for _, ct := range []string{"", formCT, "application/x-www-form-urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED ; x",
+		"application/json", "application/x-www-form-urlencoded;;", "text/plain; charset=\"", " application/x-www-form-urlencoded",
+		"application/x-www-form-urlencoded\u00a0", "application/x-www-form-urlencoded;a=b;a=c", "application/x-www-ſorm-urlencoded",
+		"multipart/form-data; boundary=x", ";"} {
+		f.Add(ct)
+	}
+	f.Fuzz(func(t *testing.T, ct string) {
+		if isForm(ct) != isFormOld(ct) {
+			t.Fatalf("isForm(%q) = %v, mime says %v", ct, isForm(ct), !isForm(ct))
+		}
+	})
+}
+
+func TestParseVersion(t *testing.T) {
+	cases := map[string][3]int{
+		"": {}, "v1": {1}, "1.4": {1, 4}, "v1.4.1": {1, 4, 1}, "1.4.1.9": {1, 4, 1}, " v2.0.0-beta ": {2, 0, 0},
+		"1..3": {1, 0, 3}, "x.y.z": {}, "1.2.3.4.5": {1, 2, 3}, ".5": {0, 5}, "9999999": {9999999},
+	}
+	for in, want := range cases {
+		if got := parseVersion(in); got != want {
+			t.Errorf("parseVersion(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestReadBody(t *testing.T) {
+	cases := []struct {
+		body   string
+		n, max int64
+		want   string
+		err    string
+	}{
+		{"a=1", 3, 1024, "a=1", ""},
+		{"a=1", -1, 1024, "a=1", ""},
+		{"", 0, 1024, "", ""},
+		{"a=1", 5, 1024, "a=1", ""},         // shorter than announced
+		{"a=1&b=2", 3, 1024, "a=1&b=2", ""}, // longer than announced
+		{strings.Repeat("x", 11), 11, 10, "", "larger than 10"},
+		{strings.Repeat("x", 11), -1, 10, "", "larger than 10"},
+		{strings.Repeat("x", 11), 4, 10, "", "larger than 10"},
+		{strings.Repeat("x", 10), 10, 10, strings.Repeat("x", 10), ""},
+	}
+	for _, c := range cases {
+		got, err := readBody(strings.NewReader(c.body), c.n, c.max)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q (announced %d, max %d): error %v, want %q", c.body, c.n, c.max, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q (announced %d, max %d) = %q, %v; want %q", c.body, c.n, c.max, got, err, c.want)
+		}
+	}
+}
+
+// rawGet sends a GET over a new connection and returns the raw response.
+func rawGet(t *testing.T, addr, target string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, "GET "+target+" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+var dateRE = regexp.MustCompile(`\r\nDate: ([^\r]*)\r\n`)
+
+// maskDate checks the Date header and replaces its value.
+func maskDate(t *testing.T, raw string) string {
+	t.Helper()
+	m := dateRE.FindStringSubmatch(raw)
+	if m == nil {
+		t.Fatalf("no Date header in %q", raw)
+	}
+	d, err := http.ParseTime(m[1])
+	if err != nil || m[1] != d.UTC().Format(http.TimeFormat) || time.Since(d) > 3*time.Second || time.Until(d) > time.Second {
+		t.Fatalf("Date %q: %v", m[1], err)
+	}
+	return dateRE.ReplaceAllString(raw, "\r\nDate: -\r\n")
+}
+
+// On the wire a list is what a plain net/http handler writing the same
+// bytes with Content-Type and Content-Length sends, Date included.
+func TestListOnTheWireAsPlainNetHTTP(t *testing.T) {
+	e := newListEnv(t)
+	front := httptest.NewServer(e.h)
+	defer front.Close()
+	target := "/nacos/v1/ns/instance/list?serviceName=demo"
+	got := maskDate(t, rawGet(t, front.Listener.Addr().String(), target))
+	_, body, ok := strings.Cut(got, "\r\n\r\n")
+	if !ok || !strings.HasSuffix(body, "}") {
+		t.Fatalf("response %q", got)
+	}
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		h["Content-Type"] = []string{"application/json;charset=UTF-8"}
+		h["Content-Length"] = []string{fmt.Sprint(len(body))}
+		w.Write([]byte(body))
+	}))
+	defer plain.Close()
+	want := maskDate(t, rawGet(t, plain.Listener.Addr().String(), target))
+	if got != want {
+		t.Fatalf("on the wire:\n%q\nplain net/http:\n%q", got, want)
+	}
+	// Through gin (a form body sends the request there), the same layout.
+	e2 := newListEnv(t)
+	viaGin := httptest.NewServer(e2.s.gin)
+	defer viaGin.Close()
+	g := maskDate(t, rawGet(t, viaGin.Listener.Addr().String(), target))
+	if stampRE.ReplaceAllString(strings.SplitN(g, "\r\n\r\n", 2)[1], "") != stampRE.ReplaceAllString(body, "") ||
+		strings.SplitN(g, "\r\n\r\n", 2)[0] != strings.SplitN(got, "\r\n\r\n", 2)[0] {
+		t.Fatalf("through gin:\n%q\nfast:\n%q", g, got)
+	}
+}
+
+func TestDateHeaderValue(t *testing.T) {
+	e := newEnv(t)
+	for _, ms := range []int64{0, 999, 1000, 1700000000123, -1, -1000, -1001} {
+		want := time.UnixMilli(ms).UTC().Format(http.TimeFormat)
+		if got := e.s.date(ms); len(got) != 1 || got[0] != want {
+			t.Errorf("date(%d) = %v, want %q", ms, got, want)
+		}
+	}
+}
+
+// check validates as the request helpers the other routes use.
+func TestListCheckAsRequestHelpers(t *testing.T) {
+	for _, q := range listQueries() {
+		p := &request{}
+		p.v.add(q)
+		lp := listParamsOf(p)
+		got, gotErr := lp.check()
+		var want listQuery
+		var wantErr error
+		if want.key, wantErr = p.service(); wantErr == nil {
+			if want.healthyOnly, wantErr = p.boolOr(false, "healthyOnly"); wantErr == nil {
+				want.udpPort, wantErr = p.integer("udpPort", 0, 0, 65535)
+			}
+		}
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || (wantErr == nil && got != want) {
+			t.Errorf("%q: check %+v %v, helpers %+v %v", q, got, gotErr, want, wantErr)
+		}
+	}
+}

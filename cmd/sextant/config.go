@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"sextant/healthcheck"
+	"sextant/httpfront/push"
 )
 
 // Config is the node's whole configuration. YAML keys equal flag names;
@@ -34,6 +35,7 @@ type Config struct {
 	BeatSweepInterval time.Duration `yaml:"beat-sweep-interval"`
 	PushEnabled       bool          `yaml:"push-enabled"`
 	PushTarget        string        `yaml:"push-target"`
+	PushMergeDelay    time.Duration `yaml:"push-merge-delay"`
 	Members           []string      `yaml:"members"`
 	ClusterConf       string        `yaml:"cluster-conf"`
 	RaftAddr          string        `yaml:"raft-addr"`
@@ -85,6 +87,7 @@ func DefaultConfig() Config {
 		BeatSweepInterval: time.Second,
 		PushEnabled:       true,
 		PushTarget:        "clientIP",
+		PushMergeDelay:    push.DefaultConfig().MergeDelay,
 
 		HealthCheckInterval:           healthcheck.DefaultProbeConfig().Interval,
 		HealthCheckTCPTimeout:         healthcheck.DefaultProbeConfig().TCPTimeout,
@@ -167,6 +170,7 @@ func newServerFlags(name string) *serverFlags {
 	fs.IntVar(&v.HealthCheckWorkers, "health-check-workers", v.HealthCheckWorkers, "probes run at once")
 	fs.BoolVar(&v.PushEnabled, "push-enabled", v.PushEnabled, "UDP push to subscribers")
 	fs.StringVar(&v.PushTarget, "push-target", v.PushTarget, "push to the subscriber's clientIP parameter (clientIP) or to the request's source address (source)")
+	fs.DurationVar(&v.PushMergeDelay, "push-merge-delay", v.PushMergeDelay, "shortest time between two pushes of one service; a change after a quiet spell is pushed at once")
 	fs.StringVar(&f.members, "members", "", "comma-separated HTTP addresses of every cluster member, this node included (empty: standalone)")
 	fs.StringVar(&v.ClusterConf, "cluster-conf", v.ClusterConf, "Nacos cluster.conf file listing the members; re-read when it changes")
 	fs.StringVar(&v.RaftAddr, "raft-addr", v.RaftAddr, "address the Raft transport binds (default: this node's HTTP port minus 1000)")
@@ -224,6 +228,7 @@ func (f *serverFlags) build() (Config, error) {
 		"beat-sweep-interval": func() { cfg.BeatSweepInterval = over.BeatSweepInterval },
 		"push-enabled":        func() { cfg.PushEnabled = over.PushEnabled },
 		"push-target":         func() { cfg.PushTarget = over.PushTarget },
+		"push-merge-delay":    func() { cfg.PushMergeDelay = over.PushMergeDelay },
 		"members":             func() { cfg.Members = over.Members },
 		"cluster-conf":        func() { cfg.ClusterConf = over.ClusterConf },
 		"raft-addr":           func() { cfg.RaftAddr = over.RaftAddr },

@@ -97,6 +97,7 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	fcfg := httpfront.DefaultConfig()
 	fcfg.Addr, fcfg.MaxBodyBytes = cfg.HTTPAddr, cfg.MaxBodyBytes
 	fcfg.Push.Enabled, fcfg.Push.Target = cfg.PushEnabled, cfg.PushTarget
+	fcfg.Push.MergeDelay = cfg.PushMergeDelay
 	fcfg.Internal = internal
 	if err = n.secure(ctx, cfg, log, &fcfg); err != nil {
 		return n, err

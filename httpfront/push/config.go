@@ -37,13 +37,15 @@ type Config struct {
 	MaxSubscribers int
 }
 
-// DefaultConfig returns the Nacos 1.x timings.
+// DefaultConfig returns the Nacos 1.x timings, except the merge delay:
+// 500 ms as in Nacos 2 (Nacos 1.x waits 1 s), so a change reaches
+// subscribers well within a second even when the service changes often.
 func DefaultConfig() Config {
 	return Config{
 		Enabled:        true,
 		Target:         TargetClientIP,
 		Listen:         ":0",
-		MergeDelay:     time.Second,
+		MergeDelay:     500 * time.Millisecond,
 		AckTimeout:     10 * time.Second,
 		Resends:        1,
 		SubscriberTTL:  10 * time.Second,

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -81,23 +82,30 @@ func (h *harness) scenarioPush(ctx context.Context, rep *report) error {
 			return fmt.Errorf("subscriber socket %d: %w (open-file limit?)", i, err)
 		}
 		subs[i] = &subscriber{conn: c, port: c.LocalAddr().(*net.UDPAddr).Port, got: make([]atomic.Int64, rounds)}
+		if err := enableRxTime(c); err != nil {
+			return fmt.Errorf("subscriber socket %d: receive timestamps: %w", i, err)
+		}
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	var acks atomic.Int64
+	// Each reader blocks until a datagram comes or its socket is closed at
+	// the end; the arrival time is the kernel's, so readers waiting for a
+	// core do not add to the measured delay.
 	for _, s := range subs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, 65536)
-			for rctx.Err() == nil {
-				_ = s.conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-				n, from, err := s.conn.ReadFromUDP(buf)
+			oob := make([]byte, rxTimeOOB)
+			for {
+				n, oobn, _, from, err := s.conn.ReadMsgUDP(buf, oob)
 				if err != nil {
+					if errors.Is(err, net.ErrClosed) {
+						return
+					}
 					continue
 				}
-				at := time.Now().UnixNano()
+				at := rxTime(oob[:oobn]).UnixNano()
 				data, seq, err := decodePush(buf[:n])
 				if err != nil {
 					continue
@@ -150,7 +158,9 @@ func (h *harness) scenarioPush(ctx context.Context, rep *report) error {
 			}
 		}
 	}
-	cancel()
+	for _, s := range subs {
+		s.conn.Close()
+	}
 	wg.Wait()
 	lat := summarize(delays)
 	note := fmt.Sprintf("%d subscribers × %d changes; received %d, missed %d (within 15 s); %d acks sent; subscriptions at %s/s; max %s",

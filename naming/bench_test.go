@@ -48,3 +48,32 @@ func BenchmarkBeat(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRegisterLarge adds new instances to services of 500 and more
+// instances, as the harness's register scenario does.
+func BenchmarkRegisterLarge(b *testing.B) {
+	c := NewCatalog()
+	keys := make([]ServiceKey, 100)
+	for s := range keys {
+		keys[s] = NewServiceKey("", "", fmt.Sprintf("svc-%d", s))
+		for i := 0; i < 500; i++ {
+			_ = c.Apply(Op{Kind: OpRegister, Time: 1, Service: keys[s], Instance: &Instance{
+				IP: fmt.Sprintf("127.%d.%d.%d", s, i/250, i%250+1), Port: 9000, Cluster: DefaultCluster, Weight: 1,
+				Healthy: true, Enabled: true, Ephemeral: true, Metadata: map[string]string{"zone": "a"}}})
+		}
+	}
+	ips := make([]string, 4096)
+	for i := range ips {
+		ips[i] = fmt.Sprintf("10.%d.%d.%d", i>>16, (i>>8)&255, i&255)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		err := c.Apply(Op{Kind: OpRegister, Time: int64(n + 2), Service: keys[n%100], Instance: &Instance{
+			IP: ips[n%len(ips)], Port: 9000 + n/len(ips), Cluster: DefaultCluster, Weight: 1,
+			Healthy: true, Enabled: true, Ephemeral: true, Metadata: map[string]string{"zone": "a"}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

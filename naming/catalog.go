@@ -299,7 +299,7 @@ func (c *Catalog) register(op *Op, src *Instance) error {
 		in.beat = new(atomic.Int64)
 	}
 	in.beat.Store(op.Time)
-	c.publish(op, &Service{Key: op.Service, Meta: meta, Instances: replaceInstance(list, in)})
+	c.publishReplace(op, old, meta, list, in)
 	return nil
 }
 
@@ -327,7 +327,7 @@ func (c *Catalog) beat(op *Op) (bool, error) {
 	n.Updated = op.Time
 	n.Check = CheckResult{Time: op.Time, Reason: "client beat"}
 	c.flips.count(true)
-	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: replaceInstance(s.Instances, n)})
+	c.publishReplace(op, s, s.Meta, s.Instances, n)
 	return true, nil
 }
 
@@ -374,7 +374,7 @@ func (c *Catalog) updateInstance(op *Op) error {
 	if p.Metadata != nil {
 		n.Metadata = p.Metadata // publish copies it
 	}
-	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: replaceInstance(s.Instances, n)})
+	c.publishReplace(op, s, s.Meta, s.Instances, n)
 	return nil
 }
 
@@ -404,7 +404,7 @@ func (c *Catalog) setHealth(op *Op) (bool, error) {
 	if in.Ephemeral && in.Healthy != n.Healthy {
 		c.flips.count(n.Healthy)
 	}
-	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: replaceInstance(s.Instances, n)})
+	c.publishReplace(op, s, s.Meta, s.Instances, n)
 	return in.Healthy != n.Healthy, nil
 }
 
@@ -447,17 +447,45 @@ func (c *Catalog) replaceEphemeral(op *Op) (bool, error) {
 // publish stamps a new view and stores it. The caller holds c.mu.
 func (c *Catalog) publish(op *Op, s *Service) {
 	old := c.services[s.Key]
+	c.ownNew(old, s)
+	c.install(op, old, s)
+}
+
+// publishReplace publishes list (the instances of old, nil for a new
+// service) with in added or replacing the instance of the same ID. Only in
+// is owned and digested: the cost beyond copying the list does not grow
+// with the size of the service.
+func (c *Catalog) publishReplace(op *Op, old *Service, meta ServiceMeta, list []*Instance, in *Instance) {
+	key := op.Service
+	if old != nil {
+		key = old.Key
+	}
+	list, prev := replaceInstance(list, in)
+	s := &Service{Key: key, Meta: meta, Instances: list}
+	if !in.owned {
+		c.shared.own(in)
+	}
+	if old != nil && old.sums.ok {
+		s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
+		if prev != nil {
+			s.sums.sub(prev)
+		}
+		s.sums.add(in)
+		s.sums.ok = true
+	}
+	c.install(op, old, s)
+}
+
+// install makes s, whose instances are owned, the current view of its
+// service; old is the view it replaces (nil for none).
+func (c *Catalog) install(op *Op, old, s *Service) {
 	if old != nil {
 		s.Key = old.Key
 	} else {
 		s.Key = internKey(s.Key)
 	}
-	for _, in := range s.Instances {
-		if !in.owned {
-			c.shared.own(in)
-		}
-	}
 	s.computeSums(old)
+	s.sorted = true
 	c.rev++
 	s.Revision = c.rev
 	s.Modified = op.Time
@@ -466,22 +494,50 @@ func (c *Catalog) publish(op *Op, s *Service) {
 	c.services[s.Key] = s
 }
 
+// ownNew owns the instances of s that are not in old, a published view
+// (whose instances are all owned already). Both lists are sorted by ID and
+// mostly share their pointers, so only the changed entries are read.
+func (c *Catalog) ownNew(old, s *Service) {
+	if old == nil {
+		for _, in := range s.Instances {
+			if !in.owned {
+				c.shared.own(in)
+			}
+		}
+		return
+	}
+	a, b := old.Instances, s.Instances
+	i := 0
+	for _, in := range b {
+		for i < len(a) && a[i] != in && a[i].ID < in.ID {
+			i++ // gone from the new view
+		}
+		if i < len(a) && a[i] == in {
+			i++
+			continue
+		}
+		if !in.owned {
+			c.shared.own(in)
+		}
+	}
+}
+
 // replaceInstance returns a new sorted slice with in replacing the instance
-// of the same key, or added. list is sorted by ID, and within a service the
-// ID determines the key.
-func replaceInstance(list []*Instance, in *Instance) []*Instance {
+// of the same key, or added, and the instance it replaced (nil when added).
+// list is sorted by ID, and within a service the ID determines the key.
+func replaceInstance(list []*Instance, in *Instance) ([]*Instance, *Instance) {
 	i := sort.Search(len(list), func(i int) bool { return list[i].ID >= in.ID })
 	if i < len(list) && list[i].ID == in.ID {
 		out := make([]*Instance, len(list))
 		copy(out, list)
 		out[i] = in
-		return out
+		return out, list[i]
 	}
 	out := make([]*Instance, len(list)+1)
 	copy(out, list[:i])
 	out[i] = in
 	copy(out[i+1:], list[i:])
-	return out
+	return out, nil
 }
 
 func sortInstances(list []*Instance) {

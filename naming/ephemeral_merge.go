@@ -1,7 +1,6 @@
 package naming
 
 import (
-	"sort"
 	"sync/atomic"
 )
 
@@ -18,15 +17,7 @@ import (
 // Lookup returns the instance with the given key, or nil, by binary search
 // over the instances (sorted by ID, which the key determines).
 func (s *Service) Lookup(k InstanceKey) *Instance {
-	id := k.ID(s.Key)
-	list := s.Instances
-	i := sort.Search(len(list), func(i int) bool { return list[i].ID >= id })
-	for ; i < len(list) && list[i].ID == id; i++ {
-		if in := list[i]; in.Port == k.Port && in.IP == k.IP && in.Cluster == k.Cluster {
-			return in
-		}
-	}
-	return nil
+	return search(s.Instances, k, s.Key)
 }
 
 func validateMerge(op *Op) error {

@@ -134,10 +134,18 @@ type Service struct {
 
 	// sums are the instance digests both checksums derive from.
 	sums serviceSums
+	// sorted is set on views the Catalog published: Instances are sorted by
+	// ID and every ID is set, so Find can search instead of scanning.
+	sorted bool
 }
 
-// Find returns the instance with the given key, or nil.
+// Find returns the instance with the given key, or nil. On views the
+// Catalog published it is a binary search; a Service built by hand may hold
+// its instances in any order and is scanned.
 func (s *Service) Find(k InstanceKey) *Instance {
+	if s.sorted {
+		return search(s.Instances, k, s.Key)
+	}
 	for _, in := range s.Instances {
 		if in.Port == k.Port && in.IP == k.IP && in.Cluster == k.Cluster {
 			return in

@@ -86,7 +86,7 @@ func (c *Catalog) RestorePersistent(st PersistentState, now int64) {
 			n.Ephemeral = false
 			n.ID = n.Key().ID(ps.Key)
 			n.beat = new(atomic.Int64)
-			list = replaceInstance(list, n)
+			list, _ = replaceInstance(list, n)
 		}
 		c.publish(op, &Service{Key: ps.Key, Meta: cloneMeta(ps.Meta), Instances: list})
 	}

@@ -116,6 +116,13 @@ func runServer(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// GOGC or GOMEMLIMIT in the environment means the operator chose.
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		if gc, err := newGCTuner(defaultGCTunerConfig(), log.WithField("component", "gc")); err == nil {
+			_ = gc.Start(ctx)
+			defer gc.Close()
+		}
+	}
 	n, err := startNode(ctx, cfg, log)
 	if err != nil {
 		log.WithError(err).Error("start failed")

@@ -122,7 +122,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.dnsLoad, "dns-load", "auto", "dns: load generator: auto (dnsperf when installed), dnsperf or go")
 
 	fs.IntVar(&o.httpConns, "http-conns", 64, "list: keep-alive connections of the load generator")
-	fs.StringVar(&o.httpLoad, "http-load", "auto", "list: load generator: auto (wrk when installed), wrk or go")
+	fs.StringVar(&o.httpLoad, "http-load", "auto", "list and register: HTTP load generator: auto (wrk when installed), wrk or go")
 
 	fs.IntVar(&o.regClients, "register-clients", 64, "register: concurrent clients")
 	fs.StringVar(&concs, "persistent-concurrency", "16,64", "persistent: concurrent writers, comma-separated")

@@ -112,3 +112,42 @@ func TestInstanceIPsAreLoopbackAndDistinct(t *testing.T) {
 		t.Errorf("the first 200,000 instances share addresses: %d distinct", len(seen))
 	}
 }
+
+func TestParseWrkRun(t *testing.T) {
+	out := `Running 10s test @ http://127.0.0.1:8848/
+  1 threads and 21 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     9.10ms   10.20ms 120.00ms   90.00%
+    Req/Sec     2.55k   300.00     3.10k    70.00%
+  Latency Distribution
+     50%    7.80ms
+     75%   10.00ms
+     90%   15.00ms
+     99%   57.80ms
+  25512 requests in 10.01s, 2.10MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:   2548.70
+Transfer/sec:    215.00KB
+`
+	r, err := parseWrkRun([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Requests != 25512 || r.Elapsed != 10010*time.Millisecond {
+		t.Fatalf("requests %d in %v", r.Requests, r.Elapsed)
+	}
+	if r.P50 != 7800*time.Microsecond || r.P99 != 57800*time.Microsecond {
+		t.Fatalf("p50 %v p99 %v", r.P50, r.P99)
+	}
+	if !strings.Contains(r.Failed, "Non-2xx or 3xx responses: 3") {
+		t.Fatalf("failures not reported: %q", r.Failed)
+	}
+	if _, err := parseWrkRun([]byte("unable to connect")); err == nil {
+		t.Fatal("output without a request count was accepted")
+	}
+	for in, want := range map[string]time.Duration{"812.00us": 812 * time.Microsecond, "1.02s": 1020 * time.Millisecond, "2.00m": 2 * time.Minute} {
+		if got := parseWrkDur(in); got != want {
+			t.Errorf("parseWrkDur(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -284,7 +284,7 @@ func (f *HTTPForwarder) post(leader, contentType string, body []byte) (*http.Res
 
 // sendOne forwards one op in the single-op format.
 func (f *HTTPForwarder) sendOne(leader string, op naming.Op) error {
-	body, err := json.Marshal(op)
+	body, err := raftcp.EncodeOp(op)
 	if err != nil {
 		return fmt.Errorf("forward: encode op: %w", err)
 	}
@@ -313,7 +313,7 @@ func (f *HTTPForwarder) sendBatch(q *fwdQueue, calls []*fwdCall) {
 	for i, c := range calls {
 		ops[i] = c.op
 	}
-	body, err := json.Marshal(ops)
+	body, err := raftcp.EncodeOps(ops)
 	if err != nil {
 		f.sendEach(q.leader, calls) // one bad op must not fail the others
 		return
@@ -380,10 +380,17 @@ func CPApplyHandler(cp CPWriter, secret string) http.Handler {
 			serveBatch(w, r, cp)
 			return
 		}
-		var op naming.Op
-		if err := json.NewDecoder(io.LimitReader(r.Body, maxOpBody)).Decode(&op); err != nil {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxOpBody))
+		if err != nil {
 			writeWireError(w, http.StatusBadRequest, naming.Errorf(naming.ErrInvalid, "bad op: %v", err))
 			return
+		}
+		op, ok := raftcp.DecodeOpFast(body)
+		if !ok {
+			if err := json.NewDecoder(bytes.NewReader(body)).Decode(&op); err != nil {
+				writeWireError(w, http.StatusBadRequest, naming.Errorf(naming.ErrInvalid, "bad op: %v", err))
+				return
+			}
 		}
 		if !cp.IsLeader() {
 			writeWireError(w, http.StatusConflict, &raftcp.NotLeaderError{Leader: cp.Leader()})
@@ -400,10 +407,19 @@ func CPApplyHandler(cp CPWriter, secret string) http.Handler {
 
 // serveBatch commits a batch of forwarded ops and answers one result per op.
 func serveBatch(w http.ResponseWriter, r *http.Request, cp CPWriter) {
-	var ops []naming.Op
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxBatchBody)).Decode(&ops); err != nil {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBatchBody))
+	if err != nil {
 		writeWireError(w, http.StatusBadRequest, naming.Errorf(naming.ErrInvalid, "bad ops: %v", err))
 		return
+	}
+	// The fast reader takes the ops forwarders write; anything else is read
+	// by encoding/json, with its errors.
+	ops, ok := raftcp.DecodeOpsFast(body)
+	if !ok {
+		if err := json.NewDecoder(bytes.NewReader(body)).Decode(&ops); err != nil {
+			writeWireError(w, http.StatusBadRequest, naming.Errorf(naming.ErrInvalid, "bad ops: %v", err))
+			return
+		}
 	}
 	if len(ops) == 0 || len(ops) > MaxForwardBatch {
 		writeWireError(w, http.StatusBadRequest, naming.Errorf(naming.ErrInvalid, "a batch carries 1 to %d ops, not %d", MaxForwardBatch, len(ops)))

@@ -68,7 +68,11 @@
 //     changes and its ownership is read again every Rescan (1 s): a node
 //     that loses a service stops probing it, drops results in flight and
 //     writes no flip for it; a node that gains one probes its instances at
-//     once (as fast as Workers allow).
+//     once (as fast as Workers allow). Following a change costs the
+//     instances that changed, not the whole service: views are immutable
+//     and sorted, so a new view is compared with the last one instance by
+//     instance pointer (the whole service is visited again only when its
+//     probe settings changed).
 //   - A probe is bounded by its timeout through its context, and at most
 //     Workers probes run at once. A target that hangs holds one worker for
 //     one timeout; while fewer targets hang than there are workers, the

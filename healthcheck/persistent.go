@@ -39,7 +39,9 @@ type PersistentChecker struct {
 	sched       *schedule
 	lastRescan  time.Time
 	lastEnabled bool
-	// wake is closed (and replaced) at every tick to wake idle workers.
+	// wake carries one token per probe found due at a tick, to wake that
+	// many idle workers (at most Workers): idle workers cost nothing
+	// between ticks, and a tick with nothing due wakes none.
 	wake chan struct{}
 
 	dmu   sync.Mutex
@@ -76,7 +78,7 @@ func NewPersistentChecker(cfg ProbeConfig, src ProbeSource, w naming.Writer, p P
 		cfg: cfg, src: src, w: w, probe: p, clk: clk,
 		log:   log.WithField("component", "probes"),
 		sched: newSchedule(cfg),
-		wake:  make(chan struct{}),
+		wake:  make(chan struct{}, cfg.Workers),
 		dirty: map[naming.ServiceKey]bool{},
 	}, nil
 }
@@ -203,8 +205,13 @@ func (c *PersistentChecker) step(now time.Time) {
 			c.sched.sync(key, svc, enabled && c.w.Owns(key), now)
 		}
 	}
-	close(c.wake)
-	c.wake = make(chan struct{})
+	for n := c.sched.countDue(now, c.cfg.Workers); n > 0; n-- {
+		select {
+		case c.wake <- struct{}{}:
+		default: // every worker already has a wake-up waiting
+			return
+		}
+	}
 }
 
 // job is one probe to run, with the settings it was started with.
@@ -216,27 +223,27 @@ type job struct {
 	unhealthy, healthy int
 }
 
-// take returns the next due probe, or the channel to wait on for the next
-// tick.
-func (c *PersistentChecker) take() (job, <-chan struct{}) {
+// take returns the next due probe; j.t is nil when none is due.
+func (c *PersistentChecker) take() job {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := c.sched.next(c.clk.Now())
 	if t == nil {
-		return job{}, c.wake
+		return job{}
 	}
 	return job{t: t, probe: t.probe, due: t.due, interval: t.interval,
-		unhealthy: t.unhealthyThreshold, healthy: t.healthyThreshold}, nil
+		unhealthy: t.unhealthyThreshold, healthy: t.healthyThreshold}
 }
 
+// worker runs due probes until none is left, then waits for a wake-up.
 func (c *PersistentChecker) worker(ctx context.Context) {
 	defer c.wg.Done()
 	for ctx.Err() == nil {
-		j, wait := c.take()
+		j := c.take()
 		if j.t == nil {
 			select {
 			case <-ctx.Done():
-			case <-wait:
+			case <-c.wake:
 			}
 			continue
 		}

@@ -36,7 +36,12 @@ type schedule struct {
 }
 
 type serviceTargets struct {
-	rev     uint64
+	rev uint64
+	// view is the view last synced and rules the rules of each cluster
+	// resolved from it: while the rules stay the same, the next view is
+	// followed by visiting only the instances that changed.
+	view    *naming.Service
+	rules   map[string]*Rules
 	targets map[naming.InstanceKey]*target
 }
 
@@ -58,6 +63,11 @@ func (s *schedule) size() int {
 // node must not probe it. New instances are due at once; removed ones are
 // dropped; an instance whose probe changed (address, checker) starts a new
 // streak. A view of the same revision as last time changes nothing.
+//
+// Views are immutable and their instances sorted by ID, so when the rules
+// of the clusters seen last time are unchanged, only the instances that are
+// not the very same value as in the previous view are visited: a write to
+// a large service costs a few instances, not the whole service.
 func (s *schedule) sync(key naming.ServiceKey, svc *naming.Service, owned bool, now time.Time) {
 	if svc == nil || !owned {
 		s.drop(key)
@@ -67,46 +77,63 @@ func (s *schedule) sync(key naming.ServiceKey, svc *naming.Service, owned bool, 
 	if st != nil && st.rev == svc.Revision {
 		return
 	}
-	if st == nil {
-		st = &serviceTargets{targets: map[naming.InstanceKey]*target{}}
+	if st != nil && st.view != nil && s.sameRules(st, svc) {
+		s.syncChanged(st, key, svc, now)
+	} else {
+		if st == nil {
+			st = &serviceTargets{targets: map[naming.InstanceKey]*target{}}
+		}
+		s.syncAll(st, key, svc, now)
 	}
-	st.rev = svc.Revision
-	rules := map[string]*Rules{}
+	// A service with nothing to probe (only ephemeral instances, or checker
+	// NONE) is kept too, so that its next view is followed incrementally.
+	st.rev, st.view = svc.Revision, svc
+	s.services[key] = st
+}
+
+// sameRules reports whether every cluster resolved at the last sync
+// resolves to the same rules under svc's settings.
+func (s *schedule) sameRules(st *serviceTargets, svc *naming.Service) bool {
+	for name, r := range st.rules {
+		if nr := Resolve(s.cfg, &svc.Meta, name); !sameRules(r, &nr) {
+			return false
+		}
+	}
+	return true
+}
+
+// rulesOf returns the rules of one cluster, resolving them once per sync.
+func (s *schedule) rulesOf(st *serviceTargets, svc *naming.Service, cluster string) *Rules {
+	r := st.rules[cluster]
+	if r == nil {
+		rr := Resolve(s.cfg, &svc.Meta, cluster)
+		r = &rr
+		st.rules[cluster] = r
+	}
+	return r
+}
+
+// syncAll visits every instance of svc.
+func (s *schedule) syncAll(st *serviceTargets, key naming.ServiceKey, svc *naming.Service, now time.Time) {
+	st.rules = map[string]*Rules{}
 	seen := make(map[naming.InstanceKey]bool, len(st.targets))
+	var lastCluster string
+	var r *Rules
 	for _, in := range svc.Instances {
 		if in.Ephemeral {
 			continue
 		}
-		r := rules[in.Cluster]
-		if r == nil {
-			rr := Resolve(s.cfg, &svc.Meta, in.Cluster)
-			r = &rr
-			rules[in.Cluster] = r
+		if r == nil || in.Cluster != lastCluster {
+			// Instances of one cluster mostly come in runs: one map
+			// lookup per run, not per instance.
+			r, lastCluster = s.rulesOf(st, svc, in.Cluster), in.Cluster
 		}
 		if r.Type == TypeNONE {
 			continue
 		}
 		ik := in.Key()
 		seen[ik] = true
-		probe := r.Target(in)
-		t := st.targets[ik]
-		if t == nil {
-			t = &target{svc: key, ik: ik, due: now, index: -1}
-			st.targets[ik] = t
-			heap.Push(&s.queue, t)
-		} else if !sameTarget(t.probe, probe) {
-			t.streak = Streak{}
-		}
-		t.probe = probe
-		t.unhealthyThreshold, t.healthyThreshold = r.UnhealthyThreshold, r.HealthyThreshold
-		if t.interval != r.Interval {
-			t.interval = r.Interval
-			// A shorter interval takes effect now, not after the old one.
-			if next := now.Add(r.Interval); t.index >= 0 && t.due.After(next) {
-				t.due = next
-				heap.Fix(&s.queue, t.index)
-			}
-		}
+		s.upsert(st, key, ik, r, in, now)
 	}
 	for ik, t := range st.targets {
 		if !seen[ik] {
@@ -114,11 +141,69 @@ func (s *schedule) sync(key naming.ServiceKey, svc *naming.Service, owned bool, 
 			delete(st.targets, ik)
 		}
 	}
-	if len(st.targets) == 0 {
-		delete(s.services, key)
+}
+
+// syncChanged visits the instances of svc that are not in st.view, and
+// those of st.view that are not in svc. Both lists are sorted by ID, and
+// within a service the ID determines the instance key.
+func (s *schedule) syncChanged(st *serviceTargets, key naming.ServiceKey, svc *naming.Service, now time.Time) {
+	naming.DiffInstances(st.view.Instances, svc.Instances, func(was, cur *naming.Instance) {
+		switch {
+		case cur == nil:
+			s.removeKey(st, was.Key())
+		case was != nil && was.Key() != cur.Key():
+			s.removeKey(st, was.Key())
+			s.visit(st, key, svc, cur, now)
+		default:
+			s.visit(st, key, svc, cur, now)
+		}
+	})
+}
+
+// visit brings the target of one instance of svc up to date.
+func (s *schedule) visit(st *serviceTargets, key naming.ServiceKey, svc *naming.Service, in *naming.Instance, now time.Time) {
+	ik := in.Key()
+	if in.Ephemeral {
+		s.removeKey(st, ik)
 		return
 	}
-	s.services[key] = st
+	r := s.rulesOf(st, svc, in.Cluster)
+	if r.Type == TypeNONE {
+		s.removeKey(st, ik)
+		return
+	}
+	s.upsert(st, key, ik, r, in, now)
+}
+
+// upsert adds the target of a probed instance, or updates it.
+func (s *schedule) upsert(st *serviceTargets, key naming.ServiceKey, ik naming.InstanceKey, r *Rules, in *naming.Instance, now time.Time) {
+	probe := r.Target(in)
+	t := st.targets[ik]
+	if t == nil {
+		t = &target{svc: key, ik: ik, due: now, index: -1}
+		st.targets[ik] = t
+		heap.Push(&s.queue, t)
+	} else if !sameTarget(t.probe, probe) {
+		t.streak = Streak{}
+	}
+	t.probe = probe
+	t.unhealthyThreshold, t.healthyThreshold = r.UnhealthyThreshold, r.HealthyThreshold
+	if t.interval != r.Interval {
+		t.interval = r.Interval
+		// A shorter interval takes effect now, not after the old one.
+		if next := now.Add(r.Interval); t.index >= 0 && t.due.After(next) {
+			t.due = next
+			heap.Fix(&s.queue, t.index)
+		}
+	}
+}
+
+// removeKey removes the target of one instance, if there is one.
+func (s *schedule) removeKey(st *serviceTargets, ik naming.InstanceKey) {
+	if t := st.targets[ik]; t != nil {
+		s.remove(t)
+		delete(st.targets, ik)
+	}
 }
 
 // drop removes every target of a service.
@@ -160,6 +245,24 @@ func (s *schedule) next(now time.Time) *target {
 	return t
 }
 
+// countDue returns how many targets are due at now, counting up to limit.
+// It visits only the due targets (and their children in the heap).
+func (s *schedule) countDue(now time.Time, limit int) int {
+	n := 0
+	var stack [64]int
+	todo := append(stack[:0], 0)
+	for len(todo) > 0 && n < limit {
+		i := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if i >= len(s.queue) || s.queue[i].due.After(now) {
+			continue // a heap: nothing below i is due either
+		}
+		n++
+		todo = append(todo, 2*i+1, 2*i+2)
+	}
+	return n
+}
+
 // unpop puts back a target that next returned but that could not be started.
 func (s *schedule) unpop(t *target) {
 	t.running = false
@@ -184,6 +287,13 @@ func (s *schedule) lookup(key naming.ServiceKey, ik naming.InstanceKey) *target 
 		return st.targets[ik]
 	}
 	return nil
+}
+
+func sameRules(a, b *Rules) bool {
+	return a.Type == b.Type && a.Interval == b.Interval && a.Timeout == b.Timeout &&
+		a.UnhealthyThreshold == b.UnhealthyThreshold && a.HealthyThreshold == b.HealthyThreshold &&
+		a.CheckPort == b.CheckPort && a.UseInstancePort == b.UseInstancePort && a.Path == b.Path &&
+		slices.Equal(a.Headers, b.Headers) && slices.Equal(a.Codes, b.Codes)
 }
 
 func sameTarget(a, b Target) bool {

@@ -506,20 +506,11 @@ func (c *Catalog) ownNew(old, s *Service) {
 		}
 		return
 	}
-	a, b := old.Instances, s.Instances
-	i := 0
-	for _, in := range b {
-		for i < len(a) && a[i] != in && a[i].ID < in.ID {
-			i++ // gone from the new view
+	DiffInstances(old.Instances, s.Instances, func(_, cur *Instance) {
+		if cur != nil && !cur.owned {
+			c.shared.own(cur)
 		}
-		if i < len(a) && a[i] == in {
-			i++
-			continue
-		}
-		if !in.owned {
-			c.shared.own(in)
-		}
-	}
+	})
 }
 
 // replaceInstance returns a new sorted slice with in replacing the instance

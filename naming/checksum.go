@@ -70,26 +70,14 @@ func (s *Service) computeSums(old *Service) {
 		return
 	}
 	s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
-	a, b := old.Instances, s.Instances
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case i < len(a) && j < len(b) && a[i] == b[j]:
-			i++
-			j++
-		case j == len(b) || i < len(a) && a[i].ID < b[j].ID:
-			s.sums.sub(a[i])
-			i++
-		case i == len(a) || b[j].ID < a[i].ID:
-			s.sums.add(b[j])
-			j++
-		default: // the same id, another value
-			s.sums.sub(a[i])
-			s.sums.add(b[j])
-			i++
-			j++
+	DiffInstances(old.Instances, s.Instances, func(was, now *Instance) {
+		if was != nil {
+			s.sums.sub(was)
 		}
-	}
+		if now != nil {
+			s.sums.add(now)
+		}
+	})
 	s.sums.ok = true
 }
 

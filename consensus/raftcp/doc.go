@@ -24,6 +24,10 @@
 // Log entry format: one version byte (1) followed by a JSON array of
 // naming.Op. An entry that cannot be decoded is logged and skipped on every
 // node alike; the state machine never panics on the bytes it is given.
+// Entries of instance ops are written (EncodeOps) and read (DecodeOpsFast)
+// by hand-written code that produces exactly json.Marshal's bytes and
+// encoding/json's result, deferring to encoding/json for anything else, so
+// members of any version read each other's entries.
 //
 // Group commit: concurrent Apply calls queue their ops; one goroutine
 // proposes everything queued (at most MaxBatch ops) as one entry, with no

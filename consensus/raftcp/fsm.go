@@ -17,15 +17,10 @@ import (
 // the rest is a JSON array of naming.Op. A new format gets a new byte.
 const entryVersion byte = 1
 
-// encodeEntry builds one log entry from a batch of ops.
+// encodeEntry builds one log entry from a batch of ops: the version byte
+// and json.Marshal(ops) (written by EncodeOps, byte for byte the same).
 func encodeEntry(ops []naming.Op) ([]byte, error) {
-	b, err := json.Marshal(ops)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(b)+1)
-	out = append(out, entryVersion)
-	return append(out, b...), nil
+	return appendOps(append(make([]byte, 0, 64+384*len(ops)), entryVersion), ops)
 }
 
 // decodeEntry reverses encodeEntry. It fails on anything else and never panics.
@@ -35,6 +30,9 @@ func decodeEntry(data []byte) ([]naming.Op, error) {
 	}
 	if data[0] != entryVersion {
 		return nil, fmt.Errorf("unknown entry version %d", data[0])
+	}
+	if ops, ok := DecodeOpsFast(data[1:]); ok {
+		return ops, nil
 	}
 	var ops []naming.Op
 	if err := json.Unmarshal(data[1:], &ops); err != nil {

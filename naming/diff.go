@@ -1,0 +1,29 @@
+package naming
+
+// DiffInstances walks two instance lists sorted by ID (as every view the
+// Catalog publishes is) and calls fn for each difference: fn(old, nil) for
+// an instance only in before, fn(nil, new) for one only in after, and
+// fn(old, new) for the same ID held by another value. Instances present
+// in both as the same pointer are skipped, so following a change costs
+// the length of the lists in pointer compares and fn only for what
+// changed.
+func DiffInstances(before, after []*Instance, fn func(old, new *Instance)) {
+	i, j := 0, 0
+	for i < len(before) || j < len(after) {
+		switch {
+		case i < len(before) && j < len(after) && before[i] == after[j]:
+			i++
+			j++
+		case j == len(after) || i < len(before) && before[i].ID < after[j].ID:
+			fn(before[i], nil)
+			i++
+		case i == len(before) || after[j].ID < before[i].ID:
+			fn(nil, after[j])
+			j++
+		default:
+			fn(before[i], after[j])
+			i++
+			j++
+		}
+	}
+}

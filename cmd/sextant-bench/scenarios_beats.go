@@ -1,12 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,24 @@ func beatForm(service, ip string, port int) url.Values {
 	b := `{"ip":"` + ip + `","port":` + strconv.Itoa(port) + `,"weight":1,"serviceName":"` + grouped + `","cluster":"DEFAULT","metadata":{},"scheduled":false}`
 	return url.Values{"serviceName": {grouped}, "beat": {b}}
 }
+
+// appendBeatForm appends beatForm(service, ip, port).Encode() without
+// building the url.Values: the beat senders' form, built in place
+// (beatForm stays the readable definition the tests check it against).
+func appendBeatForm(b []byte, service, ip string, port int) []byte {
+	var num [20]byte
+	ps := string(strconv.AppendInt(num[:0], int64(port), 10))
+	b = append(b, "beat="...)
+	for _, s := range [...]string{`{"ip":"`, ip, `","port":`, ps, `,"weight":1,"serviceName":"DEFAULT_GROUP@@`, service, `","cluster":"DEFAULT","metadata":{},"scheduled":false}`} {
+		b = appendQueryEscape(b, s)
+	}
+	b = append(b, "&serviceName="...)
+	b = appendQueryEscape(b, "DEFAULT_GROUP@@")
+	return appendQueryEscape(b, service)
+}
+
+// beatPath is where a Nacos 1.x client sends its beats.
+const beatPath = "/nacos/v1/ns/instance/beat"
 
 // beatState is what the scenario tracks per instance.
 type beatState struct {
@@ -64,11 +83,13 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 	defer cancel()
 	start := time.Now()
 	cpu := startCPU(pidsOf(nodes)...)
+	self := startCPU(os.Getpid()) // the harness: beat senders, list polls
 	stopProfile := h.profile("beats", pidsOf(nodes))
 
 	var beatsOK, beatsFailed, notFound atomic.Int64
 	var regBeats atomic.Int64           // beatsOK when the last registration answered
 	var steady atomic.Pointer[cpuMeter] // CPU from then on
+	var steadySelf atomic.Pointer[cpuMeter]
 	var wg sync.WaitGroup
 	// Registrations, in order, each instance on its own node.
 	var regFailed atomic.Int64
@@ -92,6 +113,7 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 		if r.OK == int64(plan.n) {
 			regBeats.Store(beatsOK.Load())
 			steady.Store(startCPU(pidsOf(nodes)...))
+			steadySelf.Store(startCPU(os.Getpid()))
 			regDone.Store(time.Now().UnixNano())
 		}
 	}()
@@ -137,13 +159,22 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One keep-alive connection to each node, and the form built
+			// in place: the generator's CPU stays well below the servers'.
+			conns := make([]*leanConn, len(nodes))
+			for k, nd := range nodes {
+				conns[k] = newLeanConn(nd.http, 15*time.Second)
+				defer conns[k].Close()
+			}
+			var form []byte
 			for i := range jobs {
 				if ctx.Err() != nil {
 					continue // drain
 				}
 				nd := nodes[i%len(nodes)]
+				form = appendBeatForm(form[:0], plan.service(i), instanceIP(i), 7000)
 				t0 := time.Now()
-				code, body, err := httpDo(ctx, "PUT", nd.http, "/nacos/v1/ns/instance/beat", beatForm(plan.service(i), instanceIP(i), 7000), "")
+				code, body, err := conns[i%len(nodes)].do(ctx, "PUT", beatPath, form)
 				d := time.Since(t0)
 				switch {
 				case err != nil || code != 200:
@@ -155,7 +186,7 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 						err = fmt.Errorf("%d %s", code, clip(body))
 					}
 					beatErr.CompareAndSwap(nil, err.Error())
-				case strings.Contains(string(body), "20404"):
+				case bytes.Contains(body, []byte("20404")):
 					// The server lost the instance: a client registers again.
 					notFound.Add(1)
 					_ = httpOp(ctx, "POST", nd.http, "/nacos/v1/ns/instance", registerForm(plan.service(i), instanceIP(i), 7000, true, ""), "", nil)
@@ -230,6 +261,10 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 	if m := steady.Load(); m != nil {
 		used = m.used()
 	}
+	usedSelf := self.used()
+	if m := steadySelf.Load(); m != nil {
+		usedSelf = m.used()
+	}
 	stopProfile()
 
 	flips, missing, registered := 0, 0, 0
@@ -273,9 +308,9 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 			regNote += ": " + oneLine(e)
 		}
 	}
-	note := fmt.Sprintf("%d instances × beat every %v for %s (%s of them with all registered), %d services, 3 nodes; %s; beat latency %s; dispatch lag p99 %s; %d failed beats, %d answered 20404; %d list polls (%d errors); cluster CPU %.0f µs/beat over the same span (list polls included), RSS of the 3 nodes %s",
+	note := fmt.Sprintf("%d instances × beat every %v for %s (%s of them with all registered), %d services, 3 nodes; %s; beat latency %s; dispatch lag p99 %s; %d failed beats, %d answered 20404; %d list polls (%d errors); cluster CPU %.0f µs/beat over the same span (list polls included), harness CPU %.0f µs/beat (its own process: beat senders and list polls, same span), RSS of the 3 nodes %s",
 		plan.n, plan.interval, fmtDur(elapsed), fmtDur(beatWindow), plan.services(), regNote, summarize(lats), fmtDur(percentile(lags, 99)),
-		beatsFailed.Load(), notFound.Load(), polls.Load(), pollErrs.Load(), perOp(used, rate, window), fmtBytes(rss))
+		beatsFailed.Load(), notFound.Load(), polls.Load(), pollErrs.Load(), perOp(used, rate, window), perOp(usedSelf, rate, window), fmtBytes(rss))
 	if e, ok := beatErr.Load().(string); ok {
 		note += "; first beat error: " + oneLine(e)
 	}

@@ -3,6 +3,8 @@ package dnsfront
 import (
 	"net/netip"
 	"strings"
+
+	"sextant/naming"
 )
 
 // nameKind says what a query name refers to under the zone.
@@ -261,4 +263,17 @@ func lowerASCII(s string) string {
 		}
 	}
 	return s
+}
+
+// serviceKey is the key of the service a parsed name asks for, with the
+// default group and namespace filled in.
+func serviceKey(p parsedName) naming.ServiceKey {
+	key := naming.ServiceKey{Namespace: p.namespace, Group: p.group, Name: p.service}
+	if key.Namespace == "" {
+		key.Namespace = naming.DefaultNamespace
+	}
+	if key.Group == "" {
+		key.Group = naming.DefaultGroup
+	}
+	return key
 }

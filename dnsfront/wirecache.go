@@ -6,8 +6,6 @@ import (
 	"sync"
 
 	"github.com/miekg/dns"
-
-	"sextant/naming"
 )
 
 // Wire answers are prepared on the first query for a (name, type, size
@@ -148,17 +146,4 @@ func (s *Server) buildWire(pkt []byte) *wireSet {
 		ws.size += len(b)
 	}
 	return ws
-}
-
-// serviceKey is the key of the service a parsed name asks for, with the
-// default group and namespace filled in.
-func serviceKey(p parsedName) naming.ServiceKey {
-	key := naming.ServiceKey{Namespace: p.namespace, Group: p.group, Name: p.service}
-	if key.Namespace == "" {
-		key.Namespace = naming.DefaultNamespace
-	}
-	if key.Group == "" {
-		key.Group = naming.DefaultGroup
-	}
-	return key
 }

@@ -9,15 +9,34 @@ import (
 	"sextant/naming"
 )
 
+// lockedSet is a changeSet behind a mutex: the dirty set and every peer
+// queue are one.
+type lockedSet struct {
+	mu  sync.Mutex
+	set changeSet
+}
+
+func (l *lockedSet) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.set)
+}
+
+func (l *lockedSet) has(k naming.ServiceKey) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.set[k]
+	return ok
+}
+
 // dirtySet holds what changed since the last sync, per service.
 type dirtySet struct {
-	mu     sync.Mutex
-	set    changeSet
+	lockedSet
 	signal chan struct{} // told when the set stops being empty
 }
 
 func newDirtySet() *dirtySet {
-	return &dirtySet{set: changeSet{}, signal: make(chan struct{}, 1)}
+	return &dirtySet{lockedSet: lockedSet{set: changeSet{}}, signal: make(chan struct{}, 1)}
 }
 
 // add records changes of k: the instances iks, or the whole service when
@@ -47,19 +66,6 @@ func (d *dirtySet) take() changeSet {
 	out := d.set
 	d.set = changeSet{}
 	return out
-}
-
-func (d *dirtySet) size() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.set)
-}
-
-func (d *dirtySet) has(k naming.ServiceKey) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	_, ok := d.set[k]
-	return ok
 }
 
 // markDirty queues changes of k for the next sync: the instances iks, or
@@ -101,9 +107,8 @@ func (e *Engine) syncLoop() {
 // keyed by service, with at most MaxDeltaKeys instances each, it stays
 // bounded by the number of services.
 type peerQueue struct {
+	lockedSet
 	addr string
-	mu   sync.Mutex
-	set  changeSet
 	wake chan struct{}
 }
 
@@ -147,19 +152,6 @@ func (q *peerQueue) putBack(batch []queued) {
 	q.mu.Unlock()
 }
 
-func (q *peerQueue) size() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.set)
-}
-
-func (q *peerQueue) has(k naming.ServiceKey) bool {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	_, ok := q.set[k]
-	return ok
-}
-
 func (q *peerQueue) clear() {
 	q.mu.Lock()
 	clear(q.set)
@@ -188,7 +180,7 @@ func (e *Engine) peerQueueOf(peer string) *peerQueue {
 	defer e.pmu.Unlock()
 	q, ok := e.peers[peer]
 	if !ok {
-		q = &peerQueue{addr: peer, set: changeSet{}, wake: make(chan struct{}, 1)}
+		q = &peerQueue{lockedSet: lockedSet{set: changeSet{}}, addr: peer, wake: make(chan struct{}, 1)}
 		if !e.goLoop(func() { e.peerLoop(q) }) {
 			return nil
 		}

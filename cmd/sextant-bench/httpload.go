@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,26 +192,16 @@ func runWrk(ctx context.Context, wrk, rawURL string, conns int, dur time.Duratio
 }
 
 // parseWrk reads "Requests/sec:" from wrk's output, and fails when wrk
-// counted non-2xx answers or socket errors.
+// counted non-2xx answers.
 func parseWrk(out []byte) (float64, error) {
-	var rps float64
-	found := false
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case strings.HasPrefix(line, "Requests/sec:"):
-			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(line, "Requests/sec:")), 64)
-			if err != nil {
-				return 0, fmt.Errorf("wrk output: %q", line)
-			}
-			rps, found = v, true
-		case strings.HasPrefix(line, "Non-2xx or 3xx responses:"):
-			return 0, fmt.Errorf("wrk: %s", line)
-		}
-	}
-	if !found {
+	r, err := parseWrkRun(out)
+	switch {
+	case err != nil:
+		return 0, err
+	case r.Non2xx != "":
+		return 0, fmt.Errorf("wrk: %s", r.Non2xx)
+	case r.RPS == 0:
 		return 0, fmt.Errorf("wrk output has no Requests/sec: %s", tail(out, 300))
 	}
-	return rps, nil
+	return r.RPS, nil
 }

@@ -36,7 +36,9 @@ end
 type wrkResult struct {
 	Requests int64
 	Elapsed  time.Duration
+	RPS      float64 // "Requests/sec:"
 	P50, P99 time.Duration
+	Non2xx   string // wrk's line counting non-2xx answers, if any
 	Failed   string // non-2xx or socket errors, as wrk printed them
 }
 
@@ -99,8 +101,17 @@ func parseWrkRun(b []byte) (wrkResult, error) {
 			r.P50 = parseWrkDur(f[1])
 		case len(f) == 2 && f[0] == "99%":
 			r.P99 = parseWrkDur(f[1])
-		case strings.HasPrefix(line, "Non-2xx or 3xx responses:"), strings.HasPrefix(line, "Socket errors:"):
-			r.Failed = strings.TrimSpace(r.Failed + "; " + line)
+		case len(f) == 2 && f[0] == "Requests/sec:":
+			v, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				return r, fmt.Errorf("wrk output: %q", line)
+			}
+			r.RPS = v
+		case strings.HasPrefix(line, "Non-2xx or 3xx responses:"):
+			r.Non2xx = line
+			r.Failed = strings.TrimPrefix(r.Failed+"; "+line, "; ")
+		case strings.HasPrefix(line, "Socket errors:"):
+			r.Failed = strings.TrimPrefix(r.Failed+"; "+line, "; ")
 		}
 	}
 	if !found {

@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
@@ -185,17 +186,24 @@ func beatInterval(md map[string]string, sw naming.Switches) int64 {
 	return sw.ClientBeatInterval
 }
 
-// beat serves PUT /instance/beat: a full beat (the beat JSON) re-creates a
+// beatRoute is where clients send beats.
+const beatRoute = nsPrefix + "/instance/beat"
+
+// beat serves PUT /instance/beat through gin.
+func (s *Server) beat(c *gin.Context, p *request) {
+	s.reply(c, s.beatAnswer(c.Request.Context(), p))
+}
+
+// beatAnswer answers a beat: a full beat (the beat JSON) re-creates a
 // missing instance; a light beat (ip, port, clusterName parameters) for a
 // missing instance answers code 20404 so the client registers again.
-func (s *Server) beat(c *gin.Context, p *request) {
+func (s *Server) beatAnswer(ctx context.Context, p *request) answer {
 	sw := s.r.Switches()
 	var bi *beatInfo
 	if raw := p.get("beat"); raw != "" {
 		var err error
 		if bi, err = parseBeat(raw); err != nil {
-			s.bad(c, err)
-			return
+			return s.badAnswer(err, beatRoute)
 		}
 	}
 	name := p.first("serviceName", "dom")
@@ -203,13 +211,11 @@ func (s *Server) beat(c *gin.Context, p *request) {
 		name = bi.ServiceName
 	}
 	if name == "" {
-		s.bad(c, invalid("Param 'serviceName' is required."))
-		return
+		return s.badAnswer(invalid("Param 'serviceName' is required."), beatRoute)
 	}
 	key := naming.NewServiceKey(p.get("namespaceId"), p.get("groupName"), name)
 	if err := key.Validate(); err != nil {
-		s.bad(c, err)
-		return
+		return s.badAnswer(err, beatRoute)
 	}
 	var t naming.InstanceKey
 	var full *naming.Instance
@@ -218,22 +224,19 @@ func (s *Server) beat(c *gin.Context, p *request) {
 		if cluster == "" {
 			var err error
 			if cluster, err = p.cluster(); err != nil {
-				s.bad(c, err)
-				return
+				return s.badAnswer(err, beatRoute)
 			}
 		}
 		t = naming.InstanceKey{IP: bi.IP, Port: bi.Port, Cluster: cluster}
 		full = &naming.Instance{IP: bi.IP, Port: bi.Port, Cluster: cluster, Weight: bi.Weight,
 			Healthy: true, Enabled: true, Ephemeral: bi.Ephemeral, Metadata: bi.Metadata}
 		if err := naming.ValidateInstance(full); err != nil {
-			s.bad(c, err)
-			return
+			return s.badAnswer(err, beatRoute)
 		}
 	} else {
 		var err error
 		if t, err = p.target(); err != nil {
-			s.bad(c, err)
-			return
+			return s.badAnswer(err, beatRoute)
 		}
 	}
 	md := map[string]string(nil)
@@ -243,19 +246,18 @@ func (s *Server) beat(c *gin.Context, p *request) {
 		md = full.Metadata
 	}
 	interval := beatInterval(md, sw)
-	err := s.apply(c, naming.Op{Kind: naming.OpBeat, Service: key, Target: t, Instance: full, Ephemeral: true})
+	err := s.applyIn(ctx, naming.Op{Kind: naming.OpBeat, Service: key, Target: t, Instance: full, Ephemeral: true})
 	switch {
 	case errors.Is(err, naming.ErrNotFound):
-		s.beatReply(c, interval, codeNotFound, nil)
+		return beatBody(interval, codeNotFound, nil)
 	case err != nil:
-		s.bad(c, err)
-	default:
-		s.beatReply(c, interval, codeOK, &sw.LightBeatEnabled)
+		return s.badAnswer(err, beatRoute)
 	}
+	return beatBody(interval, codeOK, &sw.LightBeatEnabled)
 }
 
-// beatReply writes {"clientBeatInterval":N,"code":C[,"lightBeatEnabled":B]}.
-func (s *Server) beatReply(c *gin.Context, interval int64, code int, light *bool) {
+// beatBody is {"clientBeatInterval":N,"code":C[,"lightBeatEnabled":B]}.
+func beatBody(interval int64, code int, light *bool) answer {
 	b := make([]byte, 0, 80)
 	b = append(b, `{"clientBeatInterval":`...)
 	b = strconv.AppendInt(b, interval, 10)
@@ -266,10 +268,5 @@ func (s *Server) beatReply(c *gin.Context, interval int64, code int, light *bool
 		b = strconv.AppendBool(b, *light)
 	}
 	b = append(b, '}')
-	// As c.Data would, with fewer allocations.
-	h := c.Writer.Header()
-	h["Content-Type"] = s.jsonType
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
-	c.Writer.WriteHeader(http.StatusOK)
-	c.Writer.Write(b)
+	return answer{status: http.StatusOK, json: true, body: b}
 }

@@ -108,12 +108,22 @@
 // threshold is reached every enabled instance is listed as healthy and
 // reachProtectionThreshold is true. A UDP push carries the same body.
 //
-// GET instance/list is served before gin's router (fastlist.go) with the
-// same behaviour as the gin route (load shedding, readiness, access
+// # Serving
+//
+// Start serves the socket with fasthttp (wire.go): GET instance/list, PUT
+// instance/beat, POST and DELETE instance are answered natively, with the
+// same behaviour as their gin routes (load shedding, readiness, access
 // control, errors, push subscription, Config.Observe, panic recovery, the
-// same headers and bytes); requests with a body, with debug logging on,
-// on a node that is not UP or READ_ONLY, or asking a node with a CP leader
-// for a consistent read go through gin.
+// same status, Content-Type and body); every other request, and a hot one
+// with debug logging on, on a node whose status refuses it, or a list with
+// a body or asking a node with a CP leader for a consistent read, is
+// converted to net/http and served by Handler. Nothing a handler keeps
+// shares memory with fasthttp's reused buffers. A body over MaxBodyBytes
+// gets 413, a request line and headers over 16 KiB get 431.
+//
+// Handler, the net/http form of the whole API (for an outer net/http
+// server), serves GET instance/list before gin's router in the same way
+// (fastlist.go).
 //
 // # Deliberate differences from Nacos 1.4.1
 //

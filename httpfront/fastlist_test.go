@@ -25,20 +25,20 @@ import (
 // the clock.
 var stampRE = regexp.MustCompile(`"lastRefTime":[0-9]+}$`)
 
-// answer is what a client sees of a response.
-type answer struct {
+// seen is what a client sees of a response.
+type seen struct {
 	status int
 	header http.Header
 	body   string
 }
 
-func (a answer) String() string {
+func (a seen) String() string {
 	return fmt.Sprintf("%d %v %q", a.status, a.header, a.body)
 }
 
-// answerOf keeps the headers a client reads and masks lastRefTime; the
+// seenOf keeps the headers a client reads and masks lastRefTime; the
 // Content-Length must match the body.
-func answerOf(t *testing.T, rec *httptest.ResponseRecorder) answer {
+func seenOf(t *testing.T, rec *httptest.ResponseRecorder) seen {
 	t.Helper()
 	body := rec.Body.String()
 	if cl := rec.Header().Get("Content-Length"); cl != "" && cl != fmt.Sprint(len(body)) {
@@ -50,7 +50,7 @@ func answerOf(t *testing.T, rec *httptest.ResponseRecorder) answer {
 			h[k] = v
 		}
 	}
-	return answer{status: rec.Code, header: h, body: stampRE.ReplaceAllString(body, `"lastRefTime":0}`)}
+	return seen{status: rec.Code, header: h, body: stampRE.ReplaceAllString(body, `"lastRefTime":0}`)}
 }
 
 // listRequest builds a GET instance/list with the query and header pairs.
@@ -66,22 +66,22 @@ func listRequest(query string, hdr ...string) *http.Request {
 }
 
 // viaGin answers a request through the gin route only.
-func (e *env) viaGin(r *http.Request) answer {
+func (e *env) viaGin(r *http.Request) seen {
 	rec := httptest.NewRecorder()
 	e.s.gin.ServeHTTP(rec, r)
-	return answerOf(e.t.(*testing.T), rec)
+	return seenOf(e.t.(*testing.T), rec)
 }
 
 // viaFast answers a request through serveListFast, failing the test when
 // it leaves the request to gin.
-func (e *env) viaFast(r *http.Request) answer {
+func (e *env) viaFast(r *http.Request) seen {
 	t := e.t.(*testing.T)
 	t.Helper()
 	rec := httptest.NewRecorder()
 	if !e.s.serveListFast(rec, r) {
 		t.Fatalf("%s: not served by the fast path", r.URL.RawQuery)
 	}
-	return answerOf(t, rec)
+	return seenOf(t, rec)
 }
 
 // listQueries are instance/list queries over the parameters the route
@@ -208,7 +208,7 @@ func TestHandlerListAnswersAsGinInEveryState(t *testing.T) {
 			want := e.viaGin(listRequest(q))
 			rec := httptest.NewRecorder()
 			e.h.ServeHTTP(rec, listRequest(q))
-			if got := answerOf(t, rec); got.String() != want.String() {
+			if got := seenOf(t, rec); got.String() != want.String() {
 				t.Errorf("%s, %s:\nhandler %s\ngin     %s", c.name, q, got, want)
 			}
 		}

@@ -106,6 +106,10 @@ type env struct {
 	cat *naming.Catalog
 	w   *testWriter
 	cl  *fakeCluster
+	// wire, when set, is a client of the started front: req sends over
+	// the socket, through the fasthttp server (wire.go), instead of
+	// calling h.
+	wire *http.Client
 }
 
 func quietLog() *logrus.Entry {
@@ -137,8 +141,15 @@ func newEnv(t testing.TB, mutate ...func(*Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return &env{t: t, s: s, h: s.Handler(), cat: cat, w: w, cl: cl}
+	e := &env{t: t, s: s, h: s.Handler(), cat: cat, w: w, cl: cl}
+	if os.Getenv(wireEnvVar) != "" {
+		e.start()
+	}
+	return e
 }
+
+// wireEnvVar, when set, makes every env send its requests over the wire.
+const wireEnvVar = "SEXTANT_HTTPFRONT_WIRE"
 
 // req sends one request; body, when set, is a form body. hdr holds
 // header pairs.
@@ -155,8 +166,56 @@ func (e *env) req(method, target, body string, hdr ...string) *httptest.Response
 		r.Header.Set(hdr[i], hdr[i+1])
 	}
 	rec := httptest.NewRecorder()
+	if e.wire != nil {
+		e.overWire(rec, r)
+		return rec
+	}
 	e.h.ServeHTTP(rec, r)
 	return rec
+}
+
+// newWireEnv is newEnv with the front started, its requests sent over
+// the socket.
+func newWireEnv(t testing.TB, mutate ...func(*Config)) *env {
+	t.Helper()
+	e := newEnv(t, mutate...)
+	e.start()
+	return e
+}
+
+// start starts the front, once, and sends the requests over the socket
+// from then on.
+func (e *env) start() {
+	e.t.Helper()
+	if e.wire != nil {
+		return
+	}
+	if err := e.s.Start(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+	e.wire = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	e.t.Cleanup(e.wire.CloseIdleConnections)
+}
+
+// overWire sends r to the started front and records the response.
+func (e *env) overWire(rec *httptest.ResponseRecorder, r *http.Request) {
+	e.t.Helper()
+	out := r.Clone(context.Background())
+	out.RequestURI = ""
+	out.URL.Scheme, out.URL.Host, out.Host = "http", e.s.Addr(), e.s.Addr()
+	resp, err := e.wire.Do(out)
+	if err != nil {
+		e.t.Fatalf("%s %s over the wire: %v", r.Method, r.URL, err)
+	}
+	defer resp.Body.Close()
+	for k, vs := range resp.Header {
+		rec.Header()[k] = vs
+	}
+	rec.WriteHeader(resp.StatusCode)
+	if _, err := io.Copy(rec, resp.Body); err != nil {
+		e.t.Fatalf("%s %s: reading the answer: %v", r.Method, r.URL, err)
+	}
 }
 
 // must sends a request and requires the status.

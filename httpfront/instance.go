@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -57,49 +58,56 @@ func (s *Server) find(key naming.ServiceKey, t naming.InstanceKey) *naming.Insta
 	return nil
 }
 
-// registerInstance serves POST /instance: add or replace an instance,
-// creating its service when needed.
+// instanceRoute is where instances are registered and deregistered.
+const instanceRoute = nsPrefix + "/instance"
+
+// registerInstance serves POST /instance through gin.
 func (s *Server) registerInstance(c *gin.Context, p *request) {
-	key, in, err := s.instanceParams(p)
-	if err != nil {
-		s.bad(c, err)
-		return
-	}
-	if err := s.apply(c, naming.Op{Kind: naming.OpRegister, Service: key, Ephemeral: in.Ephemeral, Instance: in}); err != nil {
-		s.bad(c, err)
-		return
-	}
-	ok(c)
+	s.reply(c, s.registerAnswer(c.Request.Context(), p))
 }
 
-// deregisterInstance serves DELETE /instance; an absent instance is ok.
-// The instance's own class wins over the ephemeral parameter, which Go
-// clients often send as false for ephemeral instances.
+// registerAnswer adds or replaces an instance, creating its service when
+// needed.
+func (s *Server) registerAnswer(ctx context.Context, p *request) answer {
+	key, in, err := s.instanceParams(p)
+	if err != nil {
+		return s.badAnswer(err, instanceRoute)
+	}
+	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpRegister, Service: key, Ephemeral: in.Ephemeral, Instance: in}); err != nil {
+		return s.badAnswer(err, instanceRoute)
+	}
+	return okAnswer()
+}
+
+// deregisterInstance serves DELETE /instance through gin.
 func (s *Server) deregisterInstance(c *gin.Context, p *request) {
+	s.reply(c, s.deregisterAnswer(c.Request.Context(), p))
+}
+
+// deregisterAnswer removes an instance; an absent instance is ok. The
+// instance's own class wins over the ephemeral parameter, which Go
+// clients often send as false for ephemeral instances.
+func (s *Server) deregisterAnswer(ctx context.Context, p *request) answer {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return s.badAnswer(err, instanceRoute)
 	}
 	t, err := p.target()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return s.badAnswer(err, instanceRoute)
 	}
 	eph, err := p.boolOr(true, "ephemeral")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return s.badAnswer(err, instanceRoute)
 	}
 	if in := s.find(key, t); in != nil {
 		eph = in.Ephemeral
 	}
-	err = s.apply(c, naming.Op{Kind: naming.OpDeregister, Service: key, Target: t, Ephemeral: eph})
+	err = s.applyIn(ctx, naming.Op{Kind: naming.OpDeregister, Service: key, Target: t, Ephemeral: eph})
 	if err != nil && !errors.Is(err, naming.ErrNotFound) {
-		s.bad(c, err)
-		return
+		return s.badAnswer(err, instanceRoute)
 	}
-	ok(c)
+	return okAnswer()
 }
 
 // updateInstance serves PUT /instance. Java clients ≥ 1.0.0 get a strict

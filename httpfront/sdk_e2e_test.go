@@ -1,7 +1,6 @@
 package httpfront
 
 import (
-	"context"
 	"net"
 	"strconv"
 	"sync"
@@ -27,9 +26,7 @@ func TestNacosGoSDK(t *testing.T) {
 		c.Push.Target = "source" // the SDK reports its first non-loopback address
 		c.Push.MergeDelay = 100 * time.Millisecond
 	})
-	if err := e.s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	e.start()
 	host, portStr, _ := net.SplitHostPort(e.s.Addr())
 	port, _ := strconv.ParseUint(portStr, 10, 64)
 	dir := t.TempDir()

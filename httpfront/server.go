@@ -2,18 +2,18 @@ package httpfront
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/sirupsen/logrus"
+	"github.com/valyala/fasthttp"
 
 	"sextant/httpfront/push"
 	"sextant/naming"
@@ -47,8 +47,9 @@ type Server struct {
 	handler http.Handler
 	// leaderReads: the cluster serves consistent reads (consistent.go).
 	leaderReads bool
-	// jsonType is the Content-Type value of a list (shared, never modified).
-	jsonType []string
+	// jsonType and textType are Content-Type values (shared, never
+	// modified).
+	jsonType, textType []string
 	// tail is the end of the lists answered in the last millisecond.
 	tail atomic.Pointer[listTail]
 	// dates is the Date header of the lists answered in the last second.
@@ -60,8 +61,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	ln      net.Listener
-	srv     *http.Server
-	errLog  *io.PipeWriter
+	srv     *fasthttp.Server
 	served  chan struct{}
 	started bool
 	closed  bool
@@ -88,7 +88,8 @@ func New(cfg Config, r naming.Reader, w naming.Writer, cl Cluster, log *logrus.E
 		log:   log.WithField("component", "httpfront"),
 		lists: newListCache(cfg.ListCacheSize, cfg.ListCacheBytes),
 
-		jsonType: []string{"application/json;charset=UTF-8"},
+		jsonType: []string{jsonType},
+		textType: []string{textType},
 	}
 	p, err := push.New(cfg.Push, r, s.renderPush, log)
 	if err != nil {
@@ -125,26 +126,17 @@ func (s *Server) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	s.errLog = s.log.WriterLevel(logrus.DebugLevel)
-	s.srv = &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		ErrorLog:          log.New(s.errLog, "", 0),
-	}
+	s.srv = s.newWireServer()
+	serveLn := ln
 	if s.cfg.TLS != nil {
-		s.srv.TLSConfig = s.cfg.TLS.Clone()
+		serveLn = tls.NewListener(ln, s.cfg.TLS.Clone())
 	}
 	s.ln = ln
 	s.served = make(chan struct{})
 	s.started = true
 	go func() {
 		defer close(s.served)
-		serve := s.srv.Serve
-		if s.srv.TLSConfig != nil {
-			serve = func(ln net.Listener) error { return s.srv.ServeTLS(ln, "", "") }
-		}
-		if err := serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.Serve(serveLn); err != nil {
 			s.log.WithError(err).Error("http server stopped")
 		}
 	}()
@@ -176,12 +168,14 @@ func (s *Server) Close() error {
 	var errs []error
 	if started {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-		if err := s.srv.Shutdown(ctx); err != nil {
-			errs = append(errs, s.srv.Close())
+		if err := s.srv.ShutdownWithContext(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			errs = append(errs, err)
 		}
 		cancel()
+		// Shutdown knows the listener only once Serve has begun: closing
+		// it here also ends a Serve that had not yet begun.
+		s.ln.Close()
 		<-s.served
-		s.errLog.Close()
 	}
 	errs = append(errs, s.push.Close())
 	return errors.Join(errs...)
@@ -189,7 +183,12 @@ func (s *Server) Close() error {
 
 // apply hands op to the writer with the configured time bound.
 func (s *Server) apply(c *gin.Context, op naming.Op) error {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.ApplyTimeout)
+	return s.applyIn(c.Request.Context(), op)
+}
+
+// applyIn is apply given the request's context.
+func (s *Server) applyIn(ctx context.Context, op naming.Op) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
 	defer cancel()
 	return s.w.Apply(ctx, op)
 }

@@ -47,9 +47,7 @@ var lastRefTimeRE = regexp.MustCompile(`"lastRefTime":\d+`)
 // socket, and the pushed data is exactly the instance/list body.
 func TestServeAndPushOverTheNetwork(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Push.MergeDelay = 20 * time.Millisecond })
-	if err := e.s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	e.start()
 	if err := e.s.Start(context.Background()); err == nil {
 		t.Fatal("second Start succeeded")
 	}

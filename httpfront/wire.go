@@ -1,0 +1,269 @@
+package httpfront
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"sextant/httpfront/auth"
+	"sextant/naming"
+)
+
+// The listener is served by fasthttp rather than net/http: on this
+// project's hardware net/http spent about 50 µs of CPU per keep-alive
+// request (a background read, a context, header maps and deadline timers
+// for each), fasthttp about 14 µs. Beats, registrations, deregistrations
+// and instance lists, the requests clients send by the thousand, are
+// answered natively here (wireHot); every other request is converted to
+// net/http and served by Handler, gin and all, so the whole API keeps one
+// implementation. A hot request that the native path leaves alone (debug
+// logging on, a node not UP, a consistent read) goes the same way.
+
+// wireReadBuffer bounds a request's line and headers (Tomcat, under
+// Nacos, allows 8 KiB).
+const wireReadBuffer = 16 << 10
+
+// newWireServer builds the fasthttp server of Start.
+func (s *Server) newWireServer() *fasthttp.Server {
+	slow := fasthttpadaptor.NewFastHTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.handler.ServeHTTP(w, detach(r))
+	}))
+	return &fasthttp.Server{
+		Handler: func(ctx *fasthttp.RequestCtx) {
+			if !s.wireHot(ctx) {
+				slow(ctx)
+			}
+		},
+		ErrorHandler:          s.wireError,
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		CloseOnShutdown:       true,
+		ReadTimeout:           10 * time.Second,
+		IdleTimeout:           90 * time.Second,
+		ReadBufferSize:        wireReadBuffer,
+		MaxRequestBodySize:    int(s.cfg.MaxBodyBytes),
+		Logger:                wireLogger{s.log},
+	}
+}
+
+// detach returns r with its own copies of the strings the adaptor took
+// from fasthttp's buffers without copying (method, URI, host, protocol,
+// headers): handlers keep parameters, service names among them, long
+// after fasthttp has reused those buffers for the next request. The body
+// is read through a reader, which copies.
+func detach(r *http.Request) *http.Request {
+	d := *r
+	d.Method = strings.Clone(r.Method)
+	d.Proto = strings.Clone(r.Proto)
+	d.Host = strings.Clone(r.Host)
+	d.RequestURI = strings.Clone(r.RequestURI)
+	if u, err := url.ParseRequestURI(d.RequestURI); err == nil {
+		d.URL = u
+	} else {
+		u := *r.URL
+		u.Path, u.RawPath, u.RawQuery = strings.Clone(u.Path), strings.Clone(u.RawPath), strings.Clone(u.RawQuery)
+		u.Scheme, u.Opaque, u.Host, u.Fragment, u.RawFragment = "", "", "", "", ""
+		d.URL = &u
+	}
+	d.Header = make(http.Header, len(r.Header))
+	for k, vs := range r.Header {
+		c := make([]string, len(vs))
+		for i, v := range vs {
+			c[i] = strings.Clone(v)
+		}
+		d.Header[strings.Clone(k)] = c
+	}
+	d.TransferEncoding = nil
+	for _, v := range r.TransferEncoding {
+		d.TransferEncoding = append(d.TransferEncoding, strings.Clone(v))
+	}
+	return &d
+}
+
+// wireLogger sends fasthttp's own messages to the debug log.
+type wireLogger struct{ log *logrus.Entry }
+
+func (l wireLogger) Printf(format string, args ...any) { l.log.Debugf(format, args...) }
+
+// wireError answers a request fasthttp could not read: 413 with the
+// message parse gives for a body over MaxBodyBytes, 431 for a request
+// line and headers over the read buffer, 408 for a client too slow, 400
+// for the rest.
+func (s *Server) wireError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	status, msg := http.StatusBadRequest, "bad request: "+err.Error()
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		status = http.StatusRequestEntityTooLarge
+		msg = errorBody(naming.Errorf(naming.ErrTooLarge, "request body is larger than %d bytes", s.cfg.MaxBodyBytes), status)
+	case errors.As(err, &small):
+		status, msg = http.StatusRequestHeaderFieldsTooLarge, "request line and headers are larger than 16 KiB"
+	case isTimeout(err):
+		status, msg = http.StatusRequestTimeout, "request not read in time"
+	}
+	ctx.Response.Reset()
+	ctx.SetStatusCode(status)
+	ctx.Response.Header.SetContentType(textType)
+	ctx.SetBodyString(msg)
+	ctx.SetConnectionClose()
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// wireHot answers the hot requests natively, as their gin routes would
+// (recovery, Config.Observe, load shedding, readiness, access control,
+// parameter errors, the same headers and body), and returns false,
+// having done nothing, for every other request.
+func (s *Server) wireHot(ctx *fasthttp.RequestCtx) bool {
+	var route string
+	var write func(context.Context, *request) answer
+	path := ctx.URI().PathOriginal()
+	switch m := ctx.Method(); {
+	case string(m) == http.MethodGet && string(path) == listRoute:
+		route = listRoute
+	case string(m) == http.MethodPut && string(path) == beatRoute:
+		route, write = beatRoute, s.beatAnswer
+	case string(m) == http.MethodPost && string(path) == instanceRoute:
+		route, write = instanceRoute, s.registerAnswer
+	case string(m) == http.MethodDelete && string(path) == instanceRoute:
+		route, write = instanceRoute, s.deregisterAnswer
+	default:
+		return false
+	}
+	if s.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+		return false
+	}
+	sw := s.r.Switches()
+	st, _ := s.statusWith(sw)
+	switch {
+	case write == nil && st != "UP" && st != "READ_ONLY":
+		return false
+	case write != nil && st != "UP" && st != "WRITE_ONLY":
+		return false
+	case write == nil && (len(ctx.PostBody()) > 0 || s.leaderReads && mayAskConsistent(string(ctx.URI().QueryString()))):
+		return false
+	}
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.WithFields(logrus.Fields{"panic": p, "path": route, "stack": string(debug.Stack())}).Error("handler panicked")
+			ctx.Response.Reset()
+			wireWrite(ctx, answer{status: http.StatusInternalServerError, body: []byte("caused: internal error;")})
+		}
+	}()
+	if max := int64(s.cfg.MaxInFlight); max > 0 {
+		n := s.load.inflight.Add(1)
+		defer s.load.inflight.Add(-1)
+		if n > max {
+			s.load.shed.Add(1)
+			ctx.Response.Header.Set("Retry-After", "1")
+			s.wireDone(ctx, route, answer{status: http.StatusServiceUnavailable, body: []byte(busyText)}, start)
+			return true
+		}
+	}
+	var a answer
+	if write == nil {
+		a = s.wireList(ctx, sw, start.UnixMilli())
+	} else {
+		a = s.wireWriteRoute(ctx, route, write)
+	}
+	s.wireDone(ctx, route, a, start)
+	return true
+}
+
+// wireDone writes a and reports the request to Config.Observe.
+func (s *Server) wireDone(ctx *fasthttp.RequestCtx, route string, a answer, start time.Time) {
+	wireWrite(ctx, a)
+	if s.cfg.Observe != nil {
+		s.cfg.Observe(route, string(ctx.Method()), a.status, time.Since(start))
+	}
+}
+
+func wireWrite(ctx *fasthttp.RequestCtx, a answer) {
+	ctx.SetStatusCode(a.status)
+	ctx.Response.Header.SetContentType(a.contentType())
+	ctx.Response.SetBodyRaw(a.body)
+}
+
+// wireRequest reads the parameters as parse does: the query and, for
+// form bodies (or bodies without a content type), the body. The strings
+// are copies: fasthttp reuses its buffers once the request is answered.
+func wireRequest(ctx *fasthttp.RequestCtx) *request {
+	p := &request{}
+	p.v = p.buf[:0]
+	p.v.add(string(ctx.URI().QueryString()))
+	if body := ctx.PostBody(); len(body) > 0 && isForm(string(ctx.Request.Header.ContentType())) {
+		p.v.add(string(body))
+	}
+	p.ua = wireAgent(ctx)
+	p.agent, p.source = parseAgent(p.ua), ctx.RemoteIP().String()
+	return p
+}
+
+// wireAgent is agentOf for a fasthttp request.
+func wireAgent(ctx *fasthttp.RequestCtx) string {
+	if ua := ctx.Request.Header.UserAgent(); len(ua) > 0 {
+		return string(ua)
+	}
+	return string(ctx.Request.Header.Peek("Client-Version"))
+}
+
+// wireWriteRoute is a write route given its parsed request: access
+// control, then the route's answer.
+func (s *Server) wireWriteRoute(ctx *fasthttp.RequestCtx, route string, write func(context.Context, *request) answer) answer {
+	p := wireRequest(ctx)
+	if g := s.cfg.Auth; g != nil && g.Enabled() {
+		ns, act, exempt := routeNeed(string(ctx.Method()), route, p)
+		if !exempt {
+			cr := credentialsOf(string(ctx.Request.Header.Peek("Authorization")), p.get("accessToken"), p.get("username"), p.get("password"))
+			if _, err := g.Check(cr, ns, act); err != nil {
+				return s.denyAnswer(err, route)
+			}
+		}
+	}
+	return write(context.Background(), p)
+}
+
+// denyAnswer is what deny writes.
+func (s *Server) denyAnswer(err error, route string) answer {
+	if errorsIsDenied(err) {
+		return answer{status: http.StatusForbidden, body: []byte(errorBody(err, http.StatusForbidden))}
+	}
+	return s.failAnswer(err, http.StatusForbidden, route)
+}
+
+// wireList is fastList for a fasthttp request.
+func (s *Server) wireList(ctx *fasthttp.RequestCtx, sw naming.Switches, now int64) answer {
+	lp := scanListParams(string(ctx.URI().QueryString()))
+	if g := s.cfg.Auth; g != nil && g.Enabled() {
+		ns := lp.namespaceID
+		if ns == "" {
+			ns = naming.DefaultNamespace
+		}
+		cr := credentialsOf(string(ctx.Request.Header.Peek("Authorization")), lp.accessToken, lp.username, lp.password)
+		if _, err := g.Check(cr, ns, auth.Read); err != nil {
+			return s.denyAnswer(err, listRoute)
+		}
+	}
+	q, err := lp.check()
+	if err != nil {
+		return s.badAnswer(err, listRoute)
+	}
+	ua := wireAgent(ctx)
+	body := s.listBodyFor(&q, &lp, ua, parseAgent(ua), ctx.RemoteIP().String(), sw)
+	tail := s.stamp(now)
+	b := make([]byte, 0, len(body.head)+len(tail))
+	b = append(append(b, body.head...), tail...)
+	return answer{status: http.StatusOK, json: true, body: b}
+}

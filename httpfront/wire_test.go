@@ -1,0 +1,183 @@
+package httpfront
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"sextant/naming"
+)
+
+// TestEveryTestOverTheWire runs this package's tests again with every
+// request sent over a socket to the started front (SEXTANT_HTTPFRONT_WIRE):
+// through fasthttp, the native hot routes and the adaptor to gin, as a
+// node serves. The tests that drive the handler directly run too, and
+// must pass either way.
+func TestEveryTestOverTheWire(t *testing.T) {
+	if os.Getenv(wireEnvVar) != "" {
+		t.Skip("already over the wire")
+	}
+	if testing.Short() {
+		t.Skip("-short: the package's tests run once, through the handler")
+	}
+	cmd := exec.Command(os.Args[0], "-test.count=1", "-test.timeout=5m", "-test.skip=^(TestEveryTestOverTheWire|Fuzz.*)$")
+	cmd.Env = append(os.Environ(), wireEnvVar+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the package's tests over the wire failed: %v\n%s", err, tail(string(out), 60))
+	}
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestWireHotRoutesAnswerAsGin sends the same requests to two fronts over
+// the same data: one through the handler (gin and the net/http list fast
+// path), one over the socket, where fasthttp answers the hot routes
+// natively. Every answer must be the same: status, Content-Type, body.
+func TestWireHotRoutesAnswerAsGin(t *testing.T) {
+	viaHandler, viaWire := newEnv(t), newWireEnv(t)
+	beat := func(ip string, port int, extra string) string {
+		return "serviceName=DEFAULT_GROUP@@demo&beat=" + url.QueryEscape(`{"ip":"`+ip+`","port":`+strconv.Itoa(port)+`,"serviceName":"DEFAULT_GROUP@@demo","cluster":"DEFAULT","weight":1,"metadata":{"k":"v"}`+extra+`}`)
+	}
+	reqs := []struct{ method, target, body string }{
+		{"GET", "/nacos/v1/ns/instance/list?serviceName=demo", ""},
+		{"POST", "/nacos/v1/ns/instance", "serviceName=demo&ip=10.0.0.1&port=80&metadata=" + url.QueryEscape(`{"a":"b"}`)},
+		{"POST", "/nacos/v1/ns/instance?serviceName=demo&ip=10.0.0.2&port=81&weight=2.5&ephemeral=true", ""},
+		{"POST", "/nacos/v1/ns/instance", "serviceName=demo&ip=10.0.0.300&port=80"},
+		{"POST", "/nacos/v1/ns/instance", "serviceName=demo&ip=10.0.0.3&port=80&weight=-1"},
+		{"POST", "/nacos/v1/ns/instance", "ip=10.0.0.3&port=80"},
+		{"PUT", "/nacos/v1/ns/instance/beat", beat("10.0.0.1", 80, "")},
+		{"PUT", "/nacos/v1/ns/instance/beat", beat("10.0.0.9", 90, "")}, // re-created by the full beat
+		{"PUT", "/nacos/v1/ns/instance/beat", "serviceName=demo&ip=10.0.0.2&port=81"},
+		{"PUT", "/nacos/v1/ns/instance/beat", "serviceName=demo&ip=10.0.0.8&port=81"}, // light beat, unknown: 20404
+		{"PUT", "/nacos/v1/ns/instance/beat", "serviceName=demo&beat=" + url.QueryEscape(`{"ip":"10.0.0.1","port":"x"}`)},
+		{"PUT", "/nacos/v1/ns/instance/beat", "serviceName=demo&beat=notjson"},
+		{"PUT", "/nacos/v1/ns/instance/beat", beat("10.0.0.1", 80, `,"ephemeral":false`)},
+		{"GET", "/nacos/v1/ns/instance/list?serviceName=demo&healthyOnly=true", ""},
+		{"GET", "/nacos/v1/ns/instance/list?serviceName=demo&clusters=DEFAULT,OTHER", ""},
+		{"GET", "/nacos/v1/ns/instance/list?serviceName=", ""},
+		{"GET", "/nacos/v1/ns/instance/list?serviceName=nothere", ""},
+		{"DELETE", "/nacos/v1/ns/instance?serviceName=demo&ip=10.0.0.2&port=81", ""},
+		{"DELETE", "/nacos/v1/ns/instance?serviceName=demo&ip=10.0.0.2&port=81", ""}, // absent: ok
+		{"DELETE", "/nacos/v1/ns/instance?serviceName=demo&ip=10.0.0.2", ""},
+		{"GET", "/nacos/v1/ns/instance/list?serviceName=demo", ""},
+	}
+	for _, r := range reqs {
+		want := seenOfRec(viaHandler.req(r.method, r.target, r.body, "User-Agent", goUA))
+		got := seenOfRec(viaWire.req(r.method, r.target, r.body, "User-Agent", goUA))
+		if got != want {
+			t.Errorf("%s %s %s:\nover the wire %s\nhandler      %s", r.method, r.target, r.body, got, want)
+		}
+	}
+}
+
+// seenOfRec is a response as compared above: status, Content-Type and the
+// body with lastRefTime masked.
+func seenOfRec(rec *httptest.ResponseRecorder) string {
+	body := stampRE.ReplaceAllString(rec.Body.String(), `"lastRefTime":0}`)
+	return fmt.Sprintf("%d %q %s", rec.Code, rec.Header().Get("Content-Type"), body)
+}
+
+// TestWireKeepsNoBufferAliases registers through both kinds of route
+// (native and through gin), then sends other requests that reuse the
+// server's buffers: the names the catalog keeps must not change.
+func TestWireKeepsNoBufferAliases(t *testing.T) {
+	e := newWireEnv(t)
+	// One connection, so one fasthttp context and its buffers; the
+	// parameters are in the query, the request line being what fasthttp
+	// keeps in buffers it reuses; the later requests are shorter, so they
+	// are written over the same bytes.
+	send := func(conn net.Conn, br *bufio.Reader, status int, method, target string) {
+		t.Helper()
+		if _, err := fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", method, target); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != status {
+			t.Fatalf("%s %s: %d %s, want %d", method, target, resp.StatusCode, b, status)
+		}
+	}
+	pad := "&pad=" + strings.Repeat("p", 200)
+	junk := strings.Repeat("z", 40)
+	// A native route (register), then a gin route (update), each on its
+	// own connection followed by shorter requests of the same route.
+	for _, r := range []struct{ method, first string }{
+		{"POST", "/nacos/v1/ns/instance?serviceName=alpha-service&groupName=G1&ip=10.0.0.1&port=80&clusterName=C1" + pad},
+		{"PUT", "/nacos/v1/ns/instance?serviceName=beta-service&groupName=G2&ip=10.0.0.2&port=80&clusterName=C2&metadata=k%3Dv" + pad},
+	} {
+		conn, err := net.Dial("tcp", e.s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(conn)
+		send(conn, br, 200, r.method, r.first)
+		for i := 0; i < 3; i++ {
+			send(conn, br, 400, r.method, "/nacos/v1/ns/instance?serviceName="+junk+"&ip=bad&port=1")
+		}
+		conn.Close()
+	}
+	// What the writer was handed, which a node keeps after the answer
+	// (queued for replication), must still read as sent.
+	e.w.mu.Lock()
+	ops := append([]naming.Op(nil), e.w.ops...)
+	e.w.mu.Unlock()
+	if len(ops) != 2 {
+		t.Fatalf("writer got %d ops, want 2", len(ops))
+	}
+	for i, want := range []struct {
+		key         naming.ServiceKey
+		ip, cluster string
+	}{
+		{naming.NewServiceKey("", "G1", "alpha-service"), "10.0.0.1", "C1"},
+		{naming.NewServiceKey("", "G2", "beta-service"), "10.0.0.2", "C2"},
+	} {
+		op := ops[i]
+		ip, cluster := op.Target.IP, op.Target.Cluster
+		if op.Instance != nil {
+			ip, cluster = op.Instance.IP, op.Instance.Cluster
+		}
+		if op.Service != want.key || ip != want.ip || cluster != want.cluster {
+			t.Errorf("op %d changed after later requests: %s %s %s, want %s %s %s", i, op.Service, ip, cluster, want.key, want.ip, want.cluster)
+		}
+	}
+}
+
+// TestWireRefusesOversizedRequests: a body over MaxBodyBytes gets 413 with
+// parse's message, a request line and headers over 16 KiB get 431, and
+// the server keeps serving.
+func TestWireRefusesOversizedRequests(t *testing.T) {
+	e := newWireEnv(t, func(c *Config) { c.MaxBodyBytes = 4096 })
+	rec := e.req("POST", "/nacos/v1/ns/instance", "serviceName=demo&ip=10.0.0.1&port=80&metadata="+strings.Repeat("a", 5000))
+	if rec.Code != http.StatusRequestEntityTooLarge || rec.Body.String() != "request body is larger than 4096 bytes" {
+		t.Fatalf("oversized body: %d %q", rec.Code, rec.Body.String())
+	}
+	rec = e.req("GET", "/nacos/v1/ns/instance/list?serviceName=demo&x="+strings.Repeat("a", 17<<10), "")
+	if rec.Code != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("oversized request line: %d %q", rec.Code, rec.Body.String())
+	}
+	if e.service(demo) != nil {
+		t.Fatal("a refused request changed the catalog")
+	}
+	e.must(200, "POST", "/nacos/v1/ns/instance", "serviceName=demo&ip=10.0.0.1&port=80")
+}

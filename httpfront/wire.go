@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"sextant/httpfront/auth"
 	"sextant/naming"
@@ -23,8 +20,8 @@ import (
 // for each), fasthttp about 14 µs. Beats, registrations, deregistrations
 // and instance lists, the requests clients send by the thousand, are
 // answered natively here (wireHot); every other request is converted to
-// net/http and served by Handler, gin and all, so the whole API keeps one
-// implementation. A hot request that the native path leaves alone (debug
+// net/http and served by Handler, gin and all (wireslow.go), so the whole
+// API keeps one implementation. A hot request that the native path leaves alone (debug
 // logging on, a node not UP, a consistent read) goes the same way.
 
 // wireReadBuffer bounds a request's line and headers (Tomcat, under
@@ -33,13 +30,10 @@ const wireReadBuffer = 16 << 10
 
 // newWireServer builds the fasthttp server of Start.
 func (s *Server) newWireServer() *fasthttp.Server {
-	slow := fasthttpadaptor.NewFastHTTPHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.handler.ServeHTTP(w, detach(r))
-	}))
 	return &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) {
 			if !s.wireHot(ctx) {
-				slow(ctx)
+				s.wireSlow(ctx)
 			}
 		},
 		ErrorHandler:          s.wireError,
@@ -52,40 +46,6 @@ func (s *Server) newWireServer() *fasthttp.Server {
 		MaxRequestBodySize:    int(s.cfg.MaxBodyBytes),
 		Logger:                wireLogger{s.log},
 	}
-}
-
-// detach returns r with its own copies of the strings the adaptor took
-// from fasthttp's buffers without copying (method, URI, host, protocol,
-// headers): handlers keep parameters, service names among them, long
-// after fasthttp has reused those buffers for the next request. The body
-// is read through a reader, which copies.
-func detach(r *http.Request) *http.Request {
-	d := *r
-	d.Method = strings.Clone(r.Method)
-	d.Proto = strings.Clone(r.Proto)
-	d.Host = strings.Clone(r.Host)
-	d.RequestURI = strings.Clone(r.RequestURI)
-	if u, err := url.ParseRequestURI(d.RequestURI); err == nil {
-		d.URL = u
-	} else {
-		u := *r.URL
-		u.Path, u.RawPath, u.RawQuery = strings.Clone(u.Path), strings.Clone(u.RawPath), strings.Clone(u.RawQuery)
-		u.Scheme, u.Opaque, u.Host, u.Fragment, u.RawFragment = "", "", "", "", ""
-		d.URL = &u
-	}
-	d.Header = make(http.Header, len(r.Header))
-	for k, vs := range r.Header {
-		c := make([]string, len(vs))
-		for i, v := range vs {
-			c[i] = strings.Clone(v)
-		}
-		d.Header[strings.Clone(k)] = c
-	}
-	d.TransferEncoding = nil
-	for _, v := range r.TransferEncoding {
-		d.TransferEncoding = append(d.TransferEncoding, strings.Clone(v))
-	}
-	return &d
 }
 
 // wireLogger sends fasthttp's own messages to the debug log.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -221,20 +220,18 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 					continue
 				}
 				polls.Add(1)
-				var lh listHosts
-				if json.Unmarshal(body, &lh) != nil {
-					pollErrs.Add(1)
-					continue
-				}
-				for _, hst := range lh.Hosts {
-					i, ok := byIP[hst.IP]
+				err = scanHosts(body, func(ip []byte, healthy bool) {
+					i, ok := byIP[string(ip)]
 					if !ok {
-						continue
+						return
 					}
 					seen[i] = true
-					if !hst.Healthy && st.registered[i].Load() != 0 {
+					if !healthy && st.registered[i].Load() != 0 {
 						st.flipped[i].Store(true)
 					}
+				})
+				if err != nil {
+					pollErrs.Add(1)
 				}
 			}
 			if ctx.Err() != nil {

@@ -119,6 +119,7 @@ type nodeCollector struct {
 	raftProposed, raftProposedOps, raftAppliedOps       *prometheus.Desc
 	distroSync, distroSyncRecords, distroForwards       *prometheus.Desc
 	distroForwardsFailed                                *prometheus.Desc
+	distroBeatNotices, distroBeatNoticesFailed          *prometheus.Desc
 	distroRejected, distroVerify, distroVerifyFailed    *prometheus.Desc
 	distroMismatch, distroRepaired, distroDirty         *prometheus.Desc
 	distroPending, distroLoaded                         *prometheus.Desc
@@ -150,6 +151,8 @@ func newNodeCollector(n *node) *nodeCollector {
 	c.distroSyncRecords = d.add("sextant_distro_sync_records_total", "Records delivered to peers by Distro sync.")
 	c.distroForwards = d.add("sextant_distro_forwards_total", "Ephemeral writes forwarded to the responsible node.")
 	c.distroForwardsFailed = d.add("sextant_distro_forward_failures_total", "Forwarded writes that did not reach the responsible node.")
+	c.distroBeatNotices = d.add("sextant_distro_beat_notices_total", "Beats of instances this node's copy holds, answered at once and forwarded without waiting (also counted as forwards).")
+	c.distroBeatNoticesFailed = d.add("sextant_distro_beat_notice_failures_total", "Beats forwarded without waiting that the responsible node did not take.")
 	c.distroRejected = d.add("sextant_distro_rejected_total", "Distro messages refused because the sender's member view differed.")
 	c.distroVerify = d.add("sextant_distro_verify_rounds_total", "Distro checksum verify rounds run as owner.")
 	c.distroVerifyFailed = d.add("sextant_distro_verify_failures_total", "Distro verify or fetch exchanges that failed.")
@@ -253,6 +256,8 @@ func (c *nodeCollector) collectDistro(e emitter) {
 	e.counter(c.distroSync, s.SyncFailed, "failed")
 	e.counter(c.distroSyncRecords, s.SyncRecords)
 	e.counter(c.distroForwards, s.Forwards)
+	e.counter(c.distroBeatNotices, s.BeatNotices)
+	e.counter(c.distroBeatNoticesFailed, s.BeatNoticesFailed)
 	e.counter(c.distroForwardsFailed, s.ForwardsFailed)
 	e.counter(c.distroRejected, s.Rejected)
 	e.counter(c.distroVerify, s.VerifyRounds)

@@ -17,9 +17,17 @@
 //     to one owner while a message to it is under way travel together in
 //     the next message, each with its own answer; an idle node sends a
 //     write at once.
-//   - An acknowledged write is in the owner's catalog when Apply returns and
-//     reaches every live peer about SyncDelay later (changes are batched),
-//     retried until delivered or the peer is DOWN. Sync sends only the
+//   - Except beats: a beat for an instance this node's copy holds is
+//     answered at once and rides in the next forward message without
+//     waiting for the owner's answer, unless 4 × MaxForwardBatch writes
+//     already wait for that owner (then it waits like any write). The
+//     client's answer depends only on the instance existing; a beat lost
+//     on the way is covered by the next ones (three go missing before an
+//     instance turns unhealthy).
+//   - An acknowledged write (a beat answered at once aside) is in the
+//     owner's catalog when Apply returns and reaches every live peer about
+//     SyncDelay later (changes are batched), retried until delivered or
+//     the peer is DOWN. Sync sends only the
 //     instances and tombstones that changed (a delta record); verify, fetch
 //     and load send whole records. A record, whole or partial, merges the
 //     same way, so either kind may arrive in any order.

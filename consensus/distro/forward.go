@@ -13,6 +13,16 @@ import (
 // and that node's answer is returned. A responsible node that cannot be
 // reached within ForwardTimeout gives an error of kind
 // naming.ErrUnavailable; Apply never blocks past that or ctx.
+//
+// A beat for an instance this node's copy holds is the exception: it is
+// answered at once and goes to the responsible node in the next forward
+// message without waiting for its answer (noticeBeat). The copy tells
+// whether the instance exists, which is all the client's answer depends
+// on; a beat lost on the way costs nothing while the client's next beats
+// arrive (three are missed before an instance turns unhealthy), and an
+// instance the responsible node has lost meanwhile leaves this node's
+// copy at the next verify round, so the client's next beat is forwarded
+// and answered as usual (re-created by a full beat, 20404 otherwise).
 func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
 	if err := checkOp(&op); err != nil {
 		return err
@@ -21,7 +31,44 @@ func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
 	if owner == e.self {
 		return e.applyOwned(op)
 	}
+	if op.Kind == naming.OpBeat && e.holds(op.Service, targetOf(&op)) && e.noticeBeat(owner, op) {
+		return nil
+	}
 	return e.forward(ctx, owner, op)
+}
+
+// holds reports whether this node's copy has the instance.
+func (e *Engine) holds(key naming.ServiceKey, ik naming.InstanceKey) bool {
+	svc, ok := e.cat.Service(key)
+	return ok && svc.Lookup(ik) != nil
+}
+
+// maxNoticeBacklog bounds the writes waiting for one responsible node
+// when a beat may still go without waiting: past it, beats wait for their
+// answer like any write, so clients slow down to what the node takes.
+const maxNoticeBacklog = 4 * MaxForwardBatch
+
+// noticeBeat queues op for owner without waiting for the answer; false,
+// having queued nothing, when the queue is long or the engine closed.
+func (e *Engine) noticeBeat(owner string, op naming.Op) bool {
+	q := e.forwardQueueOf(owner)
+	if q == nil || e.ctx.Err() != nil {
+		return false
+	}
+	q.mu.Lock()
+	if len(q.waiting) >= maxNoticeBacklog {
+		q.mu.Unlock()
+		return false
+	}
+	q.waiting = append(q.waiting, &pendingForward{op: op})
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	e.stats.forwards.Add(1)
+	e.stats.beatNotices.Add(1)
+	return true
 }
 
 // checkOp accepts only valid ephemeral instance ops.

@@ -19,8 +19,19 @@ const MaxForwardOps = 4096
 // pendingForward is one write waiting for the responsible node's answer.
 type pendingForward struct {
 	op   naming.Op
-	done chan error // buffered: the sender never blocks on it
+	done chan error // buffered: the sender never blocks on it; nil: nobody waits (noticeBeat)
 	gone atomic.Bool
+}
+
+// answer hands p its answer, if anybody waits for it.
+func (e *Engine) answer(p *pendingForward, err error) {
+	if p.done != nil {
+		p.done <- err
+		return
+	}
+	if err != nil {
+		e.stats.beatNoticesFailed.Add(1)
+	}
 }
 
 // forwardQueue holds the writes waiting to go to one responsible node. One
@@ -79,7 +90,7 @@ func (e *Engine) sendForwards(q *forwardQueue) {
 			q.waiting = nil
 			q.mu.Unlock()
 			for _, p := range left {
-				p.done <- unavailable("%s is shutting down, retry", e.self)
+				e.answer(p, unavailable("%s is shutting down, retry", e.self))
 			}
 			return
 		case <-q.wake:
@@ -131,9 +142,9 @@ func (e *Engine) deliverForwards(peer string, batch []*pendingForward) {
 	}
 	for i, p := range batch {
 		if err != nil {
-			p.done <- err
+			e.answer(p, err)
 		} else {
-			p.done <- errs[i]
+			e.answer(p, errs[i])
 		}
 	}
 }

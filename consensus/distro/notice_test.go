@@ -1,0 +1,66 @@
+package distro
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"sextant/consensus/cluster"
+	"sextant/naming"
+)
+
+// TestBeatNoticedWithoutWaiting: a beat on a node whose copy holds the
+// instance is answered at once, even while the responsible node cannot be
+// reached, and reaches it once it can; a beat for an instance the copy
+// does not hold waits for the responsible node's answer (20404 material).
+func TestBeatNoticedWithoutWaiting(t *testing.T) {
+	cc := cluster.TestConfig()
+	cc.ReportInterval = time.Minute // the owner is never marked DOWN during the test
+	h := newHarness(t, 3, TestConfig(), cc)
+	a, b := h.addrs[0], h.addrs[1]
+	k := keyOwnedBy(t, b, h.addrs, "notice")
+	if err := h.node(a).eng.Apply(context.Background(), registerOp(k, "10.1.0.1", 80)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Second, func() bool { return len(ips(h.node(a).cat, k)) == 1 })
+	lastBeat := func() int64 {
+		s, _ := h.node(b).cat.Service(k)
+		return s.Lookup(naming.InstanceKey{IP: "10.1.0.1", Port: 80, Cluster: naming.DefaultCluster}).LastBeat()
+	}
+	before := lastBeat()
+
+	// Held by a's copy: answered at once, applied by b soon after.
+	light := naming.Op{Kind: naming.OpBeat, Service: k, Ephemeral: true,
+		Target: naming.InstanceKey{IP: "10.1.0.1", Port: 80, Cluster: naming.DefaultCluster}}
+	if err := h.node(a).eng.Apply(context.Background(), light); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Second, func() bool { return lastBeat() > before })
+	if st := h.node(a).eng.Stats(); st.BeatNotices != 1 || st.Forwards != 2 {
+		t.Fatalf("stats of the beating node: %+v", st)
+	}
+
+	// Not held: forwarded, and the owner's answer comes back.
+	missing := light
+	missing.Target.IP = "10.9.9.9"
+	if err := h.node(a).eng.Apply(context.Background(), missing); !errors.Is(err, naming.ErrNotFound) {
+		t.Fatalf("light beat of an unknown instance: %v, want not found", err)
+	}
+
+	// The owner unreachable: a held instance's beat is still answered at
+	// once; a write that needs the owner's answer fails.
+	h.net.Isolate(b)
+	h.net.Blackhole(true)
+	start := time.Now()
+	if err := h.node(a).eng.Apply(context.Background(), light); err != nil {
+		t.Fatalf("beat with the owner unreachable: %v", err)
+	}
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Fatalf("the beat waited %v for an unreachable owner", took)
+	}
+	if err := h.node(a).eng.Apply(context.Background(), registerOp(k, "10.1.0.2", 80)); !errors.Is(err, naming.ErrUnavailable) {
+		t.Fatalf("register with the owner unreachable: %v", err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return h.node(a).eng.Stats().BeatNoticesFailed == 1 })
+}

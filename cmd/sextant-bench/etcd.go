@@ -54,7 +54,7 @@ func (h *harness) startEtcd(ctx context.Context) ([]*etcdMember, error) {
 			"--listen-peer-urls", pu, "--initial-advertise-peer-urls", pu,
 			"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "new",
 			"--initial-cluster-token", "sextant-bench", "--logger", "zap", "--log-level", "warn"}
-		c, err := h.procs.start("etcd-"+name, h.tools.etcd, filepath.Join(dir, name+".log"), args...)
+		c, err := h.procs.startEnv("etcd-"+name, h.tools.etcd, filepath.Join(dir, name+".log"), h.memberEnv(3), args...)
 		if err != nil {
 			return nil, err
 		}

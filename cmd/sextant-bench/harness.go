@@ -191,7 +191,17 @@ func (h *harness) runHeader() runHeader {
 		Label:    h.opts.label,
 		Args:     strings.Join(os.Args[1:], " "),
 		Duration: h.opts.duration,
+		Procs:    h.procsNote(),
 	}
+}
+
+// procsNote says how each process of a cluster on this machine was sized.
+func (h *harness) procsNote() string {
+	env := h.memberEnv(3)
+	if len(env) == 0 {
+		return "each process of a 3-member cluster (Sextant nodes, etcd members) runs with Go's default GOMAXPROCS (every core)"
+	}
+	return "each process of a 3-member cluster (Sextant nodes, etcd members) runs with " + env[0] + ", its share of the cores (`--node-procs`); a lone node keeps every core"
 }
 
 // close stops every process started and removes the temporary directory.

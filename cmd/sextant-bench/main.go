@@ -95,6 +95,10 @@ type options struct {
 	failoverRuns int
 	rounds       int
 	perfDir      string
+	// nodeProcs is the GOMAXPROCS of each process of a co-located cluster
+	// (Sextant nodes, etcd members): 0 for its share of the cores, -1 for
+	// Go's default (every core).
+	nodeProcs int
 }
 
 // allScenarios lists the scenarios in the order they run.
@@ -139,6 +143,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 
 	fs.IntVar(&o.failoverRuns, "failover-runs", 3, "failover: leader kills")
 	fs.StringVar(&o.perfDir, "perf-dir", "", "record a perf CPU profile of the Sextant processes during each measurement into this directory (needs perf: apt-get install linux-perf)")
+	fs.IntVar(&o.nodeProcs, "node-procs", 0, "GOMAXPROCS of each process of a cluster on this machine (3 Sextant nodes, 3 etcd members): 0 for its share of the cores (cores / members, at least 1), -1 for Go's default (every core)")
 	fs.IntVar(&o.rounds, "rounds", 2, "dns, list, persistent: measurement rounds, systems taking turns; the best round counts")
 	if err := fs.Parse(args); err != nil {
 		return o, err

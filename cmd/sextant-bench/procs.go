@@ -18,7 +18,8 @@ type child struct {
 	name string
 	path string
 	args []string
-	log  string // file the output goes to
+	env  []string // added to the harness's environment
+	log  string   // file the output goes to
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -36,7 +37,12 @@ func newProcSet() *procSet { return &procSet{} }
 
 // start runs path with args, output appended to logFile.
 func (s *procSet) start(name, path, logFile string, args ...string) (*child, error) {
-	c := &child{name: name, path: path, args: args, log: logFile}
+	return s.startEnv(name, path, logFile, nil, args...)
+}
+
+// startEnv is start with env added to the environment.
+func (s *procSet) startEnv(name, path, logFile string, env []string, args ...string) (*child, error) {
+	c := &child{name: name, path: path, args: args, env: env, log: logFile}
 	if err := c.launch(); err != nil {
 		return nil, err
 	}
@@ -52,6 +58,9 @@ func (c *child) launch() error {
 		return err
 	}
 	cmd := exec.Command(c.path, c.args...)
+	if len(c.env) > 0 {
+		cmd.Env = append(os.Environ(), c.env...)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		f.Close()

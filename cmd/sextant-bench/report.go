@@ -71,6 +71,8 @@ type runHeader struct {
 	Label    string
 	Args     string
 	Duration time.Duration
+	// Procs says how the processes of a cluster were sized (GOMAXPROCS).
+	Procs string
 }
 
 // machine describes where the run happened.
@@ -99,6 +101,9 @@ func (r *report) markdown(h runHeader, m machine) string {
 		cmdline += " " + h.Args
 	}
 	fmt.Fprintf(&b, "- command: `%s`; %v per measurement; the run took %v\n", cmdline, h.Duration, h.Elapsed.Round(time.Second))
+	if h.Procs != "" {
+		fmt.Fprintf(&b, "- %s\n", h.Procs)
+	}
 	if len(r.background) > 0 {
 		fmt.Fprintf(&b, "- CPU busy from outside the run, sampled for 1 s before each scenario: %s\n", strings.Join(r.background, ", "))
 	}

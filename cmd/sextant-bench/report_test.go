@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -78,3 +80,22 @@ func TestOptions(t *testing.T) {
 type discardWriter struct{}
 
 func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+func TestMemberEnvSizesClusterProcesses(t *testing.T) {
+	h := &harness{}
+	want := fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.NumCPU()/3))
+	if got := h.memberEnv(3); len(got) != 1 || got[0] != want {
+		t.Errorf("share of 3: %v, want %s", got, want)
+	}
+	if got := h.memberEnv(1); got != nil {
+		t.Errorf("a lone node: %v, want Go's default", got)
+	}
+	h.opts.nodeProcs = 2
+	if got := h.memberEnv(3); len(got) != 1 || got[0] != "GOMAXPROCS=2" {
+		t.Errorf("--node-procs 2: %v", got)
+	}
+	h.opts.nodeProcs = -1
+	if got := h.memberEnv(3); got != nil {
+		t.Errorf("--node-procs -1: %v, want Go's default", got)
+	}
+}

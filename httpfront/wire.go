@@ -44,6 +44,8 @@ func (s *Server) newWireServer() *fasthttp.Server {
 		IdleTimeout:           90 * time.Second,
 		ReadBufferSize:        wireReadBuffer,
 		MaxRequestBodySize:    int(s.cfg.MaxBodyBytes),
+		// No route takes multipart bodies: they stay unparsed bytes.
+		DisablePreParseMultipartForm: true,
 		Logger:                wireLogger{s.log},
 	}
 }

@@ -81,6 +81,7 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 	ctx, cancel := context.WithTimeout(ctx, o.beatDuration)
 	defer cancel()
 	start := time.Now()
+	end, _ := ctx.Deadline()
 	cpu := startCPU(pidsOf(nodes)...)
 	self := startCPU(os.Getpid()) // the harness: beat senders, list polls
 	stopProfile := h.profile("beats", pidsOf(nodes))
@@ -177,8 +178,8 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 				d := time.Since(t0)
 				switch {
 				case err != nil || code != 200:
-					if ctx.Err() != nil {
-						continue
+					if ctx.Err() != nil || !time.Now().Before(end) {
+						continue // cut by the end of the run, not refused
 					}
 					beatsFailed.Add(1)
 					if err == nil {

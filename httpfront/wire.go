@@ -46,7 +46,7 @@ func (s *Server) newWireServer() *fasthttp.Server {
 		MaxRequestBodySize:    int(s.cfg.MaxBodyBytes),
 		// No route takes multipart bodies: they stay unparsed bytes.
 		DisablePreParseMultipartForm: true,
-		Logger:                wireLogger{s.log},
+		Logger:                       wireLogger{s.log},
 	}
 }
 

@@ -117,11 +117,14 @@ func (s *Server) wireHot(ctx *fasthttp.RequestCtx) bool {
 		return false
 	}
 	start := time.Now()
+	answered := false
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.WithFields(logrus.Fields{"panic": p, "path": route, "stack": string(debug.Stack())}).Error("handler panicked")
-			ctx.Response.Reset()
-			wireWrite(ctx, answer{status: http.StatusInternalServerError, body: []byte("caused: internal error;")})
+			if !answered { // an answer already made stands, as with gin's recovery
+				ctx.Response.Reset()
+				wireWrite(ctx, answer{status: http.StatusInternalServerError, body: []byte("caused: internal error;")})
+			}
 		}
 	}()
 	if max := int64(s.cfg.MaxInFlight); max > 0 {
@@ -130,7 +133,7 @@ func (s *Server) wireHot(ctx *fasthttp.RequestCtx) bool {
 		if n > max {
 			s.load.shed.Add(1)
 			ctx.Response.Header.Set("Retry-After", "1")
-			s.wireDone(ctx, route, answer{status: http.StatusServiceUnavailable, body: []byte(busyText)}, start)
+			s.wireDone(ctx, route, answer{status: http.StatusServiceUnavailable, body: []byte(busyText)}, start, &answered)
 			return true
 		}
 	}
@@ -140,13 +143,15 @@ func (s *Server) wireHot(ctx *fasthttp.RequestCtx) bool {
 	} else {
 		a = s.wireWriteRoute(ctx, route, write)
 	}
-	s.wireDone(ctx, route, a, start)
+	s.wireDone(ctx, route, a, start, &answered)
 	return true
 }
 
-// wireDone writes a and reports the request to Config.Observe.
-func (s *Server) wireDone(ctx *fasthttp.RequestCtx, route string, a answer, start time.Time) {
+// wireDone writes a, sets *answered, and reports the request to
+// Config.Observe.
+func (s *Server) wireDone(ctx *fasthttp.RequestCtx, route string, a answer, start time.Time, answered *bool) {
 	wireWrite(ctx, a)
+	*answered = true
 	if s.cfg.Observe != nil {
 		s.cfg.Observe(route, string(ctx.Method()), a.status, time.Since(start))
 	}

@@ -2,6 +2,7 @@ package httpfront
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"sextant/naming"
 )
@@ -181,3 +183,35 @@ func TestWireRefusesOversizedRequests(t *testing.T) {
 	}
 	e.must(200, "POST", "/nacos/v1/ns/instance", "serviceName=demo&ip=10.0.0.1&port=80")
 }
+
+// TestWireRecoversAsGin: a panic after the answer was made (here in the
+// Observe hook) leaves the answer as it is and the server serving; a
+// panic before it (in the writer) answers 500; nothing stays in flight.
+func TestWireRecoversAsGin(t *testing.T) {
+	e := newWireEnv(t, func(c *Config) {
+		c.Observe = func(route, _ string, _ int, _ time.Duration) {
+			if route == listRoute {
+				panic("observer broke")
+			}
+		}
+	})
+	e.register(demo, healthyInstance("10.0.0.1", 80))
+	rec := e.must(200, "GET", "/nacos/v1/ns/instance/list?serviceName=demo", "")
+	if !strings.Contains(rec.Body.String(), "10.0.0.1") {
+		t.Fatalf("list after a panicking hook: %q", rec.Body.String())
+	}
+	e.s.w = panickingWriter{}
+	rec = e.must(500, "PUT", "/nacos/v1/ns/instance/beat", "serviceName=demo&ip=10.0.0.1&port=80")
+	if rec.Body.String() != "caused: internal error;" {
+		t.Fatalf("beat with a panicking writer: %q", rec.Body.String())
+	}
+	e.must(200, "GET", "/nacos/v1/console/health/liveness", "")
+	if n := e.s.InFlight(); n != 0 {
+		t.Fatalf("%d in flight after the panics", n)
+	}
+}
+
+// panickingWriter panics on every write.
+type panickingWriter struct{ naming.Writer }
+
+func (panickingWriter) Apply(context.Context, naming.Op) error { panic("writer broke") }

@@ -87,7 +87,7 @@ func isTimeout(err error) bool {
 // (recovery, Config.Observe, load shedding, readiness, access control,
 // parameter errors, the same headers and body), and returns false,
 // having done nothing, for every other request.
-func (s *Server) wireHot(ctx *fasthttp.RequestCtx) bool {
+func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
 	var route string
 	var write func(context.Context, *request) answer
 	path := ctx.URI().PathOriginal()
@@ -120,6 +120,7 @@ func (s *Server) wireHot(ctx *fasthttp.RequestCtx) bool {
 	answered := false
 	defer func() {
 		if p := recover(); p != nil {
+			handled = true // served, if only by the 500: never again through gin
 			s.log.WithFields(logrus.Fields{"panic": p, "path": route, "stack": string(debug.Stack())}).Error("handler panicked")
 			if !answered { // an answer already made stands, as with gin's recovery
 				ctx.Response.Reset()

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,11 +186,15 @@ func TestWireRefusesOversizedRequests(t *testing.T) {
 }
 
 // TestWireRecoversAsGin: a panic after the answer was made (here in the
-// Observe hook) leaves the answer as it is and the server serving; a
-// panic before it (in the writer) answers 500; nothing stays in flight.
+// Observe hook) leaves the answer as it is; a panic before it (in the
+// writer) answers 500. Either way the request is served once (one
+// Observe call, one write), nothing stays in flight, and the server goes
+// on serving.
 func TestWireRecoversAsGin(t *testing.T) {
+	var observed atomic.Int64
 	e := newWireEnv(t, func(c *Config) {
 		c.Observe = func(route, _ string, _ int, _ time.Duration) {
+			observed.Add(1)
 			if route == listRoute {
 				panic("observer broke")
 			}
@@ -197,13 +202,20 @@ func TestWireRecoversAsGin(t *testing.T) {
 	})
 	e.register(demo, healthyInstance("10.0.0.1", 80))
 	rec := e.must(200, "GET", "/nacos/v1/ns/instance/list?serviceName=demo", "")
-	if !strings.Contains(rec.Body.String(), "10.0.0.1") {
-		t.Fatalf("list after a panicking hook: %q", rec.Body.String())
+	if b := rec.Body.String(); !strings.Contains(b, "10.0.0.1") || strings.Count(b, `"name"`) != 1 {
+		t.Fatalf("list after a panicking hook: %q", b)
 	}
-	e.s.w = panickingWriter{}
+	if n := observed.Load(); n != 1 {
+		t.Fatalf("one list observed %d times", n)
+	}
+	pw := &panickingWriter{}
+	e.s.w = pw
 	rec = e.must(500, "PUT", "/nacos/v1/ns/instance/beat", "serviceName=demo&ip=10.0.0.1&port=80")
 	if rec.Body.String() != "caused: internal error;" {
 		t.Fatalf("beat with a panicking writer: %q", rec.Body.String())
+	}
+	if n := pw.calls.Load(); n != 1 {
+		t.Fatalf("one beat reached the writer %d times", n)
 	}
 	e.must(200, "GET", "/nacos/v1/console/health/liveness", "")
 	if n := e.s.InFlight(); n != 0 {
@@ -211,7 +223,13 @@ func TestWireRecoversAsGin(t *testing.T) {
 	}
 }
 
-// panickingWriter panics on every write.
-type panickingWriter struct{ naming.Writer }
+// panickingWriter counts its calls and panics on each.
+type panickingWriter struct {
+	naming.Writer
+	calls atomic.Int64
+}
 
-func (panickingWriter) Apply(context.Context, naming.Op) error { panic("writer broke") }
+func (w *panickingWriter) Apply(context.Context, naming.Op) error {
+	w.calls.Add(1)
+	panic("writer broke")
+}

@@ -20,7 +20,8 @@
 //   - Except beats: a beat for an instance this node's copy holds is
 //     answered at once and rides in the next forward message without
 //     waiting for the owner's answer, unless 4 × MaxForwardBatch writes
-//     already wait for that owner (then it waits like any write). The
+//     already wait for that owner or the last message to it failed (then
+//     it waits like any write, until a message goes through again). The
 //     client's answer depends only on the instance existing; a beat lost
 //     on the way is covered by the next ones (three go missing before an
 //     instance turns unhealthy).

@@ -49,10 +49,11 @@ func (e *Engine) holds(key naming.ServiceKey, ik naming.InstanceKey) bool {
 const maxNoticeBacklog = 4 * MaxForwardBatch
 
 // noticeBeat queues op for owner without waiting for the answer; false,
-// having queued nothing, when the queue is long or the engine closed.
+// having queued nothing, when the queue is long, the last message to the
+// owner failed (forwardQueue.refusing) or the engine is closed.
 func (e *Engine) noticeBeat(owner string, op naming.Op) bool {
 	q := e.forwardQueueOf(owner)
-	if q == nil || e.ctx.Err() != nil {
+	if q == nil || e.ctx.Err() != nil || q.refusing.Load() {
 		return false
 	}
 	q.mu.Lock()

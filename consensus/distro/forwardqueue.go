@@ -2,6 +2,7 @@ package distro
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,11 @@ type forwardQueue struct {
 	mu      sync.Mutex
 	waiting []*pendingForward
 	wake    chan struct{}
+	// refusing is set while the last message to peer failed or peer
+	// refused a beat notice as unavailable: beats then wait for their
+	// answer, so clients see the error and turn to another node, until a
+	// message goes through again.
+	refusing atomic.Bool
 }
 
 // forwardQueueOf returns peer's queue, starting its sender if needed; nil
@@ -100,7 +106,7 @@ func (e *Engine) sendForwards(q *forwardQueue) {
 			if len(batch) == 0 {
 				break
 			}
-			e.deliverForwards(q.peer, batch)
+			e.deliverForwards(q, batch)
 		}
 	}
 }
@@ -128,7 +134,8 @@ func (q *forwardQueue) take() []*pendingForward {
 }
 
 // deliverForwards sends one message and hands each caller its answer.
-func (e *Engine) deliverForwards(peer string, batch []*pendingForward) {
+func (e *Engine) deliverForwards(q *forwardQueue, batch []*pendingForward) {
+	peer := q.peer
 	ops := make([]naming.Op, len(batch))
 	for i, p := range batch {
 		ops[i] = p.op
@@ -140,11 +147,16 @@ func (e *Engine) deliverForwards(peer string, batch []*pendingForward) {
 	if err == nil && len(errs) != len(ops) {
 		err = fmt.Errorf("%s answered %d results for %d writes", peer, len(errs), len(ops))
 	}
+	refused := err != nil
 	for i, p := range batch {
-		if err != nil {
-			e.answer(p, err)
-		} else {
-			e.answer(p, errs[i])
+		perr := err
+		if err == nil {
+			perr = errs[i]
 		}
+		if p.done == nil && errors.Is(perr, naming.ErrUnavailable) {
+			refused = true
+		}
+		e.answer(p, perr)
 	}
+	q.refusing.Store(refused)
 }

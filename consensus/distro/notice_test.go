@@ -11,9 +11,11 @@ import (
 )
 
 // TestBeatNoticedWithoutWaiting: a beat on a node whose copy holds the
-// instance is answered at once, even while the responsible node cannot be
-// reached, and reaches it once it can; a beat for an instance the copy
-// does not hold waits for the responsible node's answer (20404 material).
+// instance is answered at once and reaches the responsible node; a beat
+// for an instance the copy does not hold waits for the responsible node's
+// answer (20404 material). With the responsible node unreachable, the
+// first such beat is still answered at once; once it has failed, beats
+// wait for the answer (and fail) until a message goes through again.
 func TestBeatNoticedWithoutWaiting(t *testing.T) {
 	cc := cluster.TestConfig()
 	cc.ReportInterval = time.Minute // the owner is never marked DOWN during the test
@@ -63,4 +65,26 @@ func TestBeatNoticedWithoutWaiting(t *testing.T) {
 		t.Fatalf("register with the owner unreachable: %v", err)
 	}
 	waitFor(t, 5*time.Second, func() bool { return h.node(a).eng.Stats().BeatNoticesFailed == 1 })
+	// Once a notice failed, beats wait for the owner again, so the client
+	// sees the failure and turns to another node.
+	if err := h.node(a).eng.Apply(context.Background(), light); !errors.Is(err, naming.ErrUnavailable) {
+		t.Fatalf("beat after a failed notice, owner still unreachable: %v, want unavailable", err)
+	}
+	notices := h.node(a).eng.Stats().BeatNotices
+	// Reachable again: the next beat waits and succeeds, the one after is
+	// a notice again.
+	h.net.Blackhole(false)
+	h.net.Heal()
+	waitFor(t, 5*time.Second, func() bool {
+		return h.node(a).eng.Apply(context.Background(), light) == nil
+	})
+	if got := h.node(a).eng.Stats().BeatNotices; got != notices {
+		t.Fatalf("a beat went as a notice before a message to the owner succeeded: %d notices, want %d", got, notices)
+	}
+	if err := h.node(a).eng.Apply(context.Background(), light); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.node(a).eng.Stats().BeatNotices; got != notices+1 {
+		t.Fatalf("notices after the owner came back: %d, want %d", got, notices+1)
+	}
 }

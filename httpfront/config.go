@@ -33,6 +33,10 @@ type Config struct {
 	// node-to-node endpoints, which the consensus layer provides. It is
 	// outside the Nacos API, so naming filters (readiness, 501) do not apply.
 	Internal http.Handler
+	// InternalMaxBodyBytes bounds a request body under /sextant/ (Distro
+	// records of large services, batches forwarded to the Raft leader);
+	// Internal's handlers apply their own, smaller or equal, bounds.
+	InternalMaxBodyBytes int64
 	// Metrics, when set, serves GET /metrics (the Prometheus exposition),
 	// outside the Nacos API like Internal.
 	Metrics http.Handler
@@ -56,14 +60,16 @@ type Config struct {
 // DefaultConfig returns the settings of a production node.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            "127.0.0.1:8848",
-		MaxBodyBytes:    1 << 20,
-		Push:            push.DefaultConfig(),
-		ApplyTimeout:    10 * time.Second,
-		ShutdownTimeout: 5 * time.Second,
-		ListCacheSize:   10000,
-		ListCacheBytes:  64 << 20,
-		MaxInFlight:     4096,
+		Addr:         "127.0.0.1:8848",
+		MaxBodyBytes: 1 << 20,
+		// The largest of the internal handlers' own bounds (Distro's).
+		InternalMaxBodyBytes: 64 << 20,
+		Push:                 push.DefaultConfig(),
+		ApplyTimeout:         10 * time.Second,
+		ShutdownTimeout:      5 * time.Second,
+		ListCacheSize:        10000,
+		ListCacheBytes:       64 << 20,
+		MaxInFlight:          4096,
 	}
 }
 
@@ -75,6 +81,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max body bytes must be at least 1024, got %d", c.MaxBodyBytes))
+	}
+	if c.InternalMaxBodyBytes < c.MaxBodyBytes {
+		errs = append(errs, fmt.Errorf("internal max body bytes (%d) must be at least max body bytes (%d)", c.InternalMaxBodyBytes, c.MaxBodyBytes))
 	}
 	if c.ApplyTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("apply timeout must be positive, got %s", c.ApplyTimeout))

@@ -119,7 +119,8 @@
 // a body or asking a node with a CP leader for a consistent read, is
 // converted to net/http and served by Handler. Nothing a handler keeps
 // shares memory with fasthttp's reused buffers. A body over MaxBodyBytes
-// gets 413, a request line and headers over 16 KiB get 431.
+// (InternalMaxBodyBytes under /sextant/) gets 413 before it is read, a
+// request line and headers over 16 KiB get 431.
 //
 // Handler, the net/http form of the whole API (for an outer net/http
 // server), serves GET instance/list before gin's router in the same way

@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -37,6 +38,7 @@ func (s *Server) newWireServer() *fasthttp.Server {
 			}
 		},
 		ErrorHandler:          s.wireError,
+		HeaderReceived:        s.wireLimits,
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
 		CloseOnShutdown:       true,
@@ -49,6 +51,19 @@ func (s *Server) newWireServer() *fasthttp.Server {
 		Logger:                       wireLogger{s.log},
 	}
 }
+
+// wireLimits raises the body bound for the internal node-to-node paths,
+// whose handlers bound their bodies themselves (Distro records of large
+// services run to megabytes); every other request keeps MaxBodyBytes,
+// checked by fasthttp before the body is read.
+func (s *Server) wireLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if s.cfg.Internal != nil && bytes.HasPrefix(h.RequestURI(), internalPath) {
+		return fasthttp.RequestConfig{MaxRequestBodySize: int(s.cfg.InternalMaxBodyBytes)}
+	}
+	return fasthttp.RequestConfig{}
+}
+
+var internalPath = []byte(InternalPrefix + "/")
 
 // wireLogger sends fasthttp's own messages to the debug log.
 type wireLogger struct{ log *logrus.Entry }

@@ -233,3 +233,34 @@ func (w *panickingWriter) Apply(context.Context, naming.Op) error {
 	w.calls.Add(1)
 	panic("writer broke")
 }
+
+// TestWireBodyBoundsByPath: the internal node-to-node paths take bodies up
+// to InternalMaxBodyBytes (Distro records of large services), the Nacos
+// API keeps MaxBodyBytes.
+func TestWireBodyBoundsByPath(t *testing.T) {
+	e := newWireEnv(t, func(c *Config) {
+		c.MaxBodyBytes = 4096
+		c.InternalMaxBodyBytes = 64 << 10
+		c.Internal = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			fmt.Fprintf(w, "%d", len(b))
+		})
+	})
+	big := strings.Repeat("a", 32<<10)
+	rec := e.req("POST", InternalPrefix+"/v1/distro/sync", big)
+	if rec.Code != 200 || rec.Body.String() != strconv.Itoa(len(big)) {
+		t.Fatalf("internal path with a 32 KiB body: %d %q", rec.Code, rec.Body.String())
+	}
+	if rec = e.req("POST", InternalPrefix+"/v1/distro/sync", big+big+big); rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("internal path over its bound: %d", rec.Code)
+	}
+	for _, target := range []string{"/nacos/v1/ns/instance", "/nacos/v1/ns/service"} {
+		if rec = e.req("POST", target, "serviceName=demo&x="+big); rec.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("%s with a 32 KiB body: %d %q", target, rec.Code, rec.Body.String())
+		}
+	}
+}

@@ -96,6 +96,7 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 
 	fcfg := httpfront.DefaultConfig()
 	fcfg.Addr, fcfg.MaxBodyBytes = cfg.HTTPAddr, cfg.MaxBodyBytes
+	fcfg.InternalMaxBodyBytes = max(fcfg.InternalMaxBodyBytes, cfg.MaxBodyBytes)
 	fcfg.Push.Enabled, fcfg.Push.Target = cfg.PushEnabled, cfg.PushTarget
 	fcfg.Push.MergeDelay = cfg.PushMergeDelay
 	fcfg.Internal = internal

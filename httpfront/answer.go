@@ -7,10 +7,10 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// answer is a handler's whole response as data. The hot write routes
-// (beat, register, deregister) build one, and either gin (reply) or the
-// fasthttp front (wire.go) writes it, so both give the same status,
-// Content-Type and body.
+// answer is a handler's whole response as data. The hot routes (beat,
+// register, deregister, list) and every error build one, and gin (reply),
+// net/http (writeAnswer) or the fasthttp front (wire.go) writes it, so all
+// give the same status, Content-Type and body.
 type answer struct {
 	status int
 	json   bool // application/json;charset=UTF-8, else text/plain;charset=UTF-8
@@ -34,31 +34,28 @@ var okBody = []byte("ok")
 
 func okAnswer() answer { return answer{status: http.StatusOK, body: okBody} }
 
-// failAnswer is what fail writes for err: the status from errorStatus
-// (notFound for naming.ErrNotFound) and Nacos's plain-text message; 5xx
-// answers are logged with the route.
-func (s *Server) failAnswer(err error, notFound int, route string) answer {
-	status := errorStatus(err, notFound)
-	if status >= 500 {
-		s.log.WithError(err).WithField("path", route).Warn("request failed")
-	}
-	return answer{status: status, body: []byte(errorBody(err, status))}
+// busyAnswer refuses a request over MaxInFlight (with Retry-After: 1).
+func busyAnswer() answer {
+	return answer{status: http.StatusServiceUnavailable, body: []byte(busyText)}
 }
 
-// badAnswer answers a malformed request (400).
-func (s *Server) badAnswer(err error, route string) answer {
-	return s.failAnswer(err, http.StatusBadRequest, route)
+// panicAnswer is what a request whose handler panicked gets.
+func panicAnswer() answer {
+	return answer{status: http.StatusInternalServerError, body: []byte("caused: internal error;")}
 }
 
 // reply writes a through gin, as c.Data would.
-func (s *Server) reply(c *gin.Context, a answer) {
-	h := c.Writer.Header()
+func (s *Server) reply(c *gin.Context, a answer) { s.writeAnswer(c.Writer, a) }
+
+// writeAnswer writes a to a net/http response.
+func (s *Server) writeAnswer(w http.ResponseWriter, a answer) {
+	h := w.Header()
 	if a.json {
 		h["Content-Type"] = s.jsonType
 	} else {
 		h["Content-Type"] = s.textType
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(a.body))}
-	c.Writer.WriteHeader(a.status)
-	c.Writer.Write(a.body)
+	w.WriteHeader(a.status)
+	w.Write(a.body)
 }

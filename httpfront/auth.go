@@ -50,30 +50,36 @@ func errorsIsDenied(err error) bool { return errors.Is(err, auth.ErrDenied) }
 // authorize checks the request against the route's need (routeNeed). It
 // answers the request itself and returns false when it may not go on.
 func (s *Server) authorize(c *gin.Context, p *request) bool {
-	g := s.cfg.Auth
-	if g == nil || !g.Enabled() {
-		return true
-	}
-	ns, act, exempt := routeNeed(c.Request.Method, c.FullPath(), p)
-	if exempt {
-		return true
-	}
-	if _, err := g.Check(credentials(c, p), ns, act); err != nil {
-		s.deny(c, err)
+	if a, ok := s.access(c.Request.Method, c.FullPath(), p, c.GetHeader("Authorization")); !ok {
+		s.reply(c, a)
+		c.Abort()
 		return false
 	}
 	return true
 }
 
-// deny answers a refused request: 403 with Nacos's message, or 503 when
-// the password check could not run now.
-func (s *Server) deny(c *gin.Context, err error) {
-	if errorsIsDenied(err) {
-		text(c, http.StatusForbidden, errorBody(err, http.StatusForbidden))
-		c.Abort()
-		return
+// access checks a request of method on route, with its parameters and
+// Authorization header, against the route's need; ok false with the
+// refusal to answer.
+func (s *Server) access(method, route string, p *request, authorization string) (a answer, ok bool) {
+	g := s.cfg.Auth
+	if g == nil || !g.Enabled() {
+		return answer{}, true
 	}
-	s.fail(c, err, http.StatusForbidden)
+	ns, act, exempt := routeNeed(method, route, p)
+	if exempt {
+		return answer{}, true
+	}
+	cr := credentialsOf(authorization, p.get("accessToken"), p.get("username"), p.get("password"))
+	if _, err := g.Check(cr, ns, act); err != nil {
+		return s.denyAnswer(err, route), false
+	}
+	return answer{}, true
+}
+
+// deny answers a refused request (denyAnswer).
+func (s *Server) deny(c *gin.Context, err error) {
+	s.reply(c, s.denyAnswer(err, c.Request.URL.Path))
 	c.Abort()
 }
 

@@ -191,14 +191,14 @@ const beatRoute = nsPrefix + "/instance/beat"
 
 // beat serves PUT /instance/beat through gin.
 func (s *Server) beat(c *gin.Context, p *request) {
-	s.reply(c, s.beatAnswer(c.Request.Context(), p))
+	s.reply(c, s.beatAnswer(c.Request.Context(), p, s.r.Switches()))
 }
 
 // beatAnswer answers a beat: a full beat (the beat JSON) re-creates a
 // missing instance; a light beat (ip, port, clusterName parameters) for a
-// missing instance answers code 20404 so the client registers again.
-func (s *Server) beatAnswer(ctx context.Context, p *request) answer {
-	sw := s.r.Switches()
+// missing instance answers code 20404 so the client registers again. sw
+// are the switches as the request found them.
+func (s *Server) beatAnswer(ctx context.Context, p *request, sw naming.Switches) answer {
 	var bi *beatInfo
 	if raw := p.get("beat"); raw != "" {
 		var err error

@@ -64,39 +64,45 @@ func (s *Server) serveListFast(w http.ResponseWriter, r *http.Request) bool {
 // fastList is serveListFast once the request is known to be its own; it
 // returns the status answered and sets *written before writing anything.
 func (s *Server) fastList(w http.ResponseWriter, r *http.Request, sw naming.Switches, now int64, written *bool) int {
-	if max := int64(s.cfg.MaxInFlight); max > 0 {
-		n := s.load.inflight.Add(1)
-		defer s.load.inflight.Add(-1)
-		if n > max {
-			s.load.shed.Add(1)
+	counted, ok := s.load.enter(s.cfg.MaxInFlight)
+	defer s.load.leave(counted)
+	a := busyAnswer()
+	if ok {
+		lp := scanListParams(r.URL.RawQuery)
+		var body listBody
+		if body, a, ok = s.listFor(&lp, r.Header.Get("Authorization"), agentOf(r), remoteIP(r), sw); ok {
+			ts := s.stamp(now)
 			*written = true
-			w.Header().Set("Retry-After", "1")
-			return writeText(w, http.StatusServiceUnavailable, busyText)
+			writeListBody(w, s.jsonType, s.date(now), body, ts)
+			return http.StatusOK
 		}
+	} else {
+		w.Header().Set("Retry-After", "1")
 	}
-	lp := scanListParams(r.URL.RawQuery)
+	*written = true
+	s.writeAnswer(w, a)
+	return a.status
+}
+
+// listFor is GET instance/list past load shedding, as both fast paths
+// (fastList, wireList) serve it: access control, the parameters, then the
+// encoded body; ok false with the refusal to answer.
+func (s *Server) listFor(lp *listParams, authorization, ua, source string, sw naming.Switches) (body listBody, a answer, ok bool) {
 	if g := s.cfg.Auth; g != nil && g.Enabled() {
 		ns := lp.namespaceID
 		if ns == "" {
 			ns = naming.DefaultNamespace
 		}
-		cr := credentialsOf(r.Header.Get("Authorization"), lp.accessToken, lp.username, lp.password)
+		cr := credentialsOf(authorization, lp.accessToken, lp.username, lp.password)
 		if _, err := g.Check(cr, ns, auth.Read); err != nil {
-			*written = true
-			return s.failTo(w, r, err, http.StatusForbidden, true)
+			return listBody{}, s.denyAnswer(err, listRoute), false
 		}
 	}
 	q, err := lp.check()
 	if err != nil {
-		*written = true
-		return s.failTo(w, r, err, http.StatusBadRequest, false)
+		return listBody{}, s.badAnswer(err, listRoute), false
 	}
-	ua := agentOf(r)
-	body := s.listBodyFor(&q, &lp, ua, parseAgent(ua), remoteIP(r), sw)
-	ts := s.stamp(now)
-	*written = true
-	writeListBody(w, s.jsonType, s.date(now), body, ts)
-	return http.StatusOK
+	return s.listBodyFor(&q, lp, ua, parseAgent(ua), source, sw), answer{}, true
 }
 
 // fastPanicked does what the recovery middleware does for a panic.
@@ -106,35 +112,8 @@ func (s *Server) fastPanicked(w http.ResponseWriter, r *http.Request, p any, wri
 	}
 	s.log.WithFields(logrus.Fields{"panic": p, "path": r.URL.Path, "stack": string(debug.Stack())}).Error("handler panicked")
 	if !written {
-		writeText(w, http.StatusInternalServerError, "caused: internal error;")
+		s.writeAnswer(w, panicAnswer())
 	}
-}
-
-// failTo answers err as fail does (denied: as deny does), without gin.
-func (s *Server) failTo(w http.ResponseWriter, r *http.Request, err error, notFound int, denied bool) int {
-	if denied && errorsIsDenied(err) {
-		return writeText(w, http.StatusForbidden, errorBody(err, http.StatusForbidden))
-	}
-	status := errorStatus(err, notFound)
-	if status >= 500 {
-		s.log.WithError(err).WithField("path", r.URL.Path).Warn("request failed")
-	}
-	return writeText(w, status, errorBody(err, status))
-}
-
-// writeText is text without gin (as gin's Data renders it); it returns
-// status.
-func writeText(w http.ResponseWriter, status int, body string) int {
-	h := w.Header()
-	if len(h["Content-Type"]) == 0 {
-		h["Content-Type"] = []string{"text/plain;charset=UTF-8"}
-	}
-	if len(body) > 0 {
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-	}
-	w.WriteHeader(status)
-	w.Write([]byte(body))
-	return status
 }
 
 // mayAskConsistent reports whether a raw query could carry the consistent

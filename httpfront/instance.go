@@ -12,8 +12,9 @@ import (
 	"sextant/naming"
 )
 
-// instanceParams reads a whole instance as register sends it.
-func (s *Server) instanceParams(p *request) (naming.ServiceKey, *naming.Instance, error) {
+// instanceParams reads a whole instance as register sends it (the
+// ephemeral default from sw).
+func (s *Server) instanceParams(p *request, sw naming.Switches) (naming.ServiceKey, *naming.Instance, error) {
 	key, err := p.service()
 	if err != nil {
 		return key, nil, err
@@ -37,7 +38,7 @@ func (s *Server) instanceParams(p *request) (naming.ServiceKey, *naming.Instance
 	if err != nil {
 		return key, nil, err
 	}
-	ephemeral, err := p.boolOr(s.r.Switches().DefaultInstanceEphemeral, "ephemeral")
+	ephemeral, err := p.boolOr(sw.DefaultInstanceEphemeral, "ephemeral")
 	if err != nil {
 		return key, nil, err
 	}
@@ -63,13 +64,13 @@ const instanceRoute = nsPrefix + "/instance"
 
 // registerInstance serves POST /instance through gin.
 func (s *Server) registerInstance(c *gin.Context, p *request) {
-	s.reply(c, s.registerAnswer(c.Request.Context(), p))
+	s.reply(c, s.registerAnswer(c.Request.Context(), p, s.r.Switches()))
 }
 
 // registerAnswer adds or replaces an instance, creating its service when
-// needed.
-func (s *Server) registerAnswer(ctx context.Context, p *request) answer {
-	key, in, err := s.instanceParams(p)
+// needed; sw are the switches as the request found them.
+func (s *Server) registerAnswer(ctx context.Context, p *request, sw naming.Switches) answer {
+	key, in, err := s.instanceParams(p, sw)
 	if err != nil {
 		return s.badAnswer(err, instanceRoute)
 	}
@@ -114,7 +115,7 @@ func (s *Server) deregisterAnswer(ctx context.Context, p *request) answer {
 // update (400 when absent); other clients an upsert, as Nacos 1.x does.
 // Only weight, enabled and metadata change; health is kept.
 func (s *Server) updateInstance(c *gin.Context, p *request) {
-	key, in, err := s.instanceParams(p)
+	key, in, err := s.instanceParams(p, s.r.Switches())
 	if err != nil {
 		s.bad(c, err)
 		return

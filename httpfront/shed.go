@@ -1,7 +1,6 @@
 package httpfront
 
 import (
-	"net/http"
 	"strings"
 	"sync/atomic"
 
@@ -19,21 +18,41 @@ type shedder struct {
 // as it ends. Health checks, metrics and the internal endpoints are never
 // refused: orchestrators and peers must still reach a busy node.
 func (s *Server) shed(c *gin.Context) {
-	max := int64(s.cfg.MaxInFlight)
-	if max <= 0 || exemptFromShedding(c.Request.URL.Path) {
+	if exemptFromShedding(c.Request.URL.Path) {
 		c.Next()
 		return
 	}
-	n := s.load.inflight.Add(1)
-	defer s.load.inflight.Add(-1)
-	if n > max {
-		s.load.shed.Add(1)
+	counted, ok := s.load.enter(s.cfg.MaxInFlight)
+	defer s.load.leave(counted)
+	if !ok {
 		c.Header("Retry-After", "1")
-		text(c, http.StatusServiceUnavailable, busyText)
+		s.reply(c, busyAnswer())
 		c.Abort()
 		return
 	}
 	c.Next()
+}
+
+// enter counts a request in flight against max (0: no bound, nothing
+// counted). ok is false for a request over the bound: counted as shed, it
+// must be answered busyAnswer with Retry-After. Every enter is followed
+// by leave(counted) once the request is answered.
+func (l *shedder) enter(max int) (counted, ok bool) {
+	if max <= 0 {
+		return false, true
+	}
+	if l.inflight.Add(1) > int64(max) {
+		l.shed.Add(1)
+		return true, false
+	}
+	return true, true
+}
+
+// leave ends what enter counted.
+func (l *shedder) leave(counted bool) {
+	if counted {
+		l.inflight.Add(-1)
+	}
 }
 
 // busyText is the body of a request refused for load.

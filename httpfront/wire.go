@@ -11,7 +11,6 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/valyala/fasthttp"
 
-	"sextant/httpfront/auth"
 	"sextant/naming"
 )
 
@@ -104,31 +103,29 @@ func isTimeout(err error) bool {
 // having done nothing, for every other request.
 func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
 	var route string
-	var write func(context.Context, *request) answer
 	path := ctx.URI().PathOriginal()
 	switch m := ctx.Method(); {
 	case string(m) == http.MethodGet && string(path) == listRoute:
 		route = listRoute
 	case string(m) == http.MethodPut && string(path) == beatRoute:
-		route, write = beatRoute, s.beatAnswer
-	case string(m) == http.MethodPost && string(path) == instanceRoute:
-		route, write = instanceRoute, s.registerAnswer
-	case string(m) == http.MethodDelete && string(path) == instanceRoute:
-		route, write = instanceRoute, s.deregisterAnswer
+		route = beatRoute
+	case (string(m) == http.MethodPost || string(m) == http.MethodDelete) && string(path) == instanceRoute:
+		route = instanceRoute
 	default:
 		return false
 	}
 	if s.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
 		return false
 	}
+	list := route == listRoute
 	sw := s.r.Switches()
 	st, _ := s.statusWith(sw)
 	switch {
-	case write == nil && st != "UP" && st != "READ_ONLY":
+	case list && st != "UP" && st != "READ_ONLY":
 		return false
-	case write != nil && st != "UP" && st != "WRITE_ONLY":
+	case !list && st != "UP" && st != "WRITE_ONLY":
 		return false
-	case write == nil && (len(ctx.PostBody()) > 0 || s.leaderReads && mayAskConsistent(string(ctx.URI().QueryString()))):
+	case list && (len(ctx.PostBody()) > 0 || s.leaderReads && mayAskConsistent(string(ctx.URI().QueryString()))):
 		return false
 	}
 	start := time.Now()
@@ -139,38 +136,28 @@ func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
 			s.log.WithFields(logrus.Fields{"panic": p, "path": route, "stack": string(debug.Stack())}).Error("handler panicked")
 			if !answered { // an answer already made stands, as with gin's recovery
 				ctx.Response.Reset()
-				wireWrite(ctx, answer{status: http.StatusInternalServerError, body: []byte("caused: internal error;")})
+				wireWrite(ctx, panicAnswer())
 			}
 		}
 	}()
-	if max := int64(s.cfg.MaxInFlight); max > 0 {
-		n := s.load.inflight.Add(1)
-		defer s.load.inflight.Add(-1)
-		if n > max {
-			s.load.shed.Add(1)
-			ctx.Response.Header.Set("Retry-After", "1")
-			s.wireDone(ctx, route, answer{status: http.StatusServiceUnavailable, body: []byte(busyText)}, start, &answered)
-			return true
-		}
-	}
+	counted, ok := s.load.enter(s.cfg.MaxInFlight)
+	defer s.load.leave(counted)
 	var a answer
-	if write == nil {
+	switch {
+	case !ok:
+		ctx.Response.Header.Set("Retry-After", "1")
+		a = busyAnswer()
+	case list:
 		a = s.wireList(ctx, sw, start.UnixMilli())
-	} else {
-		a = s.wireWriteRoute(ctx, route, write)
+	default:
+		a = s.wireWriteRoute(ctx, route, sw)
 	}
-	s.wireDone(ctx, route, a, start, &answered)
-	return true
-}
-
-// wireDone writes a, sets *answered, and reports the request to
-// Config.Observe.
-func (s *Server) wireDone(ctx *fasthttp.RequestCtx, route string, a answer, start time.Time, answered *bool) {
 	wireWrite(ctx, a)
-	*answered = true
+	answered = true
 	if s.cfg.Observe != nil {
 		s.cfg.Observe(route, string(ctx.Method()), a.status, time.Since(start))
 	}
+	return true
 }
 
 func wireWrite(ctx *fasthttp.RequestCtx, a answer) {
@@ -202,49 +189,31 @@ func wireAgent(ctx *fasthttp.RequestCtx) string {
 	return string(ctx.Request.Header.Peek("Client-Version"))
 }
 
-// wireWriteRoute is a write route given its parsed request: access
+// wireWriteRoute answers a write route (beat, register, deregister): access
 // control, then the route's answer.
-func (s *Server) wireWriteRoute(ctx *fasthttp.RequestCtx, route string, write func(context.Context, *request) answer) answer {
+func (s *Server) wireWriteRoute(ctx *fasthttp.RequestCtx, route string, sw naming.Switches) answer {
 	p := wireRequest(ctx)
-	if g := s.cfg.Auth; g != nil && g.Enabled() {
-		ns, act, exempt := routeNeed(string(ctx.Method()), route, p)
-		if !exempt {
-			cr := credentialsOf(string(ctx.Request.Header.Peek("Authorization")), p.get("accessToken"), p.get("username"), p.get("password"))
-			if _, err := g.Check(cr, ns, act); err != nil {
-				return s.denyAnswer(err, route)
-			}
-		}
+	method := string(ctx.Method())
+	if a, ok := s.access(method, route, p, string(ctx.Request.Header.Peek("Authorization"))); !ok {
+		return a
 	}
-	return write(context.Background(), p)
-}
-
-// denyAnswer is what deny writes.
-func (s *Server) denyAnswer(err error, route string) answer {
-	if errorsIsDenied(err) {
-		return answer{status: http.StatusForbidden, body: []byte(errorBody(err, http.StatusForbidden))}
+	bg := context.Background()
+	switch {
+	case route == beatRoute:
+		return s.beatAnswer(bg, p, sw)
+	case method == http.MethodPost:
+		return s.registerAnswer(bg, p, sw)
 	}
-	return s.failAnswer(err, http.StatusForbidden, route)
+	return s.deregisterAnswer(bg, p)
 }
 
 // wireList is fastList for a fasthttp request.
 func (s *Server) wireList(ctx *fasthttp.RequestCtx, sw naming.Switches, now int64) answer {
 	lp := scanListParams(string(ctx.URI().QueryString()))
-	if g := s.cfg.Auth; g != nil && g.Enabled() {
-		ns := lp.namespaceID
-		if ns == "" {
-			ns = naming.DefaultNamespace
-		}
-		cr := credentialsOf(string(ctx.Request.Header.Peek("Authorization")), lp.accessToken, lp.username, lp.password)
-		if _, err := g.Check(cr, ns, auth.Read); err != nil {
-			return s.denyAnswer(err, listRoute)
-		}
+	body, a, ok := s.listFor(&lp, string(ctx.Request.Header.Peek("Authorization")), wireAgent(ctx), ctx.RemoteIP().String(), sw)
+	if !ok {
+		return a
 	}
-	q, err := lp.check()
-	if err != nil {
-		return s.badAnswer(err, listRoute)
-	}
-	ua := wireAgent(ctx)
-	body := s.listBodyFor(&q, &lp, ua, parseAgent(ua), ctx.RemoteIP().String(), sw)
 	tail := s.stamp(now)
 	b := make([]byte, 0, len(body.head)+len(tail))
 	b = append(append(b, body.head...), tail...)

@@ -56,16 +56,8 @@ func (e *Engine) noticeBeat(owner string, op naming.Op) bool {
 	if q == nil || e.ctx.Err() != nil || q.refusing.Load() {
 		return false
 	}
-	q.mu.Lock()
-	if len(q.waiting) >= maxNoticeBacklog {
-		q.mu.Unlock()
+	if !q.add(&pendingForward{op: op}, maxNoticeBacklog) {
 		return false
-	}
-	q.waiting = append(q.waiting, &pendingForward{op: op})
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
 	}
 	e.stats.forwards.Add(1)
 	e.stats.beatNotices.Add(1)

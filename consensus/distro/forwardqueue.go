@@ -74,13 +74,24 @@ func (e *Engine) submitForward(peer string, p *pendingForward) {
 		p.done <- unavailable("%s is shutting down, retry", e.self)
 		return
 	}
+	q.add(p, 0)
+}
+
+// add queues p and wakes the sender; with limit > 0, only while fewer
+// than limit writes wait (false: nothing queued).
+func (q *forwardQueue) add(p *pendingForward, limit int) bool {
 	q.mu.Lock()
+	if limit > 0 && len(q.waiting) >= limit {
+		q.mu.Unlock()
+		return false
+	}
 	q.waiting = append(q.waiting, p)
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 // sendForwards is the sender of one queue: it sends the waiting writes,

@@ -11,6 +11,13 @@ import (
 // serverList is the set of servers and what the client remembers of their
 // failures. Each request walks order(): every server once, from a random
 // start, those that failed within the cool-down last.
+//
+// The failures are a plain map rather than an expiring cache (go-cache):
+// order() needs the time of each failure, to try the longest-failed server
+// first, and the cool-down is tested with an injected clock (now), which
+// go-cache, reading the wall clock itself, cannot take. A failure older
+// than the cool-down is simply no longer counted; the map holds at most one
+// entry per configured server, and set() drops those of removed servers.
 type serverList struct {
 	mu       sync.Mutex
 	addrs    []string

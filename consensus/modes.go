@@ -12,7 +12,7 @@ type Admission struct {
 	Op naming.Op
 }
 
-// Admit applies the server mode (switch serverMode, DESIGN.md §2) to op,
+// Admit applies the server mode (switch serverMode; README, "Production layout", and ARCHITECTURE.md) to op,
 // given the current view of op's service (nil when it does not exist). It is
 // a pure function, so every writer (standalone, Raft) enforces the same
 // rules:

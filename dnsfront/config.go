@@ -66,7 +66,8 @@ type Config struct {
 	UDPSockets int
 }
 
-// DefaultConfig returns the defaults of DESIGN.md §5.
+// DefaultConfig returns the defaults of the README's DNS section (TTL and
+// negative TTL 5 s, UDP answers capped at 1232 bytes with EDNS).
 func DefaultConfig() Config {
 	return Config{
 		Addr:            "127.0.0.1:8600",

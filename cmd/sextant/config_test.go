@@ -4,9 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"sextant/consensus/cluster"
 )
 
 func TestShippedConfigIsTheDefault(t *testing.T) {
@@ -95,5 +98,23 @@ func TestBadConfigIsRejected(t *testing.T) {
 	_ = os.WriteFile(empty, nil, 0o644)
 	if cfg, err := newServerFlags("x").parse([]string{"--config", empty}); err != nil || !reflect.DeepEqual(cfg, DefaultConfig()) {
 		t.Errorf("empty file: %v %+v", err, cfg)
+	}
+}
+
+// TestShippedClusterConfParses: the example members file in etc/ is one a
+// member accepts, and it means what its comments say.
+func TestShippedClusterConfParses(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "etc", "cluster.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	members, err := cluster.ParseClusterConf(f)
+	if err != nil {
+		t.Fatalf("etc/cluster.conf: %v", err)
+	}
+	want := []string{"10.0.1.11:8848", "10.0.1.12:8848", "10.0.1.13:8848"}
+	if !slices.Equal(members, want) {
+		t.Fatalf("etc/cluster.conf lists %v, want %v", members, want)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/patrickmn/go-cache"
 	"github.com/sirupsen/logrus"
 
 	"sextant/client"
@@ -79,6 +80,14 @@ type gateway struct {
 
 	syncMu sync.Mutex // serialises changes to the mirror
 
+	// asked holds the on-demand follows a DNS query named within missTTL;
+	// tick drops an on-demand follow that is not in it and holds nothing.
+	// Neither cache runs a janitor: tick deletes what expired.
+	asked *cache.Cache
+	// missed holds the on-demand follows whose fetch failed within
+	// missRetry; a query for one of them does not wait for another fetch.
+	missed *cache.Cache
+
 	tickMu      sync.Mutex // one tick at a time
 	staleWarned bool       // guarded by tickMu
 }
@@ -89,9 +98,7 @@ type follow struct {
 	onDemand bool
 	cancel   func()
 
-	mu        sync.Mutex
-	lastAsked time.Time
-	failedAt  time.Time
+	mu sync.Mutex // guards cancel
 }
 
 func runGateway(args []string, stderr io.Writer) int {
@@ -135,7 +142,8 @@ func startGateway(ctx context.Context, cfg GatewayConfig, logger *logrus.Logger)
 	run, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	g = &gateway{cfg: cfg, logger: logger, log: logger.WithField("component", "gateway"), mirror: naming.NewCatalog(),
 		start: time.Now(), ctx: run, cancel: cancel,
-		clients: map[string]*client.Client{}, follows: map[naming.ServiceKey]*follow{}}
+		clients: map[string]*client.Client{}, follows: map[naming.ServiceKey]*follow{},
+		asked: cache.New(missTTL, 0), missed: cache.New(missRetry, 0)}
 	defer func() {
 		if err != nil {
 			g.Close()

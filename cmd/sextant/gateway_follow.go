@@ -34,8 +34,11 @@ func (g *gateway) follow(key naming.ServiceKey, onDemand bool) (*follow, error) 
 		g.mu.Unlock()
 		return nil, fmt.Errorf("gateway follows %d services on demand already (max-services)", g.cfg.MaxServices)
 	}
-	f := &follow{key: key, onDemand: onDemand, lastAsked: time.Now()}
+	f := &follow{key: key, onDemand: onDemand}
 	g.follows[key] = f
+	if onDemand {
+		g.asked.SetDefault(key.String(), struct{}{})
+	}
 	g.mu.Unlock()
 	// What the client holds already (the snapshot) goes in before any
 	// callback, so the first query can be answered from it.
@@ -81,12 +84,10 @@ func (g *gateway) onMiss(key naming.ServiceKey) bool {
 		g.log.WithError(err).WithField("service", key.String()).Debug("query for a service that cannot be followed")
 		return false
 	}
-	now := time.Now()
-	f.mu.Lock()
-	f.lastAsked = now
-	recent := now.Sub(f.failedAt) < missRetry
-	f.mu.Unlock()
-	if recent || g.cfg.MissWait <= 0 {
+	if f.onDemand {
+		g.asked.SetDefault(key.String(), struct{}{})
+	}
+	if _, recent := g.missed.Get(key.String()); recent || g.cfg.MissWait <= 0 {
 		return false
 	}
 	c := g.client(key.Namespace)
@@ -96,9 +97,7 @@ func (g *gateway) onMiss(key naming.ServiceKey) bool {
 	ctx, cancel := context.WithTimeout(g.ctx, g.cfg.MissWait)
 	defer cancel()
 	if _, err := c.GetService(ctx, refOf(key)); err != nil {
-		f.mu.Lock()
-		f.failedAt = time.Now()
-		f.mu.Unlock()
+		g.missed.SetDefault(key.String(), struct{}{})
 		return false
 	}
 	g.sync(key)
@@ -194,6 +193,8 @@ func (g *gateway) unfollow(f *follow) {
 	delete(g.follows, f.key)
 	c := g.clients[f.key.Namespace]
 	g.mu.Unlock()
+	g.asked.Delete(f.key.String())
+	g.missed.Delete(f.key.String())
 	f.mu.Lock()
 	if f.cancel != nil {
 		f.cancel()
@@ -241,13 +242,12 @@ func (g *gateway) tick(now time.Time) {
 		g.staleWarned = false
 		g.log.Info("servers answer again")
 	}
+	g.asked.DeleteExpired()
+	g.missed.DeleteExpired()
 	g.mu.Lock()
 	var idle []*follow
 	for _, f := range g.follows {
-		f.mu.Lock()
-		asked := f.lastAsked
-		f.mu.Unlock()
-		if f.onDemand && now.Sub(asked) > missTTL {
+		if _, recent := g.asked.Get(f.key.String()); f.onDemand && !recent {
 			if _, held := g.mirror.Service(f.key); !held {
 				idle = append(idle, f)
 			}

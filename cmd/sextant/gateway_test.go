@@ -207,6 +207,21 @@ func TestGatewayFollowsQueriedServices(t *testing.T) {
 		ips, _ := answerIPs(t, dnsAddr, "web.service.nacos.")
 		return slices.Equal(ips, []string{"127.0.0.51"})
 	})
+
+	// Once nobody has asked for missTTL, an on-demand follow that holds
+	// nothing is dropped; one that holds instances stays.
+	before := g.followCount()
+	for _, name := range []string{"DEFAULT_GROUP@@nosuch", "DEFAULT_GROUP@@web"} {
+		g.asked.Set("public/"+name, struct{}{}, time.Millisecond)
+	}
+	waitFor(t, 3*time.Second, "the idle unknown follow dropped", func() bool {
+		g.tick(time.Now())
+		return g.followCount() == before-1
+	})
+	if st := gatewayStatus(t, g); slices.ContainsFunc(st.Services, func(s GatewayService) bool { return s.Service == "public/DEFAULT_GROUP@@nosuch" }) ||
+		!slices.ContainsFunc(st.Services, func(s GatewayService) bool { return s.Service == "public/DEFAULT_GROUP@@web" }) {
+		t.Fatalf("after expiry: %+v", st.Services)
+	}
 }
 
 // TestGatewayOutlivesServers: with every server killed the gateway keeps

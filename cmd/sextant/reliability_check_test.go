@@ -14,7 +14,7 @@ import (
 )
 
 // deleteTimeout is how long an ephemeral instance without beats stays
-// (DESIGN.md §5): a deregistration lost with a node that crashed before
+// (naming.DefaultDeleteTimeout): a deregistration lost with a node that crashed before
 // replicating it is made good by expiry within this time.
 const deleteTimeout = 30 * time.Second
 

@@ -1,10 +1,11 @@
 package client
 
 import (
-	"container/heap"
 	"context"
 	"sync"
 	"time"
+
+	"sextant/internal/dueq"
 )
 
 // scheduler runs keyed, repeating tasks on a bounded pool of workers. A
@@ -16,7 +17,7 @@ type scheduler struct {
 
 	mu    sync.Mutex
 	tasks map[string]*task
-	queue taskQueue
+	queue dueq.Queue[*task]
 	wake  chan struct{}
 	work  chan *task
 	wg    sync.WaitGroup
@@ -25,13 +26,12 @@ type scheduler struct {
 }
 
 type task struct {
-	key     string
-	fn      func(ctx context.Context) time.Duration
-	due     time.Time
-	index   int // position in the queue, -1 when not queued
-	running bool
-	gone    bool // cancelled
-	again   bool // runNow while running
+	dueq.Entry // due time and place in the queue
+	key        string
+	fn         func(ctx context.Context) time.Duration
+	running    bool
+	gone       bool // cancelled
+	again      bool // runNow while running
 }
 
 func newScheduler(workers int) *scheduler {
@@ -65,16 +65,16 @@ func (s *scheduler) schedule(key string, delay time.Duration, fn func(context.Co
 	s.mu.Lock()
 	t, ok := s.tasks[key]
 	if !ok {
-		t = &task{key: key, index: -1}
+		t = &task{key: key}
 		s.tasks[key] = t
 	}
 	t.fn, t.gone = fn, false
-	t.due = s.now().Add(delay)
+	t.Due = s.now().Add(delay)
 	if !t.running {
-		if t.index >= 0 {
-			heap.Fix(&s.queue, t.index)
+		if t.Queued() {
+			s.queue.Fix(t)
 		} else {
-			heap.Push(&s.queue, t)
+			s.queue.Push(t)
 		}
 	}
 	s.mu.Unlock()
@@ -96,9 +96,9 @@ func (s *scheduler) runNow(key string) {
 	if ok {
 		if t.running {
 			t.again = true
-		} else if t.index >= 0 {
-			t.due = s.now()
-			heap.Fix(&s.queue, t.index)
+		} else if t.Queued() {
+			t.Due = s.now()
+			s.queue.Fix(t)
 		}
 	}
 	s.mu.Unlock()
@@ -110,8 +110,8 @@ func (s *scheduler) cancel(key string) {
 	s.mu.Lock()
 	if t, ok := s.tasks[key]; ok {
 		t.gone = true
-		if t.index >= 0 {
-			heap.Remove(&s.queue, t.index)
+		if t.Queued() {
+			s.queue.Remove(t)
 		}
 		delete(s.tasks, key)
 	}
@@ -133,12 +133,11 @@ func (s *scheduler) dispatch() {
 		s.mu.Lock()
 		var next *task
 		wait := time.Hour
-		if len(s.queue) > 0 {
-			head := s.queue[0]
-			if d := head.due.Sub(s.now()); d > 0 {
+		if head, ok := s.queue.Peek(); ok {
+			if d := head.Due.Sub(s.now()); d > 0 {
 				wait = d
 			} else {
-				next = heap.Pop(&s.queue).(*task)
+				next = s.queue.Pop()
 				next.running = true
 			}
 		}
@@ -190,33 +189,10 @@ func (s *scheduler) worker() {
 				delete(s.tasks, t.key)
 			}
 		} else {
-			t.due = s.now().Add(next)
-			heap.Push(&s.queue, t)
+			t.Due = s.now().Add(next)
+			s.queue.Push(t)
 		}
 		s.mu.Unlock()
 		s.poke()
 	}
-}
-
-// taskQueue is a min-heap of tasks by due time.
-type taskQueue []*task
-
-func (q taskQueue) Len() int           { return len(q) }
-func (q taskQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
-func (q taskQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
-}
-func (q *taskQueue) Push(x any) {
-	t := x.(*task)
-	t.index = len(*q)
-	*q = append(*q, t)
-}
-func (q *taskQueue) Pop() any {
-	old := *q
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	t.index = -1
-	*q = old[:len(old)-1]
-	return t
 }

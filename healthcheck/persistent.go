@@ -231,7 +231,7 @@ func (c *PersistentChecker) take() job {
 	if t == nil {
 		return job{}
 	}
-	return job{t: t, probe: t.probe, due: t.due, interval: t.interval,
+	return job{t: t, probe: t.probe, due: t.Due, interval: t.interval,
 		unhealthy: t.unhealthyThreshold, healthy: t.healthyThreshold}
 }
 

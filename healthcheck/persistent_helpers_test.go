@@ -63,7 +63,7 @@ func (f *fakeProber) count(addr string) int {
 func settled(c *PersistentChecker) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.sched.queue) == c.sched.size()
+	return c.sched.queue.Len() == c.sched.size()
 }
 
 // rescanned reports whether the checker has read the whole catalog at now or later.

@@ -1,15 +1,17 @@
 package healthcheck
 
 import (
-	"container/heap"
 	"slices"
 	"time"
 
+	"sextant/internal/dueq"
 	"sextant/naming"
 )
 
 // target is one persistent instance this node probes.
 type target struct {
+	dueq.Entry // when the next probe is due, and the place in the queue (not queued while running or removed)
+
 	svc naming.ServiceKey
 	ik  naming.InstanceKey
 
@@ -18,8 +20,6 @@ type target struct {
 	unhealthyThreshold int
 	healthyThreshold   int
 
-	due     time.Time
-	index   int  // position in the queue; -1 while running or removed
 	running bool // a probe is in flight (or its flip is being written)
 	removed bool // no longer probed by this node; a result in flight is dropped
 	streak  Streak
@@ -32,7 +32,7 @@ type target struct {
 type schedule struct {
 	cfg      ProbeConfig
 	services map[naming.ServiceKey]*serviceTargets
-	queue    dueQueue
+	queue    dueq.Queue[*target]
 }
 
 type serviceTargets struct {
@@ -180,9 +180,10 @@ func (s *schedule) upsert(st *serviceTargets, key naming.ServiceKey, ik naming.I
 	probe := r.Target(in)
 	t := st.targets[ik]
 	if t == nil {
-		t = &target{svc: key, ik: ik, due: now, index: -1}
+		t = &target{svc: key, ik: ik}
+		t.Due = now
 		st.targets[ik] = t
-		heap.Push(&s.queue, t)
+		s.queue.Push(t)
 	} else if !sameTarget(t.probe, probe) {
 		t.streak = Streak{}
 	}
@@ -191,9 +192,9 @@ func (s *schedule) upsert(st *serviceTargets, key naming.ServiceKey, ik naming.I
 	if t.interval != r.Interval {
 		t.interval = r.Interval
 		// A shorter interval takes effect now, not after the old one.
-		if next := now.Add(r.Interval); t.index >= 0 && t.due.After(next) {
-			t.due = next
-			heap.Fix(&s.queue, t.index)
+		if next := now.Add(r.Interval); t.Queued() && t.Due.After(next) {
+			t.Due = next
+			s.queue.Fix(t)
 		}
 	}
 }
@@ -229,18 +230,18 @@ func (s *schedule) dropOthers(keep map[naming.ServiceKey]bool) {
 
 func (s *schedule) remove(t *target) {
 	t.removed = true
-	if t.index >= 0 {
-		heap.Remove(&s.queue, t.index)
+	if t.Queued() {
+		s.queue.Remove(t)
 	}
 }
 
 // next returns the earliest target due at or before now, and marks it
 // running; nil when none is due.
 func (s *schedule) next(now time.Time) *target {
-	if len(s.queue) == 0 || s.queue[0].due.After(now) {
+	if head, ok := s.queue.Peek(); !ok || head.Due.After(now) {
 		return nil
 	}
-	t := heap.Pop(&s.queue).(*target)
+	t := s.queue.Pop()
 	t.running = true
 	return t
 }
@@ -254,7 +255,7 @@ func (s *schedule) countDue(now time.Time, limit int) int {
 	for len(todo) > 0 && n < limit {
 		i := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
-		if i >= len(s.queue) || s.queue[i].due.After(now) {
+		if i >= s.queue.Len() || s.queue.At(i).Due.After(now) {
 			continue // a heap: nothing below i is due either
 		}
 		n++
@@ -267,7 +268,7 @@ func (s *schedule) countDue(now time.Time, limit int) int {
 func (s *schedule) unpop(t *target) {
 	t.running = false
 	if !t.removed {
-		heap.Push(&s.queue, t)
+		s.queue.Push(t)
 	}
 }
 
@@ -277,8 +278,8 @@ func (s *schedule) finish(t *target, due time.Time) {
 	if t.removed {
 		return
 	}
-	t.due = due
-	heap.Push(&s.queue, t)
+	t.Due = due
+	s.queue.Push(t)
 }
 
 // lookup returns the target of one instance, or nil.
@@ -299,30 +300,4 @@ func sameRules(a, b *Rules) bool {
 func sameTarget(a, b Target) bool {
 	return a.Type == b.Type && a.Addr == b.Addr && a.Path == b.Path && a.Timeout == b.Timeout &&
 		slices.Equal(a.Headers, b.Headers) && slices.Equal(a.Codes, b.Codes)
-}
-
-// dueQueue is a min-heap of targets by due time.
-type dueQueue []*target
-
-func (q dueQueue) Len() int           { return len(q) }
-func (q dueQueue) Less(i, j int) bool { return q[i].due.Before(q[j].due) }
-func (q dueQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index, q[j].index = i, j
-}
-
-func (q *dueQueue) Push(x any) {
-	t := x.(*target)
-	t.index = len(*q)
-	*q = append(*q, t)
-}
-
-func (q *dueQueue) Pop() any {
-	old := *q
-	n := len(old)
-	t := old[n-1]
-	old[n-1] = nil
-	t.index = -1
-	*q = old[:n-1]
-	return t
 }

@@ -1,7 +1,6 @@
 package healthcheck
 
 import (
-	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -61,8 +60,8 @@ func TestScheduleIncrementalMatchesFull(t *testing.T) {
 // sameSchedules compares the targets of two schedules (not their due times
 // or streaks, which depend on history).
 func sameSchedules(a, b *schedule) string {
-	if a.size() != b.size() || len(a.queue) != len(b.queue) {
-		return fmt.Sprintf("%d targets (%d queued), want %d (%d queued)", a.size(), len(a.queue), b.size(), len(b.queue))
+	if a.size() != b.size() || a.queue.Len() != b.queue.Len() {
+		return fmt.Sprintf("%d targets (%d queued), want %d (%d queued)", a.size(), a.queue.Len(), b.size(), b.queue.Len())
 	}
 	for key, sb := range b.services {
 		for ik, tb := range sb.targets {
@@ -70,7 +69,7 @@ func sameSchedules(a, b *schedule) string {
 			switch {
 			case ta == nil:
 				return fmt.Sprintf("target %v missing", ik)
-			case ta.removed || ta.index < 0:
+			case ta.removed || !ta.Queued():
 				return fmt.Sprintf("target %v not queued", ik)
 			case !sameTarget(ta.probe, tb.probe):
 				return fmt.Sprintf("target %v probes %+v, want %+v", ik, ta.probe, tb.probe)
@@ -127,15 +126,17 @@ func TestCountDue(t *testing.T) {
 	for round := 0; round < 200; round++ {
 		s := newSchedule(DefaultProbeConfig())
 		n := rng.IntN(300)
+		var all []*target
 		for i := 0; i < n; i++ {
-			tg := &target{due: t0.Add(time.Duration(rng.IntN(1000)) * time.Millisecond), index: -1}
+			tg := &target{}
+			tg.Due = t0.Add(time.Duration(rng.IntN(1000)) * time.Millisecond)
 			s.queue.Push(tg)
+			all = append(all, tg)
 		}
-		heapInit(s)
 		now := t0.Add(time.Duration(rng.IntN(1100)) * time.Millisecond)
 		want := 0
-		for _, tg := range s.queue {
-			if !tg.due.After(now) {
+		for _, tg := range all {
+			if !tg.Due.After(now) {
 				want++
 			}
 		}
@@ -145,5 +146,3 @@ func TestCountDue(t *testing.T) {
 		}
 	}
 }
-
-func heapInit(s *schedule) { heap.Init(&s.queue) }

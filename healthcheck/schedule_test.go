@@ -58,7 +58,7 @@ func TestScheduleIntervalPerCluster(t *testing.T) {
 		t.Fatalf("first round %v", a)
 	}
 	for _, tg := range got {
-		s.finish(tg, NextDue(tg.due, t0, tg.interval))
+		s.finish(tg, NextDue(tg.Due, t0, tg.interval))
 	}
 	// Over 40 s the fast cluster is probed every 5 s, DEFAULT every 20 s.
 	count := map[string]int{}
@@ -66,10 +66,10 @@ func TestScheduleIntervalPerCluster(t *testing.T) {
 		now := t0.Add(at)
 		for _, tg := range drain(s, now) {
 			count[tg.probe.Addr]++
-			if late := now.Sub(tg.due); late < 0 || late >= 100*time.Millisecond {
+			if late := now.Sub(tg.Due); late < 0 || late >= 100*time.Millisecond {
 				t.Fatalf("%s started %v after due", tg.probe.Addr, late)
 			}
-			s.finish(tg, NextDue(tg.due, now, tg.interval))
+			s.finish(tg, NextDue(tg.Due, now, tg.interval))
 		}
 	}
 	if count["10.0.0.2:8080"] != 8 || count["10.0.0.1:8080"] != 2 {
@@ -99,14 +99,14 @@ func TestScheduleFollowsTheService(t *testing.T) {
 			t.Fatal("removed instance still scheduled")
 		}
 	}
-	if s.size() != 1 || s.lookup(svc, a) != nil || len(s.queue) != 1 {
-		t.Fatalf("after deregister: size %d queue %d", s.size(), len(s.queue))
+	if s.size() != 1 || s.lookup(svc, a) != nil || s.queue.Len() != 1 {
+		t.Fatalf("after deregister: size %d queue %d", s.size(), s.queue.Len())
 	}
 
 	// Checker NONE: nothing to probe.
 	setCluster(t, cat, svc, naming.ClusterConfig{Name: naming.DefaultCluster, HealthChecker: naming.HealthChecker{Type: "NONE"}})
 	s.sync(svc, view(cat, svc), true, t0.Add(2*time.Second))
-	if s.size() != 0 || len(s.queue) != 0 {
+	if s.size() != 0 || s.queue.Len() != 0 {
 		t.Fatalf("NONE: size %d", s.size())
 	}
 
@@ -125,7 +125,7 @@ func TestScheduleShorterIntervalTakesEffectNow(t *testing.T) {
 	s := newSchedule(DefaultProbeConfig())
 	s.sync(svc, view(cat, svc), true, t0)
 	tg := drain(s, t0)[0]
-	s.finish(tg, NextDue(tg.due, t0, tg.interval)) // next at 20 s
+	s.finish(tg, NextDue(tg.Due, t0, tg.interval)) // next at 20 s
 	if len(drain(s, t0.Add(19*time.Second))) != 0 {
 		t.Fatal("due before 20 s")
 	}

@@ -54,5 +54,8 @@ func TestDependencyRule(t *testing.T) {
 		if !under("sextant/consensus") && has(pkg, "github.com/hashicorp/raft") && !under("sextant/cmd") {
 			t.Errorf("%s imports hashicorp/raft: only consensus may", pkg)
 		}
+		if has(pkg, "github.com/chromedp/chromedp") {
+			t.Errorf("%s imports chromedp: only the console tests may", pkg)
+		}
 	}
 }

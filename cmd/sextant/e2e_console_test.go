@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/nacos-group/nacos-sdk-go/vo"
 )
 
@@ -24,7 +25,8 @@ import (
 // sextant processes. Without chromium they fail under CI=true (.ci/run
 // installs it) and are skipped otherwise, saying so. Screenshots of each
 // page go to $SEXTANT_CONSOLE_SHOTS when set, else to a temporary
-// directory named in the log.
+// directory named in the log; $SEXTANT_CONSOLE_README names where the
+// README's picture of the service detail page is written.
 
 // chromiumPath finds the browser or ends the test.
 func chromiumPath(t testing.TB) string {
@@ -163,6 +165,18 @@ func (b *browser) shot(name string) {
 	b.t.Logf("screenshot %s", p)
 }
 
+// fitsWidth fails the test if the page is wider than the window (it would
+// scroll sideways on a phone), naming the widest elements.
+func (b *browser) fitsWidth() {
+	b.t.Helper()
+	var wide []string
+	b.eval(`[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+		.slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`, &wide)
+	if len(wide) > 0 {
+		b.t.Fatalf("wider than the %s window: %v", "phone", wide)
+	}
+}
+
 // noExceptions fails the test if the page threw an uncaught exception.
 func (b *browser) noExceptions() {
 	b.t.Helper()
@@ -264,6 +278,27 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Fatalf("service row %q: want web, DEFAULT_GROUP, 2 clusters, 3 instances", row)
 	}
 	b.shot("03-services")
+
+	// The keyboard alone: create a service from its dialog (focus lands in
+	// the first field, Enter submits), and Escape closes a dialog unchanged.
+	b.do("focus create", chromedp.Focus(chromedp.CSS("#svc-create")), chromedp.KeyEvent(kb.Enter))
+	b.waitJS("focus in the name field", `document.activeElement && document.activeElement.id === 'f-serviceName'`)
+	b.do("type a name", chromedp.KeyEvent("kbd-svc"+kb.Enter))
+	b.waitJS("kbd-svc in the list", `[...document.querySelectorAll('table.services a.svc-link')].some(a => a.innerText === 'kbd-svc')`)
+	if body := api("GET", "/nacos/v1/ns/service", url.Values{"serviceName": {"kbd-svc"}}); !strings.Contains(body, `"kbd-svc"`) {
+		t.Fatalf("service created from the keyboard: %s", body)
+	}
+	b.do("open delete", chromedp.Focus(chromedp.CSS(`button[aria-label="Delete kbd-svc"]`)), chromedp.KeyEvent(kb.Enter))
+	b.waitJS("the confirmation", `!!document.querySelector('dialog[open]')`)
+	b.do("escape", chromedp.KeyEvent(kb.Escape))
+	b.waitJS("the dialog closed", `!document.querySelector('dialog[open]')`)
+	b.do("delete for real", chromedp.Focus(chromedp.CSS(`button[aria-label="Delete kbd-svc"]`)), chromedp.KeyEvent(kb.Enter))
+	b.waitJS("the confirmation again", `!!document.querySelector('dialog[open]')`)
+	b.do("confirm", chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)))
+	b.waitJS("kbd-svc gone", `![...document.querySelectorAll('table.services a.svc-link')].some(a => a.innerText === 'kbd-svc')`)
+	if code, body := p.get("/nacos/v1/ns/service", url.Values{"serviceName": {"kbd-svc"}, "accessToken": {tok}}); code != 404 {
+		t.Fatalf("service after delete: %d %s", code, body)
+	}
 	b.do("open web", chromedp.Click(chromedp.CSS("a.svc-link")))
 	b.waitJS("the detail of web", `!!document.querySelector('[data-cluster="DEFAULT"]') && !!document.querySelector('[data-cluster="BATCH"]')`)
 	b.waitText(`[data-cluster="DEFAULT"]`, "127.0.0.11:8080")
@@ -271,7 +306,18 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.waitText(`[data-cluster="DEFAULT"]`, "version=v1")
 	b.waitText(`[data-cluster="BATCH"]`, fmt.Sprintf("127.0.0.1:%d", probePort))
 	b.waitText(`[data-cluster="BATCH"]`, "persistent")
+	b.waitJS("the last message to fade", `!document.querySelector('#toast.show')`)
 	b.shot("04-service")
+	if path := os.Getenv("SEXTANT_CONSOLE_README"); path != "" {
+		// The picture in the README: the detail page, scaled down.
+		png, err := chromedp.Run(b.ctx, chromedp.ScreenshotScale(chromedp.CSS("body"), 0.6))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// 3. Take 127.0.0.11 offline: DNS stops answering it, the API marks it
 	// disabled. The dig command is the one the console shows.
@@ -383,9 +429,11 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.open("#/service?name=web&group=DEFAULT_GROUP")
 	b.waitJS("the detail on a phone", `!!document.querySelector('[data-cluster="DEFAULT"]')`)
 	b.shot("10-service-phone")
+	b.fitsWidth()
 	b.open("#/services")
 	b.waitJS("the list on a phone", `!!document.querySelector('table.services tbody tr')`)
 	b.shot("10-services-phone")
+	b.fitsWidth()
 	b.do("laptop", chromedp.EmulateViewport(1280, 900))
 
 	// 6. Log out, and be refused.
@@ -430,5 +478,85 @@ func TestConsoleClusterPage(t *testing.T) {
 		t.Fatalf("raft term %q", term)
 	}
 	b.shot("12-cluster-3")
+	b.noExceptions()
+}
+
+// TestConsoleServiceListPagesOnTheServer: with 1,000 services the list
+// asks the node for one page (20 rows, a few KB) and shows the count of
+// all. It logs the time to first render of the list, from navigation to
+// the table in the page, measured by the page itself (not asserted).
+func TestConsoleServiceListPagesOnTheServer(t *testing.T) {
+	chromiumPath(t)
+	p := startSextant(t, "")
+	const n = 1000
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				code, body := p.do("POST", "/nacos/v1/ns/instance", url.Values{"serviceName": {fmt.Sprintf("svc-%04d", i)},
+					"ip": {"127.0.0.1"}, "port": {fmt.Sprint(20000 + i)}, "ephemeral": {"false"}})
+				if code != 200 {
+					errs <- fmt.Sprintf("register svc-%04d: %d %s", i, code, body)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+
+	b := newBrowser(t, "http://"+p.httpAddr, 1280, 900)
+	var renders, reqs []float64
+	for round := 0; round < 5; round++ {
+		b.do("blank", chromedp.Navigate("about:blank"))
+		b.open("#/services")
+		b.waitJS("the list rendered", `performance.getEntriesByName('sextant:services-rendered').length > 0`)
+		var m struct {
+			Render float64 `json:"render"`
+			Rows   int     `json:"rows"`
+			Pager  string  `json:"pager"`
+			Bytes  float64 `json:"bytes"`
+			Calls  int     `json:"calls"`
+			Req    float64 `json:"req"`
+		}
+		b.eval(`(() => {
+			const lists = performance.getEntriesByType('resource').filter(e => e.name.includes('/catalog/services'));
+			return {
+				render: performance.getEntriesByName('sextant:services-rendered')[0].startTime,
+				rows: document.querySelectorAll('table.services tbody tr').length,
+				pager: document.querySelector('.pager span').innerText,
+				bytes: lists.length ? lists[0].decodedBodySize : -1,
+				calls: lists.length,
+				req: lists.length ? lists[0].duration : -1,
+			};
+		})()`, &m)
+		if m.Rows != 20 || !strings.Contains(m.Pager, "Page 1 of 50 · 1000 services") || m.Calls != 1 || m.Bytes <= 0 || m.Bytes > 8192 {
+			t.Fatalf("list of %d services: %+v; want 20 rows, the count of all, one request of a few KB", n, m)
+		}
+		renders = append(renders, m.Render)
+		reqs = append(reqs, m.Req)
+		if round == 0 {
+			b.shot("13-services-1000")
+			t.Logf("one page of the list: %d rows, %.0f bytes from the node", m.Rows, m.Bytes)
+		}
+	}
+	slices.Sort(renders)
+	slices.Sort(reqs)
+	t.Logf("time to first render of the service list with %d services, 5 page loads: median %.0f ms, min %.0f ms, max %.0f ms; "+
+		"the page's one list request: median %.1f ms", n, renders[2], renders[0], renders[4], reqs[2])
+	// The last page holds the last 20 services, none of the first page.
+	b.open("#/services?page=50")
+	b.waitJS("page 50", `(document.querySelector('.pager span') || {}).innerText === 'Page 50 of 50 · 1000 services'`)
+	var names []string
+	b.eval(`[...document.querySelectorAll('table.services a.svc-link')].map(a => a.innerText)`, &names)
+	if len(names) != 20 {
+		t.Fatalf("page 50: %v", names)
+	}
 	b.noExceptions()
 }

@@ -158,6 +158,7 @@ async function render() {
   if (heading && document.activeElement === document.body) heading.focus({ preventScroll: true });
 }
 
+document.documentElement.setAttribute('data-started', '1');
 window.addEventListener('hashchange', render);
 window.addEventListener('unhandledrejection', (e) => toast('Error: ' + ((e.reason && e.reason.message) || e.reason)));
 render();

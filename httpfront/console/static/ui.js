@@ -188,7 +188,7 @@ export function pager(pageNo, pageSize, count, goTo, noun) {
   const pages = Math.max(1, Math.ceil(count / pageSize));
   return h('nav', { class: 'pager', 'aria-label': 'Pages of ' + noun },
     h('button', { type: 'button', class: 'secondary', disabled: pageNo <= 1, onclick: () => goTo(pageNo - 1) }, '‹ Previous'),
-    h('span', {}, `Page ${pageNo} of ${pages} · ${count} ${noun}`),
+    h('span', {}, `Page ${pageNo} of ${pages} · ${count} ${count === 1 ? noun.replace(/s$/, '') : noun}`),
     h('button', { type: 'button', class: 'secondary', disabled: pageNo >= pages, onclick: () => goTo(pageNo + 1) }, 'Next ›'));
 }
 

@@ -380,6 +380,24 @@ func TestConsoleInABrowser(t *testing.T) {
 		}
 	}
 
+	// The service's settings and an instance's weight, edited.
+	b.do("edit service", chromedp.Click(chromedp.CSS("#svc-edit")))
+	b.waitJS("the service dialog", `!!document.querySelector('dialog[open] #f-protectThreshold')`)
+	b.do("threshold and metadata", chromedp.SetValue(chromedp.CSS("#f-protectThreshold"), "0.5"),
+		chromedp.SendKeys(chromedp.CSS("#f-metadata"), "team=core"), chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)))
+	b.waitJS("the service dialog closed", `!document.querySelector('dialog[open]')`)
+	b.waitText("dl.facts", "team=core")
+	if body := api("GET", "/nacos/v1/ns/service", url.Values{"serviceName": {"web"}}); !strings.Contains(body, `"protectThreshold":0.5`) || !strings.Contains(body, `"team":"core"`) {
+		t.Fatalf("service after the console's edit: %s", body)
+	}
+	b.do("edit instance", chromedp.Click(chromedp.CSS(`button[aria-label="Edit 127.0.0.12:8080"]`)))
+	b.waitJS("the instance dialog", `!!document.querySelector('dialog[open] #f-weight')`)
+	b.do("weight", chromedp.SetValue(chromedp.CSS("#f-weight"), "5"), chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)))
+	b.waitJS("the instance dialog closed", `!document.querySelector('dialog[open]')`)
+	if body := api("GET", "/nacos/v1/ns/instance", url.Values{"serviceName": {"web"}, "ip": {"127.0.0.12"}, "port": {"8080"}}); !strings.Contains(body, `"weight":5`) || !strings.Contains(body, `"version":"v1"`) {
+		t.Fatalf("instance after the console set weight 5: %s", body)
+	}
+
 	// 5. A namespace: created, refused deletion while it holds a service,
 	// deleted once empty.
 	b.open("#/namespaces")
@@ -412,17 +430,36 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	b.shot("08-namespaces")
 
-	// The other pages, for the record.
-	for _, pg := range []struct{ frag, ready string }{
-		{"#/cluster", `!!document.querySelector('table.members tbody tr')`},
-		{"#/users", `document.body.innerText.includes('nacos') && !!document.querySelector('main table')`},
-		{"#/roles", `!!document.querySelector('main table')`},
-		{"#/permissions", `!!document.querySelector('main table')`},
+	// Access control from the admin pages: a user, a role for it, and a
+	// permission for the role, after which the user reads public.
+	for _, step := range []struct {
+		frag   string
+		fields [][2]string
+		shows  string
+	}{
+		{"#/users", [][2]string{{"username", "ops"}, {"password", "ops-pass-1"}}, "ops"},
+		{"#/roles", [][2]string{{"role", "ROLE_OPS"}, {"username", "ops"}}, "ROLE_OPS"},
+		{"#/permissions", [][2]string{{"role", "ROLE_OPS"}, {"resource", "public"}}, "ROLE_OPS"},
 	} {
-		b.open(pg.frag)
-		b.waitJS(pg.frag, pg.ready)
-		b.shot("09-" + strings.TrimPrefix(pg.frag, "#/"))
+		b.open(step.frag)
+		b.waitJS(step.frag, `!!document.querySelector('main table') && !!document.querySelector('.page-head .primary')`)
+		b.do("add on "+step.frag, chromedp.Click(chromedp.CSS(`.page-head .primary`)))
+		b.waitJS("the dialog of "+step.frag, `!!document.querySelector('dialog[open]')`)
+		for _, f := range step.fields {
+			b.do("fill "+f[0], chromedp.SendKeys(chromedp.CSS("#f-"+f[0]), f[1]))
+		}
+		b.do("submit on "+step.frag, chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)))
+		b.waitJS("the dialog closed on "+step.frag, `!document.querySelector('dialog[open]')`)
+		b.waitText("main table", step.shows)
+		b.shot("09-" + strings.TrimPrefix(step.frag, "#/"))
 	}
+	opsTok := loginToken(t, p, "ops", "ops-pass-1")
+	if code, body := p.get("/nacos/v1/ns/catalog/services", url.Values{"pageNo": {"1"}, "pageSize": {"10"}, "accessToken": {opsTok}}); code != 200 || !strings.Contains(body, `"web"`) {
+		t.Fatalf("ops reading public after the console gave it read: %d %s", code, body)
+	}
+	b.open("#/cluster")
+	b.waitJS("the cluster page", `!!document.querySelector('table.members tbody tr')`)
+	b.shot("09-cluster")
 
 	// Phone width.
 	b.do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))

@@ -210,7 +210,7 @@ export async function render(main, params, ctx) {
   fill(main, 
     h('p', { class: 'crumbs' }, link('services', { ns }, 'Services'), ' › ', group),
     pageHead(name,
-      button('Edit service', () => editService(ns, group, name).then((okd) => { if (okd) { toast('Service saved'); reload(); } })),
+      button('Edit service', () => editService(ns, group, name).then((okd) => { if (okd) { toast('Service saved'); reload(); } }), 'secondary', { id: 'svc-edit' }),
       button('Delete service', () => deleteService(ns, group, name).then((okd) => { if (okd) { toast('Service deleted'); ctx.go('services', { ns }); } }), 'danger')),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Namespace'), h('dd', {}, h('code', {}, ns || 'public')),

@@ -52,16 +52,19 @@ type DNSView struct {
 
 // consoleRoutes mounts the console and its views.
 func (s *Server) consoleRoutes(e *gin.Engine) {
-	files, err := console.New()
-	if err != nil {
-		// The files are compiled in; failing here is a broken build.
-		panic(err)
-	}
 	toConsole := func(c *gin.Context) { c.Redirect(http.StatusFound, ConsolePath) }
 	e.GET("/", toConsole)
 	e.GET("/nacos", toConsole)
-	index := func(c *gin.Context) { files.Serve(c.Writer, c.Request, console.IndexName) }
-	file := func(c *gin.Context) { files.Serve(c.Writer, c.Request, c.Param("file")[1:]) }
+	index := func(c *gin.Context) { text(c, http.StatusInternalServerError, "the console is not available") }
+	file := index
+	if files, err := console.New(); err != nil {
+		// The files are compiled in, so this is a broken build; the API
+		// still serves.
+		s.log.WithError(err).Error("web console not served")
+	} else {
+		index = func(c *gin.Context) { files.Serve(c.Writer, c.Request, console.IndexName) }
+		file = func(c *gin.Context) { files.Serve(c.Writer, c.Request, c.Param("file")[1:]) }
+	}
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
 		e.Handle(m, ConsolePath, index)
 		e.Handle(m, ConsolePath+console.IndexName, index)

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/nacos-group/nacos-sdk-go/model"
 	"github.com/nacos-group/nacos-sdk-go/vo"
 )
 
@@ -228,6 +229,10 @@ func TestConsoleInABrowser(t *testing.T) {
 			t.Fatalf("register %s: %v", ip, err)
 		}
 	}
+	// The same client subscribes, so the detail page has a subscriber.
+	if err := c.Subscribe(&vo.SubscribeParam{ServiceName: "web", SubscribeCallback: func([]model.SubscribeService, error) {}}); err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -306,6 +311,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.waitText(`[data-cluster="DEFAULT"]`, "version=v1")
 	b.waitText(`[data-cluster="BATCH"]`, fmt.Sprintf("127.0.0.1:%d", probePort))
 	b.waitText(`[data-cluster="BATCH"]`, "persistent")
+	b.waitText("table.subscribers", "127.0.0.1:")
 	b.waitJS("the last message to fade", `!document.querySelector('#toast.show')`)
 	b.shot("04-service")
 	if path := os.Getenv("SEXTANT_CONSOLE_README"); path != "" {
@@ -487,6 +493,27 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	b.shot("11-logged-out")
 	b.noExceptions()
+
+	// The overview's history is fed from the node's own counters: by now a
+	// sample holds the three instances, and the registrations, beats and
+	// DNS queries above show as rates.
+	waitFor(t, 20*time.Second, "the history to show the test's traffic", func() bool {
+		var h struct {
+			Samples []struct {
+				Instances, Healthy               int
+				Registrations, Beats, DNSQueries float64
+			} `json:"samples"`
+		}
+		if json.Unmarshal([]byte(api("GET", "/nacos/v1/console/history", url.Values{})), &h) != nil {
+			return false
+		}
+		var inst, reg, beats, queries bool
+		for _, s := range h.Samples {
+			inst = inst || s.Instances == 3
+			reg, beats, queries = reg || s.Registrations > 0, beats || s.Beats > 0, queries || s.DNSQueries > 0
+		}
+		return inst && reg && beats && queries
+	})
 }
 
 // TestConsoleClusterPage shows the members of a real three-node cluster,
@@ -591,9 +618,25 @@ func TestConsoleServiceListPagesOnTheServer(t *testing.T) {
 	b.open("#/services?page=50")
 	b.waitJS("page 50", `(document.querySelector('.pager span') || {}).innerText === 'Page 50 of 50 · 1000 services'`)
 	var names []string
+	var hash string
 	b.eval(`[...document.querySelectorAll('table.services a.svc-link')].map(a => a.innerText)`, &names)
 	if len(names) != 20 {
 		t.Fatalf("page 50: %v", names)
+	}
+	// Search by name, on the server: svc-09xx are 100 services.
+	b.open("#/services")
+	b.waitJS("the search form", `!!document.querySelector('#service-search')`)
+	b.do("search", chromedp.SendKeys(chromedp.CSS("#q-name"), "svc-09"+kb.Enter))
+	b.waitJS("the search result", `(document.querySelector('.pager span') || {}).innerText === 'Page 1 of 5 · 100 services'`)
+	b.eval(`[...document.querySelectorAll('table.services a.svc-link')].map(a => a.innerText)`, &names)
+	for _, n := range names {
+		if !strings.HasPrefix(n, "svc-09") {
+			t.Fatalf("search svc-09 shows %v", names)
+		}
+	}
+	b.eval(`location.hash`, &hash)
+	if !strings.Contains(hash, "name=svc-09") {
+		t.Fatalf("the search is not in the address: %q", hash)
 	}
 	b.noExceptions()
 }

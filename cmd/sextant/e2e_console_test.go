@@ -386,14 +386,20 @@ func TestConsoleInABrowser(t *testing.T) {
 		}
 	}
 
+	// With the checker NONE, health is set through the API: the persistent
+	// instance goes unhealthy, and with the threshold set below to 1 the
+	// list marks the protect threshold reached.
+	api("PUT", "/nacos/v1/ns/health", url.Values{"serviceName": {"web"}, "clusterName": {"BATCH"}, "ip": {"127.0.0.1"},
+		"port": {fmt.Sprint(probePort)}, "healthy": {"false"}})
+
 	// The service's settings and an instance's weight, edited.
 	b.do("edit service", chromedp.Click(chromedp.CSS("#svc-edit")))
 	b.waitJS("the service dialog", `!!document.querySelector('dialog[open] #f-protectThreshold')`)
-	b.do("threshold and metadata", chromedp.SetValue(chromedp.CSS("#f-protectThreshold"), "0.5"),
+	b.do("threshold and metadata", chromedp.SetValue(chromedp.CSS("#f-protectThreshold"), "1"),
 		chromedp.SendKeys(chromedp.CSS("#f-metadata"), "team=core"), chromedp.Click(chromedp.CSS(`dialog[open] button[type=submit]`)))
 	b.waitJS("the service dialog closed", `!document.querySelector('dialog[open]')`)
 	b.waitText("dl.facts", "team=core")
-	if body := api("GET", "/nacos/v1/ns/service", url.Values{"serviceName": {"web"}}); !strings.Contains(body, `"protectThreshold":0.5`) || !strings.Contains(body, `"team":"core"`) {
+	if body := api("GET", "/nacos/v1/ns/service", url.Values{"serviceName": {"web"}}); !strings.Contains(body, `"protectThreshold":1`) || !strings.Contains(body, `"team":"core"`) {
 		t.Fatalf("service after the console's edit: %s", body)
 	}
 	b.do("edit instance", chromedp.Click(chromedp.CSS(`button[aria-label="Edit 127.0.0.12:8080"]`)))
@@ -403,6 +409,13 @@ func TestConsoleInABrowser(t *testing.T) {
 	if body := api("GET", "/nacos/v1/ns/instance", url.Values{"serviceName": {"web"}, "ip": {"127.0.0.12"}, "port": {"8080"}}); !strings.Contains(body, `"weight":5`) || !strings.Contains(body, `"version":"v1"`) {
 		t.Fatalf("instance after the console set weight 5: %s", body)
 	}
+
+	b.open("#/services")
+	b.waitJS("the protect threshold marked reached", `[...document.querySelectorAll('table.services tbody tr')].some(r => r.cells[0].innerText.trim() === 'web' && r.innerText.includes('reached') && !r.innerText.includes('not reached'))`)
+	if body := api("GET", "/nacos/v1/ns/catalog/services", url.Values{"pageNo": {"1"}, "pageSize": {"10"}}); !strings.Contains(body, `"triggerFlag":"true"`) {
+		t.Fatalf("catalog/services with the threshold reached: %s", body)
+	}
+	b.shot("06-threshold-reached")
 
 	// 5. A namespace: created, refused deletion while it holds a service,
 	// deleted once empty.

@@ -55,6 +55,9 @@ type Config struct {
 	// TLS, when set, serves HTTPS with it (certificates usually through
 	// GetCertificate, so they can be replaced while serving).
 	TLS *tls.Config
+	// Console, when set, gives the web console what only the node knows
+	// (console_ui.go).
+	Console ConsoleSource
 }
 
 // DefaultConfig returns the settings of a production node.

@@ -60,6 +60,11 @@
 // Config.Internal under /sextant/; Config.Observe hears of every request
 // (route pattern, method, status, time taken) for metrics.
 //
+// The web console (package console) is served at /nacos/, and / and
+// /nacos redirect there; GET /nacos/v1/console/cluster, /history and /dns
+// give it what only the node knows (Config.Console), to any logged-in
+// user (console_ui.go).
+//
 // An unknown path or method under /nacos/v1/ns answers 501 "no such
 // api:<METHOD>:<URI>" as Nacos does; elsewhere 404 (405 for a wrong method).
 // While Cluster.Ready fails, or the overriddenServerStatus switch is not UP,

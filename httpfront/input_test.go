@@ -26,7 +26,7 @@ func TestUnknownNamingPathsAre501(t *testing.T) {
 		}
 	}
 	e.must(404, "GET", "/nacos/v1/cs/configs", "")
-	e.must(404, "GET", "/", "")
+	e.must(404, "GET", "/nothing", "")
 	e.must(405, "POST", "/nacos/v1/console/health/liveness", "")
 }
 

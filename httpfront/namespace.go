@@ -97,7 +97,8 @@ func (s *Server) updateNamespace(c *gin.Context, p *request) {
 	text(c, http.StatusOK, "true")
 }
 
-// deleteNamespace serves DELETE /console/namespaces (namespaceId).
+// deleteNamespace serves DELETE /console/namespaces (namespaceId); 400
+// while the namespace holds services.
 func (s *Server) deleteNamespace(c *gin.Context, p *request) {
 	id, err := p.required("namespaceId")
 	if err != nil {
@@ -106,6 +107,10 @@ func (s *Server) deleteNamespace(c *gin.Context, p *request) {
 	}
 	if id == naming.DefaultNamespace {
 		s.bad(c, naming.Errorf(naming.ErrForbidden, "namespace public cannot be deleted"))
+		return
+	}
+	if n := len(s.r.Services(id, "")); n > 0 {
+		s.bad(c, naming.Errorf(naming.ErrConflict, "namespace %s holds %d services; delete them before the namespace", id, n))
 		return
 	}
 	if err := s.apply(c, naming.Op{Kind: naming.OpDeleteNamespace, Namespace: &naming.Namespace{ID: id}}); err != nil {

@@ -163,6 +163,21 @@ func TestNamespaces(t *testing.T) {
 	e.must(404, "PUT", ns, "namespace=none&namespaceShowName=x")
 	e.must(400, "PUT", ns, "namespace=dev")
 	e.must(400, "PUT", ns, "namespace=public&namespaceShowName=x")
+	// Refused while it holds a service, and the namespace stays.
+	held := naming.NewServiceKey("dev", "", "held")
+	e.register(held, healthyInstance("10.0.0.9", 80))
+	if b := e.must(400, "DELETE", ns+"?namespaceId=dev", "").Body.String(); b != "namespace dev holds 1 services; delete them before the namespace" {
+		t.Fatalf("refusal %q", b)
+	}
+	if _, ok := e.cat.Namespace("dev"); !ok {
+		t.Fatal("namespace deleted while it held a service")
+	}
+	if err := e.cat.Apply(naming.Op{Kind: naming.OpDeregister, Service: held, Target: naming.InstanceKey{IP: "10.0.0.9", Port: 80, Cluster: naming.DefaultCluster}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cat.Apply(naming.Op{Kind: naming.OpDeleteService, Service: held}); err != nil {
+		t.Fatal(err)
+	}
 	e.must(200, "DELETE", ns+"?namespaceId=dev", "")
 	e.must(404, "DELETE", ns+"?namespaceId=dev", "")
 	e.must(400, "DELETE", ns+"?namespaceId=public", "")

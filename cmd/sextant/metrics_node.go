@@ -271,13 +271,14 @@ func (c *nodeCollector) collectDistro(e emitter) {
 
 // instrument builds the node's metrics registry, mounts it at /metrics of
 // the HTTP front and hooks the front's request counts into it. It returns
-// the writer the front should use: the node's writer, counting writes.
-func (n *node) instrument(fcfg *httpfront.Config, log *logrus.Entry) naming.Writer {
+// the writer the front should use (the node's writer, counting writes) and
+// the write counts.
+func (n *node) instrument(fcfg *httpfront.Config, log *logrus.Entry) (naming.Writer, *writeMetrics) {
 	reg := newRegistry()
 	hm := newHTTPMetrics(reg)
 	wm := newWriteMetrics()
 	reg.MustRegister(wm, newCatalogCollector(n.catalog), newDNSCollector(func() *dnsfront.Server { return n.dns }), newNodeCollector(n))
 	fcfg.Metrics = metricsHandler(reg, log)
 	fcfg.Observe = hm.observe
-	return wm.wrap(n.writer)
+	return wm.wrap(n.writer), wm
 }

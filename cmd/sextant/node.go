@@ -11,6 +11,7 @@ import (
 	"sextant/consensus"
 	"sextant/dnsfront"
 	"sextant/healthcheck"
+	"sextant/history"
 	"sextant/httpfront"
 	"sextant/httpfront/auth"
 	"sextant/httpfront/certs"
@@ -37,6 +38,8 @@ type node struct {
 	// without TLS); see node_security.go.
 	guard *auth.Guard
 	certs *certs.Reloader
+	// history keeps the last hour for the console (console.go).
+	history *history.Ring
 }
 
 // startNode builds every component in dependency order and starts them:
@@ -103,7 +106,11 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	if err = n.secure(ctx, cfg, log, &fcfg); err != nil {
 		return n, err
 	}
-	apiWriter := n.instrument(&fcfg, log.WithField("component", "metrics"))
+	apiWriter, writes := n.instrument(&fcfg, log.WithField("component", "metrics"))
+	if n.history, err = n.startHistory(ctx, writes); err != nil {
+		return n, fmt.Errorf("history: %w", err)
+	}
+	fcfg.Console = consoleSource{n: n, ring: n.history, zone: dcfg.Zone, dnsAddr: cfg.DNSAddr}
 	if n.http, err = httpfront.New(fcfg, n.catalog, apiWriter, n.status, log.WithField("component", "http")); err != nil {
 		return n, fmt.Errorf("http: %w", err)
 	}
@@ -152,6 +159,9 @@ func (n *node) Close() error {
 	}
 	if n.guard != nil {
 		errs = append(errs, n.guard.Close())
+	}
+	if n.history != nil {
+		errs = append(errs, n.history.Close())
 	}
 	n.cancel()
 	return errors.Join(errs...)

@@ -1,0 +1,152 @@
+package httpfront
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/gin-gonic/gin"
+
+	"sextant/history"
+	"sextant/httpfront/auth"
+	"sextant/httpfront/console"
+	"sextant/naming"
+)
+
+// The web console (package console) is served at ConsolePath; "/" and
+// "/nacos" redirect there. Beside the Nacos API it uses, it reads three
+// views the Nacos API does not have, each for any logged-in user:
+//
+//	GET /nacos/v1/console/cluster   members with Raft role, last report and
+//	                                Distro ownership; this node's Raft term
+//	GET /nacos/v1/console/history   the node's last hour (history.Sample)
+//	GET /nacos/v1/console/dns       the DNS zone and address, for dig lines
+const ConsolePath = "/nacos/"
+
+// ConsoleSource tells the console what only the node knows; it may be nil
+// (the views then hold what the front knows itself).
+type ConsoleSource interface {
+	// Raft is this node's Raft state; Role "" when it runs no Raft.
+	Raft() RaftView
+	// History is the node's recent figures, oldest first.
+	History() []history.Sample
+	// DNS is where the node answers DNS.
+	DNS() DNSView
+}
+
+// RaftView is a node's Raft state as the console shows it.
+type RaftView struct {
+	Role string `json:"role"`
+	Term uint64 `json:"term"`
+	// LastContact is how long ago the leader was last heard from, in
+	// milliseconds (0 on the leader, -1 if never).
+	LastContact  int64  `json:"lastContact"`
+	CommitIndex  uint64 `json:"commitIndex"`
+	AppliedIndex uint64 `json:"appliedIndex"`
+}
+
+// DNSView is a node's DNS zone and listen address.
+type DNSView struct {
+	Zone string `json:"zone"`
+	Addr string `json:"addr"`
+}
+
+// consoleRoutes mounts the console and its views.
+func (s *Server) consoleRoutes(e *gin.Engine) {
+	toConsole := func(c *gin.Context) { c.Redirect(http.StatusFound, ConsolePath) }
+	e.GET("/", toConsole)
+	e.GET("/nacos", toConsole)
+	index := func(c *gin.Context) { text(c, http.StatusInternalServerError, "the console is not available") }
+	file := index
+	if files, err := console.New(); err != nil {
+		// The files are compiled in, so this is a broken build; the API
+		// still serves.
+		s.log.WithError(err).Error("web console not served")
+	} else {
+		index = func(c *gin.Context) { files.Serve(c.Writer, c.Request, console.IndexName) }
+		file = func(c *gin.Context) { files.Serve(c.Writer, c.Request, c.Param("file")[1:]) }
+	}
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		e.Handle(m, ConsolePath, index)
+		e.Handle(m, ConsolePath+console.IndexName, index)
+		e.Handle(m, ConsolePath+"console/*file", file)
+	}
+	e.GET(consolePrefix+"/cluster", s.viewer(s.clusterView))
+	e.GET(consolePrefix+"/history", s.viewer(s.historyView))
+	e.GET(consolePrefix+"/dns", s.viewer(s.dnsView))
+}
+
+// viewer runs fn for any logged-in user (anyone with auth off).
+func (s *Server) viewer(fn handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, err := s.parse(c.Request)
+		if err != nil {
+			s.bad(c, err)
+			return
+		}
+		if g := s.cfg.Auth; g != nil && g.Enabled() {
+			if _, err := g.Check(credentials(c, p), "", auth.Authenticated); err != nil {
+				s.deny(c, err)
+				return
+			}
+		}
+		fn(c, p)
+	}
+}
+
+// memberView is a member with the services and instances it is Distro's
+// owner of.
+type memberView struct {
+	naming.Member
+	Services  int `json:"services"`
+	Instances int `json:"instances"`
+}
+
+// clusterView serves GET /console/cluster.
+func (s *Server) clusterView(c *gin.Context, _ *request) {
+	members := s.cl.Members()
+	sort.Slice(members, func(i, j int) bool { return members[i].Address < members[j].Address })
+	idx := map[string]int{}
+	views := make([]memberView, len(members))
+	self := ""
+	for i, m := range members {
+		views[i].Member = m
+		idx[m.Address] = i
+		if m.Self {
+			self = m.Address
+		}
+	}
+	owners, _ := s.cl.(responsible)
+	for _, svc := range s.r.Services("", "") {
+		owner := self
+		if owners != nil {
+			owner = owners.Owner(svc.Key)
+		}
+		if i, ok := idx[owner]; ok {
+			views[i].Services++
+			views[i].Instances += len(svc.Instances)
+		}
+	}
+	raft := RaftView{LastContact: -1}
+	if s.cfg.Console != nil {
+		raft = s.cfg.Console.Raft()
+	}
+	s.writeJSON(c, map[string]any{"self": self, "leader": s.cl.Leader(), "raft": raft, "members": views})
+}
+
+// historyView serves GET /console/history.
+func (s *Server) historyView(c *gin.Context, _ *request) {
+	samples := []history.Sample{}
+	if s.cfg.Console != nil {
+		samples = append(samples, s.cfg.Console.History()...)
+	}
+	s.writeJSON(c, map[string]any{"samples": samples})
+}
+
+// dnsView serves GET /console/dns.
+func (s *Server) dnsView(c *gin.Context, _ *request) {
+	var v DNSView
+	if s.cfg.Console != nil {
+		v = s.cfg.Console.DNS()
+	}
+	s.writeJSON(c, v)
+}

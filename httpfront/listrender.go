@@ -3,6 +3,7 @@ package httpfront
 import (
 	"encoding/json"
 	"iter"
+	"slices"
 
 	"sextant/naming"
 )
@@ -101,11 +102,8 @@ func buildFrags(prev *fragSet, svc *naming.Service, k fragKey) *fragSet {
 
 // encode is in as a host of this set, as encoding/json writes it.
 func (fs *fragSet) encode(in *naming.Instance) []byte {
-	b, err := json.Marshal(hostOf(in, fs.name, in.Healthy || fs.protected))
-	if err != nil { // cannot happen: only strings, numbers and string maps
-		return []byte("{}")
-	}
-	return b
+	var scratch [512]byte
+	return slices.Clip(append([]byte(nil), appendHost(scratch[:0], in, fs.name, in.Healthy || fs.protected)...))
 }
 
 // renderList encodes the list of svc (nil for an unknown service) for v,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -63,7 +64,42 @@ func renderFresh(svc *naming.Service, v listView) []byte {
 
 // odd are strings encoding/json escapes or spells out in some way.
 var odd = []string{"", "a", "<b>&amp;", `quo"te`, `back\slash`, "tab\there", "\x01ctl", "é ü 日本", "\u2028\u2029", "zone", "1.2.3",
-	"5000", "-3", "99999999999", naming.MetaBeatInterval, naming.MetaBeatTimeout, naming.MetaDeleteTimeout}
+	"5000", "-3", "99999999999", "\xff\xfebad utf-8", "a\x7fdel", naming.MetaBeatInterval, naming.MetaBeatTimeout, naming.MetaDeleteTimeout}
+
+// TestAppendHostMatchesEncodingJSON encodes random instances, with
+// random bytes in every string and numbers of every spelling, both ways.
+func TestAppendHostMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(20, 2))
+	str := func() string {
+		if r.IntN(3) == 0 {
+			return odd[r.IntN(len(odd))]
+		}
+		b := make([]byte, r.IntN(12))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		return string(b)
+	}
+	floats := []float64{0, math.Copysign(0, -1), 1, 0.1, 1e-6, 9.99e-7, 1e-7, 1e20, 1e21, 123456.789, 1.0 / 3, -2.5, 5e-324}
+	for i := 0; i < 5000; i++ {
+		in := &naming.Instance{ID: str(), IP: str(), Port: r.IntN(70000) - 100, Weight: floats[r.IntN(len(floats))],
+			Healthy: r.IntN(2) == 0, Enabled: r.IntN(2) == 0, Ephemeral: r.IntN(2) == 0, Cluster: str()}
+		if r.IntN(4) > 0 {
+			in.Metadata = map[string]string{}
+			for k := r.IntN(5); k > 0; k-- {
+				in.Metadata[str()] = str()
+			}
+		}
+		name, healthy := str(), r.IntN(2) == 0
+		want, err := json.Marshal(hostOf(in, name, healthy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendHost(nil, in, name, healthy); !bytes.Equal(got, want) {
+			t.Fatalf("instance %+v:\ngot  %s\nwant %s", in, got, want)
+		}
+	}
+}
 
 // randomOp is one random change to the service key: a registration (new
 // or over an existing address), a health flip, a patch, a deregistration or

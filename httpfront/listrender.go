@@ -73,9 +73,9 @@ func (fs *fragSet) covers(list []*naming.Instance) bool {
 // sorted by instance id, so one pass over both lists finds them; on any
 // other order it encodes more, never wrongly.
 func buildFrags(prev *fragSet, svc *naming.Service, k fragKey) *fragSet {
-	name := svc.Key.Name
+	name := k.key.Name
 	if k.grouped {
-		name = svc.Key.Grouped()
+		name = k.key.Grouped()
 	}
 	fs := &fragSet{rev: svc.Revision, name: name, protected: k.protected,
 		ins: svc.Instances, frags: make([][]byte, len(svc.Instances))}
@@ -116,7 +116,7 @@ func renderList(svc *naming.Service, v listView, frags func(*naming.Service, fra
 		bare = v.key.Grouped()
 	}
 	head, err := json.Marshal(listHeadJSON{Name: v.key.Grouped(), Dom: bare, Clusters: v.clusters, CacheMillis: v.cacheMillis})
-	if err != nil { // cannot happen, as above
+	if err != nil { // cannot happen: only strings and numbers
 		head = []byte(`{"name":""}`)
 	}
 	tail := listTailJSON{Env: v.env, Metadata: map[string]string{}, Valid: true}
@@ -128,11 +128,11 @@ func renderList(svc *naming.Service, v listView, frags func(*naming.Service, fra
 		tail.Checksum = svc.Checksum
 		tail.Metadata = emptyIfNil(svc.Meta.Metadata)
 		if len(sel.Instances) > 0 {
-			fs = frags(svc, fragKey{key: svc.Key, grouped: grouped, protected: sel.Protected})
+			fs = frags(svc, fragKey{key: v.key, grouped: grouped, protected: sel.Protected})
 		}
 	}
 	tb, err := json.Marshal(tail)
-	if err != nil { // cannot happen, as above
+	if err != nil { // cannot happen: only strings, booleans and a string map
 		tb = []byte(`{"valid":true}`)
 	}
 	size := len(head) + len(`,"hosts":[],`) + len(tb) + len(`,"lastRefTime":`) + len(sel.Instances)

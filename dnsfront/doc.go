@@ -132,7 +132,12 @@
 // more than case). A kept answer is dropped the moment its service
 // changes; answers for other names (negative answers, the apex, address
 // names) leave a marker that sends the next queries straight to the full
-// path until the next data change. The rate limit, RA for the recursion
+// path: for a name that is no service name for good, for a service name
+// until that service changes, for a name no service has until a service is
+// added or removed. Negative answers and the apex are built by the full
+// path every time, so they always carry the current SOA serial; a data
+// change moves the serial without building anything, and the SOA record
+// is built once per serial, by the first answer that carries it. The rate limit, RA for the recursion
 // ACL and the counters apply as on the full path, which is used for
 // everything else, including every query while debug logging is on.
 // The cache holds at most 32 MiB of answers and starts again from empty

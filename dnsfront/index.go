@@ -43,11 +43,19 @@ type entry struct {
 	folded   map[string]*rrsets
 
 	// wire is the generation of the wire answers prepared from this entry
-	// (wirecache.go); 0 while none may be served: the entry has been
-	// replaced, or shares its folded key with another spelling, so that
-	// the answer depends on the case of the query.
+	// (wirecache.go); 0 while none may be served because the entry shares
+	// its folded key with another spelling, so that the answer depends on
+	// the case of the query; deadWire once the entry has been replaced.
 	wire atomic.Uint64
 }
+
+// deadWire is the wire generation of a replaced entry: never handed out,
+// so nothing prepared from the entry is current any more.
+const deadWire = ^uint64(0)
+
+// liveWire reports whether answers prepared at wire generation g may be
+// served while the entry keeps it.
+func liveWire(g uint64) bool { return g != 0 && g != deadWire }
 
 // clusterCaseUnique reports whether no two clusters of the service differ
 // only in case, so that a cluster pair in any case finds the same records.
@@ -76,6 +84,10 @@ type index struct {
 
 	upd sync.Mutex // serialises updates, so the newest read is stored last
 	gen uint64     // the last wire generation handed out; guarded by mu
+	// keys moves whenever a service is added or removed (not when one
+	// changes): what depends only on which names exist holds while it
+	// stays.
+	keys atomic.Uint64
 
 	mu       sync.RWMutex
 	services map[foldKey][]*entry // spellings of one folded key, sorted by key
@@ -122,7 +134,11 @@ func (x *index) update(key naming.ServiceKey) {
 	// entry gets a new generation, so that answers prepared while it was
 	// not alone are never served.
 	for _, o := range old {
-		o.wire.Store(0)
+		if o.key == key {
+			o.wire.Store(deadWire)
+		} else {
+			o.wire.Store(0)
+		}
 	}
 	if len(list) == 1 {
 		x.gen++
@@ -136,8 +152,10 @@ func (x *index) update(key naming.ServiceKey) {
 	switch {
 	case e != nil && !existed:
 		x.countSuffixes(fk, 1)
+		x.keys.Add(1)
 	case e == nil && existed:
 		x.countSuffixes(fk, -1)
+		x.keys.Add(1)
 	}
 	x.mu.Unlock()
 	x.changed()

@@ -106,7 +106,7 @@ func (s *Server) resolveWith(req *dns.Msg, tcp bool, client netip.Addr, mode res
 	}
 	s.answer(m, p, q, budget, mode)
 	if len(m.Answer) == 0 && !m.Truncated {
-		m.Ns = s.zone.apex().soa
+		m.Ns = s.zone.soaRRs()
 	}
 	return m, limit
 }
@@ -115,21 +115,21 @@ func (s *Server) resolveWith(req *dns.Msg, tcp bool, client netip.Addr, mode res
 // is the room left for answer and glue records. An empty answer means
 // NODATA, unless the rcode says NXDOMAIN.
 func (s *Server) answer(m *dns.Msg, p parsedName, q dns.Question, budget int, mode resolveMode) {
-	ap := s.zone.apex()
+	z := s.zone
 	switch p.kind {
 	case nameMissing:
 		m.Rcode = dns.RcodeNameError
 	case nameApex:
 		switch q.Qtype {
 		case dns.TypeSOA, dns.TypeANY:
-			m.Answer = ap.soa
+			m.Answer = z.soaRRs()
 		case dns.TypeNS:
-			m.Answer = ap.ns
-			m.Extra = append(ap.host, m.Extra...)
+			m.Answer = z.ns
+			m.Extra = append(z.nsHost, m.Extra...)
 		}
 	case nameHost:
-		if len(ap.host) > 0 && (q.Qtype == ap.host[0].Header().Rrtype || q.Qtype == dns.TypeANY) {
-			m.Answer = ap.host
+		if len(z.nsHost) > 0 && (q.Qtype == z.nsHost[0].Header().Rrtype || q.Qtype == dns.TypeANY) {
+			m.Answer = z.nsHost
 		}
 	case nameAddr:
 		if t := addrType(p); q.Qtype == t || q.Qtype == dns.TypeANY {

@@ -399,17 +399,9 @@ func FuzzWire(f *testing.F) {
 // a query to the bytes of its reply, as the socket loop runs it, for a
 // service of 3 instances (no EDNS, as the load test sends).
 func BenchmarkQueryWire(b *testing.B) {
-	c := naming.NewCatalog()
-	for _, ip := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"} {
-		register(b, c, key("orders"), inst(ip, 8080))
-	}
-	s := newServer(b, c, nil)
+	_, s := ordersServer(b)
 	client := mustAddr("127.0.0.1")
-	for _, tc := range []struct {
-		name  string
-		qname string
-		qtype uint16
-	}{{"A", "orders.service.nacos.", dns.TypeA}, {"SRV", "_orders._tcp.service.nacos.", dns.TypeSRV}} {
+	for _, tc := range []benchQuery{{"A", "orders.service.nacos.", dns.TypeA}, {"SRV", "_orders._tcp.service.nacos.", dns.TypeSRV}} {
 		q := pack(b, question(tc.qname, tc.qtype, 0))
 		out := make([]byte, 0, packBufSize)
 		if _, res := s.answerWire(q, client, out); res != wireReply {

@@ -16,7 +16,14 @@ import (
 // in several orders, rotations of one shuffle, so that every record comes
 // first equally often; a query gets one of them at random. A query that
 // cannot be answered this way leaves a marker, so the next one goes
-// straight to the full path; markers last until the next data change.
+// straight to the full path. A marker lasts as long as what made it holds,
+// not until the next change anywhere: for a name that is no service name
+// (the apex, ns.<zone>, address names), for good; for a service name,
+// until that service changes; for a name no service has, until a service
+// is added or removed. A marker keeps no answer, only the way to the full
+// path: negative answers and the apex carry the SOA, whose serial moves
+// with every change, so they are built by the full path each time and
+// always carry the current serial.
 const (
 	// maxWireVariants bounds the orders kept for one answer.
 	maxWireVariants = 8
@@ -32,13 +39,16 @@ const (
 type wireSet struct {
 	// variants are the packed replies, ID 0; nil for a marker.
 	variants [][]byte
-	// owner and gen: the entry the answer comes from, and its wire
-	// generation then; the answer is current while they match.
+	// owner and gen: the entry the answer (or the marker) comes from, and
+	// its wire generation then; it is current while they match.
 	owner *entry
 	gen   uint64
-	// serial is the SOA serial when a marker was made; a marker is
-	// current while the serial has not moved.
-	serial uint32
+	// For a marker without an owner: static, the name is no service name,
+	// so the marker is current for good; else keys is the index's key
+	// generation when no service had the name, and the marker is current
+	// while no service has been added or removed since.
+	static bool
+	keys   uint64
 	size   int
 }
 
@@ -78,48 +88,56 @@ func (c *wireCache) len() int {
 
 // wireCurrent reports whether a prepared answer may still be served.
 func (s *Server) wireCurrent(ws *wireSet) bool {
-	if ws.variants == nil {
-		return ws.serial == s.zone.apex().serial
+	switch {
+	case ws.variants != nil:
+		return liveWire(ws.gen) && ws.owner.wire.Load() == ws.gen
+	case ws.static:
+		return true
+	case ws.owner != nil:
+		return ws.owner.wire.Load() == ws.gen
 	}
-	return ws.gen != 0 && ws.owner.wire.Load() == ws.gen
+	return ws.keys == s.idx.keys.Load()
 }
 
 // prepareWire prepares and stores the answer to q, or a marker when it
 // cannot be prepared.
 func (s *Server) prepareWire(pkt []byte, q wireQuery) *wireSet {
-	serial := s.zone.apex().serial
 	ws := s.buildWire(pkt)
-	if ws == nil {
-		ws = &wireSet{serial: serial, size: len(q.key) + wireMarkerSize}
+	if ws.variants == nil {
+		ws.size = len(q.key) + wireMarkerSize
 	}
 	s.wire.put(q.key, ws)
 	return ws
 }
 
-// buildWire packs the answer to the query in pkt in several orders; nil
-// when the answer is not one that may be kept. It never calls OnMiss: a
-// service the source does not hold has nothing to keep.
+// buildWire packs the answer to the query in pkt in several orders, or
+// returns a marker (no variants) when the answer is not one that may be
+// kept. It never calls OnMiss: a service the source does not hold has
+// nothing to keep.
 func (s *Server) buildWire(pkt []byte) *wireSet {
+	keys := s.idx.keys.Load() // before the lookup: a service added after it moves keys
+	absent := &wireSet{keys: keys}
 	var req dns.Msg
 	if req.Unpack(pkt) != nil || len(req.Question) != 1 {
-		return nil
+		return absent
 	}
 	p := parseName(req.Question[0].Name, s.zone.labels)
 	if p.kind != nameService && p.kind != nameSRV {
-		return nil
+		return &wireSet{static: true}
 	}
 	e := s.idx.lookup(serviceKey(p))
 	if e == nil {
-		return nil
+		return absent
 	}
 	gen := e.wire.Load()
-	if gen == 0 {
-		return nil
+	marker := &wireSet{owner: e, gen: gen}
+	if !liveWire(gen) {
+		return marker
 	}
 	if p.cluster != "" {
 		e.records(p.cluster)
 		if !e.clusterCaseUnique() {
-			return nil
+			return marker
 		}
 	}
 	req.Id, req.RecursionDesired, req.CheckingDisabled = 0, false, false
@@ -132,7 +150,7 @@ func (s *Server) buildWire(pkt []byte) *wireSet {
 		}
 		m, limit := s.resolveWith(&req, false, netip.Addr{}, resolveMode{order: &arrangement{seed: seed, rot: rot}})
 		if m == nil || m.Rcode != dns.RcodeSuccess || len(m.Answer) == 0 || m.Truncated {
-			return nil
+			return marker
 		}
 		if i == 0 {
 			records = len(m.Answer)
@@ -140,7 +158,7 @@ func (s *Server) buildWire(pkt []byte) *wireSet {
 		}
 		b, err := m.Pack()
 		if err != nil || len(b) > limit {
-			return nil
+			return marker
 		}
 		ws.variants = append(ws.variants, b)
 		ws.size += len(b)

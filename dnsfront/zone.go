@@ -3,7 +3,6 @@ package dnsfront
 import (
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,28 +16,32 @@ const (
 	soaExpire  = 86400
 )
 
-// apexRecords are the records of the zone apex for one SOA serial. The
-// slices are shared by every reply and never modified; their capacity
-// equals their length, so appending to them copies.
-type apexRecords struct {
-	serial uint32
-	soa    []dns.RR // the SOA, for answers and for negative replies
-	ns     []dns.RR // NS ns.<zone>
-	host   []dns.RR // A or AAAA of ns.<zone>; nil when the address is not known
-}
-
-// zone is the served zone: its names and its apex records, whose SOA serial
-// moves on every data change.
+// zone is the served zone: its names and its apex records. The SOA serial
+// moves on every data change; a change only moves the number, and the SOA
+// record is built again on the first answer that carries it (negative
+// answers and the apex), once per serial.
 type zone struct {
 	name   string   // normalised, e.g. "nacos."
 	labels []string // name's labels, lowercase
 	host   string   // "ns." + name
 	ttl    uint32
 	negTTL uint32
-	hostRR dns.RR
 
-	mu  sync.Mutex // serialises bump
-	cur atomic.Pointer[apexRecords]
+	// ns is NS ns.<zone>; nsHost the A or AAAA of ns.<zone>, nil when the
+	// address is not known. Shared by every reply and never modified;
+	// their capacity equals their length, so appending to them copies.
+	ns     []dns.RR
+	nsHost []dns.RR
+
+	serial atomic.Uint32
+	soa    atomic.Pointer[soaRecord] // built for some serial, maybe an older one
+}
+
+// soaRecord is the SOA for one serial, as a reply's Answer or Ns section
+// (shared, never modified, capacity equal to length).
+type soaRecord struct {
+	serial uint32
+	rrs    []dns.RR
 }
 
 // newZone builds the zone. addrHost is the host part of the listen
@@ -51,32 +54,40 @@ func newZone(name string, ttl, negTTL time.Duration, addrHost string, now time.T
 		ttl:    seconds(ttl),
 		negTTL: seconds(negTTL),
 	}
+	z.ns = []dns.RR{&dns.NS{Hdr: dns.RR_Header{Name: z.name, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: z.ttl}, Ns: z.host}}
 	if ip, err := netip.ParseAddr(addrHost); err == nil && !ip.IsUnspecified() && ip.Zone() == "" {
-		z.hostRR = recordBuilder{ttl: z.ttl}.addrRR(z.host, ip.Unmap())
+		z.nsHost = []dns.RR{recordBuilder{ttl: z.ttl}.addrRR(z.host, ip.Unmap())}
 	}
-	z.publish(uint32(now.Unix()))
+	z.serial.Store(uint32(now.Unix()))
 	return z
 }
 
 func seconds(d time.Duration) uint32 { return uint32(d / time.Second) }
 
-// apex returns the current apex records.
-func (z *zone) apex() *apexRecords { return z.cur.Load() }
-
 // bump moves the SOA serial forward: to the current Unix time, or by one
-// when that would not move it.
+// when that would not move it (serial arithmetic, RFC 1982). It does not
+// allocate.
 func (z *zone) bump(now time.Time) {
-	z.mu.Lock()
-	defer z.mu.Unlock()
 	next := uint32(now.Unix())
-	if cur := z.cur.Load().serial; int32(next-cur) <= 0 {
-		next = cur + 1
+	for {
+		cur := z.serial.Load()
+		n := next
+		if int32(n-cur) <= 0 {
+			n = cur + 1
+		}
+		if z.serial.CompareAndSwap(cur, n) {
+			return
+		}
 	}
-	z.publish(next)
 }
 
-func (z *zone) publish(serial uint32) {
-	soa := &dns.SOA{
+// soaRRs returns the SOA of the current serial.
+func (z *zone) soaRRs() []dns.RR {
+	serial := z.serial.Load()
+	if r := z.soa.Load(); r != nil && r.serial == serial {
+		return r.rrs
+	}
+	r := &soaRecord{serial: serial, rrs: []dns.RR{&dns.SOA{
 		Hdr:     dns.RR_Header{Name: z.name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: z.negTTL},
 		Ns:      z.host,
 		Mbox:    "hostmaster." + z.name,
@@ -85,11 +96,16 @@ func (z *zone) publish(serial uint32) {
 		Retry:   soaRetry,
 		Expire:  soaExpire,
 		Minttl:  z.negTTL,
+	}}}
+	// Another answer may have stored a newer serial meanwhile; keep the
+	// newest, so that the record is built once per serial.
+	for {
+		old := z.soa.Load()
+		if old != nil && int32(old.serial-serial) >= 0 {
+			return r.rrs
+		}
+		if z.soa.CompareAndSwap(old, r) {
+			return r.rrs
+		}
 	}
-	ns := &dns.NS{Hdr: dns.RR_Header{Name: z.name, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: z.ttl}, Ns: z.host}
-	a := &apexRecords{serial: serial, soa: []dns.RR{soa}, ns: []dns.RR{ns}}
-	if z.hostRR != nil {
-		a.host = []dns.RR{z.hostRR}
-	}
-	z.cur.Store(a)
 }

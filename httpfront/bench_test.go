@@ -66,7 +66,7 @@ func BenchmarkRenderListUncached(b *testing.B) {
 	v := listView{key: demo, cacheMillis: 3000}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		renderListHead(svc, v)
+		renderFresh(svc, v)
 	}
 }
 

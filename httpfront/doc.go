@@ -103,7 +103,12 @@
 // The body is encoded once per (service revision, clusters, env,
 // healthyOnly, client flavour, cacheMillis) and kept in a cache bounded by
 // count and by bytes (Config.ListCacheSize, ListCacheBytes; a body larger
-// than the byte bound is encoded per request and not kept);
+// than the byte bound is encoded per request and not kept). Requests that
+// miss the same body together wait for one encoding of it. Each host is
+// encoded once per instance value and kept within the same byte bound, so
+// the body of a service after a change re-encodes the changed instances
+// only and copies the rest; the bytes are those of encoding the whole body
+// with encoding/json.
 // lastRefTime (server time in ms) is appended when it is written. name is
 // always grouped; dom and each host's serviceName are grouped for Java
 // clients ≥ 1.0.0 (and Node, which reports itself so) and bare otherwise.

@@ -12,6 +12,7 @@ import (
 )
 
 // checkBytes fails unless the cache's byte count is the sum of its entries
+// and fragment sets
 // and within its bound.
 func checkBytes(t *testing.T, lc *listCache) {
 	t.Helper()
@@ -20,6 +21,9 @@ func checkBytes(t *testing.T, lc *listCache) {
 	var sum int64
 	for v, e := range lc.m {
 		sum += entrySize(v, e.body)
+	}
+	for _, fs := range lc.frags {
+		sum += fs.size
 	}
 	if sum != lc.bytes {
 		t.Fatalf("cache counts %d bytes, its entries hold %d", lc.bytes, sum)
@@ -70,7 +74,7 @@ func TestListCacheNeverExceedsByteBound(t *testing.T) {
 					svc := e.service(key)
 					v := listView{key: key, clusters: strings.Repeat("c", g), healthyOnly: i%2 == 0, cacheMillis: 3000}
 					got := lc.get(svc, v).head
-					if want := renderListHead(svc, v); !bytes.Equal(got, want) {
+					if want := referenceListHead(svc, v); !bytes.Equal(got, want) {
 						errs <- fmt.Sprintf("view %+v: cached body differs from a fresh encoding", v)
 						return
 					}
@@ -103,7 +107,7 @@ func TestListCacheReencodesEvictedBody(t *testing.T) {
 	a := withInstances(e, "a", 3)
 	b := withInstances(e, "b", 3)
 	va, vb := listView{key: a, cacheMillis: 3000}, listView{key: b, cacheMillis: 3000}
-	first := renderListHead(e.service(a), va)
+	first := referenceListHead(e.service(a), va)
 	// Room for one of the two bodies only.
 	lc := newListCache(10, entrySize(va, newListBody(first))+8)
 
@@ -146,7 +150,7 @@ func TestListCacheKeepsNoOversizedBody(t *testing.T) {
 	withInstances(e, "big", 60) // the list outgrows the bound
 	svc := e.service(big)
 	got := lc.get(svc, vb)
-	if want := renderListHead(svc, vb); !bytes.Equal(got.head, want) {
+	if want := referenceListHead(svc, vb); !bytes.Equal(got.head, want) {
 		t.Fatal("an oversized body is not served as encoded")
 	}
 	if len(got.head) <= 2048 {
@@ -217,7 +221,7 @@ func BenchmarkListCacheEvicting(b *testing.B) {
 		}
 		svcs = append(svcs, e.service(key))
 	}
-	size := entrySize(listView{}, newListBody(renderListHead(svcs[0], listView{key: svcs[0].Key})))
+	size := entrySize(listView{}, newListBody(referenceListHead(svcs[0], listView{key: svcs[0].Key})))
 	lc := newListCache(10000, 500*size)
 	b.ReportAllocs()
 	b.ResetTimer()

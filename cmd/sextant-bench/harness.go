@@ -150,6 +150,10 @@ func (h *harness) runAll(ctx context.Context) *report {
 		"memory":     h.scenarioMemory,
 		"push":       h.scenarioPush,
 		"failover":   h.scenarioFailover,
+		"large":      h.scenarioLarge,
+		"dnschurn":   h.scenarioDNSChurn,
+		"freshness":  h.scenarioFreshness,
+		"gateway":    h.scenarioGateway,
 	}
 	for _, name := range h.opts.scenarios {
 		if ctx.Err() != nil {

@@ -87,7 +87,18 @@ const maxLatSamples = 2_000_000
 func runClosedLoop(ctx context.Context, workers int, dur time.Duration, maxOps int64, op opFunc) loadResult {
 	ctx, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
-	var next, ok, failed atomic.Int64
+	var next atomic.Int64
+	return runWorkers(ctx, workers, func(context.Context, int) (int64, bool) {
+		seq := next.Add(1) - 1
+		return seq, maxOps <= 0 || seq < maxOps
+	}, op)
+}
+
+// runWorkers runs op from workers goroutines, each on the operations
+// seqOf gives it (false: the worker is done), until ctx ends; an error
+// after ctx ended is not a failure.
+func runWorkers(ctx context.Context, workers int, seqOf func(ctx context.Context, worker int) (int64, bool), op opFunc) loadResult {
+	var ok, failed atomic.Int64
 	var errOnce sync.Once
 	var firstErr string
 	lats := make([][]time.Duration, workers)
@@ -99,8 +110,8 @@ func runClosedLoop(ctx context.Context, workers int, dur time.Duration, maxOps i
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				seq := next.Add(1) - 1
-				if maxOps > 0 && seq >= maxOps {
+				seq, more := seqOf(ctx, w)
+				if !more || ctx.Err() != nil {
 					return
 				}
 				t0 := time.Now()

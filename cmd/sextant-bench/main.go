@@ -92,9 +92,22 @@ type options struct {
 	pushSubscribers int
 	pushRounds      int
 
+	largeServices  int
+	largeInstances int
+	largeChurn     float64 // percent of all instances changed per second
+	largePollers   int
+
+	churnWrites    int // dnschurn: registrations per second
+	freshWrites    int
+	gatewayChanges int
+
 	failoverRuns int
 	rounds       int
-	perfDir      string
+	// skipBench leaves out the rows that run package benchmarks of the
+	// source tree (go test -bench): the harness's own tests set it, as
+	// they run from another directory and time nothing.
+	skipBench bool
+	perfDir   string
 	// nodeProcs is the GOMAXPROCS of each process of a co-located cluster
 	// (Sextant nodes, etcd members): 0 for its share of the cores, -1 for
 	// Go's default (every core).
@@ -103,7 +116,8 @@ type options struct {
 
 // allScenarios lists the scenarios in the order they run.
 func allScenarios() []string {
-	return []string{"dns", "list", "register", "persistent", "beats", "memory", "push", "failover"}
+	return []string{"dns", "list", "register", "persistent", "beats", "memory", "push", "failover",
+		"large", "dnschurn", "freshness", "gateway"}
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -142,6 +156,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.pushRounds, "push-rounds", 3, "push: changes pushed")
 
 	fs.IntVar(&o.failoverRuns, "failover-runs", 3, "failover: leader kills")
+
+	fs.IntVar(&o.largeServices, "large-services", 10, "large: services")
+	fs.IntVar(&o.largeInstances, "large-instances", 10000, "large: instances per service")
+	fs.Float64Var(&o.largeChurn, "large-churn", 1, "large: percent of all instances changed per second")
+	fs.IntVar(&o.largePollers, "large-pollers", 16, "large: concurrent list pollers")
+	fs.IntVar(&o.churnWrites, "churn-writes", 2000, "dnschurn: registrations per second while DNS is measured")
+	fs.IntVar(&o.freshWrites, "fresh-writes", 100, "freshness: writes timed, each to a new service, spread over the 3 nodes")
+	fs.IntVar(&o.gatewayChanges, "gateway-changes", 20, "gateway: changes timed until the gateway answers them")
 	fs.StringVar(&o.perfDir, "perf-dir", "", "record a perf CPU profile of the Sextant processes during each measurement into this directory (needs perf: apt-get install linux-perf)")
 	fs.IntVar(&o.nodeProcs, "node-procs", 0, "GOMAXPROCS of each process of a cluster on this machine (3 Sextant nodes, 3 etcd members): 0 for its share of the cores (cores / members, at least 1), -1 for Go's default (every core)")
 	fs.IntVar(&o.rounds, "rounds", 2, "dns, list, persistent: measurement rounds, systems taking turns; the best round counts")
@@ -188,6 +210,13 @@ func (o options) validate() error {
 	check(o.pushRounds >= 1 && o.pushRounds <= 100, "push-rounds must be between 1 and 100")
 	check(o.rounds >= 1 && o.rounds <= 20, "rounds must be between 1 and 20")
 	check(o.failoverRuns >= 1 && o.failoverRuns <= 50, "failover-runs must be between 1 and 50")
+	check(o.largeServices >= 1 && o.largeServices <= 100, "large-services must be between 1 and 100")
+	check(o.largeInstances >= 1 && o.largeInstances <= 100000, "large-instances must be between 1 and 100000")
+	check(o.largeChurn > 0 && o.largeChurn <= 100, "large-churn must be above 0 and at most 100 (percent per second)")
+	check(o.largePollers >= 1 && o.largePollers <= 1024, "large-pollers must be between 1 and 1024")
+	check(o.churnWrites >= 1 && o.churnWrites <= 100000, "churn-writes must be between 1 and 100000")
+	check(o.freshWrites >= 1 && o.freshWrites <= 10000, "fresh-writes must be between 1 and 10000")
+	check(o.gatewayChanges >= 1 && o.gatewayChanges <= 1000, "gateway-changes must be between 1 and 1000")
 	return errors.Join(errs...)
 }
 

@@ -59,11 +59,17 @@ func listPath(service string, extra url.Values) string {
 func benchAllocs(ctx context.Context, pkg, pattern string, sub *regexp.Regexp) (allocs int, line string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchmem", "-benchtime", "20000x", pkg).CombinedOutput()
+	out, err := runGoTest(ctx, "-run", "^$", "-bench", pattern, "-benchmem", "-benchtime", "20000x", pkg)
 	if err != nil {
 		return 0, "", fmt.Errorf("go test -bench %s %s: %v: %s", pattern, pkg, err, oneLine(tail(out, 300)))
 	}
 	return parseBenchAllocs(out, sub)
+}
+
+// runGoTest runs `go test` with args in the current directory (the
+// source tree) and returns its output.
+func runGoTest(ctx context.Context, args ...string) ([]byte, error) {
+	return exec.CommandContext(ctx, "go", append([]string{"test"}, args...)...).CombinedOutput()
 }
 
 var benchLine = regexp.MustCompile(`^(Benchmark\S+)\s+\d+\s+([\d.]+) ns/op(?:\s+([\d.]+) B/op\s+(\d+) allocs/op)?`)

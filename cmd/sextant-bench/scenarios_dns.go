@@ -31,64 +31,12 @@ func (h *harness) scenarioDNS(ctx context.Context, rep *report) error {
 		return err
 	}
 	nd := nodes[0]
-	services := make([]string, o.dnsServices)
-	for i := range services {
-		services[i] = fmt.Sprintf("dns-%04d", i)
-	}
-	n := o.dnsServices * o.dnsInstances
-	if _, err := h.populate(ctx, nodes, n, 64, true, keepAlive, func(i int) inst {
-		return inst{services[i/o.dnsInstances], instanceIP(i), 8080 + i%o.dnsInstances}
-	}); err != nil {
-		return err
-	}
-	qs := queryMix(services, zone)
-	last := qs[len(qs)-1]
-	if err := poll(ctx, 10*time.Second, 50*time.Millisecond, func() (bool, error) {
-		raw, err := exchangeRaw(nd.dns, mustPack(last), time.Second)
-		if err != nil {
-			return false, nil
-		}
-		var m dns.Msg
-		return m.Unpack(raw) == nil && len(m.Answer) == o.dnsInstances, nil
-	}); err != nil {
-		return fmt.Errorf("dns never showed the registrations: %w", err)
-	}
-	answers, err := captureAnswers(nd.dns, qs)
+	d, err := h.dnsRecords(ctx, nodes, "dns")
 	if err != nil {
 		return err
 	}
-	dir, err := h.mkdir("dns")
-	if err != nil {
-		return err
-	}
-	qfile, afile := filepath.Join(dir, "queries.txt"), filepath.Join(dir, "answers.bin")
-	if err := writeFile(qfile, []byte(dnsperfInput(qs))); err != nil {
-		return err
-	}
-	f, err := os.Create(afile)
-	if err != nil {
-		return err
-	}
-	if err := writeAnswers(f, answers); err != nil {
-		f.Close()
-		return err
-	}
-	f.Close()
-	avgSize := 0
-	for _, a := range answers {
-		avgSize += len(a)
-	}
-	avgSize /= len(answers)
-
-	load := func(addr string) func(ctx context.Context) (float64, float64, error) {
-		return func(ctx context.Context) (float64, float64, error) {
-			r, err := h.dnsLoad(ctx, addr, qs, qfile, o.duration)
-			if err == nil && r.Lost > int64(r.QPS*o.duration.Seconds()/100) {
-				err = fmt.Errorf("%d queries lost", r.Lost)
-			}
-			return r.QPS, r.QPS * o.duration.Seconds(), err
-		}
-	}
+	qs, afile, dir, avgSize := d.qs, d.afile, d.dir, d.avgSize
+	load := h.dnsRun(d)
 	sx := &system{name: "sextant", pids: []int{nd.pid()}, run: load(nd.dns)}
 	systems := []*system{sx}
 	ref := &system{name: "miekg/dns precomputed"}
@@ -98,19 +46,11 @@ func (h *harness) scenarioDNS(ctx context.Context, rep *report) error {
 		ref.pids, ref.run = []int{c.pid()}, load(addr)
 		systems = append(systems, ref)
 	}
-	knot := &system{name: "Knot"}
-	if h.tools.knotd == "" {
-		knot.err = fmt.Errorf("knotd not installed (apt-get install knot, or --install-refs)")
-	} else if addr, c, err := h.startKnot(ctx, dir, answers, qs[0]); err != nil {
-		knot.err = err
-	} else {
-		knot.pids, knot.run = []int{c.pid()}, load(addr)
+	knot := h.knotSystem(ctx, d)
+	if knot.run != nil {
 		systems = append(systems, knot)
 	}
-	gen := "dnsperf -c " + strconv.Itoa(o.dnsClients)
-	if !(h.opts.dnsLoad == "dnsperf" || (h.opts.dnsLoad == "auto" && h.tools.dnsperf != "")) {
-		gen = fmt.Sprintf("go generator, %d sockets × 16 outstanding", o.dnsClients)
-	}
+	gen := h.dnsGenerator()
 	h.logf("dns: %s, %d rounds of %v", gen, o.rounds, o.duration)
 	measureRounds(ctx, h, o.rounds, systems...)
 	if !sx.ok() {
@@ -155,6 +95,115 @@ func (h *harness) scenarioDNS(ctx context.Context, rep *report) error {
 			Verdict: judge(allocs <= 1), Note: "go test -bench BenchmarkQueryWire -benchmem ./dnsfront/ (query bytes in, reply bytes out): " + line})
 	}
 	return nil
+}
+
+// dnsData is the records of a DNS scenario: --dns-services services of
+// --dns-instances instances registered, the query mix over them, its
+// dnsperf file and the answers Sextant gave to each query.
+type dnsData struct {
+	services []string
+	qs       []dnsQuery
+	qfile    string
+	afile    string
+	answers  [][]byte
+	dir      string
+	avgSize  int
+}
+
+// instance is the i-th instance registered.
+func (d *dnsData) instance(i, perService int) inst {
+	return inst{d.services[i/perService], instanceIP(i), 8080 + i%perService}
+}
+
+// dnsRecords registers the services of a DNS scenario through nodes,
+// waits until the first node answers for all of them, and keeps the
+// queries and answers in a fresh directory named after prefix.
+func (h *harness) dnsRecords(ctx context.Context, nodes []*node, prefix string) (*dnsData, error) {
+	o := h.opts
+	d := &dnsData{services: make([]string, o.dnsServices)}
+	for i := range d.services {
+		d.services[i] = fmt.Sprintf("%s-%04d", prefix, i)
+	}
+	n := o.dnsServices * o.dnsInstances
+	if _, err := h.populate(ctx, nodes, n, 64, true, keepAlive, func(i int) inst { return d.instance(i, o.dnsInstances) }); err != nil {
+		return nil, err
+	}
+	d.qs = queryMix(d.services, zone)
+	last := d.qs[len(d.qs)-1]
+	if err := poll(ctx, 10*time.Second, 50*time.Millisecond, func() (bool, error) {
+		raw, err := exchangeRaw(nodes[0].dns, mustPack(last), time.Second)
+		if err != nil {
+			return false, nil
+		}
+		var m dns.Msg
+		return m.Unpack(raw) == nil && len(m.Answer) == o.dnsInstances, nil
+	}); err != nil {
+		return nil, fmt.Errorf("dns never showed the registrations: %w", err)
+	}
+	var err error
+	if d.answers, err = captureAnswers(nodes[0].dns, d.qs); err != nil {
+		return nil, err
+	}
+	if d.dir, err = h.mkdir(prefix); err != nil {
+		return nil, err
+	}
+	d.qfile, d.afile = filepath.Join(d.dir, "queries.txt"), filepath.Join(d.dir, "answers.bin")
+	if err := writeFile(d.qfile, []byte(dnsperfInput(d.qs))); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(d.afile)
+	if err != nil {
+		return nil, err
+	}
+	err = writeAnswers(f, d.answers)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range d.answers {
+		d.avgSize += len(a)
+	}
+	d.avgSize /= len(d.answers)
+	return d, nil
+}
+
+// dnsRun returns the measurement of one DNS server at addr with the query
+// mix of d for --duration (more than 1 % of the queries lost is an error).
+func (h *harness) dnsRun(d *dnsData) func(addr string) func(ctx context.Context) (float64, float64, error) {
+	o := h.opts
+	return func(addr string) func(ctx context.Context) (float64, float64, error) {
+		return func(ctx context.Context) (float64, float64, error) {
+			r, err := h.dnsLoad(ctx, addr, d.qs, d.qfile, o.duration)
+			if err == nil && r.Lost > int64(r.QPS*o.duration.Seconds()/100) {
+				err = fmt.Errorf("%d queries lost", r.Lost)
+			}
+			return r.QPS, r.QPS * o.duration.Seconds(), err
+		}
+	}
+}
+
+// knotSystem starts Knot DNS on the records of d; its run is nil (and err
+// says why) when it cannot.
+func (h *harness) knotSystem(ctx context.Context, d *dnsData) *system {
+	knot := &system{name: "Knot"}
+	if h.tools.knotd == "" {
+		knot.err = fmt.Errorf("knotd not installed (apt-get install knot, or --install-refs)")
+	} else if addr, c, err := h.startKnot(ctx, d.dir, d.answers, d.qs[0]); err != nil {
+		knot.err = err
+	} else {
+		knot.pids, knot.run = []int{c.pid()}, h.dnsRun(d)(addr)
+	}
+	return knot
+}
+
+// dnsGenerator names the DNS load generator the run uses.
+func (h *harness) dnsGenerator() string {
+	if h.opts.dnsLoad == "dnsperf" || (h.opts.dnsLoad == "auto" && h.tools.dnsperf != "") {
+		return "dnsperf -c " + strconv.Itoa(h.opts.dnsClients)
+	}
+	return fmt.Sprintf("go generator, %d sockets × 16 outstanding", h.opts.dnsClients)
 }
 
 func joinRefs(refs []string) string {

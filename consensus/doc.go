@@ -47,10 +47,11 @@
 //     numbers, so a crash between the rename and the cut replays nothing
 //     twice.
 //   - Services created in memory by an ephemeral registration in AP mode are
-//     not stored (they vanish on restart with their instances). Before the
-//     first CP op on such a service, its creation is logged, so that replay
-//     finds it. In MIXED mode a registration into a missing service creates
-//     it durably first.
+//     not durable and not stored (they vanish on restart with their
+//     instances). CP ops treat them as absent (naming/durable.go), so replay
+//     gives the same state; admission creates one durably before updating
+//     it. In MIXED mode a registration into a missing service creates it
+//     durably first.
 //   - Server modes (AP, CP, MIXED) are enforced before anything changes; see
 //     Admit. The consistency class of a deregister, update or set-health op
 //     is taken from the stored instance, not from the client's flag.

@@ -49,8 +49,7 @@ type Standalone struct {
 	written   uint64 // logical log bytes appended since open; the log file ends here
 	records   int    // records in the log file
 	compactAt int    // records at which to compact next
-	durable   map[naming.ServiceKey]bool
-	failed    error // set when the log cannot be trusted; CP ops are refused
+	failed    error  // set when the log cannot be trusted; CP ops are refused
 	buf       []byte
 }
 
@@ -121,11 +120,7 @@ func (s *Standalone) open(w *wal) error {
 	s.wal = w
 	s.records = res.records
 	s.written, s.synced = uint64(res.good), uint64(res.good)
-	s.durable = map[naming.ServiceKey]bool{}
-	for _, sv := range s.cat.Services("", "") {
-		s.durable[sv.Key] = true
-	}
-	s.log.WithFields(logrus.Fields{"dir": s.dir, "seq": s.seq, "log_records": res.records, "services": len(s.durable)}).Info("data loaded")
+	s.log.WithFields(logrus.Fields{"dir": s.dir, "seq": s.seq, "log_records": res.records, "services": len(s.cat.Services("", ""))}).Info("data loaded")
 	return nil
 }
 

@@ -84,15 +84,14 @@ func (s *Standalone) applyLocked(op naming.Op) (uint64, error) {
 	}
 	var end uint64
 	if adm.Create != nil {
-		if end, err = s.commitLocked(*adm.Create, nil); err != nil {
+		if end, err = s.commitLocked(*adm.Create); err != nil {
 			return 0, err
 		}
-		cur, _ = s.cat.Service(op.Service)
 	}
 	if adm.Op.IsEphemeral() {
 		return end, s.cat.Apply(adm.Op)
 	}
-	e, err := s.commitLocked(adm.Op, cur)
+	e, err := s.commitLocked(adm.Op)
 	if e > 0 {
 		end = e
 	}
@@ -111,13 +110,14 @@ func hasService(k naming.OpKind) bool {
 	return true
 }
 
-// commitLocked applies a CP op to the catalog and appends it to the log. cur
-// is the op's service before the op (nil if absent). The caller holds s.mu.
+// commitLocked applies a CP op to the catalog and appends it to the log.
+// The caller holds s.mu.
 //
 // A service that exists only in memory (created by an ephemeral
-// registration in AP mode) is not in the log; before the first CP op on it,
-// a create of the service as it stands is logged, so that replay finds it.
-func (s *Standalone) commitLocked(op naming.Op, cur *naming.Service) (uint64, error) {
+// registration in AP mode) is not durable and not in the log; CP ops treat
+// it as absent (naming/durable.go), so replay, which never sees it, gives
+// the same persistent state.
+func (s *Standalone) commitLocked(op naming.Op) (uint64, error) {
 	if s.failed != nil {
 		return 0, naming.Errorf(naming.ErrUnavailable, "data directory failed, restart needed: %v", s.failed)
 	}
@@ -125,25 +125,12 @@ func (s *Standalone) commitLocked(op naming.Op, cur *naming.Service) (uint64, er
 	if err != nil {
 		return 0, naming.Errorf(naming.ErrInvalid, "op cannot be stored: %v", err)
 	}
-	var pre []byte
-	if cur != nil && hasService(op.Kind) && !s.durable[op.Service] {
-		meta := cur.Meta
-		pre, err = json.Marshal(naming.Op{Kind: naming.OpCreateService, Time: op.Time, Service: op.Service, Meta: &meta})
-		if err != nil {
-			return 0, naming.Errorf(naming.ErrInvalid, "service cannot be stored: %v", err)
-		}
-	}
 	if err := s.cat.Apply(op); err != nil {
 		return 0, err
 	}
 	// The catalog shows the op from here on: it must reach the log, or be undone.
-	buf, n := s.buf[:0], 0
-	if pre != nil {
-		n++
-		buf = appendRecord(buf, s.wal.tab, s.seq+uint64(n), pre)
-	}
-	n++
-	buf = appendRecord(buf, s.wal.tab, s.seq+uint64(n), body)
+	buf, n := s.buf[:0], 1
+	buf = appendRecord(buf, s.wal.tab, s.seq+1, body)
 	if len(buf) <= 1<<16 {
 		s.buf = buf
 	}
@@ -153,13 +140,6 @@ func (s *Standalone) commitLocked(op naming.Op, cur *naming.Service) (uint64, er
 	s.seq += uint64(n)
 	s.written += uint64(len(buf))
 	s.records += n
-	if hasService(op.Kind) {
-		if _, ok := s.cat.Service(op.Service); ok {
-			s.durable[op.Service] = true
-		} else {
-			delete(s.durable, op.Service)
-		}
-	}
 	return s.written, nil
 }
 
@@ -217,31 +197,14 @@ func (s *Standalone) failLocked(cause error, keep int64) error {
 }
 
 // reloadLocked rebuilds the CP half of the catalog from the snapshot and the
-// first size bytes of the log. Services that live only in memory keep their
-// ephemeral instances. The caller holds s.mu.
+// first size bytes of the log. Services keep their ephemeral instances
+// (RestorePersistent). The caller holds s.mu.
 func (s *Standalone) reloadLocked(size int64) error {
 	fresh := naming.NewCatalog()
 	if _, err := s.load(fresh, s.wal, size); err != nil {
 		return err
 	}
-	st := fresh.PersistentState()
-	durable := map[naming.ServiceKey]bool{}
-	for _, ps := range st.Services {
-		durable[ps.Key] = true
-	}
-	for _, sv := range s.cat.Services("", "") {
-		if durable[sv.Key] {
-			continue
-		}
-		for _, in := range sv.Instances {
-			if in.Ephemeral {
-				st.Services = append(st.Services, naming.PersistentService{Key: sv.Key, Meta: sv.Meta})
-				break
-			}
-		}
-	}
-	s.cat.RestorePersistent(st, s.now().UnixMilli())
-	s.durable = durable
+	s.cat.RestorePersistent(fresh.PersistentState(), s.now().UnixMilli())
 	return nil
 }
 
@@ -280,13 +243,6 @@ func (s *Standalone) maybeCompact() {
 // loading skips them by sequence number. The caller holds syncMu and mu.
 func (s *Standalone) compactLocked() error {
 	st := s.cat.PersistentState()
-	kept := st.Services[:0]
-	for _, ps := range st.Services {
-		if s.durable[ps.Key] {
-			kept = append(kept, ps)
-		}
-	}
-	st.Services = kept
 	if err := writeSnapshot(s.dir, snapshotFile{Version: snapshotVersion, Seq: s.seq, State: st}); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}

@@ -96,6 +96,7 @@ func TestInvalidOpsChangeNothing(t *testing.T) {
 	c := NewCatalog()
 	k := svc("demo")
 	reg(t, c, k, "10.0.0.1", 80, true, 1000)
+	reg(t, c, k, "10.0.0.2", 80, false, 1000) // a persistent instance: the record is durable, not deletable
 	before, _ := c.Service(k)
 	bad := []Op{
 		{Kind: OpRegister, Service: k, Instance: &Instance{IP: "not-an-ip", Port: 80, Cluster: "DEFAULT", Weight: 1}},

@@ -19,6 +19,11 @@
 //     says so.
 //   - Every node applies the same entries in the same order, and an Op
 //     carries its own time (stamped by the proposer), so catalogs agree.
+//     The state machine reads only durable records and persistent
+//     instances (naming/durable.go), never what Distro replicated, so the
+//     persistent state depends on the log alone. What does depend on
+//     ephemeral data is decided before an op is ordered: the leader refuses
+//     to delete a service that still has instances (ErrConflict).
 //   - Barrier on the leader, then a read of the catalog, is linearizable.
 //
 // Log entry format: one version byte (1) followed by a JSON array of
@@ -39,10 +44,11 @@
 // receives its own op's result.
 //
 // Snapshots: a JSON document {"version":1,"time":T,"state":S} where S is
-// naming.PersistentState (namespaces, switches, services with their
+// naming.PersistentState (namespaces, switches, durable services with their
 // persistent instances) and T the time of the last applied op, used as the
 // restore time so every node restores alike. Restore replaces the
-// catalog's persistent half and keeps its ephemeral instances.
+// catalog's persistent half and keeps its ephemeral instances, and the
+// services that are not durable.
 // Snapshots are files under <DataDir>/snapshots; the log and raft's stable
 // store are one bolt file, <DataDir>/raft.db, synced on every write (bolt's
 // free-page list is rebuilt at open rather than written on each commit).

@@ -201,6 +201,13 @@ func (n *Node) Apply(ctx context.Context, op naming.Op) error {
 	if op.IsEphemeral() {
 		return errEphemeral(op.Kind)
 	}
+	if op.Kind == naming.OpDeleteService && r.State() == raft.Leader {
+		// Admission, on the leader and before the op is ordered: the state
+		// machine itself counts persistent instances only (naming/durable.go).
+		if err := n.cat.CanDeleteService(op.Service); err != nil {
+			return err
+		}
+	}
 	wctx, cancel := context.WithTimeoutCause(ctx, n.cfg.ApplyTimeout, errApplyTimeout)
 	defer cancel()
 	for {

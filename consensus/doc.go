@@ -21,21 +21,20 @@
 //   - Order: one mutex covers applying a CP op to the catalog and appending
 //     its record, so the log's order is the order in which the catalog saw
 //     the ops, and replay rebuilds the same state.
-//   - Only accepted ops are logged: a CP op is applied to the catalog first,
-//     and appended only if the catalog accepted it. It is acknowledged only
-//     after its record is on disk (fsync, when Sync is on). Concurrent
-//     writers share fsyncs: whoever syncs covers every record written before
-//     (group commit).
-//   - The price of applying first: a reader may see a CP change up to one
-//     fsync before it is on disk. If the process dies in that window, the
-//     change is gone after restart, and it was never acknowledged, so no
-//     client was told it succeeded. A crash after the fsync and before the
-//     reply leaves a change that was stored but not acknowledged, as with
-//     any store.
+//   - Only accepted ops are logged: a CP op is decided against the CP state
+//     with every logged record applied (kept beside the catalog), and
+//     appended only if accepted. Concurrent writers share fsyncs: whoever
+//     syncs covers every record written before (group commit).
+//   - Durable before visible: a CP op reaches the catalog (lists, DNS,
+//     pushes) only once its record is on disk (fsync, when Sync is on), in
+//     log order, and is acknowledged after that. A crash never takes back
+//     something a reader saw. A crash after the fsync and before the reply
+//     leaves a change that was stored but not acknowledged, as with any
+//     store.
 //   - A failed write or fsync puts the writer in a failed state: the log is
-//     cut back to its last stored record, the catalog's CP half is reloaded
-//     from disk (so readers stop seeing what was not stored), the ops that
-//     were not stored get ErrUnavailable, further CP ops get ErrUnavailable
+//     cut back to its last stored record, the CP state is reloaded from
+//     disk (readers never saw what was not stored), the ops that were not
+//     stored get ErrUnavailable, further CP ops get ErrUnavailable
 //     and Ready reports the failure until a restart. Ephemeral ops go on.
 //   - Loading: NewStandalone replaces the catalog's CP half with the snapshot
 //     and replays the records after it. A bad record at the very end of the

@@ -51,6 +51,11 @@ type Standalone struct {
 	compactAt int    // records at which to compact next
 	failed    error  // set when the log cannot be trusted; CP ops are refused
 	buf       []byte
+	// cp is the CP state with every logged record applied; the catalog
+	// readers see lags it by the records not yet on disk, which wait in
+	// pending, in log order.
+	cp      *naming.Catalog
+	pending []pendingOp
 }
 
 // NewStandalone opens (creating if needed) the data directory, takes an
@@ -120,6 +125,8 @@ func (s *Standalone) open(w *wal) error {
 	s.wal = w
 	s.records = res.records
 	s.written, s.synced = uint64(res.good), uint64(res.good)
+	s.cp = naming.NewCatalog()
+	s.cp.RestorePersistent(s.cat.PersistentState(), s.now().UnixMilli())
 	s.log.WithFields(logrus.Fields{"dir": s.dir, "seq": s.seq, "log_records": res.records, "services": len(s.cat.Services("", ""))}).Info("data loaded")
 	return nil
 }
@@ -219,6 +226,7 @@ func (s *Standalone) Close() error {
 				errs = append(errs, fmt.Errorf("standalone: sync log: %w", err))
 			} else {
 				s.synced = s.written
+				s.publishLocked(s.written)
 			}
 		}
 		if err := s.wal.close(); err != nil {

@@ -12,7 +12,8 @@ import (
 
 // Apply validates op, enforces the server mode (Admit) and applies it. An
 // ephemeral op returns once the catalog has it. A CP op returns once its
-// record is in the log and, with Sync, on disk. On error nothing changed,
+// record is in the log and, with Sync, on disk; readers see it from then
+// on, never before. On error nothing changed,
 // with one exception: when a registration needed its service created first
 // (MIXED), the creation stays even if the registration then fails.
 //
@@ -63,7 +64,9 @@ func errClosed() error { return naming.Errorf(naming.ErrUnavailable, "server is 
 
 // applyLocked admits and applies op. It returns the logical log position the
 // caller must wait for before acknowledging (0 when nothing was logged).
-// The caller holds s.mu.
+// A CP op is decided against s.cp and logged here; it reaches the catalog
+// readers see once its record is on disk (publishLocked). The caller holds
+// s.mu.
 func (s *Standalone) applyLocked(op naming.Op) (uint64, error) {
 	if s.shut {
 		return 0, errClosed()
@@ -72,20 +75,28 @@ func (s *Standalone) applyLocked(op naming.Op) (uint64, error) {
 	if hasService(op.Kind) {
 		cur, _ = s.cat.Service(op.Service)
 	}
-	adm, err := Admit(s.cat.Switches(), op, cur)
+	adm, err := Admit(s.cp.Switches(), op, cur)
 	if err != nil {
 		return 0, err
 	}
 	if err := CheckLimits(s.cfg.Limits, adm.Op, cur, s.cat); err != nil {
 		return 0, err
 	}
-	if adm.Op.Kind == naming.OpDeregister && (cur == nil || cur.Find(adm.Op.Target) == nil) {
-		return 0, nil // absent is not an error, and there is nothing to store
+	if adm.Op.Kind == naming.OpDeregister {
+		view := cur
+		if !adm.Op.IsEphemeral() {
+			view, _ = s.cp.Service(op.Service) // a registration may still be on its way to disk
+		}
+		if view == nil || view.Find(adm.Op.Target) == nil {
+			return 0, nil // absent is not an error, and there is nothing to store
+		}
 	}
 	var end uint64
 	if adm.Create != nil {
-		if end, err = s.commitLocked(*adm.Create); err != nil {
-			return 0, err
+		if sv, ok := s.cp.Service(op.Service); !ok || !sv.Durable {
+			if end, err = s.commitLocked(*adm.Create); err != nil {
+				return 0, err
+			}
 		}
 	}
 	if adm.Op.IsEphemeral() {
@@ -110,13 +121,14 @@ func hasService(k naming.OpKind) bool {
 	return true
 }
 
-// commitLocked applies a CP op to the catalog and appends it to the log.
-// The caller holds s.mu.
+// commitLocked decides a CP op against s.cp, the CP state with every
+// logged record, and appends its record. The op joins s.pending and reaches
+// the catalog readers see once its record is on disk. The caller holds s.mu.
 //
 // A service that exists only in memory (created by an ephemeral
 // registration in AP mode) is not durable and not in the log; CP ops treat
 // it as absent (naming/durable.go), so replay, which never sees it, gives
-// the same persistent state.
+// the same persistent state, and so does s.cp, which holds no ephemeral data.
 func (s *Standalone) commitLocked(op naming.Op) (uint64, error) {
 	if s.failed != nil {
 		return 0, naming.Errorf(naming.ErrUnavailable, "data directory failed, restart needed: %v", s.failed)
@@ -125,22 +137,49 @@ func (s *Standalone) commitLocked(op naming.Op) (uint64, error) {
 	if err != nil {
 		return 0, naming.Errorf(naming.ErrInvalid, "op cannot be stored: %v", err)
 	}
-	if err := s.cat.Apply(op); err != nil {
+	if err := s.cp.Apply(op); err != nil {
 		return 0, err
 	}
-	// The catalog shows the op from here on: it must reach the log, or be undone.
-	buf, n := s.buf[:0], 1
-	buf = appendRecord(buf, s.wal.tab, s.seq+1, body)
+	// s.cp holds the op from here on: it must reach the log, or be undone.
+	buf := appendRecord(s.buf[:0], s.wal.tab, s.seq+1, body)
 	if len(buf) <= 1<<16 {
 		s.buf = buf
 	}
 	if err := s.wal.append(buf); err != nil {
 		return 0, s.failLocked(fmt.Errorf("append to log: %w", err), s.wal.size)
 	}
-	s.seq += uint64(n)
+	s.seq++
 	s.written += uint64(len(buf))
-	s.records += n
+	s.records++
+	s.pending = append(s.pending, pendingOp{end: s.written, op: op})
+	if !s.cfg.Sync {
+		s.publishLocked(s.written)
+	}
 	return s.written, nil
+}
+
+// pendingOp is a CP op whose record is logged and not yet known to be on
+// disk; end is the logical log position after its record.
+type pendingOp struct {
+	end uint64
+	op  naming.Op
+}
+
+// publishLocked applies to the catalog, in log order, the pending ops whose
+// records end at or before upto: they are on disk. The caller holds s.mu.
+func (s *Standalone) publishLocked(upto uint64) {
+	i := 0
+	for ; i < len(s.pending) && s.pending[i].end <= upto; i++ {
+		if err := s.cat.Apply(s.pending[i].op); err != nil {
+			// s.cp accepted it over the same CP state: a bug, not bad input.
+			s.log.WithError(err).WithField("op", s.pending[i].op.Kind.String()).Error("a stored op was refused by the catalog")
+		}
+		s.pending[i] = pendingOp{}
+	}
+	s.pending = s.pending[i:]
+	if len(s.pending) == 0 {
+		s.pending = s.pending[:0:0]
+	}
 }
 
 // waitDurable returns once the log is on disk up to the logical position
@@ -169,15 +208,18 @@ func (s *Standalone) waitDurable(end uint64) error {
 		s.lost = fmt.Errorf("sync log: %w", err)
 		return s.failLocked(s.lost, s.fileOffset(s.synced))
 	}
+	s.mu.Lock()
+	s.publishLocked(target)
+	s.mu.Unlock()
 	s.synced = target
 	return nil
 }
 
 // failLocked puts the writer in the failed state after the log could not be
 // written or synced: CP ops are refused from now on, the log is cut back to
-// keep (its last trusted byte), and the CP half of the catalog is reloaded
-// from disk, so that readers stop seeing ops that were not stored. The
-// caller holds s.mu; it returns the error for the op that hit the failure.
+// keep (its last trusted byte), the ops not stored are dropped (readers
+// never saw them), and the CP state is reloaded from disk. The caller holds
+// s.mu; it returns the error for the op that hit the failure.
 func (s *Standalone) failLocked(cause error, keep int64) error {
 	s.failed = cause
 	msg := cause.Error()
@@ -190,20 +232,23 @@ func (s *Standalone) failLocked(cause error, keep int64) error {
 		}
 		s.wal.size = keep // nothing is appended after a failure
 	}
+	s.publishLocked(s.synced) // stored before the failure
+	s.pending = nil
 	if err := s.reloadLocked(keep); err != nil {
 		s.log.WithError(err).Error("could not reload the stored state; the catalog may show writes that were not stored")
 	}
 	return naming.Errorf(naming.ErrUnavailable, "write not stored: %v", cause)
 }
 
-// reloadLocked rebuilds the CP half of the catalog from the snapshot and the
-// first size bytes of the log. Services keep their ephemeral instances
-// (RestorePersistent). The caller holds s.mu.
+// reloadLocked rebuilds the CP state from the snapshot and the first size
+// bytes of the log, and gives it to the catalog; services keep their
+// ephemeral instances (RestorePersistent). The caller holds s.mu.
 func (s *Standalone) reloadLocked(size int64) error {
 	fresh := naming.NewCatalog()
 	if _, err := s.load(fresh, s.wal, size); err != nil {
 		return err
 	}
+	s.cp = fresh
 	s.cat.RestorePersistent(fresh.PersistentState(), s.now().UnixMilli())
 	return nil
 }
@@ -242,12 +287,13 @@ func (s *Standalone) maybeCompact() {
 // log. A crash between the two leaves records the snapshot already holds;
 // loading skips them by sequence number. The caller holds syncMu and mu.
 func (s *Standalone) compactLocked() error {
-	st := s.cat.PersistentState()
+	st := s.cp.PersistentState()
 	if err := writeSnapshot(s.dir, snapshotFile{Version: snapshotVersion, Seq: s.seq, State: st}); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	// Every record written so far is now in a synced snapshot.
 	s.synced = s.written
+	s.publishLocked(s.written)
 	records := s.records
 	s.records = 0
 	if err := s.wal.truncate(0); err != nil {

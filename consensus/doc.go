@@ -13,7 +13,7 @@
 // namespaces, switches) is CP data and is also written to a log in the data
 // directory:
 //
-//	DataDir/wal.log         one record per CP op: length, CRC-32C, JSON {"seq","op"}
+//	DataDir/wal.log         a header (synced offset), then one record per CP op: length, CRC-32C, JSON {"seq","op"}
 //	DataDir/snapshot.json   the CP state as of a sequence number
 //
 // Guarantees:
@@ -37,9 +37,15 @@
 //     stored get ErrUnavailable, further CP ops get ErrUnavailable
 //     and Ready reports the failure until a restart. Ephemeral ops go on.
 //   - Loading: NewStandalone replaces the catalog's CP half with the snapshot
-//     and replays the records after it. A bad record at the very end of the
-//     log (a write cut short by a crash) is cut off with a warning; a bad
-//     record followed by more data is corruption and an error.
+//     and replays the records after it. The log's header holds a synced
+//     offset, a lower bound (it lags by at most 64 KiB) of what fsyncs
+//     covered. Damage at or after it (a torn write, or a hole: the pages of
+//     one write reach the disk in any order) is the unsynced tail: it is cut
+//     off with a warning, since nothing there was acknowledged. Before it,
+//     a bad record at the very end of the log is cut off the same way, and
+//     a bad record followed by more data is corruption and an error. A log
+//     written before the header existed is read without a synced offset
+//     and gets one at the next compaction.
 //   - Compaction: after SnapshotEvery records the CP state is written to a
 //     temporary file, synced and renamed over snapshot.json, the directory
 //     is synced, and only then is the log emptied. Records carry sequence

@@ -115,13 +115,19 @@ func (s *Standalone) open(w *wal) error {
 		return err
 	}
 	if res.torn != "" {
-		s.log.WithFields(logrus.Fields{"file": w.f.Name(), "offset": res.good, "dropped_bytes": fi.Size() - res.good, "why": res.torn}).
+		s.log.WithFields(logrus.Fields{"file": w.f.Name(), "offset": res.good, "synced_offset": w.synced, "dropped_bytes": fi.Size() - res.good, "why": res.torn}).
 			Warn("cutting off a torn record at the end of the log, left by a crash during a write; it was never acknowledged")
 		if err := w.truncate(res.good); err != nil {
 			return fmt.Errorf("cut torn tail: %w", err)
 		}
 	}
 	w.size = res.good
+	if err := w.markSynced(res.good); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return err
+	}
 	s.wal = w
 	s.records = res.records
 	s.written, s.synced = uint64(res.good), uint64(res.good)
@@ -145,7 +151,7 @@ func (s *Standalone) load(cat *naming.Catalog, w *wal, size int64) (scanResult, 
 	now := s.now().UnixMilli()
 	cat.RestorePersistent(st, now)
 	s.seq = snap.Seq
-	res, err := scanLog(w.f, size, w.tab, func(rec record) error {
+	res, err := scanLog(w.f, w.base, w.synced, size, w.tab, func(rec record) error {
 		if rec.Seq <= snap.Seq {
 			return nil // already in the snapshot: compaction stopped before cutting the log
 		}
@@ -227,6 +233,10 @@ func (s *Standalone) Close() error {
 			} else {
 				s.synced = s.written
 				s.publishLocked(s.written)
+				// A clean shutdown records the whole log as synced.
+				if err := s.wal.markSynced(s.wal.size); err == nil {
+					_ = s.wal.sync()
+				}
 			}
 		}
 		if err := s.wal.close(); err != nil {

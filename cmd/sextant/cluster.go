@@ -99,6 +99,7 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	rcfg.BindAddr = cfg.RaftAddr
 	rcfg.Secret = cfg.ClusterSecret
 	rcfg.Join = cfg.RaftJoin
+	rcfg.ApplyTimeout = cfg.RaftApplyTimeout
 	if c.raft, err = raftcp.New(rcfg, cat, log.WithField("component", "raft")); err != nil {
 		return c, err
 	}

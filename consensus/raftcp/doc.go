@@ -24,7 +24,12 @@
 //     persistent state depends on the log alone. What does depend on
 //     ephemeral data is decided before an op is ordered: the leader refuses
 //     to delete a service that still has instances (ErrConflict).
-//   - Barrier on the leader, then a read of the catalog, is linearizable.
+//   - ReadIndex on the leader, then a read of the catalog, is linearizable,
+//     and costs no log entry: the leader records its commit index (once it
+//     has committed an entry of its own term), confirms its leadership with
+//     a heartbeat round, and waits until the state machine applied that
+//     index. (Barrier also works, at the price of a log entry fsynced on
+//     every member.)
 //
 // Log entry format: one version byte (1) followed by a JSON array of
 // naming.Op. An entry that cannot be decoded is logged and skipped on every

@@ -33,6 +33,10 @@ type Node struct {
 	obsStop chan struct{}
 	obsDone chan struct{}
 
+	// readyTerm is the last term in which this node, as leader, saw an
+	// entry of its own term committed (ReadIndex).
+	readyTerm atomic.Uint64
+
 	// leaderChanged is closed and replaced whenever the leader changes, so
 	// callers waiting for an election wake up.
 	leaderMu      sync.Mutex
@@ -113,6 +117,12 @@ func (n *Node) Start(ctx context.Context) error {
 		n.log.WithField("peers", len(n.cfg.Peers)).Info("bootstrapped raft cluster")
 	}
 	n.stores = st
+	n.fsm.snapIndex = func() uint64 {
+		if metas, err := st.snaps.List(); err == nil && len(metas) > 0 {
+			return metas[0].Index
+		}
+		return 0
+	}
 	n.watchLeader(r)
 	n.batch = newBatcher(n, r)
 	n.batch.start()
@@ -303,7 +313,7 @@ func (n *Node) Leader() string {
 }
 
 // IsLeader reports whether this node believes it is the leader. Use
-// VerifyLeader or Barrier before a read that must be linearizable.
+// ReadIndex before a read that must be linearizable.
 func (n *Node) IsLeader() bool {
 	r := n.raft.Load()
 	return r != nil && r.State() == raft.Leader

@@ -47,7 +47,7 @@ func LeaderHintOf(err error) string {
 // applied them when it was elected.
 func TestReadIndexAfterLeaderChangeSeesAcknowledgedWrites(t *testing.T) {
 	c := newCluster(t, clusterOpts{n: 3})
-	for round := 0; round < 4; round++ {
+	for round := 0; round < 8; round++ {
 		l := c.leader(10 * time.Second)
 		i := 100 + round
 		if err := c.members[l].node.Apply(context.Background(), regOp(i)); err != nil {

@@ -93,6 +93,13 @@ func (n *Node) Start(ctx context.Context) error {
 		st.close()
 		return err
 	}
+	// Set before raft starts: NewRaft restores the latest snapshot.
+	n.fsm.snapIndex = func() uint64 {
+		if metas, err := st.snaps.List(); err == nil && len(metas) > 0 {
+			return metas[0].Index
+		}
+		return 0
+	}
 	hasState, err := raft.HasExistingState(st.logs, st.stable, st.snaps)
 	if err != nil {
 		return fail(fmt.Errorf("raftcp: read raft state: %w", err))
@@ -117,12 +124,6 @@ func (n *Node) Start(ctx context.Context) error {
 		n.log.WithField("peers", len(n.cfg.Peers)).Info("bootstrapped raft cluster")
 	}
 	n.stores = st
-	n.fsm.snapIndex = func() uint64 {
-		if metas, err := st.snaps.List(); err == nil && len(metas) > 0 {
-			return metas[0].Index
-		}
-		return 0
-	}
 	n.watchLeader(r)
 	n.batch = newBatcher(n, r)
 	n.batch.start()

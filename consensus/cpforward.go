@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,10 @@ const OpsContentType = "application/vnd.sextant.ops+json"
 
 // SecretHeader carries the cluster secret on node-to-node requests.
 const SecretHeader = "X-Sextant-Secret"
+
+// BudgetHeader carries, in milliseconds, how long the forwarding node still
+// waits for the answer; the leader gives up on the ops in time to answer.
+const BudgetHeader = "X-Sextant-Budget-Ms"
 
 // Bounds of the request bodies CPApplyHandler reads.
 const (
@@ -93,8 +98,12 @@ func (w wireError) decode() error {
 // answers a batch with 400 and applies nothing) gets the ops one by one.
 // No goroutine outlives the requests: there is nothing to close.
 type HTTPForwarder struct {
+	// Client sends the requests; each is bounded by its callers' contexts,
+	// not by a client timeout.
 	Client *http.Client
 	Secret string
+	// Timeout bounds a forward whose caller's context has no deadline.
+	Timeout time.Duration
 	// Scheme is "http" (default) or "https".
 	Scheme string
 	// MaxBatch bounds the ops of one request (0: MaxForwardBatch);
@@ -105,9 +114,10 @@ type HTTPForwarder struct {
 	queues map[string]*fwdQueue
 }
 
-// NewHTTPForwarder returns a forwarder whose requests time out after timeout.
+// NewHTTPForwarder returns a forwarder whose requests end with their
+// callers' contexts, and after timeout when a context has no deadline.
 func NewHTTPForwarder(secret string, timeout time.Duration) *HTTPForwarder {
-	return &HTTPForwarder{Client: &http.Client{Timeout: timeout}, Secret: secret, Scheme: "http"}
+	return &HTTPForwarder{Client: &http.Client{}, Secret: secret, Scheme: "http", Timeout: timeout}
 }
 
 // fwdQueue holds the ops waiting for a request to one leader.
@@ -130,6 +140,7 @@ const (
 
 type fwdCall struct {
 	op    naming.Op
+	ctx   context.Context
 	state atomic.Int32
 	done  chan error // buffered: a sender never blocks on a caller
 }
@@ -173,8 +184,13 @@ func (f *HTTPForwarder) ForwardCP(ctx context.Context, leader string, op naming.
 	if err := ctx.Err(); err != nil {
 		return naming.Errorf(naming.ErrUnavailable, "request abandoned before it was forwarded to the raft leader: %v", err)
 	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.timeout())
+		defer cancel()
+	}
 	q := f.queue(leader)
-	c := &fwdCall{op: op, done: make(chan error, 1)}
+	c := &fwdCall{op: op, ctx: ctx, done: make(chan error, 1)}
 	q.mu.Lock()
 	q.pending = append(q.pending, c)
 	start := q.inflight < f.maxInflight()
@@ -197,8 +213,28 @@ func (f *HTTPForwarder) ForwardCP(ctx context.Context, leader string, op naming.
 		if c.state.CompareAndSwap(callPending, callAbandoned) {
 			return naming.Errorf(naming.ErrUnavailable, "request abandoned before it was forwarded to the raft leader: %v", ctx.Err())
 		}
-		return naming.Errorf(naming.ErrUnavailable, "request abandoned while raft leader %s was committing it (it may or may not be written): %v", leader, ctx.Err())
+		return naming.Errorf(naming.ErrUnavailable, "no answer from raft leader %s in time: the write may or may not be done: %v", leader, ctx.Err())
 	}
+}
+
+func (f *HTTPForwarder) timeout() time.Duration {
+	if f.Timeout > 0 {
+		return f.Timeout
+	}
+	return 5 * time.Second
+}
+
+// batchContext bounds a request that carries calls: it ends at the latest
+// of their deadlines (each caller stops waiting at its own), so one caller
+// leaving does not cut the request short for the others.
+func batchContext(calls []*fwdCall) (context.Context, context.CancelFunc) {
+	var last time.Time
+	for _, c := range calls {
+		if d, ok := c.ctx.Deadline(); ok && d.After(last) {
+			last = d
+		}
+	}
+	return context.WithDeadline(context.Background(), last)
 }
 
 // drain sends what is queued for q's leader until nothing is left, then
@@ -230,7 +266,7 @@ func (f *HTTPForwarder) drain(q *fwdQueue) {
 		switch {
 		case len(live) == 0:
 		case len(live) == 1:
-			live[0].done <- f.sendOne(q.leader, live[0].op)
+			live[0].done <- f.sendOne(live[0].ctx, q.leader, live[0].op)
 		case single:
 			f.sendEach(q.leader, live)
 		default:
@@ -246,19 +282,20 @@ func (f *HTTPForwarder) sendEach(leader string, calls []*fwdCall) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.done <- f.sendOne(leader, c.op)
+			c.done <- f.sendOne(c.ctx, leader, c.op)
 		}()
 	}
 	wg.Wait()
 }
 
-// post sends body to the leader's CPApplyPath.
-func (f *HTTPForwarder) post(leader, contentType string, body []byte) (*http.Response, []byte, error) {
+// post sends body to the leader's CPApplyPath, bounded by ctx, whose
+// deadline it tells the leader.
+func (f *HTTPForwarder) post(ctx context.Context, leader, contentType string, body []byte) (*http.Response, []byte, error) {
 	scheme := f.Scheme
 	if scheme == "" {
 		scheme = "http"
 	}
-	req, err := http.NewRequest(http.MethodPost, scheme+"://"+leader+CPApplyPath, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, scheme+"://"+leader+CPApplyPath, bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, naming.Errorf(naming.ErrUnavailable, "forward to leader %s: %v", leader, err)
 	}
@@ -266,12 +303,18 @@ func (f *HTTPForwarder) post(leader, contentType string, body []byte) (*http.Res
 	if f.Secret != "" {
 		req.Header.Set(SecretHeader, f.Secret)
 	}
+	if d, ok := ctx.Deadline(); ok {
+		req.Header.Set(BudgetHeader, strconv.FormatInt(time.Until(d).Milliseconds(), 10))
+	}
 	client := f.Client
 	if client == nil {
 		client = http.DefaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, naming.Errorf(naming.ErrUnavailable, "no answer from raft leader %s in time: the write may or may not be done: %v", leader, ctx.Err())
+		}
 		return nil, nil, naming.Errorf(naming.ErrUnavailable, "raft leader %s unreachable: %v; retry", leader, err)
 	}
 	defer resp.Body.Close()
@@ -283,12 +326,12 @@ func (f *HTTPForwarder) post(leader, contentType string, body []byte) (*http.Res
 }
 
 // sendOne forwards one op in the single-op format.
-func (f *HTTPForwarder) sendOne(leader string, op naming.Op) error {
+func (f *HTTPForwarder) sendOne(ctx context.Context, leader string, op naming.Op) error {
 	body, err := raftcp.EncodeOp(op)
 	if err != nil {
 		return fmt.Errorf("forward: encode op: %w", err)
 	}
-	resp, b, err := f.post(leader, "application/json", body)
+	resp, b, err := f.post(ctx, leader, "application/json", body)
 	if err != nil {
 		return err
 	}
@@ -318,7 +361,9 @@ func (f *HTTPForwarder) sendBatch(q *fwdQueue, calls []*fwdCall) {
 		f.sendEach(q.leader, calls) // one bad op must not fail the others
 		return
 	}
-	resp, b, err := f.post(q.leader, OpsContentType, body)
+	ctx, cancel := batchContext(calls)
+	defer cancel()
+	resp, b, err := f.post(ctx, q.leader, OpsContentType, body)
 	if err != nil {
 		failAll(calls, err)
 		return
@@ -376,8 +421,10 @@ func CPApplyHandler(cp CPWriter, secret string) http.Handler {
 			http.Error(w, "cluster secret missing or wrong", http.StatusUnauthorized)
 			return
 		}
+		ctx, cancel := budgetContext(r)
+		defer cancel()
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == OpsContentType {
-			serveBatch(w, r, cp)
+			serveBatch(ctx, w, r, cp)
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxOpBody))
@@ -396,7 +443,7 @@ func CPApplyHandler(cp CPWriter, secret string) http.Handler {
 			writeWireError(w, http.StatusConflict, &raftcp.NotLeaderError{Leader: cp.Leader()})
 			return
 		}
-		if err := cp.Apply(r.Context(), op); err != nil {
+		if err := cp.Apply(ctx, op); err != nil {
 			writeWireError(w, http.StatusConflict, err)
 			return
 		}
@@ -406,7 +453,7 @@ func CPApplyHandler(cp CPWriter, secret string) http.Handler {
 }
 
 // serveBatch commits a batch of forwarded ops and answers one result per op.
-func serveBatch(w http.ResponseWriter, r *http.Request, cp CPWriter) {
+func serveBatch(ctx context.Context, w http.ResponseWriter, r *http.Request, cp CPWriter) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBatchBody))
 	if err != nil {
 		writeWireError(w, http.StatusBadRequest, naming.Errorf(naming.ErrInvalid, "bad ops: %v", err))
@@ -437,7 +484,7 @@ func serveBatch(w http.ResponseWriter, r *http.Request, cp CPWriter) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := cp.Apply(r.Context(), ops[i]); err != nil {
+				if err := cp.Apply(ctx, ops[i]); err != nil {
 					e := encodeError(err)
 					res[i] = &e
 				}
@@ -453,6 +500,21 @@ func serveBatch(w http.ResponseWriter, r *http.Request, cp CPWriter) {
 	w.Header().Set("Content-Type", OpsContentType)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
+}
+
+// budgetMargin is what the leader keeps of the forwarder's budget to carry
+// its answer back in time.
+const budgetMargin = 50 * time.Millisecond
+
+// budgetContext is the request's context, ended when the forwarder stops
+// waiting (BudgetHeader), less budgetMargin.
+func budgetContext(r *http.Request) (context.Context, context.CancelFunc) {
+	ms, err := strconv.ParseInt(r.Header.Get(BudgetHeader), 10, 64)
+	if err != nil || ms <= 0 {
+		return context.WithCancel(r.Context())
+	}
+	d := time.Duration(ms)*time.Millisecond - budgetMargin
+	return context.WithTimeout(r.Context(), max(d, time.Millisecond))
 }
 
 func writeWireError(w http.ResponseWriter, status int, err error) {

@@ -13,7 +13,7 @@
 // namespaces, switches) is CP data and is also written to a log in the data
 // directory:
 //
-//	DataDir/wal.log         one record per CP op: length, CRC-32C, JSON {"seq","op"}
+//	DataDir/wal.log         a header (synced offset), then one record per CP op: length, CRC-32C, JSON {"seq","op"}
 //	DataDir/snapshot.json   the CP state as of a sequence number
 //
 // Guarantees:
@@ -21,36 +21,42 @@
 //   - Order: one mutex covers applying a CP op to the catalog and appending
 //     its record, so the log's order is the order in which the catalog saw
 //     the ops, and replay rebuilds the same state.
-//   - Only accepted ops are logged: a CP op is applied to the catalog first,
-//     and appended only if the catalog accepted it. It is acknowledged only
-//     after its record is on disk (fsync, when Sync is on). Concurrent
-//     writers share fsyncs: whoever syncs covers every record written before
-//     (group commit).
-//   - The price of applying first: a reader may see a CP change up to one
-//     fsync before it is on disk. If the process dies in that window, the
-//     change is gone after restart, and it was never acknowledged, so no
-//     client was told it succeeded. A crash after the fsync and before the
-//     reply leaves a change that was stored but not acknowledged, as with
-//     any store.
+//   - Only accepted ops are logged: a CP op is decided against the CP state
+//     with every logged record applied (kept beside the catalog), and
+//     appended only if accepted. Concurrent writers share fsyncs: whoever
+//     syncs covers every record written before (group commit).
+//   - Durable before visible: a CP op reaches the catalog (lists, DNS,
+//     pushes) only once its record is on disk (fsync, when Sync is on), in
+//     log order, and is acknowledged after that. A crash never takes back
+//     something a reader saw. A crash after the fsync and before the reply
+//     leaves a change that was stored but not acknowledged, as with any
+//     store.
 //   - A failed write or fsync puts the writer in a failed state: the log is
-//     cut back to its last stored record, the catalog's CP half is reloaded
-//     from disk (so readers stop seeing what was not stored), the ops that
-//     were not stored get ErrUnavailable, further CP ops get ErrUnavailable
+//     cut back to its last stored record, the CP state is reloaded from
+//     disk (readers never saw what was not stored), the ops that were not
+//     stored get ErrUnavailable, further CP ops get ErrUnavailable
 //     and Ready reports the failure until a restart. Ephemeral ops go on.
 //   - Loading: NewStandalone replaces the catalog's CP half with the snapshot
-//     and replays the records after it. A bad record at the very end of the
-//     log (a write cut short by a crash) is cut off with a warning; a bad
-//     record followed by more data is corruption and an error.
+//     and replays the records after it. The log's header holds a synced
+//     offset, a lower bound (it lags by at most 64 KiB) of what fsyncs
+//     covered. Damage at or after it (a torn write, or a hole: the pages of
+//     one write reach the disk in any order) is the unsynced tail: it is cut
+//     off with a warning, since nothing there was acknowledged. Before it,
+//     a bad record at the very end of the log is cut off the same way, and
+//     a bad record followed by more data is corruption and an error. A log
+//     written before the header existed is read without a synced offset
+//     and gets one at the next compaction.
 //   - Compaction: after SnapshotEvery records the CP state is written to a
 //     temporary file, synced and renamed over snapshot.json, the directory
 //     is synced, and only then is the log emptied. Records carry sequence
 //     numbers, so a crash between the rename and the cut replays nothing
 //     twice.
 //   - Services created in memory by an ephemeral registration in AP mode are
-//     not stored (they vanish on restart with their instances). Before the
-//     first CP op on such a service, its creation is logged, so that replay
-//     finds it. In MIXED mode a registration into a missing service creates
-//     it durably first.
+//     not durable and not stored (they vanish on restart with their
+//     instances). CP ops treat them as absent (naming/durable.go), so replay
+//     gives the same state; admission creates one durably before updating
+//     it. In MIXED mode a registration into a missing service creates it
+//     durably first.
 //   - Server modes (AP, CP, MIXED) are enforced before anything changes; see
 //     Admit. The consistency class of a deregister, update or set-health op
 //     is taken from the stored instance, not from the client's flag.

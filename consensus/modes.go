@@ -28,6 +28,10 @@ type Admission struct {
 //     that carries the full instance, into a missing service is admitted
 //     with a Create that makes the service durable first.
 //
+// Outside AP mode, a service that still has instances (ephemeral ones
+// included) is not deleted (ErrConflict), and one that only ephemeral data
+// created is created durably before an update (Create).
+//
 // In every mode, replicated ephemeral sets (OpReplaceEphemeral) are
 // admitted as the responsible node admitted them; removing an instance and
 // setting its health are admitted whatever its class, so that leftovers of
@@ -55,7 +59,7 @@ func Admit(sw naming.Switches, op naming.Op, cur *naming.Service) (Admission, er
 			return Admission{}, naming.Errorf(naming.ErrForbidden,
 				"server mode is AP: services are created by registrations and cannot be created, updated or deleted (%s); set serverMode to MIXED or CP first", op.Kind)
 		}
-		return Admission{Op: op}, nil
+		return admitServiceOp(op, cur)
 	case naming.OpRegister, naming.OpBeat:
 		return admitRegistration(mode, op, cur)
 	case naming.OpReplaceEphemeral:
@@ -66,6 +70,24 @@ func Admit(sw naming.Switches, op naming.Op, cur *naming.Service) (Admission, er
 			return Admission{}, naming.Errorf(naming.ErrForbidden,
 				"server mode is AP: persistent instances cannot be changed; set serverMode to MIXED or CP first")
 		}
+	}
+	return Admission{Op: op}, nil
+}
+
+// admitServiceOp handles the service ops outside AP mode. The state machine
+// sees only durable records (naming/durable.go), so admission, which sees
+// everything this node holds, decides what depends on ephemeral data: a
+// service with instances of either class is not deleted, and a service known
+// only from ephemeral data is created durably before it is updated.
+func admitServiceOp(op naming.Op, cur *naming.Service) (Admission, error) {
+	switch {
+	case op.Kind == naming.OpDeleteService && cur != nil:
+		if err := naming.CheckDeleteService(op.Service, cur); err != nil {
+			return Admission{}, err
+		}
+	case (op.Kind == naming.OpUpdateService || op.Kind == naming.OpUpdateCluster) && cur != nil && !cur.Durable:
+		meta := cur.Meta
+		return Admission{Op: op, Create: &naming.Op{Kind: naming.OpCreateService, Time: op.Time, Service: op.Service, Meta: &meta}}, nil
 	}
 	return Admission{Op: op}, nil
 }

@@ -23,6 +23,9 @@ func TestAdmit(t *testing.T) {
 	}
 	existing, _ := cat.Service(svcA)
 	missing := naming.NewServiceKey("", "", "missing")
+	// An empty durable service, and one that only ephemeral data created.
+	empty := &naming.Service{Key: svcB, Durable: true}
+	memOnly := &naming.Service{Key: svcC, Meta: naming.ServiceMeta{Implicit: true}, Instances: []*naming.Instance{inst("10.0.0.9", true)}}
 
 	type want int
 	const (
@@ -59,7 +62,10 @@ func TestAdmit(t *testing.T) {
 		{"beat check on a persistent instance", naming.Op{Kind: naming.OpDeregister, Service: svcA, Target: target("10.0.0.1"), Ephemeral: true, ExpectBeat: 1}, existing, conflict, conflict, conflict},
 		{"create service", createService(missing, 0), nil, forbid, ok, ok},
 		{"update service", naming.Op{Kind: naming.OpUpdateService, Service: svcA, Meta: &naming.ServiceMeta{}}, existing, forbid, ok, ok},
-		{"delete service", naming.Op{Kind: naming.OpDeleteService, Service: svcA}, existing, forbid, ok, ok},
+		{"delete service with instances", naming.Op{Kind: naming.OpDeleteService, Service: svcA}, existing, forbid, conflict, conflict},
+		{"delete service with ephemeral instances", naming.Op{Kind: naming.OpDeleteService, Service: svcC}, memOnly, forbid, conflict, conflict},
+		{"delete empty service", naming.Op{Kind: naming.OpDeleteService, Service: svcB}, empty, forbid, ok, ok},
+		{"update service known from ephemeral data only", naming.Op{Kind: naming.OpUpdateService, Service: svcC, Meta: &naming.ServiceMeta{}}, memOnly, forbid, creates, creates},
 		{"update cluster", naming.Op{Kind: naming.OpUpdateCluster, Service: svcA, Cluster: &naming.ClusterConfig{Name: "c", HealthChecker: naming.HealthChecker{Type: "TCP"}}}, existing, forbid, ok, ok},
 		{"replicated ephemeral set", naming.Op{Kind: naming.OpReplaceEphemeral, Service: missing, Instances: []*naming.Instance{inst("10.0.0.3", true)}}, nil, ok, ok, ok},
 		{"create namespace", naming.Op{Kind: naming.OpCreateNamespace, Namespace: &naming.Namespace{ID: "x"}}, nil, ok, ok, ok},

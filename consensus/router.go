@@ -32,8 +32,14 @@ type CPForwarder interface {
 
 // RouterConfig tunes a Router.
 type RouterConfig struct {
+	// ApplyTimeout bounds a CP write end to end, from the moment it enters
+	// this node (a service create it needs included), through the forward
+	// to the leader and the commit: raft-apply-timeout, the same on every
+	// member.
+	ApplyTimeout time.Duration
 	// LeaderWait bounds how long a CP write waits for a leader to be known
-	// (during an election) before failing with ErrUnavailable.
+	// (during an election) before failing with ErrUnavailable; the write's
+	// ApplyTimeout bounds it too.
 	LeaderWait time.Duration
 	// Now stamps ops; nil means time.Now.
 	Now func() time.Time
@@ -43,7 +49,7 @@ type RouterConfig struct {
 
 // DefaultRouterConfig returns the production settings.
 func DefaultRouterConfig() RouterConfig {
-	return RouterConfig{LeaderWait: 5 * time.Second, Limits: DefaultLimits()}
+	return RouterConfig{ApplyTimeout: 5 * time.Second, LeaderWait: 5 * time.Second, Limits: DefaultLimits()}
 }
 
 // Router is the naming.Writer of a cluster node. It admits every op by the
@@ -67,6 +73,9 @@ func NewRouter(cfg RouterConfig, cat *naming.Catalog, ap APWriter, cp CPWriter, 
 	}
 	if cfg.LeaderWait <= 0 {
 		cfg.LeaderWait = DefaultRouterConfig().LeaderWait
+	}
+	if cfg.ApplyTimeout <= 0 {
+		cfg.ApplyTimeout = DefaultRouterConfig().ApplyTimeout
 	}
 	return &Router{cfg: cfg, cat: cat, ap: ap, cp: cp, fwd: fwd, log: log}
 }
@@ -97,7 +106,10 @@ func (r *Router) Apply(ctx context.Context, op naming.Op) error {
 	if adm.Create != nil {
 		// MIXED: the service becomes durable before its first instance. A
 		// concurrent create of the same service is no failure.
-		if err := r.ApplyCP(ctx, *adm.Create); err != nil && !errors.Is(err, naming.ErrConflict) {
+		cctx, cancel := r.cpContext(ctx)
+		err := r.applyCP(cctx, *adm.Create)
+		cancel()
+		if err != nil && !errors.Is(err, naming.ErrConflict) {
 			return err
 		}
 	}
@@ -110,10 +122,26 @@ func (r *Router) Apply(ctx context.Context, op naming.Op) error {
 	return r.ApplyCP(ctx, adm.Op)
 }
 
+// errCPTimeout is the cause of a CP write's own deadline.
+var errCPTimeout = errors.New("raft apply timeout")
+
+// cpContext bounds a CP write by ApplyTimeout from now.
+func (r *Router) cpContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, r.cfg.ApplyTimeout, errCPTimeout)
+}
+
 // ApplyCP commits a CP op: on the leader directly, elsewhere through the
-// leader's node. It retries once when leadership moved under it, and waits
-// at most LeaderWait for a leader to be known.
+// leader's node, carrying ctx there. It answers within ApplyTimeout (or
+// ctx, if sooner): it retries when leadership moved under it and waits at
+// most LeaderWait for a leader to be known, all inside that bound. A write
+// whose fate is unknown when the bound ends says so.
 func (r *Router) ApplyCP(ctx context.Context, op naming.Op) error {
+	ctx, cancel := r.cpContext(ctx)
+	defer cancel()
+	return r.applyCP(ctx, op)
+}
+
+func (r *Router) applyCP(ctx context.Context, op naming.Op) error {
 	deadline := time.Now().Add(r.cfg.LeaderWait)
 	var hint string
 	for attempt := 0; ; attempt++ {
@@ -124,10 +152,13 @@ func (r *Router) ApplyCP(ctx context.Context, op naming.Op) error {
 		case leader != "":
 			err = r.fwd.ForwardCP(ctx, leader, op)
 		default:
-			if time.Now().After(deadline) {
+			if time.Now().After(deadline) || errors.Is(context.Cause(ctx), errCPTimeout) {
 				return naming.Errorf(naming.ErrUnavailable, "no raft leader: the write was not committed, retry later")
 			}
 			if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+				if errors.Is(context.Cause(ctx), errCPTimeout) {
+					return naming.Errorf(naming.ErrUnavailable, "no raft leader within %s: the write was not committed, retry later", r.cfg.ApplyTimeout)
+				}
 				return naming.Errorf(naming.ErrUnavailable, "request abandoned: %v", err)
 			}
 			continue

@@ -49,9 +49,13 @@ type Standalone struct {
 	written   uint64 // logical log bytes appended since open; the log file ends here
 	records   int    // records in the log file
 	compactAt int    // records at which to compact next
-	durable   map[naming.ServiceKey]bool
-	failed    error // set when the log cannot be trusted; CP ops are refused
+	failed    error  // set when the log cannot be trusted; CP ops are refused
 	buf       []byte
+	// cp is the CP state with every logged record applied; the catalog
+	// readers see lags it by the records not yet on disk, which wait in
+	// pending, in log order.
+	cp      *naming.Catalog
+	pending []pendingOp
 }
 
 // NewStandalone opens (creating if needed) the data directory, takes an
@@ -111,21 +115,25 @@ func (s *Standalone) open(w *wal) error {
 		return err
 	}
 	if res.torn != "" {
-		s.log.WithFields(logrus.Fields{"file": w.f.Name(), "offset": res.good, "dropped_bytes": fi.Size() - res.good, "why": res.torn}).
+		s.log.WithFields(logrus.Fields{"file": w.f.Name(), "offset": res.good, "synced_offset": w.synced, "dropped_bytes": fi.Size() - res.good, "why": res.torn}).
 			Warn("cutting off a torn record at the end of the log, left by a crash during a write; it was never acknowledged")
 		if err := w.truncate(res.good); err != nil {
 			return fmt.Errorf("cut torn tail: %w", err)
 		}
 	}
 	w.size = res.good
+	if err := w.markSynced(res.good); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return err
+	}
 	s.wal = w
 	s.records = res.records
 	s.written, s.synced = uint64(res.good), uint64(res.good)
-	s.durable = map[naming.ServiceKey]bool{}
-	for _, sv := range s.cat.Services("", "") {
-		s.durable[sv.Key] = true
-	}
-	s.log.WithFields(logrus.Fields{"dir": s.dir, "seq": s.seq, "log_records": res.records, "services": len(s.durable)}).Info("data loaded")
+	s.cp = naming.NewCatalog()
+	s.cp.RestorePersistent(s.cat.PersistentState(), s.now().UnixMilli())
+	s.log.WithFields(logrus.Fields{"dir": s.dir, "seq": s.seq, "log_records": res.records, "services": len(s.cat.Services("", ""))}).Info("data loaded")
 	return nil
 }
 
@@ -143,7 +151,7 @@ func (s *Standalone) load(cat *naming.Catalog, w *wal, size int64) (scanResult, 
 	now := s.now().UnixMilli()
 	cat.RestorePersistent(st, now)
 	s.seq = snap.Seq
-	res, err := scanLog(w.f, size, w.tab, func(rec record) error {
+	res, err := scanLog(w.f, w.base, w.synced, size, w.tab, func(rec record) error {
 		if rec.Seq <= snap.Seq {
 			return nil // already in the snapshot: compaction stopped before cutting the log
 		}
@@ -224,6 +232,11 @@ func (s *Standalone) Close() error {
 				errs = append(errs, fmt.Errorf("standalone: sync log: %w", err))
 			} else {
 				s.synced = s.written
+				s.publishLocked(s.written)
+				// A clean shutdown records the whole log as synced.
+				if err := s.wal.markSynced(s.wal.size); err == nil {
+					_ = s.wal.sync()
+				}
 			}
 		}
 		if err := s.wal.close(); err != nil {

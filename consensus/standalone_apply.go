@@ -12,7 +12,8 @@ import (
 
 // Apply validates op, enforces the server mode (Admit) and applies it. An
 // ephemeral op returns once the catalog has it. A CP op returns once its
-// record is in the log and, with Sync, on disk. On error nothing changed,
+// record is in the log and, with Sync, on disk; readers see it from then
+// on, never before. On error nothing changed,
 // with one exception: when a registration needed its service created first
 // (MIXED), the creation stays even if the registration then fails.
 //
@@ -63,7 +64,9 @@ func errClosed() error { return naming.Errorf(naming.ErrUnavailable, "server is 
 
 // applyLocked admits and applies op. It returns the logical log position the
 // caller must wait for before acknowledging (0 when nothing was logged).
-// The caller holds s.mu.
+// A CP op is decided against s.cp and logged here; it reaches the catalog
+// readers see once its record is on disk (publishLocked). The caller holds
+// s.mu.
 func (s *Standalone) applyLocked(op naming.Op) (uint64, error) {
 	if s.shut {
 		return 0, errClosed()
@@ -72,27 +75,34 @@ func (s *Standalone) applyLocked(op naming.Op) (uint64, error) {
 	if hasService(op.Kind) {
 		cur, _ = s.cat.Service(op.Service)
 	}
-	adm, err := Admit(s.cat.Switches(), op, cur)
+	adm, err := Admit(s.cp.Switches(), op, cur)
 	if err != nil {
 		return 0, err
 	}
 	if err := CheckLimits(s.cfg.Limits, adm.Op, cur, s.cat); err != nil {
 		return 0, err
 	}
-	if adm.Op.Kind == naming.OpDeregister && (cur == nil || cur.Find(adm.Op.Target) == nil) {
-		return 0, nil // absent is not an error, and there is nothing to store
+	if adm.Op.Kind == naming.OpDeregister {
+		view := cur
+		if !adm.Op.IsEphemeral() {
+			view, _ = s.cp.Service(op.Service) // a registration may still be on its way to disk
+		}
+		if view == nil || view.Find(adm.Op.Target) == nil {
+			return 0, nil // absent is not an error, and there is nothing to store
+		}
 	}
 	var end uint64
 	if adm.Create != nil {
-		if end, err = s.commitLocked(*adm.Create, nil); err != nil {
-			return 0, err
+		if sv, ok := s.cp.Service(op.Service); !ok || !sv.Durable {
+			if end, err = s.commitLocked(*adm.Create); err != nil {
+				return 0, err
+			}
 		}
-		cur, _ = s.cat.Service(op.Service)
 	}
 	if adm.Op.IsEphemeral() {
 		return end, s.cat.Apply(adm.Op)
 	}
-	e, err := s.commitLocked(adm.Op, cur)
+	e, err := s.commitLocked(adm.Op)
 	if e > 0 {
 		end = e
 	}
@@ -111,13 +121,15 @@ func hasService(k naming.OpKind) bool {
 	return true
 }
 
-// commitLocked applies a CP op to the catalog and appends it to the log. cur
-// is the op's service before the op (nil if absent). The caller holds s.mu.
+// commitLocked decides a CP op against s.cp, the CP state with every
+// logged record, and appends its record. The op joins s.pending and reaches
+// the catalog readers see once its record is on disk. The caller holds s.mu.
 //
 // A service that exists only in memory (created by an ephemeral
-// registration in AP mode) is not in the log; before the first CP op on it,
-// a create of the service as it stands is logged, so that replay finds it.
-func (s *Standalone) commitLocked(op naming.Op, cur *naming.Service) (uint64, error) {
+// registration in AP mode) is not durable and not in the log; CP ops treat
+// it as absent (naming/durable.go), so replay, which never sees it, gives
+// the same persistent state, and so does s.cp, which holds no ephemeral data.
+func (s *Standalone) commitLocked(op naming.Op) (uint64, error) {
 	if s.failed != nil {
 		return 0, naming.Errorf(naming.ErrUnavailable, "data directory failed, restart needed: %v", s.failed)
 	}
@@ -125,43 +137,55 @@ func (s *Standalone) commitLocked(op naming.Op, cur *naming.Service) (uint64, er
 	if err != nil {
 		return 0, naming.Errorf(naming.ErrInvalid, "op cannot be stored: %v", err)
 	}
-	var pre []byte
-	if cur != nil && hasService(op.Kind) && !s.durable[op.Service] {
-		meta := cur.Meta
-		pre, err = json.Marshal(naming.Op{Kind: naming.OpCreateService, Time: op.Time, Service: op.Service, Meta: &meta})
-		if err != nil {
-			return 0, naming.Errorf(naming.ErrInvalid, "service cannot be stored: %v", err)
-		}
-	}
-	if err := s.cat.Apply(op); err != nil {
+	if err := s.cp.Apply(op); err != nil {
 		return 0, err
 	}
-	// The catalog shows the op from here on: it must reach the log, or be undone.
-	buf, n := s.buf[:0], 0
-	if pre != nil {
-		n++
-		buf = appendRecord(buf, s.wal.tab, s.seq+uint64(n), pre)
-	}
-	n++
-	buf = appendRecord(buf, s.wal.tab, s.seq+uint64(n), body)
+	// s.cp holds the op from here on: it must reach the log, or be undone.
+	buf := appendRecord(s.buf[:0], s.wal.tab, s.seq+1, body)
 	if len(buf) <= 1<<16 {
 		s.buf = buf
 	}
 	if err := s.wal.append(buf); err != nil {
 		return 0, s.failLocked(fmt.Errorf("append to log: %w", err), s.wal.size)
 	}
-	s.seq += uint64(n)
+	s.seq++
 	s.written += uint64(len(buf))
-	s.records += n
-	if hasService(op.Kind) {
-		if _, ok := s.cat.Service(op.Service); ok {
-			s.durable[op.Service] = true
-		} else {
-			delete(s.durable, op.Service)
-		}
+	s.records++
+	s.pending = append(s.pending, pendingOp{end: s.written, op: op})
+	if !s.cfg.Sync {
+		s.publishLocked(s.written)
 	}
 	return s.written, nil
 }
+
+// pendingOp is a CP op whose record is logged and not yet known to be on
+// disk; end is the logical log position after its record.
+type pendingOp struct {
+	end uint64
+	op  naming.Op
+}
+
+// publishLocked applies to the catalog, in log order, the pending ops whose
+// records end at or before upto: they are on disk. The caller holds s.mu.
+func (s *Standalone) publishLocked(upto uint64) {
+	i := 0
+	for ; i < len(s.pending) && s.pending[i].end <= upto; i++ {
+		if err := s.cat.Apply(s.pending[i].op); err != nil {
+			// s.cp accepted it over the same CP state: a bug, not bad input.
+			s.log.WithError(err).WithField("op", s.pending[i].op.Kind.String()).Error("a stored op was refused by the catalog")
+		}
+		s.pending[i] = pendingOp{}
+	}
+	s.pending = s.pending[i:]
+	if len(s.pending) == 0 {
+		s.pending = s.pending[:0:0]
+	}
+}
+
+// markEvery is how far the synced offset in the log header may lag what was
+// synced. Damage in that stretch, which a crash cannot cause (it was
+// synced), is cut off at start-up rather than refused.
+const markEvery = 64 << 10
 
 // waitDurable returns once the log is on disk up to the logical position
 // end. One caller syncs for everyone waiting (group commit).
@@ -179,25 +203,40 @@ func (s *Standalone) waitDurable(end uint64) error {
 	}
 	s.mu.Lock()
 	target, shut := s.written, s.shut
+	prev := s.fileOffset(s.synced)
 	s.mu.Unlock()
 	if shut {
 		return naming.Errorf(naming.ErrUnavailable, "server shut down before the write was stored")
 	}
-	if err := s.wal.sync(); err != nil {
+	// The header names what an earlier fsync covered; this fsync stores it
+	// together with the new records. Rewriting it costs a second page per
+	// fsync, so it moves in steps of markEvery: a lower bound is enough to
+	// tell the unsynced tail from acknowledged records.
+	var err error
+	if prev-s.wal.synced >= markEvery {
+		err = s.wal.markSynced(prev)
+	}
+	if err == nil {
+		err = s.wal.sync()
+	}
+	if err != nil {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.lost = fmt.Errorf("sync log: %w", err)
 		return s.failLocked(s.lost, s.fileOffset(s.synced))
 	}
+	s.mu.Lock()
+	s.publishLocked(target)
+	s.mu.Unlock()
 	s.synced = target
 	return nil
 }
 
 // failLocked puts the writer in the failed state after the log could not be
 // written or synced: CP ops are refused from now on, the log is cut back to
-// keep (its last trusted byte), and the CP half of the catalog is reloaded
-// from disk, so that readers stop seeing ops that were not stored. The
-// caller holds s.mu; it returns the error for the op that hit the failure.
+// keep (its last trusted byte), the ops not stored are dropped (readers
+// never saw them), and the CP state is reloaded from disk. The caller holds
+// s.mu; it returns the error for the op that hit the failure.
 func (s *Standalone) failLocked(cause error, keep int64) error {
 	s.failed = cause
 	msg := cause.Error()
@@ -210,38 +249,24 @@ func (s *Standalone) failLocked(cause error, keep int64) error {
 		}
 		s.wal.size = keep // nothing is appended after a failure
 	}
+	s.publishLocked(s.synced) // stored before the failure
+	s.pending = nil
 	if err := s.reloadLocked(keep); err != nil {
 		s.log.WithError(err).Error("could not reload the stored state; the catalog may show writes that were not stored")
 	}
 	return naming.Errorf(naming.ErrUnavailable, "write not stored: %v", cause)
 }
 
-// reloadLocked rebuilds the CP half of the catalog from the snapshot and the
-// first size bytes of the log. Services that live only in memory keep their
-// ephemeral instances. The caller holds s.mu.
+// reloadLocked rebuilds the CP state from the snapshot and the first size
+// bytes of the log, and gives it to the catalog; services keep their
+// ephemeral instances (RestorePersistent). The caller holds s.mu.
 func (s *Standalone) reloadLocked(size int64) error {
 	fresh := naming.NewCatalog()
 	if _, err := s.load(fresh, s.wal, size); err != nil {
 		return err
 	}
-	st := fresh.PersistentState()
-	durable := map[naming.ServiceKey]bool{}
-	for _, ps := range st.Services {
-		durable[ps.Key] = true
-	}
-	for _, sv := range s.cat.Services("", "") {
-		if durable[sv.Key] {
-			continue
-		}
-		for _, in := range sv.Instances {
-			if in.Ephemeral {
-				st.Services = append(st.Services, naming.PersistentService{Key: sv.Key, Meta: sv.Meta})
-				break
-			}
-		}
-	}
-	s.cat.RestorePersistent(st, s.now().UnixMilli())
-	s.durable = durable
+	s.cp = fresh
+	s.cat.RestorePersistent(fresh.PersistentState(), s.now().UnixMilli())
 	return nil
 }
 
@@ -279,22 +304,16 @@ func (s *Standalone) maybeCompact() {
 // log. A crash between the two leaves records the snapshot already holds;
 // loading skips them by sequence number. The caller holds syncMu and mu.
 func (s *Standalone) compactLocked() error {
-	st := s.cat.PersistentState()
-	kept := st.Services[:0]
-	for _, ps := range st.Services {
-		if s.durable[ps.Key] {
-			kept = append(kept, ps)
-		}
-	}
-	st.Services = kept
+	st := s.cp.PersistentState()
 	if err := writeSnapshot(s.dir, snapshotFile{Version: snapshotVersion, Seq: s.seq, State: st}); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	// Every record written so far is now in a synced snapshot.
 	s.synced = s.written
+	s.publishLocked(s.written)
 	records := s.records
 	s.records = 0
-	if err := s.wal.truncate(0); err != nil {
+	if err := s.wal.reset(); err != nil {
 		return fmt.Errorf("snapshot written, but the log could not be cut (it is skipped on load): %w", err)
 	}
 	s.log.WithFields(logrus.Fields{"seq": s.seq, "records": records, "services": len(st.Services)}).Info("log compacted into a snapshot")

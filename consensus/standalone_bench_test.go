@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"sextant/naming"
 )
@@ -78,4 +79,34 @@ func BenchmarkStandaloneBeat(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// BenchmarkStandaloneEphemeralRegister measures ephemeral registrations
+// (re-registering one of 10000 instances over 100 existing services) with
+// 16 writers per core: what a lone node takes from clients. registrations/s
+// is the figure the issue bounds (at least 10,000/s).
+func BenchmarkStandaloneEphemeralRegister(b *testing.B) {
+	s, _ := openStore(b, testConfig(b.TempDir()))
+	ops := make([]naming.Op, 10000)
+	for i := range ops {
+		ops[i] = register(naming.NewServiceKey("", "", fmt.Sprintf("svc-%d", i%100)), fmt.Sprintf("10.3.%d.%d", i/250, i%250), true)
+	}
+	for _, op := range ops[:100] {
+		apply(b, s, op) // the services exist: their creation is a CP write
+	}
+	ctx := context.Background()
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := s.Apply(ctx, ops[int(next.Add(1))%len(ops)]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "registrations/s")
 }

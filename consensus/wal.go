@@ -20,10 +20,22 @@ import (
 //
 // and the payload is the JSON object {"seq":N,"op":{...}}. Sequence numbers
 // increase by one from record to record, and go on from the snapshot's.
+//
+// The records follow a header of walHeaderSize bytes: the magic walMagic,
+// the uint64 little-endian synced offset, and the CRC-32C of the two. The
+// synced offset is a file offset up to which every record is known to be on
+// disk; it is rewritten before each fsync with the offset the previous fsync
+// covered, so that fsync stores it with the new records. Everything before
+// it was acknowledged; nothing after it is trusted. A log written before
+// the header existed starts with a record (its first four bytes, a length,
+// never spell the magic) and is read without a synced offset until
+// compaction rewrites it.
 const (
 	logName        = "wal.log"
 	recordHeader   = 8
 	maxRecordBytes = 16 << 20
+	walMagic       = "SXTWAL01"
+	walHeaderSize  = 32
 )
 
 // castagnoli returns the CRC-32C table; hash/crc32 builds it once and
@@ -58,9 +70,14 @@ type wal struct {
 	f *os.File // reads, truncation and the lock
 	// out takes appends and syncs: f itself, or a wrapper that fails on
 	// purpose in tests.
-	out  syncWriter
+	out syncWriter
+	// hdr writes the header in place (f appends whatever the offset).
+	hdr  *os.File
 	tab  *crc32.Table
-	size int64 // bytes of whole records in the file
+	size int64 // bytes of the header and of whole records in the file
+	// base is where records start: walHeaderSize, or 0 in a log without a
+	// header. synced is the synced offset the header holds (0: unknown).
+	base, synced int64
 }
 
 type syncWriter interface {
@@ -68,12 +85,80 @@ type syncWriter interface {
 	Sync() error
 }
 
+// openWAL opens the log and reads its header; a new log gets one.
 func openWAL(path string) (*wal, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o640)
 	if err != nil {
 		return nil, err
 	}
-	return &wal{f: f, out: f, tab: castagnoli()}, nil
+	hdr, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	w := &wal{f: f, out: f, hdr: hdr, tab: castagnoli()}
+	if err := w.readHeader(); err != nil {
+		w.close()
+		return nil, err
+	}
+	return w, nil
+}
+
+// readHeader sets base and synced from the file, writing a header into an
+// empty file.
+func (w *wal) readHeader() error {
+	fi, err := w.f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() == 0 {
+		return w.reset()
+	}
+	var b [walHeaderSize]byte
+	n, err := w.f.ReadAt(b[:], 0)
+	if n < len(walMagic) || string(b[:len(walMagic)]) != walMagic {
+		return nil // a log from before the header: records from offset 0
+	}
+	w.base = walHeaderSize
+	if n < walHeaderSize {
+		return fmt.Errorf("%w: log header cut short (%d bytes): %v", errCorrupt, n, err)
+	}
+	if crc32.Checksum(b[:16], w.tab) == binary.LittleEndian.Uint32(b[16:]) {
+		w.synced = int64(binary.LittleEndian.Uint64(b[8:]))
+	}
+	// A header torn by a crash leaves the synced offset unknown (0): the
+	// log is then read as one without it.
+	return nil
+}
+
+// markSynced records off as the synced offset in the header. It is stored
+// by the next fsync of the log.
+func (w *wal) markSynced(off int64) error {
+	if w.base == 0 || off == w.synced {
+		return nil
+	}
+	var b [walHeaderSize]byte
+	copy(b[:], walMagic)
+	binary.LittleEndian.PutUint64(b[8:], uint64(off))
+	binary.LittleEndian.PutUint32(b[16:], crc32.Checksum(b[:16], w.tab))
+	if _, err := w.hdr.WriteAt(b[:], 0); err != nil {
+		return err
+	}
+	w.synced = off
+	return nil
+}
+
+// reset empties the log and writes a fresh header, synced.
+func (w *wal) reset() error {
+	if err := w.f.Truncate(0); err != nil {
+		return err
+	}
+	w.base, w.size, w.synced = walHeaderSize, 0, 0
+	if err := w.markSynced(walHeaderSize); err != nil {
+		return err
+	}
+	w.size = walHeaderSize
+	return w.f.Sync()
 }
 
 // append writes framed records at the end of the file. On error it cuts the
@@ -101,7 +186,7 @@ func (w *wal) truncate(size int64) error {
 	return w.f.Sync()
 }
 
-func (w *wal) close() error { return w.f.Close() }
+func (w *wal) close() error { return errors.Join(w.f.Close(), w.hdr.Close()) }
 
 // errCorrupt marks damage before the end of the log, which is never repaired
 // automatically.
@@ -115,17 +200,21 @@ type scanResult struct {
 	torn    string // why the tail after good is not a record; "" when there is no tail
 }
 
-// scanLog reads the first size bytes of f record by record and calls fn for
-// each. A bad record that is the last thing in the file (a short header or
-// payload, a CRC mismatch, a length of zero) is a torn write: the scan stops
-// there and reports it in torn. A bad record followed by more data is
-// corruption (errCorrupt). An error from fn stops the scan.
-func scanLog(f *os.File, size int64, tab *crc32.Table, fn func(record) error) (scanResult, error) {
-	var res scanResult
-	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, size), 1<<16)
+// scanLog reads the records in bytes [base, size) of f and calls fn for
+// each. A bad record (a short header or payload, a CRC mismatch, a length
+// of zero) at or after synced, the offset up to which the log is known to
+// be on disk (0: unknown), is an unsynced tail, which may hold holes, since
+// pages of one write reach the disk in any order: the scan stops there and
+// reports it in torn. Before synced, a bad record that is the last thing in
+// the file is a torn write (a log without a synced offset), and anything
+// else is corruption (errCorrupt). An error from fn stops the scan.
+func scanLog(f *os.File, base, synced, size int64, tab *crc32.Table, fn func(record) error) (scanResult, error) {
+	res := scanResult{good: base}
+	r := bufio.NewReaderSize(io.NewSectionReader(f, base, size-base), 1<<16)
 	var hdr [recordHeader]byte
 	var payload []byte
-	off := int64(0)
+	off := base
+	tail := func(off int64) bool { return synced > 0 && off >= synced }
 	for off < size {
 		if size-off < recordHeader {
 			res.torn = fmt.Sprintf("%d bytes of a record header", size-off)
@@ -158,6 +247,10 @@ func scanLog(f *os.File, size int64, tab *crc32.Table, fn func(record) error) (s
 				bad = "checksum mismatch"
 			}
 		}
+		if bad != "" && tail(off) {
+			res.torn = bad + " after the synced offset"
+			return res, nil
+		}
 		if bad != "" {
 			// A crash cuts a write short but never garbles what it kept, and
 			// some file systems fill the lost part with zeros. So a bad
@@ -177,9 +270,17 @@ func scanLog(f *os.File, size int64, tab *crc32.Table, fn func(record) error) (s
 		}
 		var rec record
 		if err := json.Unmarshal(payload, &rec); err != nil {
+			if tail(off) {
+				res.torn = "undecodable record after the synced offset"
+				return res, nil
+			}
 			return res, fmt.Errorf("%w: undecodable record at offset %d: %v", errCorrupt, off, err)
 		}
 		if res.lastSeq != 0 && rec.Seq != res.lastSeq+1 {
+			if tail(off) {
+				res.torn = "out-of-sequence record after the synced offset"
+				return res, nil
+			}
 			return res, fmt.Errorf("%w: record %d follows record %d at offset %d", errCorrupt, rec.Seq, res.lastSeq, off)
 		}
 		if err := fn(rec); err != nil {

@@ -179,7 +179,7 @@ func TestCrashBetweenSnapshotAndLogCut(t *testing.T) {
 
 	// The log as if the cut never happened: the old records, the fourth, then the fifth.
 	oldFull := append(append([]byte(nil), old...), recordsFor(t, 4, register(svcA, "10.0.0.2", false))...)
-	os.WriteFile(logPath(dir), append(oldFull, after...), 0o640)
+	os.WriteFile(logPath(dir), append(oldFull, after[walHeaderSize:]...), 0o640)
 	_, cat2 := openStore(t, testConfig(dir))
 	if got := persistentJSON(t, cat2); got != want {
 		t.Fatalf("records replayed twice:\n got %s\nwant %s", got, want)
@@ -208,5 +208,77 @@ func TestGapAfterSnapshotIsAnError(t *testing.T) {
 	os.WriteFile(logPath(dir), recordsFor(t, 4, register(svcA, "10.0.0.2", false)), 0o640)
 	if _, err := NewStandalone(testConfig(dir), naming.NewCatalog(), nil); !errors.Is(err, errCorrupt) {
 		t.Fatalf("a missing record went unnoticed: %v", err)
+	}
+}
+
+// setSyncedOffset rewrites the log header's synced offset, as a crash
+// leaves it when the records after off were written and not yet synced.
+func setSyncedOffset(t *testing.T, dir string, off int64) {
+	t.Helper()
+	w, err := openWAL(logPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	if w.base == 0 {
+		t.Fatal("the log has no header")
+	}
+	if err := w.markSynced(off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Pages of one group commit reach the disk in any order, so a crash can
+// leave a hole in the unsynced tail with whole records after it. Nothing
+// there was acknowledged: the node cuts it off and starts.
+func TestHoleInUnsyncedTailIsCutOff(t *testing.T) {
+	dir, _, ends := logWithRecords(t, 5)
+	b, err := os.ReadFile(logPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Records 1 and 2 were synced; 3 to 5 were written, and a page of
+	// record 3 never reached the disk.
+	hole := ends[1] + recordHeader + 4
+	copy(b[hole:hole+16], make([]byte, 16))
+	if err := os.WriteFile(logPath(dir), b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	setSyncedOffset(t, dir, ends[1])
+	log, hook := capturingLog()
+	cat := naming.NewCatalog()
+	s, err := NewStandalone(testConfig(dir), cat, log)
+	if err != nil {
+		t.Fatalf("a hole after the synced offset stopped the start: %v", err)
+	}
+	defer s.Close()
+	if sv, _ := cat.Service(svcA); sv == nil || len(sv.Instances) != 2 {
+		t.Fatalf("want the 2 synced records, got %+v", sv)
+	}
+	if fi, _ := os.Stat(logPath(dir)); fi.Size() != ends[1] {
+		t.Fatalf("log is %d bytes, want %d", fi.Size(), ends[1])
+	}
+	warned := false
+	for _, e := range hook.AllEntries() {
+		warned = warned || strings.Contains(e.Message, "torn")
+	}
+	if !warned {
+		t.Error("no log line about the cut")
+	}
+	// The same hole before the synced offset is damage to acknowledged
+	// writes: the node refuses to start and leaves the file as it is.
+	s.Close()
+	dir2, _, ends2 := logWithRecords(t, 5)
+	b2, _ := os.ReadFile(logPath(dir2))
+	hole = ends2[1] + recordHeader + 4
+	copy(b2[hole:hole+16], make([]byte, 16))
+	os.WriteFile(logPath(dir2), b2, 0o640)
+	setSyncedOffset(t, dir2, ends2[3])
+	b2, _ = os.ReadFile(logPath(dir2))
+	if _, err := NewStandalone(testConfig(dir2), naming.NewCatalog(), quietLog()); !errors.Is(err, errCorrupt) {
+		t.Fatalf("damage before the synced offset: %v, want a corruption error", err)
+	}
+	if after, _ := os.ReadFile(logPath(dir2)); !bytes.Equal(after, b2) {
+		t.Fatal("a corrupt log was modified")
 	}
 }

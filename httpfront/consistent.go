@@ -12,7 +12,8 @@ import (
 
 // leaderReads is implemented by clusters whose CP data has a leader: reads
 // with consistent=true are served by the leader after it confirms its
-// leadership and has applied everything committed before the request.
+// leadership and has applied everything committed before the request
+// (ReadBarrier; no log write).
 type leaderReads interface {
 	IsLeader() bool
 	Leader() string
@@ -21,7 +22,8 @@ type leaderReads interface {
 
 // consistentRead serves GET requests that carry consistent=true: on the
 // leader it waits for the read barrier; on a follower it redirects (307) to
-// the same URL on the leader, so `curl -L` follows it. Without the
+// the same URL on the leader, with this server's scheme (members share
+// their TLS setup), so `curl -L` follows it. Without the
 // parameter, reads are local (stale by at most the apply lag). A standalone
 // node is always consistent.
 func (s *Server) consistentRead(c *gin.Context) {
@@ -41,7 +43,11 @@ func (s *Server) consistentRead(c *gin.Context) {
 			c.Abort()
 			return
 		}
-		c.Redirect(http.StatusTemporaryRedirect, "http://"+leader+c.Request.URL.RequestURI())
+		scheme := "http://"
+		if s.cfg.TLS != nil {
+			scheme = "https://"
+		}
+		c.Redirect(http.StatusTemporaryRedirect, scheme+leader+c.Request.URL.RequestURI())
 		c.Abort()
 		return
 	}

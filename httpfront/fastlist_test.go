@@ -2,6 +2,7 @@ package httpfront
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"mime"
@@ -263,12 +264,15 @@ func (l *leaderCluster) ReadBarrier(ctx context.Context) error {
 	return l.barrier
 }
 
-func newLeaderEnv(t *testing.T) (*env, *leaderCluster) {
+func newLeaderEnv(t *testing.T, mutate ...func(*Config)) (*env, *leaderCluster) {
 	cat := naming.NewCatalog()
 	w := &testWriter{cat: cat}
 	cl := &leaderCluster{fakeCluster: fakeCluster{leader: "10.0.0.5:8848"}}
 	cfg := DefaultConfig()
 	cfg.Addr, cfg.Push.Listen = "127.0.0.1:0", "127.0.0.1:0"
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	s, err := New(cfg, cat, w, cl, quietLog())
 	if err != nil {
 		t.Fatal(err)
@@ -277,6 +281,16 @@ func newLeaderEnv(t *testing.T) (*env, *leaderCluster) {
 	e := &env{t: t, s: s, h: s.Handler(), cat: cat, w: w, cl: &cl.fakeCluster}
 	e.register(demo, healthyInstance("10.0.0.1", 1))
 	return e, cl
+}
+
+// A node serving HTTPS redirects consistent reads to the leader over HTTPS.
+func TestConsistentReadRedirectKeepsTheScheme(t *testing.T) {
+	e, _ := newLeaderEnv(t, func(c *Config) { c.TLS = &tls.Config{} })
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, listRequest("serviceName=demo&consistent=true"))
+	if rec.Code != http.StatusTemporaryRedirect || rec.Header().Get("Location") != "https://10.0.0.5:8848/nacos/v1/ns/instance/list?serviceName=demo&consistent=true" {
+		t.Fatalf("consistent read on a follower serving HTTPS: %d %v", rec.Code, rec.Header())
+	}
 }
 
 func TestListConsistentReadThroughHandler(t *testing.T) {

@@ -55,6 +55,12 @@ func (w *testWriter) Apply(ctx context.Context, op naming.Op) error {
 	if op.Time == 0 {
 		op.Time = time.Now().UnixMilli()
 	}
+	if op.Kind == naming.OpDeleteService {
+		// Admission's check, as the writers make it before ordering the op.
+		if err := w.cat.CanDeleteService(op.Service); err != nil {
+			return err
+		}
+	}
 	return w.cat.Apply(op)
 }
 

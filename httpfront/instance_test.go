@@ -64,9 +64,10 @@ func TestRegisterFieldDefaultsAndFallbacks(t *testing.T) {
 	if in.Enabled || in.Healthy || in.Ephemeral || in.Weight != 2.5 || in.Metadata["k"] != "v" || in.Metadata["k2"] != "v2" {
 		t.Fatalf("instance = %+v", in)
 	}
-	// enabled wins over enable.
-	e.must(200, "POST", "/nacos/v1/ns/instance?serviceName=d&ip=10.0.0.1&port=1&enable=false&enabled=true", "")
-	if in := e.service(naming.NewServiceKey("", "", "d")).Instances[0]; !in.Enabled || in.Weight != 1 || !in.Ephemeral {
+	// enabled wins over enable. (The instance stays persistent: no writer
+	// turns a persistent instance into an ephemeral one.)
+	e.must(200, "POST", "/nacos/v1/ns/instance?serviceName=d&ip=10.0.0.1&port=1&enable=false&enabled=true&ephemeral=false", "")
+	if in := e.service(naming.NewServiceKey("", "", "d")).Instances[0]; !in.Enabled || in.Weight != 1 || in.Ephemeral {
 		t.Fatalf("re-registered instance = %+v", in)
 	}
 }

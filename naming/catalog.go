@@ -208,34 +208,21 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 	case OpSetHealth:
 		return c.setHealth(op)
 	case OpCreateService:
-		if _, ok := c.services[op.Service]; ok {
-			return false, Errorf(ErrConflict, "specified service already exists, serviceName : %s", op.Service.Grouped())
-		}
-		c.publish(op, &Service{Key: op.Service, Meta: cloneMeta(*op.Meta)})
-		return true, nil
+		return c.createService(op)
 	case OpUpdateService:
-		old, ok := c.services[op.Service]
+		old, ok := c.durableService(op.Service)
 		if !ok {
 			return false, Errorf(ErrNotFound, "service %s not found!", op.Service.Grouped())
 		}
 		m := cloneMeta(*op.Meta)
 		m.Clusters = old.Meta.Clusters
 		m.Implicit = false
-		c.publish(op, &Service{Key: op.Service, Meta: m, Instances: old.Instances})
+		c.publish(op, &Service{Key: op.Service, Meta: m, Instances: old.Instances, Durable: true})
 		return true, nil
 	case OpDeleteService:
-		old, ok := c.services[op.Service]
-		if !ok {
-			return false, Errorf(ErrNotFound, "specified service not exist, serviceName : %s", op.Service.Grouped())
-		}
-		if len(old.Instances) > 0 {
-			return false, Errorf(ErrConflict, "Service %s is not empty, can't be delete. Please unregister instance first", op.Service.Grouped())
-		}
-		delete(c.services, op.Service)
-		c.rev++
-		return true, nil
+		return c.deleteService(op)
 	case OpUpdateCluster:
-		old, ok := c.services[op.Service]
+		old, ok := c.durableService(op.Service)
 		if !ok {
 			return false, Errorf(ErrNotFound, "service %s not found!", op.Service.Grouped())
 		}
@@ -244,7 +231,7 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 			m.Clusters = map[string]ClusterConfig{}
 		}
 		m.Clusters[op.Cluster.Name] = *op.Cluster
-		c.publish(op, &Service{Key: op.Service, Meta: m, Instances: old.Instances})
+		c.publish(op, &Service{Key: op.Service, Meta: m, Instances: old.Instances, Durable: true})
 		return true, nil
 	case OpCreateNamespace:
 		id := op.Namespace.ID
@@ -285,21 +272,28 @@ func (c *Catalog) register(op *Op, src *Instance) error {
 	in.ID = in.Key().ID(op.Service)
 	in.Updated = op.Time
 	old := c.services[op.Service]
-	var meta ServiceMeta
+	meta, durable := ServiceMeta{Implicit: true}, !in.Ephemeral
 	var list []*Instance
 	if old != nil {
-		meta, list = old.Meta, old.Instances
-		if prev := old.Find(in.Key()); prev != nil && prev.beat != nil {
-			in.beat = prev.beat
+		list = old.Instances
+		if old.Durable || in.Ephemeral {
+			meta, durable = old.Meta, old.Durable || durable
 		}
-	} else {
-		meta = ServiceMeta{Implicit: true}
+		if prev := old.Find(in.Key()); prev != nil {
+			if !prev.Ephemeral && in.Ephemeral {
+				// A persistent instance is CP data: replication never replaces it.
+				return Errorf(ErrConflict, "instance %s is registered as persistent", in.ID)
+			}
+			if prev.beat != nil && prev.Ephemeral == in.Ephemeral {
+				in.beat = prev.beat
+			}
+		}
 	}
 	if in.beat == nil {
 		in.beat = new(atomic.Int64)
 	}
 	in.beat.Store(op.Time)
-	c.publishReplace(op, old, meta, list, in)
+	c.publishReplace(op, old, meta, list, in, durable)
 	return nil
 }
 
@@ -327,7 +321,7 @@ func (c *Catalog) beat(op *Op) (bool, error) {
 	n.Updated = op.Time
 	n.Check = CheckResult{Time: op.Time, Reason: "client beat"}
 	c.flips.count(true)
-	c.publishReplace(op, s, s.Meta, s.Instances, n)
+	c.publishReplace(op, s, s.Meta, s.Instances, n, s.Durable)
 	return true, nil
 }
 
@@ -346,7 +340,7 @@ func (c *Catalog) deregister(op *Op) (bool, error) {
 			list = append(list, x)
 		}
 	}
-	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: list})
+	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: list, Durable: s.Durable})
 	return true, nil
 }
 
@@ -374,7 +368,7 @@ func (c *Catalog) updateInstance(op *Op) error {
 	if p.Metadata != nil {
 		n.Metadata = p.Metadata // publish copies it
 	}
-	c.publishReplace(op, s, s.Meta, s.Instances, n)
+	c.publishReplace(op, s, s.Meta, s.Instances, n, s.Durable)
 	return nil
 }
 
@@ -404,26 +398,31 @@ func (c *Catalog) setHealth(op *Op) (bool, error) {
 	if in.Ephemeral && in.Healthy != n.Healthy {
 		c.flips.count(n.Healthy)
 	}
-	c.publishReplace(op, s, s.Meta, s.Instances, n)
+	c.publishReplace(op, s, s.Meta, s.Instances, n, s.Durable)
 	return in.Healthy != n.Healthy, nil
 }
 
 func (c *Catalog) replaceEphemeral(op *Op) (bool, error) {
 	old := c.services[op.Service]
-	meta := ServiceMeta{Implicit: true}
+	meta, durable := ServiceMeta{Implicit: true}, false
 	var list []*Instance
 	prev := map[InstanceKey]*Instance{}
+	persistent := map[InstanceKey]bool{}
 	if old != nil {
-		meta = old.Meta
+		meta, durable = old.Meta, old.Durable
 		for _, in := range old.Instances {
 			if in.Ephemeral {
 				prev[in.Key()] = in
 			} else {
 				list = append(list, in)
+				persistent[in.Key()] = true
 			}
 		}
 	}
 	for _, src := range op.Instances {
+		if persistent[src.Key()] {
+			continue // a persistent instance is CP data: replication never replaces it
+		}
 		in := src.clone()
 		in.Ephemeral = true
 		in.ID = in.Key().ID(op.Service)
@@ -435,7 +434,7 @@ func (c *Catalog) replaceEphemeral(op *Op) (bool, error) {
 		}
 		list = append(list, in)
 	}
-	s := &Service{Key: op.Service, Meta: meta, Instances: list}
+	s := &Service{Key: op.Service, Meta: meta, Instances: list, Durable: durable}
 	sortInstances(s.Instances)
 	if old != nil && ephemeralChecksum(old) == ephemeralChecksum(s) {
 		return false, nil
@@ -452,16 +451,17 @@ func (c *Catalog) publish(op *Op, s *Service) {
 }
 
 // publishReplace publishes list (the instances of old, nil for a new
-// service) with in added or replacing the instance of the same ID. Only in
+// service) with in added or replacing the instance of the same ID, as a
+// durable view or not. Only in
 // is owned and digested: the cost beyond copying the list does not grow
 // with the size of the service.
-func (c *Catalog) publishReplace(op *Op, old *Service, meta ServiceMeta, list []*Instance, in *Instance) {
+func (c *Catalog) publishReplace(op *Op, old *Service, meta ServiceMeta, list []*Instance, in *Instance, durable bool) {
 	key := op.Service
 	if old != nil {
 		key = old.Key
 	}
 	list, prev := replaceInstance(list, in)
-	s := &Service{Key: key, Meta: meta, Instances: list}
+	s := &Service{Key: key, Meta: meta, Instances: list, Durable: durable}
 	if !in.owned {
 		c.shared.own(in)
 	}

@@ -2,6 +2,7 @@ package naming
 
 import (
 	"errors"
+	"math"
 	"sync"
 	"testing"
 )
@@ -96,7 +97,9 @@ func TestInvalidOpsChangeNothing(t *testing.T) {
 	c := NewCatalog()
 	k := svc("demo")
 	reg(t, c, k, "10.0.0.1", 80, true, 1000)
+	reg(t, c, k, "10.0.0.2", 80, false, 1000) // a persistent instance: the record is durable, not deletable
 	before, _ := c.Service(k)
+	nan := math.NaN()
 	bad := []Op{
 		{Kind: OpRegister, Service: k, Instance: &Instance{IP: "not-an-ip", Port: 80, Cluster: "DEFAULT", Weight: 1}},
 		{Kind: OpRegister, Service: k, Instance: &Instance{IP: "10.0.0.3", Port: 70000, Cluster: "DEFAULT", Weight: 1}},
@@ -104,6 +107,7 @@ func TestInvalidOpsChangeNothing(t *testing.T) {
 		{Kind: OpRegister, Service: k, Instance: &Instance{IP: "10.0.0.3", Port: 80, Cluster: "bad cluster", Weight: 1}},
 		{Kind: OpRegister, Service: svc(""), Instance: &Instance{IP: "10.0.0.3", Port: 80, Cluster: "DEFAULT", Weight: 1}},
 		{Kind: OpUpdateInstance, Service: k, Target: InstanceKey{"10.0.0.9", 80, "DEFAULT"}, Patch: &InstancePatch{}},
+		{Kind: OpUpdateInstance, Service: k, Target: InstanceKey{"10.0.0.1", 80, "DEFAULT"}, Patch: &InstancePatch{Weight: &nan}},
 		{Kind: OpSetHealth, Service: k, Target: InstanceKey{"10.0.0.9", 80, "DEFAULT"}},
 		{Kind: OpBeat, Service: k, Target: InstanceKey{"10.0.0.9", 80, "DEFAULT"}},
 		{Kind: OpSetSwitch, SwitchEntry: "serverMode", SwitchValue: "XX"},

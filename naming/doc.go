@@ -15,6 +15,9 @@
 //   - Readers get immutable views: a *Service returned by the catalog is never
 //     modified afterwards; every change builds a new view. Views may be shared
 //     freely between goroutines without locks.
+//   - The persistent state (PersistentState) that a sequence of CP ops gives
+//     does not depend on the ephemeral ops applied between them: CP ops see
+//     durable service records and persistent instances only (durable.go).
 //   - Change listeners are called after every change that alters what a
 //     reader can see, with the key of the service that changed.
 //   - Memory per instance stays small: what the catalog keeps never points

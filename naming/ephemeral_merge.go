@@ -36,10 +36,10 @@ func validateMerge(op *Op) error {
 
 func (c *Catalog) mergeEphemeral(op *Op) (bool, error) {
 	old := c.services[op.Service]
-	meta := ServiceMeta{Implicit: true}
+	meta, durable := ServiceMeta{Implicit: true}, false
 	var cur []*Instance
 	if old != nil {
-		meta, cur = old.Meta, old.Instances
+		meta, cur, durable = old.Meta, old.Instances, old.Durable
 	}
 	// The changes by instance id; a later entry of the same key wins.
 	upd := make(map[string]*Instance, len(op.Instances))
@@ -60,6 +60,7 @@ func (c *Catalog) mergeEphemeral(op *Op) (bool, error) {
 	list := make([]*Instance, 0, len(cur)+len(upd))
 	for _, in := range cur {
 		if !in.Ephemeral {
+			delete(upd, in.ID) // CP data: replication never replaces it
 			list = append(list, in)
 			continue
 		}
@@ -96,7 +97,7 @@ func (c *Catalog) mergeEphemeral(op *Op) (bool, error) {
 	if !changed && old != nil {
 		return false, nil
 	}
-	c.publish(op, &Service{Key: op.Service, Meta: meta, Instances: list})
+	c.publish(op, &Service{Key: op.Service, Meta: meta, Instances: list, Durable: durable})
 	return true, nil
 }
 

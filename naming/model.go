@@ -131,6 +131,12 @@ type Service struct {
 	Checksum string
 	// EphemeralChecksum digests only the ephemeral instances (what Distro replicates).
 	EphemeralChecksum string
+	// Durable is set when the service's record is CP data: CP ops (an
+	// explicit create, a persistent registration) set it, and only CP ops
+	// clear it. A service that ephemeral ops alone created (Distro's
+	// replication, an AP-mode registration) is not durable: CP ops treat it
+	// as absent, snapshots leave it out and restores keep it. See durable.go.
+	Durable bool
 
 	// sums are the instance digests both checksums derive from.
 	sums serviceSums

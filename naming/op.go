@@ -176,7 +176,7 @@ func (op *Op) Validate() error {
 		if op.Patch == nil {
 			return Errorf(ErrInvalid, "nothing to update")
 		}
-		if w := op.Patch.Weight; w != nil && (*w < 0 || *w > MaxWeight) {
+		if w := op.Patch.Weight; w != nil && (*w < 0 || *w > MaxWeight || *w != *w) {
 			return Errorf(ErrInvalid, "instance format invalid: The weights range from 0.0 to 10000.0")
 		}
 		if err := validateMetadata(op.Patch.Metadata); err != nil {

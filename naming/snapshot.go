@@ -21,7 +21,8 @@ type PersistentService struct {
 	Instances []*Instance `json:"instances"`
 }
 
-// PersistentState returns a copy of the CP half of the catalog.
+// PersistentState returns a copy of the CP half of the catalog: durable
+// services only, with their persistent instances.
 func (c *Catalog) PersistentState() PersistentState {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -33,6 +34,9 @@ func (c *Catalog) PersistentState() PersistentState {
 		st.Namespaces = append(st.Namespaces, n)
 	}
 	for _, s := range c.services {
+		if !s.Durable {
+			continue
+		}
 		ps := PersistentService{Key: s.Key, Meta: cloneMeta(s.Meta)}
 		for _, in := range s.Instances {
 			if !in.Ephemeral {
@@ -44,9 +48,12 @@ func (c *Catalog) PersistentState() PersistentState {
 	return st
 }
 
-// RestorePersistent replaces the CP half of the catalog with st, keeping
-// the ephemeral instances of services that remain. Listeners hear of every
-// service that existed before or after.
+// RestorePersistent replaces the CP half of the catalog with st: the
+// services of st become the durable ones, each keeping the ephemeral
+// instances it had here. A service that st does not hold stays with its
+// ephemeral instances as a record that is not durable (one that was durable
+// and has none is dropped), so a restore never removes what Distro
+// replicated. Listeners hear of every service that existed before or after.
 func (c *Catalog) RestorePersistent(st PersistentState, now int64) {
 	c.mu.Lock()
 	touched := map[ServiceKey]bool{}
@@ -70,14 +77,7 @@ func (c *Catalog) RestorePersistent(st PersistentState, now int64) {
 	op := &Op{Time: now}
 	for _, ps := range st.Services {
 		touched[ps.Key] = true
-		var list []*Instance
-		if prev := old[ps.Key]; prev != nil {
-			for _, in := range prev.Instances {
-				if in.Ephemeral {
-					list = append(list, in)
-				}
-			}
-		}
+		list := ephemeralOf(old[ps.Key])
 		for _, in := range ps.Instances {
 			if in == nil {
 				continue // a damaged snapshot; nothing to restore
@@ -88,10 +88,35 @@ func (c *Catalog) RestorePersistent(st PersistentState, now int64) {
 			n.beat = new(atomic.Int64)
 			list, _ = replaceInstance(list, n)
 		}
-		c.publish(op, &Service{Key: ps.Key, Meta: cloneMeta(ps.Meta), Instances: list})
+		c.publish(op, &Service{Key: ps.Key, Meta: cloneMeta(ps.Meta), Instances: list, Durable: true})
+	}
+	for k, s := range old {
+		if _, ok := c.services[k]; ok {
+			continue
+		}
+		switch eph := ephemeralOf(s); {
+		case !s.Durable:
+			c.services[k] = s // untouched: the same view
+		case len(eph) > 0:
+			c.publish(op, &Service{Key: s.Key, Meta: ServiceMeta{Implicit: true}, Instances: eph})
+		}
 	}
 	c.mu.Unlock()
 	for k := range touched {
 		c.notify(k)
 	}
+}
+
+// ephemeralOf returns the ephemeral instances of s (nil s: none), sorted.
+func ephemeralOf(s *Service) []*Instance {
+	if s == nil {
+		return nil
+	}
+	var list []*Instance
+	for _, in := range s.Instances {
+		if in.Ephemeral {
+			list = append(list, in)
+		}
+	}
+	return list
 }

@@ -99,6 +99,7 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	rcfg.BindAddr = cfg.RaftAddr
 	rcfg.Secret = cfg.ClusterSecret
 	rcfg.Join = cfg.RaftJoin
+	rcfg.ApplyTimeout = cfg.RaftApplyTimeout
 	if c.raft, err = raftcp.New(rcfg, cat, log.WithField("component", "raft")); err != nil {
 		return c, err
 	}
@@ -233,11 +234,9 @@ func (c *clusterNode) Owner(key naming.ServiceKey) string { return c.distro.Owne
 // IsLeader reports whether this node leads the Raft group.
 func (c *clusterNode) IsLeader() bool { return c.raft.IsLeader() }
 
-// ReadBarrier makes a read on the leader linearizable: the node confirms it
-// still leads, then waits until everything committed before is applied.
+// ReadBarrier makes a read on the leader linearizable without a log write:
+// the node records its commit index, confirms it still leads, and waits
+// until that index is applied (raftcp.Node.ReadIndex).
 func (c *clusterNode) ReadBarrier(ctx context.Context) error {
-	if err := c.raft.VerifyLeader(ctx); err != nil {
-		return err
-	}
-	return c.raft.Barrier(ctx)
+	return c.raft.ReadIndex(ctx)
 }

@@ -41,6 +41,7 @@ type Config struct {
 	RaftAddr          string        `yaml:"raft-addr"`
 	ClusterSecret     string        `yaml:"cluster-secret"`
 	RaftJoin          bool          `yaml:"raft-join"`
+	RaftApplyTimeout  time.Duration `yaml:"raft-apply-timeout"`
 
 	// Probes of persistent instances (healthcheck.ProbeConfig).
 	HealthCheckInterval           time.Duration `yaml:"health-check-interval"`
@@ -88,6 +89,7 @@ func DefaultConfig() Config {
 		PushEnabled:       true,
 		PushTarget:        "clientIP",
 		PushMergeDelay:    push.DefaultConfig().MergeDelay,
+		RaftApplyTimeout:  5 * time.Second,
 
 		HealthCheckInterval:           healthcheck.DefaultProbeConfig().Interval,
 		HealthCheckTCPTimeout:         healthcheck.DefaultProbeConfig().TCPTimeout,
@@ -114,6 +116,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := logrus.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, fmt.Errorf("log-level: %w", err))
+	}
+	if c.RaftApplyTimeout <= 0 || c.RaftApplyTimeout > time.Minute {
+		errs = append(errs, fmt.Errorf("raft-apply-timeout %s is out of range (0, 1m]", c.RaftApplyTimeout))
 	}
 	errs = append(errs, c.validateSecurity()...)
 	return errors.Join(errs...)
@@ -176,6 +181,7 @@ func newServerFlags(name string) *serverFlags {
 	fs.StringVar(&v.RaftAddr, "raft-addr", v.RaftAddr, "address the Raft transport binds (default: this node's HTTP port minus 1000)")
 	fs.StringVar(&v.ClusterSecret, "cluster-secret", v.ClusterSecret, "shared secret that authenticates node-to-node requests")
 	fs.BoolVar(&v.RaftJoin, "raft-join", v.RaftJoin, "this node is added to a running cluster: never bootstrap Raft, wait to be added by the leader")
+	fs.DurationVar(&v.RaftApplyTimeout, "raft-apply-timeout", v.RaftApplyTimeout, "a CP write answers within this time wherever it entered, forward to the leader included")
 	bindSecurityFlags(fs, v)
 	return f
 }
@@ -234,6 +240,7 @@ func (f *serverFlags) build() (Config, error) {
 		"raft-addr":           func() { cfg.RaftAddr = over.RaftAddr },
 		"cluster-secret":      func() { cfg.ClusterSecret = over.ClusterSecret },
 		"raft-join":           func() { cfg.RaftJoin = over.RaftJoin },
+		"raft-apply-timeout":  func() { cfg.RaftApplyTimeout = over.RaftApplyTimeout },
 
 		"health-check-interval":            func() { cfg.HealthCheckInterval = over.HealthCheckInterval },
 		"health-check-tcp-timeout":         func() { cfg.HealthCheckTCPTimeout = over.HealthCheckTCPTimeout },

@@ -131,10 +131,11 @@ func secureClusterHTTP(cfg Config, ccfg *cluster.HTTPConfig) error {
 // clusterForwarder forwards CP writes to the leader with the same scheme
 // and trust as the other node-to-node calls.
 func clusterForwarder(cfg Config, ccfg cluster.HTTPConfig) *consensus.HTTPForwarder {
-	f := consensus.NewHTTPForwarder(cfg.ClusterSecret, 10*time.Second)
+	f := consensus.NewHTTPForwarder(cfg.ClusterSecret, cfg.RaftApplyTimeout)
 	if ccfg.Scheme == "https" {
+		// No client timeout: each forward ends with its write's bound.
 		f.Scheme = "https"
-		f.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: ccfg.TLS, TLSHandshakeTimeout: 5 * time.Second}}
+		f.Client = &http.Client{Transport: &http.Transport{TLSClientConfig: ccfg.TLS, TLSHandshakeTimeout: 5 * time.Second}}
 	}
 	return f
 }
@@ -143,5 +144,6 @@ func clusterForwarder(cfg Config, ccfg cluster.HTTPConfig) *consensus.HTTPForwar
 func routerConfig(cfg Config) consensus.RouterConfig {
 	r := consensus.DefaultRouterConfig()
 	r.Limits = cfg.limits()
+	r.ApplyTimeout = cfg.RaftApplyTimeout
 	return r
 }

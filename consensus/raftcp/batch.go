@@ -170,17 +170,35 @@ func (b *batcher) propose(batch []*request) {
 	}
 	data, err := encodeEntry(ops)
 	if err != nil {
-		for _, r := range live {
-			r.done <- naming.Errorf(naming.ErrInvalid, "op cannot be encoded: %v", err)
+		// One op that cannot be encoded fails alone; the others go on.
+		live, ops = failUnencodable(live, ops)
+		if data, err = encodeEntry(ops); err != nil || len(live) == 0 {
+			for _, r := range live {
+				r.done <- naming.Errorf(naming.ErrInvalid, "op cannot be encoded: %v", err)
+			}
+			b.release()
+			return
 		}
-		b.release()
-		return
 	}
 	f := b.r.Apply(data, b.n.cfg.ApplyTimeout)
 	b.counts.entries.Add(1)
 	b.counts.ops.Add(uint64(len(live)))
 	b.wg.Add(1)
 	go b.await(f, live)
+}
+
+// failUnencodable answers the requests whose op cannot be encoded with the
+// error, and returns the others with their ops.
+func failUnencodable(reqs []*request, ops []naming.Op) ([]*request, []naming.Op) {
+	keptR, keptO := reqs[:0:0], ops[:0:0]
+	for i, r := range reqs {
+		if _, err := encodeEntry(ops[i : i+1]); err != nil {
+			r.done <- naming.Errorf(naming.ErrInvalid, "op cannot be encoded: %v", err)
+			continue
+		}
+		keptR, keptO = append(keptR, r), append(keptO, ops[i])
+	}
+	return keptR, keptO
 }
 
 // await hands each caller its own op's result.

@@ -19,7 +19,17 @@
 //     says so.
 //   - Every node applies the same entries in the same order, and an Op
 //     carries its own time (stamped by the proposer), so catalogs agree.
-//   - Barrier on the leader, then a read of the catalog, is linearizable.
+//     The state machine reads only durable records and persistent
+//     instances (naming/durable.go), never what Distro replicated, so the
+//     persistent state depends on the log alone. What does depend on
+//     ephemeral data is decided before an op is ordered: the leader refuses
+//     to delete a service that still has instances (ErrConflict).
+//   - ReadIndex on the leader, then a read of the catalog, is linearizable,
+//     and costs no log entry: the leader records its commit index (once it
+//     has committed an entry of its own term), confirms its leadership with
+//     a heartbeat round, and waits until the state machine applied that
+//     index. (Barrier also works, at the price of a log entry fsynced on
+//     every member.)
 //
 // Log entry format: one version byte (1) followed by a JSON array of
 // naming.Op. An entry that cannot be decoded is logged and skipped on every
@@ -39,10 +49,11 @@
 // receives its own op's result.
 //
 // Snapshots: a JSON document {"version":1,"time":T,"state":S} where S is
-// naming.PersistentState (namespaces, switches, services with their
+// naming.PersistentState (namespaces, switches, durable services with their
 // persistent instances) and T the time of the last applied op, used as the
 // restore time so every node restores alike. Restore replaces the
-// catalog's persistent half and keeps its ephemeral instances.
+// catalog's persistent half and keeps its ephemeral instances, and the
+// services that are not durable.
 // Snapshots are files under <DataDir>/snapshots; the log and raft's stable
 // store are one bolt file, <DataDir>/raft.db, synced on every write (bolt's
 // free-page list is rebuilt at open rather than written on each commit).

@@ -51,6 +51,11 @@ type fsm struct {
 	// lastTime is the largest Op.Time applied; a snapshot carries it so a
 	// restore stamps the same time on every node.
 	lastTime atomic.Int64
+	// applied is the index of the last command applied, or of the snapshot
+	// restored (ReadIndex waits for it); snapIndex names the latest
+	// snapshot's index (nil: unknown).
+	applied   atomic.Uint64
+	snapIndex func() uint64
 
 	entries, ops, skipped atomic.Uint64
 }
@@ -67,6 +72,7 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 	ops, err := decodeEntry(l.Data)
 	if err != nil {
 		f.skipped.Add(1)
+		f.applied.Store(l.Index)
 		f.log.WithError(err).WithField("index", l.Index).Error("skipping undecodable raft log entry")
 		return naming.Errorf(naming.ErrInvalid, "raft log entry %d could not be decoded: %v", l.Index, err)
 	}
@@ -76,6 +82,7 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 	for i := range ops {
 		errs[i] = f.applyOp(ops[i])
 	}
+	f.applied.Store(l.Index)
 	return errs
 }
 
@@ -115,6 +122,13 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	}
 	f.cat.RestorePersistent(doc.State, doc.Time)
 	f.lastTime.Store(doc.Time)
+	if f.snapIndex != nil {
+		// raft restores the latest snapshot of its store (its own at start,
+		// or one just received from the leader).
+		if i := f.snapIndex(); i > f.applied.Load() {
+			f.applied.Store(i)
+		}
+	}
 	f.log.WithField("services", len(doc.State.Services)).Info("restored catalog from raft snapshot")
 	return nil
 }

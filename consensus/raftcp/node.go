@@ -33,6 +33,10 @@ type Node struct {
 	obsStop chan struct{}
 	obsDone chan struct{}
 
+	// readyTerm is the last term in which this node, as leader, saw an
+	// entry of its own term committed (ReadIndex).
+	readyTerm atomic.Uint64
+
 	// leaderChanged is closed and replaced whenever the leader changes, so
 	// callers waiting for an election wake up.
 	leaderMu      sync.Mutex
@@ -88,6 +92,13 @@ func (n *Node) Start(ctx context.Context) error {
 	fail := func(err error) error {
 		st.close()
 		return err
+	}
+	// Set before raft starts: NewRaft restores the latest snapshot.
+	n.fsm.snapIndex = func() uint64 {
+		if metas, err := st.snaps.List(); err == nil && len(metas) > 0 {
+			return metas[0].Index
+		}
+		return 0
 	}
 	hasState, err := raft.HasExistingState(st.logs, st.stable, st.snaps)
 	if err != nil {
@@ -201,6 +212,13 @@ func (n *Node) Apply(ctx context.Context, op naming.Op) error {
 	if op.IsEphemeral() {
 		return errEphemeral(op.Kind)
 	}
+	if op.Kind == naming.OpDeleteService && r.State() == raft.Leader {
+		// Admission, on the leader and before the op is ordered: the state
+		// machine itself counts persistent instances only (naming/durable.go).
+		if err := n.cat.CanDeleteService(op.Service); err != nil {
+			return err
+		}
+	}
 	wctx, cancel := context.WithTimeoutCause(ctx, n.cfg.ApplyTimeout, errApplyTimeout)
 	defer cancel()
 	for {
@@ -296,7 +314,7 @@ func (n *Node) Leader() string {
 }
 
 // IsLeader reports whether this node believes it is the leader. Use
-// VerifyLeader or Barrier before a read that must be linearizable.
+// ReadIndex before a read that must be linearizable.
 func (n *Node) IsLeader() bool {
 	r := n.raft.Load()
 	return r != nil && r.State() == raft.Leader

@@ -3,6 +3,7 @@ package raftcp
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -358,5 +359,37 @@ func TestApplyHonoursContext(t *testing.T) {
 	}
 	if c.members[l].node.Stats().ProposedOps != before {
 		t.Error("an op with a canceled ctx was proposed")
+	}
+}
+
+// An op that cannot be encoded fails alone; the others of its entry are
+// committed.
+func TestUnencodableOpFailsAlone(t *testing.T) {
+	c := newCluster(t, clusterOpts{n: 3})
+	l := c.leader(5 * time.Second)
+	n := c.members[l].node
+	c.mustApply(regOp(1))
+	nan := math.NaN()
+	bad := newRequest(naming.Op{Kind: naming.OpUpdateInstance, Time: 1, Service: testService,
+		Target: regOp(1).Instance.Key(), Patch: &naming.InstancePatch{Weight: &nan}})
+	good := []*request{newRequest(regOp(2)), newRequest(regOp(3))}
+	for _, r := range good {
+		r.op.Time = 2
+	}
+	n.batch.inflight.Add(1) // what the run loop does before it proposes
+	n.batch.propose([]*request{good[0], bad, good[1]})
+	if err := <-bad.done; !errors.Is(err, naming.ErrInvalid) {
+		t.Fatalf("unencodable op: %v, want ErrInvalid", err)
+	}
+	for i, r := range good {
+		if err := <-r.done; err != nil {
+			t.Fatalf("good op %d of the same entry: %v", i, err)
+		}
+	}
+	c.converged(5*time.Second, l)
+	for _, m := range c.members {
+		if !hasInstance(m.cat, 2) || !hasInstance(m.cat, 3) {
+			t.Fatal("the good ops are not on every member")
+		}
 	}
 }

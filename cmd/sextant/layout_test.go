@@ -180,8 +180,5 @@ func TestLibraryOwnersExist(t *testing.T) {
 				t.Errorf("libraryOwners[%s] names %s, which is no package of ours", lib, o)
 			}
 		}
-		if has(pkg, "github.com/chromedp/chromedp") {
-			t.Errorf("%s imports chromedp: only the console tests may", pkg)
-		}
 	}
 }

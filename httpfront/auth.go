@@ -107,7 +107,8 @@ func routeNeed(method, route string, p *request) (ns string, act auth.Action, ex
 		return "", auth.Admin, false
 	case nsPrefix + "/operator/servers", nsPrefix + "/operator/push/state", nsPrefix + "/operator/distro/server",
 		nsPrefix + "/raft/leader", nsPrefix + "/health/server", nsPrefix + "/health/checkers",
-		corePrefix + "/cluster/nodes", corePrefix + "/cluster/nodes/self":
+		corePrefix + "/cluster/nodes", corePrefix + "/cluster/nodes/self", corePrefix + "/cluster/self",
+		corePrefix + "/cluster/simple/nodes", corePrefix + "/cluster/health", nsPrefix + "/service/selector/types":
 		return "", auth.Authenticated, false
 	case nsPrefix + "/instance/statuses", nsPrefix + "/service/names", nsPrefix + "/catalog/instances":
 		return p.namespace(), auth.Read, false

@@ -19,7 +19,10 @@
 //	ANY  /instance/statuses               {"ips":["ip:port_healthy"]} for key=[ns##]group@@svc
 //	PUT|DELETE /instance/metadata/batch   merge or remove metadata keys
 //	POST|DELETE|PUT|GET /service          create, delete (empty only), update, detail
-//	GET  /service/list                    {"count","doms"}; pageNo, pageSize required
+//	GET  /service/list                    {"count","doms"}; pageNo, pageSize required,
+//	                                      pageSize clamped (2147483647 lists all);
+//	                                      selector INSTANCE|SERVICE.metadata.k = 'v'
+//	GET  /service/selector/types          RestResult ["none","label"]
 //	ANY  /service/names                   grouped names per namespace
 //	GET  /service/subscribers             UDP push subscribers
 //	PUT  /cluster                         a cluster's health checker, ports, metadata, probe settings
@@ -27,13 +30,15 @@
 //	GET  /operator/metrics                status UP/DOWN and counts
 //	GET  /operator/servers                cluster members
 //	ANY  /operator/push/state             push counters; reset=true
-//	GET  /raft/leader                     {"leader":"host:port"}
+//	GET  /raft/leader                     {"leader":"<RaftPeer JSON>"}, "null" without one
 //	PUT  /health, /health/instance        set health where the checker is NONE
 //	ANY  /health/server, GET /health/checkers
 //	GET  /catalog/services, /catalog/service; ANY /catalog/instances
 //
-// Elsewhere: GET /nacos/v1/core/cluster/nodes and /nodes/self (RestResult),
-// GET|POST|PUT|DELETE /nacos/v1/console/namespaces, GET
+// Elsewhere: GET /nacos/v1/core/cluster/nodes, /self (alias /nodes/self),
+// /simple/nodes and /health (RestResult), GET|POST|PUT|DELETE
+// /nacos/v1/console/namespaces (GET with checkNamespaceIdExist=true and
+// customNamespaceId answers true or false), GET
 // /nacos/v1/console/health/readiness and /liveness, GET
 // /nacos/v1/console/server/state.
 //
@@ -42,7 +47,12 @@
 // answer {"accessToken","tokenTtl","globalAdmin","username"}; GET|POST|PUT|
 // DELETE /nacos/v1/auth/users, GET|POST|DELETE /nacos/v1/auth/roles and
 // /nacos/v1/auth/permissions manage users (administrators only; a user may
-// change its own password). With auth on, every Nacos API request carries
+// change its own password); Nacos 2.x's GET /users/search and
+// /roles/search (names holding the parameter, administrators only), PUT
+// /users/password (oldPassword, newPassword: the caller's own) and POST
+// /users/admin (the first administrator "nacos"; 409 once there is one).
+// With auth off, login answers any username and password with a token
+// nothing checks, as Nacos does. With auth on, every Nacos API request carries
 // a token (accessToken parameter or "Authorization: Bearer") or username
 // and password parameters; namespaced routes need "r" (GET) or "w" (other
 // methods) on namespaceId, switches changes and namespace management need
@@ -136,8 +146,10 @@
 //     ephemeral parameter says, so Go clients that send ephemeral=false
 //     remove their ephemeral instance at once.
 //   - GET /service/list with groupName=* lists grouped names.
-//   - Label selectors are stored but not applied; service/names' expr is a
-//     substring, not a regular expression.
+//   - Label selectors are applied by service/list only (as Nacos 1.4 does),
+//     not by instance/list; service/names' expr is a substring, not a
+//     regular expression.
+//   - GET /service/list clamps pageSize rather than refusing a large one.
 //   - Subscribers of a client type or version Nacos would not push to poll
 //     at defaultCacheMillis, as in Nacos; push Target "source" pushes to the
 //     request's source address instead of clientIP.

@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"errors"
 	"math"
 	"net"
 	"strconv"
@@ -188,8 +189,28 @@ func (p *request) page() (no, size int, err error) {
 	if no, err = p.integer("pageNo", 1, 1, math.MaxInt32); err != nil {
 		return 0, 0, err
 	}
-	size, err = p.integer("pageSize", 10, 1, 100000)
+	size, err = p.pageSize(10, math.MaxInt32)
 	return no, size, err
+}
+
+// pageSize reads pageSize (def when absent), clamping a size over max to
+// max rather than refusing it: Spring Cloud Alibaba and Dubbo ask for
+// every service with pageSize=2147483647. Sizes below 1 and non-numbers
+// are refused.
+func (p *request) pageSize(def, max int) (int, error) {
+	s := p.get("pageSize")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	var ne *strconv.NumError
+	if err != nil && errors.As(err, &ne) && ne.Err == strconv.ErrRange && !strings.HasPrefix(strings.TrimSpace(s), "-") {
+		return max, nil
+	}
+	if err != nil || n < 1 {
+		return 0, invalid("Param 'pageSize' is illegal, it must be a positive integer: %q", s)
+	}
+	return int(min(n, int64(max))), nil
 }
 
 // pageOf returns the bounds of page no of size over n items.

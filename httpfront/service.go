@@ -136,7 +136,8 @@ func (s *Server) getService(c *gin.Context, p *request) {
 
 // listServices serves GET /service/list: {"count":N,"doms":[...]} for one
 // group (default DEFAULT_GROUP) with the group prefix stripped, or for
-// every group with groupName "*", where names stay grouped.
+// every group with groupName "*", where names stay grouped; a label
+// selector keeps the services it matches (serviceFilter), before paging.
 func (s *Server) listServices(c *gin.Context, p *request) {
 	no, size, err := p.page()
 	if err != nil {
@@ -151,9 +152,17 @@ func (s *Server) listServices(c *gin.Context, p *request) {
 	if all {
 		group = ""
 	}
+	keep, err := parseServiceFilter(p.get("selector"))
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
 	svcs := s.r.Services(p.namespace(), group)
 	names := make([]string, 0, len(svcs))
 	for _, svc := range svcs {
+		if keep != nil && !keep(svc) {
+			continue
+		}
 		if all {
 			names = append(names, svc.Key.Grouped())
 		} else {

@@ -88,6 +88,9 @@ func (s *Server) deny(c *gin.Context, err error) {
 // the few routes any client may call (server status, as Nacos exempts
 // them). Routes not listed read with GET and write otherwise.
 func routeNeed(method, route string, p *request) (ns string, act auth.Action, exempt bool) {
+	if ns, act, exempt, ok := v2Need(method, route, p); ok {
+		return ns, act, exempt
+	}
 	route = strings.Replace(route, nsPrefix+"/ops/", nsPrefix+"/operator/", 1)
 	if strings.HasPrefix(route, authPrefix+"/") {
 		return "", 0, true // login, and user management, which checks for itself

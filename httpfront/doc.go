@@ -1,4 +1,5 @@
-// Package httpfront serves the Nacos v1 naming HTTP API (gin) over the
+// Package httpfront serves the Nacos v1 naming HTTP API and the 2.x Open
+// API (gin) over the
 // catalog, so unmodified Nacos clients (nacos-sdk-go v1, Java 1.x, Node)
 // work against Sextant, and sends their UDP pushes (package push).
 //
@@ -41,6 +42,39 @@
 // customNamespaceId answers true or false), GET
 // /nacos/v1/console/health/readiness and /liveness, GET
 // /nacos/v1/console/server/state.
+//
+// # Nacos 2.x Open API
+//
+// Under /nacos/v2/ns (v2_routes.go), the same handlers answer in the
+// envelope {"code","message","data"}: code 0 "success" with the payload,
+// or under the error's HTTP status a detail code (10000 parameter missing,
+// 10001 access denied, 20002 parameter validate error, 20004 resource not
+// found, 21003 instance not found, 21007 service already exist, 21008
+// service not exist, 22001 namespace not exist, 30000 server error) with
+// the error's text as data (v2_envelope.go). serviceName is bare with
+// groupName, or grouped:
+//
+//	POST|DELETE|PUT|GET /instance         PUT updates an existing instance only
+//	PATCH /instance, PUT /instance/beat,
+//	ANY /instance/statuses/{key}          unwrapped, as in Nacos 2.x
+//	GET  /instance/list                   2.x ServiceInfo; clusterName, healthyOnly
+//	PUT|DELETE /instance/metadata/batch
+//	POST|DELETE|PUT|GET /service          PUT keeps protectThreshold when absent
+//	GET  /service/list                    {"count","services"}; pageNo 1, pageSize 20 (≤ 500)
+//	PUT  /health, /health/instance
+//	GET|PUT /operator/switches (alias /ops), GET /operator/metrics (onlyStatus default true)
+//	GET  /client/list, /client, /client/publish/list, /client/subscribe/list,
+//	     /client/service/publisher/list, /client/service/subscriber/list
+//	ANY  /catalog/instances               every cluster; healthyOnly, enabledOnly
+//
+// A client is, as in Nacos 2.x for HTTP, "ip:port#ephemeral": the address of
+// the instances it registered, or of a UDP push subscriber. Also
+// /nacos/v2/console/namespace (GET with namespaceId, /list, POST, PUT,
+// DELETE; namespaceId and namespaceName) and
+// /nacos/v2/core/cluster/node/self, /node/list (address, state) and
+// /node/self/health. Access needs are those of the v1 routes; the client
+// views span namespaces and need an administrator (service views: read on
+// the namespace).
 //
 // Access control (Config.Auth; Nacos-compatible): POST
 // /nacos/v1/auth/users/login and /nacos/v1/auth/login (username, password)

@@ -239,3 +239,31 @@ func clusterList(s string) []string {
 	}
 	return out
 }
+
+// set makes key's value v, in place of any value sent.
+func (p *request) set(key, v string) {
+	out := p.v[:0]
+	for _, x := range p.v {
+		if x.k != key {
+			out = append(out, x)
+		}
+	}
+	p.v = append(out, param{key, v})
+}
+
+// alias gives key the value of from when key is blank (a parameter that
+// has another name in another version of the API).
+func (p *request) alias(from, key string) {
+	if p.get(key) == "" {
+		if v := p.get(from); v != "" {
+			p.set(key, v)
+		}
+	}
+}
+
+// orDefault gives key the value def when it is blank.
+func (p *request) orDefault(key, def string) {
+	if p.get(key) == "" {
+		p.set(key, def)
+	}
+}

@@ -90,5 +90,6 @@ func (s *Server) routes() *gin.Engine {
 	con.GET("/health/liveness", s.liveness)
 	con.GET("/server/state", s.h(s.serverState))
 	s.authRoutes(e)
+	s.v2Routes(e)
 	return e
 }

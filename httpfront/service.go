@@ -144,6 +144,22 @@ func (s *Server) listServices(c *gin.Context, p *request) {
 		s.bad(c, err)
 		return
 	}
+	s.servicePage(c, p, no, size, "doms")
+}
+
+// servicePage answers {"count", field: page no of size of serviceList}.
+func (s *Server) servicePage(c *gin.Context, p *request, no, size int, field string) {
+	names, err := s.serviceList(p)
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	from, to := pageOf(len(names), no, size)
+	s.writeJSON(c, map[string]any{"count": len(names), field: names[from:to]})
+}
+
+// serviceList is the sorted names service/list pages through.
+func (s *Server) serviceList(p *request) ([]string, error) {
 	group := p.get("groupName")
 	if group == "" {
 		group = naming.DefaultGroup
@@ -154,8 +170,7 @@ func (s *Server) listServices(c *gin.Context, p *request) {
 	}
 	keep, err := parseServiceFilter(p.get("selector"))
 	if err != nil {
-		s.bad(c, err)
-		return
+		return nil, err
 	}
 	svcs := s.r.Services(p.namespace(), group)
 	names := make([]string, 0, len(svcs))
@@ -170,8 +185,7 @@ func (s *Server) listServices(c *gin.Context, p *request) {
 		}
 	}
 	sort.Strings(names)
-	from, to := pageOf(len(names), no, size)
-	s.writeJSON(c, map[string]any{"count": len(names), "doms": names[from:to]})
+	return names, nil
 }
 
 // serviceNames serves /service/names: grouped names per namespace, all

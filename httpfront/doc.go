@@ -96,13 +96,16 @@
 // Nothing is trusted because of a header such as User-Agent (auth.go).
 //
 // Load: at most Config.MaxInFlight requests are served at once; one more
-// is answered 503 with Retry-After at once, never queued (health checks,
-// metrics and the internal endpoints are not counted). With Config.TLS the
-// front serves HTTPS only.
+// is answered 503 with Retry-After at once, never queued (health checks
+// and metrics are not counted; the internal endpoints have their own
+// bound). With Config.TLS the front serves HTTPS only.
 //
-// Outside the Nacos API, Config.Metrics is served at GET /metrics and
-// Config.Internal under /sextant/; Config.Observe hears of every request
-// (route pattern, method, status, time taken) for metrics.
+// Outside the Nacos API, Config.Metrics is served at GET /metrics;
+// Config.Observe hears of every API request (route pattern, method,
+// status, time taken) for metrics. Node-to-node requests (/sextant/) are
+// handed to Config.Internal at the listener, before any public check, with
+// their own bounds: InternalMaxBodyBytes, checked before the body is read,
+// and InternalMaxInFlight (internal.go).
 //
 // An unknown path or method under /nacos/v1/ns answers 501 "no such
 // api:<METHOD>:<URI>" as Nacos does; elsewhere 404 (405 for a wrong method).

@@ -21,6 +21,10 @@ const listRoute = nsPrefix + "/instance/list"
 // middleware chain; everything else, and the list requests serveListFast
 // leaves alone, goes to gin.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, InternalPrefix+"/") {
+		s.serveInternal(w, r)
+		return
+	}
 	if r.Method == http.MethodGet && r.URL.Path == listRoute && s.serveListFast(w, r) {
 		return
 	}

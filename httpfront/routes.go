@@ -24,9 +24,6 @@ func (s *Server) routes() *gin.Engine {
 	e.Use(s.recovery, s.logRequests, s.shed)
 	e.NoRoute(s.noSuchAPI)
 	e.NoMethod(s.noSuchAPI)
-	if s.cfg.Internal != nil {
-		e.Any(InternalPrefix+"/*path", gin.WrapH(s.cfg.Internal))
-	}
 	if s.cfg.Metrics != nil {
 		e.GET(MetricsPath, gin.WrapH(s.cfg.Metrics))
 	}

@@ -58,6 +58,8 @@ type Server struct {
 	checks atomic.Pointer[CheckLog]
 	// load counts requests in flight for MaxInFlight (shed.go).
 	load shedder
+	// peers counts internal requests in flight for InternalMaxInFlight.
+	peers shedder
 
 	mu      sync.Mutex
 	ln      net.Listener

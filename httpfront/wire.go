@@ -32,7 +32,10 @@ const wireReadBuffer = 16 << 10
 func (s *Server) newWireServer() *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) {
-			if !s.wireHot(ctx) {
+			switch {
+			case bytes.HasPrefix(ctx.RequestURI(), internalPath):
+				s.wireInternal(ctx)
+			case !s.wireHot(ctx):
 				s.wireSlow(ctx)
 			}
 		},
@@ -79,7 +82,11 @@ func (s *Server) wireError(ctx *fasthttp.RequestCtx, err error) {
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		status = http.StatusRequestEntityTooLarge
-		msg = errorBody(naming.Errorf(naming.ErrTooLarge, "request body is larger than %d bytes", s.cfg.MaxBodyBytes), status)
+		bound := s.cfg.MaxBodyBytes
+		if s.cfg.Internal != nil && bytes.HasPrefix(ctx.Request.Header.RequestURI(), internalPath) {
+			bound = s.cfg.InternalMaxBodyBytes
+		}
+		msg = errorBody(naming.Errorf(naming.ErrTooLarge, "request body is larger than %d bytes", bound), status)
 	case errors.As(err, &small):
 		status, msg = http.StatusRequestHeaderFieldsTooLarge, "request line and headers are larger than 16 KiB"
 	case isTimeout(err):

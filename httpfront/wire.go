@@ -2,7 +2,6 @@ package httpfront
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net/http"
 	"runtime/debug"
@@ -204,14 +203,15 @@ func (s *Server) wireWriteRoute(ctx *fasthttp.RequestCtx, route string, sw namin
 	if a, ok := s.access(method, route, p, string(ctx.Request.Header.Peek("Authorization"))); !ok {
 		return a
 	}
-	bg := context.Background()
+	// ctx is a context.Context done when the server shuts down, as the
+	// request's context is under gin.
 	switch {
 	case route == beatRoute:
-		return s.beatAnswer(bg, p, sw)
+		return s.beatAnswer(ctx, p, sw)
 	case method == http.MethodPost:
-		return s.registerAnswer(bg, p, sw)
+		return s.registerAnswer(ctx, p, sw)
 	}
-	return s.deregisterAnswer(bg, p)
+	return s.deregisterAnswer(ctx, p)
 }
 
 // wireList is fastList for a fasthttp request.

@@ -82,14 +82,14 @@ func (s *Server) v2Envelope(c *gin.Context) {
 		rt = v.(*v2Route)
 	}
 	h := orig.Header()
-	if rt.raw {
-		orig.WriteHeader(w.Status())
+	status := w.Status()
+	if rt.raw || status >= 300 && status < 400 { // a redirect (consistent read) stays one
+		orig.WriteHeader(status)
 		orig.Write(w.body)
 		return
 	}
 	delete(h, "Content-Length")
 	isJSON := strings.HasPrefix(h.Get("Content-Type"), "application/json")
-	status := w.Status()
 	var env map[string]any
 	if status < 300 {
 		var data any = string(w.body)
@@ -99,8 +99,7 @@ func (s *Server) v2Envelope(c *gin.Context) {
 				data = v
 			}
 		}
-		if rt.shape != nil {
-			p, _ := c.Get(v2ShapeParams)
+		if p, ok := c.Get(v2ShapeParams); ok && rt.shape != nil {
 			data = rt.shape(p.(*request), data)
 		}
 		env = map[string]any{"code": 0, "message": v2Codes[0], "data": data}

@@ -2,6 +2,7 @@ package httpfront
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"runtime/debug"
@@ -203,15 +204,17 @@ func (s *Server) wireWriteRoute(ctx *fasthttp.RequestCtx, route string, sw namin
 	if a, ok := s.access(method, route, p, string(ctx.Request.Header.Peek("Authorization"))); !ok {
 		return a
 	}
-	// ctx is a context.Context done when the server shuts down, as the
-	// request's context is under gin.
+	// Not ctx (a context.Context done at shutdown): a timeout under a
+	// parent of a foreign type costs a goroutine per write. ApplyTimeout
+	// bounds the write.
+	bg := context.Background()
 	switch {
 	case route == beatRoute:
-		return s.beatAnswer(ctx, p, sw)
+		return s.beatAnswer(bg, p, sw)
 	case method == http.MethodPost:
-		return s.registerAnswer(ctx, p, sw)
+		return s.registerAnswer(bg, p, sw)
 	}
-	return s.deregisterAnswer(ctx, p)
+	return s.deregisterAnswer(bg, p)
 }
 
 // wireList is fastList for a fasthttp request.

@@ -50,7 +50,8 @@
 // or under the error's HTTP status a detail code (10000 parameter missing,
 // 10001 access denied, 20002 parameter validate error, 20004 resource not
 // found, 21003 instance not found, 21007 service already exist, 21008
-// service not exist, 22001 namespace not exist, 30000 server error) with
+// service not exist, 21010 healthy param miss, 21011 health check still
+// running, 22001 namespace not exist, 30000 server error) with
 // the error's text as data (v2_envelope.go). serviceName is bare with
 // groupName, or grouped:
 //
@@ -70,7 +71,9 @@
 // A client is, as in Nacos 2.x for HTTP, "ip:port#ephemeral": the address of
 // the instances it registered, or of a UDP push subscriber. Also
 // /nacos/v2/console/namespace (GET with namespaceId, /list, POST, PUT,
-// DELETE; namespaceId and namespaceName) and
+// DELETE; namespaceId and namespaceName), GET
+// /nacos/v2/console/health/liveness and /readiness (data "ok"; no login,
+// never shed) and
 // /nacos/v2/core/cluster/node/self, /node/list (address, state) and
 // /node/self/health. Access needs are those of the v1 routes; the client
 // views span namespaces and need an administrator (service views: read on

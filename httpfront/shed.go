@@ -59,7 +59,7 @@ func (l *shedder) leave(counted bool) {
 const busyText = "server is busy: too many requests in flight, retry later"
 
 func exemptFromShedding(path string) bool {
-	return strings.HasPrefix(path, consolePrefix+"/health/") || path == MetricsPath
+	return strings.HasPrefix(path, consolePrefix+"/health/") || strings.HasPrefix(path, consolePrefixV2+"/health/") || path == MetricsPath
 }
 
 // Shed returns how many requests were refused for being over MaxInFlight.

@@ -25,6 +25,8 @@ var v2Codes = map[int]string{
 	21003: "instance not found",
 	21007: "service already exist",
 	21008: "service not exist",
+	21010: "healthy param miss",
+	21011: "health check still running",
 	22001: "namespace not exist",
 	30000: "server error",
 }
@@ -120,6 +122,10 @@ func v2ErrorCode(status int, msg string, notFound int) int {
 	}
 	missing := strings.Contains(msg, "not found") || strings.Contains(msg, "not exist") || strings.Contains(msg, "no service")
 	switch {
+	case msg == "Param 'healthy' is required.":
+		return 21010
+	case strings.HasPrefix(msg, "health check is still working"):
+		return 21011
 	case status == http.StatusNotFound, status == http.StatusBadRequest && missing:
 		return notFound
 	case status == http.StatusBadRequest && strings.HasSuffix(msg, "is required."):

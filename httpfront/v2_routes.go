@@ -59,6 +59,10 @@ func (s *Server) v2Routes(e *gin.Engine) {
 	ns.Any("/catalog/instances", s.v2(v2Route{notFound: 21008}, s.catalogInstancesV2))
 
 	con := e.Group(consolePrefixV2, s.v2Envelope)
+	// Health: data "ok", as Nacos 2.x answers; readiness fails as v1's does.
+	okData := func(*request, any) any { return "ok" }
+	con.GET("/health/liveness", s.v2(v2Route{shape: okData}, func(c *gin.Context, _ *request) { s.liveness(c) }))
+	con.GET("/health/readiness", s.v2(v2Route{shape: okData}, func(c *gin.Context, _ *request) { s.readiness(c) }))
 	con.GET("/namespace/list", s.v2(v2Route{shape: restData, prep: func(p *request) { p.set("namespaceId", "") }}, s.getNamespaces))
 	con.GET("/namespace", s.v2(v2Route{notFound: 22001, require: "namespaceId"}, s.getNamespaces))
 	con.POST("/namespace", s.v2(v2Route{prep: func(p *request) { p.alias("namespaceId", "customNamespaceId") }}, s.createNamespace))
@@ -85,6 +89,8 @@ func v2Need(method, route string, p *request) (ns string, act auth.Action, exemp
 		return "", auth.Admin, false, true
 	case strings.HasPrefix(route, nsPrefixV2+"/"):
 		route = nsPrefix + strings.TrimSuffix(strings.TrimPrefix(route, nsPrefixV2), "/:key")
+	case strings.HasPrefix(route, consolePrefixV2+"/health/"):
+		return "", 0, true, true
 	case strings.HasPrefix(route, consolePrefixV2+"/namespace"):
 		route = consolePrefix + "/namespaces"
 	case strings.HasPrefix(route, corePrefixV2+"/"):

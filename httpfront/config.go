@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"sextant/httpfront/push"
@@ -48,6 +49,9 @@ type Config struct {
 	// Metrics, when set, serves GET /metrics (the Prometheus exposition),
 	// outside the Nacos API like Internal.
 	Metrics http.Handler
+	// Extra, when set, serves more GET paths outside the Nacos API (the
+	// gateway's /gateway/status), as Metrics is served: path → handler.
+	Extra map[string]http.Handler
 	// Observe, when set, is called once per request after it is answered,
 	// with the route pattern (gin's FullPath, "" when no route matched), the
 	// method, the status and the time taken. It runs on the request's
@@ -102,6 +106,11 @@ func (c Config) Validate() error {
 	}
 	if c.InternalMaxInFlight < 0 {
 		errs = append(errs, fmt.Errorf("max in-flight internal requests must not be negative, got %d", c.InternalMaxInFlight))
+	}
+	for path := range c.Extra {
+		if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "/nacos/") || strings.HasPrefix(path, InternalPrefix+"/") || path == MetricsPath {
+			errs = append(errs, fmt.Errorf("extra path %q must start with / and lie outside /nacos/, %s/ and %s", path, InternalPrefix, MetricsPath))
+		}
 	}
 	if c.MaxInFlight < 0 {
 		errs = append(errs, fmt.Errorf("max in-flight requests must not be negative, got %d", c.MaxInFlight))

@@ -172,9 +172,10 @@
 // (InternalMaxBodyBytes under /sextant/) gets 413 before it is read, a
 // request line and headers over 16 KiB get 431.
 //
-// Handler, the net/http form of the whole API (for an outer net/http
-// server), serves GET instance/list before gin's router in the same way
-// (fastlist.go).
+// Handler, the net/http form of the whole API (tests, an outer net/http
+// server), is gin's routes and the node-to-node dispatch; the hot routes
+// are answered natively only by the listener. The gateway serves through
+// the listener too (Config.Extra holds its /gateway/status).
 //
 // # Deliberate differences from Nacos 1.4.1
 //

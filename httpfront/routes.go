@@ -27,6 +27,9 @@ func (s *Server) routes() *gin.Engine {
 	if s.cfg.Metrics != nil {
 		e.GET(MetricsPath, gin.WrapH(s.cfg.Metrics))
 	}
+	for path, h := range s.cfg.Extra {
+		e.GET(path, gin.WrapH(h))
+	}
 
 	ns := e.Group(nsPrefix, s.traffic, s.consistentRead)
 	ns.POST("/instance", s.h(s.registerInstance))

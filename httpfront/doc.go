@@ -160,7 +160,7 @@
 //
 // # Serving
 //
-// Start serves the socket with fasthttp (wire.go): GET instance/list, PUT
+// Start serves the socket with fasthttp (listener.go): GET instance/list, PUT
 // instance/beat, POST and DELETE instance are answered natively, with the
 // same behaviour as their gin routes (load shedding, readiness, access
 // control, errors, push subscription, Config.Observe, panic recovery, the

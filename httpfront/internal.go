@@ -12,7 +12,7 @@ import (
 // no client-facing check (shedding, readiness, access control, Observe,
 // gin's router) can refuse a peer, and none of their cost is paid. They
 // have bounds of their own: InternalMaxBodyBytes (checked on the announced
-// length before the body is read, wire.go) and InternalMaxInFlight.
+// length before the body is read, listener.go) and InternalMaxInFlight.
 
 // wireInternal serves a node-to-node request from the listener.
 func (s *Server) wireInternal(ctx *fasthttp.RequestCtx) {

@@ -71,7 +71,7 @@ func (e *env) viaGin(r *http.Request) seen {
 }
 
 // viaWire answers a request over the socket, where the listener answers
-// GET instance/list natively (wire.go), starting the front if need be.
+// GET instance/list natively (listener.go), starting the front if need be.
 func (e *env) viaWire(r *http.Request) seen {
 	t := e.t.(*testing.T)
 	t.Helper()

@@ -20,7 +20,7 @@ import (
 // for each), fasthttp about 14 µs. Beats, registrations, deregistrations
 // and instance lists, the requests clients send by the thousand, are
 // answered natively here (wireHot); every other request is converted to
-// net/http and served by Handler, gin and all (wireslow.go), so the whole
+// net/http and served by Handler, gin and all (netbridge.go), so the whole
 // API keeps one implementation. A hot request that the native path leaves alone (debug
 // logging on, a node not UP, a consistent read) goes the same way.
 

@@ -57,6 +57,9 @@ func TestEveryRouteRefusals(t *testing.T) {
 			if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" || !busy {
 				t.Errorf("%s: %s %s over MaxInFlight: %d %q", name, r[0], r[1], rec.Code, rec.Body.String())
 			}
+			if v2 := strings.HasPrefix(r[1], "/nacos/v2/"); v2 && r[0] != http.MethodHead && !strings.HasPrefix(rec.Body.String(), `{"code":30000,`) {
+				t.Errorf("%s: %s %s over MaxInFlight: not in the v2 envelope: %q", name, r[0], r[1], rec.Body.String())
+			}
 		}
 
 		e = newE(t)

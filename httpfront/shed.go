@@ -26,7 +26,11 @@ func (s *Server) shed(c *gin.Context) {
 	defer s.load.leave(counted)
 	if !ok {
 		c.Header("Retry-After", "1")
-		s.reply(c, busyAnswer())
+		a := busyAnswer()
+		if strings.HasPrefix(c.Request.URL.Path, "/nacos/v2/") {
+			a = v2ErrorAnswer(a)
+		}
+		s.reply(c, a)
 		c.Abort()
 		return
 	}

@@ -115,6 +115,14 @@ func (s *Server) v2Envelope(c *gin.Context) {
 	orig.Write(b)
 }
 
+// v2ErrorAnswer is a v1 error answer in the envelope, for the checks that
+// answer before the v2 groups' middleware runs (shedding).
+func v2ErrorAnswer(a answer) answer {
+	code := v2ErrorCode(a.status, string(a.body), 0)
+	b, _ := json.Marshal(map[string]any{"code": code, "message": v2Codes[code], "data": string(a.body)})
+	return answer{status: a.status, json: true, body: b}
+}
+
 // v2ErrorCode is the detail code of a v1 error answer.
 func v2ErrorCode(status int, msg string, notFound int) int {
 	if notFound == 0 {

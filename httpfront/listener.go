@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -104,10 +103,12 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// wireHot answers the hot requests natively, as their gin routes would
-// (recovery, Config.Observe, load shedding, readiness, access control,
-// parameter errors, the same headers and body), and returns false,
-// having done nothing, for every other request.
+// wireHot answers the hot requests natively, as their gin routes would,
+// with the same checks in the same order (pipeline.go: recovery, load
+// shedding, readiness, access control, Config.Observe; parameter errors;
+// the same headers and body), and returns false, having done nothing, for
+// every other request, and for a list with form parameters or asking for
+// a consistent read, or with debug logging on (gin's route serves them).
 func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
 	var route string
 	path := ctx.URI().PathOriginal()
@@ -125,22 +126,16 @@ func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
 		return false
 	}
 	list := route == listRoute
-	sw := s.r.Switches()
-	st, _ := s.statusWith(sw)
-	switch {
-	case list && st != "UP" && st != "READ_ONLY":
-		return false
-	case !list && st != "UP" && st != "WRITE_ONLY":
-		return false
-	case list && (len(ctx.PostBody()) > 0 || s.leaderReads && mayAskConsistent(string(ctx.URI().QueryString()))):
-		return false
+	if list && (len(ctx.PostBody()) > 0 || s.leaderReads && mayAskConsistent(string(ctx.URI().QueryString()))) {
+		return false // form parameters, or a consistent read: gin's route
 	}
+	sw := s.r.Switches()
 	start := time.Now()
 	answered := false
 	defer func() {
 		if p := recover(); p != nil {
 			handled = true // served, if only by the 500: never again through gin
-			s.log.WithFields(logrus.Fields{"panic": p, "path": route, "stack": string(debug.Stack())}).Error("handler panicked")
+			s.panicked(route, p)
 			if !answered { // an answer already made stands, as with gin's recovery
 				ctx.Response.Reset()
 				wireWrite(ctx, panicAnswer())
@@ -150,13 +145,14 @@ func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
 	counted, ok := s.load.enter(s.cfg.MaxInFlight)
 	defer s.load.leave(counted)
 	var a answer
-	switch {
-	case !ok:
+	if !ok {
 		ctx.Response.Header.Set("Retry-After", "1")
 		a = busyAnswer()
-	case list:
+	} else if r, refused := s.notServing(string(ctx.Method()), route, sw); refused {
+		a = r
+	} else if list {
 		a = s.wireList(ctx, sw, start.UnixMilli())
-	default:
+	} else {
 		a = s.wireWriteRoute(ctx, route, sw)
 	}
 	wireWrite(ctx, a)

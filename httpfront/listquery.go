@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"sextant/httpfront/auth"
 	"sextant/naming"
 )
 
@@ -18,13 +17,13 @@ const listRoute = nsPrefix + "/instance/list"
 // encoded body; ok false with the refusal to answer.
 func (s *Server) listFor(lp *listParams, authorization, ua, source string, sw naming.Switches) (body listBody, a answer, ok bool) {
 	if g := s.cfg.Auth; g != nil && g.Enabled() {
-		ns := lp.namespaceID
-		if ns == "" {
-			ns = naming.DefaultNamespace
-		}
-		cr := credentialsOf(authorization, lp.accessToken, lp.username, lp.password)
-		if _, err := g.Check(cr, ns, auth.Read); err != nil {
-			return listBody{}, s.denyAnswer(err, listRoute), false
+		// The one access rule (access, routeNeed), over the parameters
+		// it reads.
+		p := &request{}
+		p.v = append(p.buf[:0], param{"namespaceId", lp.namespaceID}, param{"accessToken", lp.accessToken},
+			param{"username", lp.username}, param{"password", lp.password})
+		if a, ok := s.access(http.MethodGet, listRoute, p, authorization); !ok {
+			return listBody{}, a, false
 		}
 	}
 	q, err := lp.check()

@@ -164,10 +164,10 @@
 // instance/beat, POST and DELETE instance are answered natively, with the
 // same behaviour as their gin routes (load shedding, readiness, access
 // control, errors, push subscription, Config.Observe, panic recovery, the
-// same status, Content-Type and body); every other request, and a hot one
-// with debug logging on, on a node whose status refuses it, or a list with
-// a body or asking a node with a CP leader for a consistent read, is
-// converted to net/http and served by Handler. Nothing a handler keeps
+// same status, Content-Type and body; the checks are decided by the same
+// functions, pipeline.go); every other request, and a hot one with debug
+// logging on, or a list with a body or asking a node with a CP leader for
+// a consistent read, is converted to net/http and served by Handler. Nothing a handler keeps
 // shares memory with fasthttp's reused buffers. A body over MaxBodyBytes
 // (InternalMaxBodyBytes under /sextant/) gets 413 before it is read, a
 // request line and headers over 16 KiB get 431.

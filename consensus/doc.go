@@ -60,6 +60,11 @@
 //   - Server modes (AP, CP, MIXED) are enforced before anything changes; see
 //     Admit. The consistency class of a deregister, update or set-health op
 //     is taken from the stored instance, not from the client's flag.
+//   - In a cluster, a CP op a follower forwards to the Raft leader
+//     (Router.CPApplyHandler, at CPApplyPath) is admitted again on the
+//     leader, against its own state (Admit, CheckLimits), as an op sent to
+//     it directly is. InternalHandler is the one handler of every
+//     node-to-node path, which the HTTP front dispatches to at its listener.
 //   - The data directory is locked (flock) while open; a second writer on it
 //     fails to open. Close syncs and closes the log; Apply after Close
 //     returns ErrUnavailable.

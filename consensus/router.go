@@ -3,6 +3,7 @@ package consensus
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -91,16 +92,8 @@ func (r *Router) Apply(ctx context.Context, op naming.Op) error {
 	if err := op.Validate(); err != nil {
 		return err
 	}
-	var cur *naming.Service
-	if op.Kind != naming.OpSetSwitch && op.Kind != naming.OpCreateNamespace &&
-		op.Kind != naming.OpUpdateNamespace && op.Kind != naming.OpDeleteNamespace && !op.Kind.IsAuth() {
-		cur, _ = r.cat.Service(op.Service)
-	}
-	adm, err := Admit(r.cat.Switches(), op, cur)
+	adm, cur, err := r.admit(op)
 	if err != nil {
-		return err
-	}
-	if err := CheckLimits(r.cfg.Limits, adm.Op, cur, r.cat); err != nil {
 		return err
 	}
 	if adm.Create != nil {
@@ -128,6 +121,56 @@ var errCPTimeout = errors.New("raft apply timeout")
 // cpContext bounds a CP write by ApplyTimeout from now.
 func (r *Router) cpContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeoutCause(ctx, r.cfg.ApplyTimeout, errCPTimeout)
+}
+
+// admit runs the server mode (Admit) and the limits (CheckLimits) on op
+// against this node's catalog; cur is op's service as found.
+func (r *Router) admit(op naming.Op) (Admission, *naming.Service, error) {
+	var cur *naming.Service
+	if op.Kind != naming.OpSetSwitch && op.Kind != naming.OpCreateNamespace &&
+		op.Kind != naming.OpUpdateNamespace && op.Kind != naming.OpDeleteNamespace && !op.Kind.IsAuth() {
+		cur, _ = r.cat.Service(op.Service)
+	}
+	adm, err := Admit(r.cat.Switches(), op, cur)
+	if err != nil {
+		return Admission{}, cur, err
+	}
+	return adm, cur, CheckLimits(r.cfg.Limits, adm.Op, cur, r.cat)
+}
+
+// CPApplyHandler is the CPApplyPath handler (the package's
+// CPApplyHandler) of this router's Raft node: a forwarded op is admitted
+// on the leader as one sent to it directly, against the leader's state
+// (Admit, CheckLimits), since the follower judged it on a view that may
+// lag; a service it needs is created first, as Apply does.
+func (r *Router) CPApplyHandler(secret string) http.Handler {
+	return CPApplyHandler(admittingCP{r}, secret)
+}
+
+// admittingCP is the Raft node with the router's admission before Apply.
+type admittingCP struct{ r *Router }
+
+func (a admittingCP) IsLeader() bool { return a.r.cp.IsLeader() }
+func (a admittingCP) Leader() string { return a.r.cp.Leader() }
+
+func (a admittingCP) Apply(ctx context.Context, op naming.Op) error {
+	if err := op.Validate(); err != nil {
+		return err
+	}
+	adm, _, err := a.r.admit(op)
+	if err != nil {
+		return err
+	}
+	if adm.Op.IsEphemeral() {
+		// The instance is ephemeral here: a CP commit would store it twice.
+		return naming.Errorf(naming.ErrConflict, "instance %s is ephemeral on the raft leader; the %s was not committed, retry", adm.Op.Target.ID(adm.Op.Service), adm.Op.Kind)
+	}
+	if adm.Create != nil {
+		if err := a.r.cp.Apply(ctx, *adm.Create); err != nil && !errors.Is(err, naming.ErrConflict) {
+			return err
+		}
+	}
+	return a.r.cp.Apply(ctx, adm.Op)
 }
 
 // ApplyCP commits a CP op: on the leader directly, elsewhere through the

@@ -9,7 +9,7 @@ import (
 
 // answer is a handler's whole response as data. The hot routes (beat,
 // register, deregister, list) and every error build one, and gin (reply),
-// net/http (writeAnswer) or the fasthttp front (wire.go) writes it, so all
+// net/http (writeAnswer) or the fasthttp front (listener.go) writes it, so all
 // give the same status, Content-Type and body.
 type answer struct {
 	status int

@@ -88,6 +88,9 @@ func (s *Server) deny(c *gin.Context, err error) {
 // the few routes any client may call (server status, as Nacos exempts
 // them). Routes not listed read with GET and write otherwise.
 func routeNeed(method, route string, p *request) (ns string, act auth.Action, exempt bool) {
+	if ns, act, exempt, ok := v2Need(method, route, p); ok {
+		return ns, act, exempt
+	}
 	route = strings.Replace(route, nsPrefix+"/ops/", nsPrefix+"/operator/", 1)
 	if strings.HasPrefix(route, authPrefix+"/") {
 		return "", 0, true // login, and user management, which checks for itself
@@ -107,7 +110,8 @@ func routeNeed(method, route string, p *request) (ns string, act auth.Action, ex
 		return "", auth.Admin, false
 	case nsPrefix + "/operator/servers", nsPrefix + "/operator/push/state", nsPrefix + "/operator/distro/server",
 		nsPrefix + "/raft/leader", nsPrefix + "/health/server", nsPrefix + "/health/checkers",
-		corePrefix + "/cluster/nodes", corePrefix + "/cluster/nodes/self":
+		corePrefix + "/cluster/nodes", corePrefix + "/cluster/nodes/self", corePrefix + "/cluster/self",
+		corePrefix + "/cluster/simple/nodes", corePrefix + "/cluster/health", nsPrefix + "/service/selector/types":
 		return "", auth.Authenticated, false
 	case nsPrefix + "/instance/statuses", nsPrefix + "/service/names", nsPrefix + "/catalog/instances":
 		return p.namespace(), auth.Read, false

@@ -18,6 +18,8 @@ func (d *discard) Header() http.Header         { return d.h }
 func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discard) WriteHeader(int)             {}
 
+// BenchmarkInstanceList serves a list through Handler, gin's route; the
+// socket's path is BenchmarkWireList.
 func BenchmarkInstanceList(b *testing.B) {
 	e := newEnv(b)
 	for i, ip := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"} {

@@ -103,9 +103,8 @@ func (s *Server) catalogService(c *gin.Context, p *request) {
 		s.bad(c, err)
 		return
 	}
-	svc, found := s.r.Service(key)
+	svc, found := s.serviceOr404(c, key)
 	if !found {
-		text(c, http.StatusNotFound, "service "+key.Grouped()+" is not found!")
 		return
 	}
 	s.writeJSON(c, map[string]any{
@@ -123,12 +122,19 @@ func (s *Server) catalogService(c *gin.Context, p *request) {
 // catalogInstances serves /catalog/instances: a page of one cluster's
 // instances in full (404 for a missing service or cluster).
 func (s *Server) catalogInstances(c *gin.Context, p *request) {
-	key, err := p.service()
+	cluster, err := p.required("clusterName")
 	if err != nil {
 		s.bad(c, err)
 		return
 	}
-	cluster, err := p.required("clusterName")
+	s.instancePage(c, p, cluster, func(*naming.Instance) bool { return true })
+}
+
+// instancePage answers {"list","count"}: a page (pageNo, pageSize) of the
+// service's instances in full, of one cluster ("" for all) and those keep
+// keeps; 404 for a missing service or cluster.
+func (s *Server) instancePage(c *gin.Context, p *request, cluster string, keep func(*naming.Instance) bool) {
+	key, err := p.service()
 	if err != nil {
 		s.bad(c, err)
 		return
@@ -138,22 +144,30 @@ func (s *Server) catalogInstances(c *gin.Context, p *request) {
 		s.bad(c, err)
 		return
 	}
-	svc, found := s.r.Service(key)
+	svc, found := s.serviceOr404(c, key)
 	if !found {
-		text(c, http.StatusNotFound, "service "+key.Grouped()+" is not found!")
 		return
 	}
-	if !hasCluster(svc, cluster) {
+	if cluster != "" && !hasCluster(svc, cluster) {
 		text(c, http.StatusNotFound, "cluster "+cluster+" is not found!")
 		return
 	}
-	var list []instanceJSON
+	list := []instanceJSON{}
 	for _, in := range svc.Instances {
-		if in.Cluster == cluster {
+		if (cluster == "" || in.Cluster == cluster) && keep(in) {
 			list = append(list, instanceOf(in, key))
 		}
 	}
 	from, to := pageOf(len(list), no, size)
 	page := append([]instanceJSON{}, list[from:to]...)
 	s.writeJSON(c, map[string]any{"list": page, "count": len(list)})
+}
+
+// serviceOr404 returns the service, or answers 404 "service X is not found!".
+func (s *Server) serviceOr404(c *gin.Context, key naming.ServiceKey) (*naming.Service, bool) {
+	svc, found := s.r.Service(key)
+	if !found {
+		text(c, http.StatusNotFound, "service "+key.Grouped()+" is not found!")
+	}
+	return svc, found
 }

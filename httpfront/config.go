@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"sextant/httpfront/push"
@@ -30,9 +31,17 @@ type Config struct {
 	// this on its own is encoded for each request and not kept.
 	ListCacheBytes int64
 	// Internal, when set, serves every path under /sextant/: the cluster's
-	// node-to-node endpoints, which the consensus layer provides. It is
-	// outside the Nacos API, so naming filters (readiness, 501) do not apply.
+	// node-to-node endpoints, which the consensus layer provides
+	// (consensus.InternalHandler). The listener hands these requests to it
+	// directly, with their own body and in-flight bounds and none of the
+	// public checks (load shedding, readiness, access control, Observe):
+	// it authenticates peers itself.
 	Internal http.Handler
+	// InternalMaxInFlight bounds the requests under /sextant/ served at
+	// once, apart from MaxInFlight, so that a flood of clients cannot keep
+	// peers out nor peers clients; one more is answered 503 at once (0: no
+	// bound).
+	InternalMaxInFlight int
 	// InternalMaxBodyBytes bounds a request body under /sextant/ (Distro
 	// records of large services, batches forwarded to the Raft leader);
 	// Internal's handlers apply their own, smaller or equal, bounds.
@@ -40,6 +49,9 @@ type Config struct {
 	// Metrics, when set, serves GET /metrics (the Prometheus exposition),
 	// outside the Nacos API like Internal.
 	Metrics http.Handler
+	// Extra, when set, serves more GET paths outside the Nacos API (the
+	// gateway's /gateway/status), as Metrics is served: path → handler.
+	Extra map[string]http.Handler
 	// Observe, when set, is called once per request after it is answered,
 	// with the route pattern (gin's FullPath, "" when no route matched), the
 	// method, the status and the time taken. It runs on the request's
@@ -73,6 +85,7 @@ func DefaultConfig() Config {
 		ListCacheSize:        10000,
 		ListCacheBytes:       64 << 20,
 		MaxInFlight:          4096,
+		InternalMaxInFlight:  1024,
 	}
 }
 
@@ -93,6 +106,14 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout must be positive, got %s", c.ShutdownTimeout))
+	}
+	if c.InternalMaxInFlight < 0 {
+		errs = append(errs, fmt.Errorf("max in-flight internal requests must not be negative, got %d", c.InternalMaxInFlight))
+	}
+	for path := range c.Extra {
+		if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "/nacos/") || strings.HasPrefix(path, InternalPrefix+"/") || path == MetricsPath {
+			errs = append(errs, fmt.Errorf("extra path %q must start with / and lie outside /nacos/, %s/ and %s", path, InternalPrefix, MetricsPath))
+		}
 	}
 	if c.MaxInFlight < 0 {
 		errs = append(errs, fmt.Errorf("max in-flight requests must not be negative, got %d", c.MaxInFlight))

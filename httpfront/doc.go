@@ -1,4 +1,5 @@
-// Package httpfront serves the Nacos v1 naming HTTP API (gin) over the
+// Package httpfront serves the Nacos v1 naming HTTP API and the 2.x Open
+// API (gin) over the
 // catalog, so unmodified Nacos clients (nacos-sdk-go v1, Java 1.x, Node)
 // work against Sextant, and sends their UDP pushes (package push).
 //
@@ -19,7 +20,10 @@
 //	ANY  /instance/statuses               {"ips":["ip:port_healthy"]} for key=[ns##]group@@svc
 //	PUT|DELETE /instance/metadata/batch   merge or remove metadata keys
 //	POST|DELETE|PUT|GET /service          create, delete (empty only), update, detail
-//	GET  /service/list                    {"count","doms"}; pageNo, pageSize required
+//	GET  /service/list                    {"count","doms"}; pageNo, pageSize required,
+//	                                      pageSize clamped (2147483647 lists all);
+//	                                      selector INSTANCE|SERVICE.metadata.k = 'v'
+//	GET  /service/selector/types          RestResult ["none","label"]
 //	ANY  /service/names                   grouped names per namespace
 //	GET  /service/subscribers             UDP push subscribers
 //	PUT  /cluster                         a cluster's health checker, ports, metadata, probe settings
@@ -27,22 +31,65 @@
 //	GET  /operator/metrics                status UP/DOWN and counts
 //	GET  /operator/servers                cluster members
 //	ANY  /operator/push/state             push counters; reset=true
-//	GET  /raft/leader                     {"leader":"host:port"}
+//	GET  /raft/leader                     {"leader":"<RaftPeer JSON>"}, "null" without one
 //	PUT  /health, /health/instance        set health where the checker is NONE
 //	ANY  /health/server, GET /health/checkers
 //	GET  /catalog/services, /catalog/service; ANY /catalog/instances
 //
-// Elsewhere: GET /nacos/v1/core/cluster/nodes and /nodes/self (RestResult),
-// GET|POST|PUT|DELETE /nacos/v1/console/namespaces, GET
+// Elsewhere: GET /nacos/v1/core/cluster/nodes, /self (alias /nodes/self),
+// /simple/nodes and /health (RestResult), GET|POST|PUT|DELETE
+// /nacos/v1/console/namespaces (GET with checkNamespaceIdExist=true and
+// customNamespaceId answers true or false), GET
 // /nacos/v1/console/health/readiness and /liveness, GET
 // /nacos/v1/console/server/state.
+//
+// # Nacos 2.x Open API
+//
+// Under /nacos/v2/ns (v2_routes.go), the same handlers answer in the
+// envelope {"code","message","data"}: code 0 "success" with the payload,
+// or under the error's HTTP status a detail code (10000 parameter missing,
+// 10001 access denied, 20002 parameter validate error, 20004 resource not
+// found, 21003 instance not found, 21007 service already exist, 21008
+// service not exist, 21010 healthy param miss, 21011 health check still
+// running, 22001 namespace not exist, 30000 server error) with
+// the error's text as data (v2_envelope.go). serviceName is bare with
+// groupName, or grouped:
+//
+//	POST|DELETE|PUT|GET /instance         PUT updates an existing instance only
+//	PATCH /instance, PUT /instance/beat,
+//	ANY /instance/statuses/{key}          unwrapped, as in Nacos 2.x
+//	GET  /instance/list                   2.x ServiceInfo; clusterName, healthyOnly
+//	PUT|DELETE /instance/metadata/batch
+//	POST|DELETE|PUT|GET /service          PUT keeps protectThreshold when absent
+//	GET  /service/list                    {"count","services"}; pageNo 1, pageSize 20 (≤ 500)
+//	PUT  /health, /health/instance
+//	GET|PUT /operator/switches (alias /ops), GET /operator/metrics (onlyStatus default true)
+//	GET  /client/list, /client, /client/publish/list, /client/subscribe/list,
+//	     /client/service/publisher/list, /client/service/subscriber/list
+//	ANY  /catalog/instances               every cluster; healthyOnly, enabledOnly
+//
+// A client is, as in Nacos 2.x for HTTP, "ip:port#ephemeral": the address of
+// the instances it registered, or of a UDP push subscriber. Also
+// /nacos/v2/console/namespace (GET with namespaceId, /list, POST, PUT,
+// DELETE; namespaceId and namespaceName), GET
+// /nacos/v2/console/health/liveness and /readiness (data "ok"; no login,
+// never shed) and
+// /nacos/v2/core/cluster/node/self, /node/list (address, state) and
+// /node/self/health. Access needs are those of the v1 routes; the client
+// views span namespaces and need an administrator (service views: read on
+// the namespace).
 //
 // Access control (Config.Auth; Nacos-compatible): POST
 // /nacos/v1/auth/users/login and /nacos/v1/auth/login (username, password)
 // answer {"accessToken","tokenTtl","globalAdmin","username"}; GET|POST|PUT|
 // DELETE /nacos/v1/auth/users, GET|POST|DELETE /nacos/v1/auth/roles and
 // /nacos/v1/auth/permissions manage users (administrators only; a user may
-// change its own password). With auth on, every Nacos API request carries
+// change its own password); Nacos 2.x's GET /users/search and
+// /roles/search (names holding the parameter, administrators only), PUT
+// /users/password (oldPassword, newPassword: the caller's own) and POST
+// /users/admin (the first administrator "nacos"; 409 once there is one).
+// With auth off, login answers any username and password with a token
+// nothing checks, as Nacos does. With auth on, every Nacos API request carries
 // a token (accessToken parameter or "Authorization: Bearer") or username
 // and password parameters; namespaced routes need "r" (GET) or "w" (other
 // methods) on namespaceId, switches changes and namespace management need
@@ -52,13 +99,16 @@
 // Nothing is trusted because of a header such as User-Agent (auth.go).
 //
 // Load: at most Config.MaxInFlight requests are served at once; one more
-// is answered 503 with Retry-After at once, never queued (health checks,
-// metrics and the internal endpoints are not counted). With Config.TLS the
-// front serves HTTPS only.
+// is answered 503 with Retry-After at once, never queued (health checks
+// and metrics are not counted; the internal endpoints have their own
+// bound). With Config.TLS the front serves HTTPS only.
 //
-// Outside the Nacos API, Config.Metrics is served at GET /metrics and
-// Config.Internal under /sextant/; Config.Observe hears of every request
-// (route pattern, method, status, time taken) for metrics.
+// Outside the Nacos API, Config.Metrics is served at GET /metrics;
+// Config.Observe hears of every API request (route pattern, method,
+// status, time taken) for metrics. Node-to-node requests (/sextant/) are
+// handed to Config.Internal at the listener, before any public check, with
+// their own bounds: InternalMaxBodyBytes, checked before the body is read,
+// and InternalMaxInFlight (internal.go).
 //
 // The web console (package console) is served at /nacos/, and / and
 // /nacos redirect there; GET /nacos/v1/console/cluster, /history and /dns
@@ -120,21 +170,22 @@
 //
 // # Serving
 //
-// Start serves the socket with fasthttp (wire.go): GET instance/list, PUT
+// Start serves the socket with fasthttp (listener.go): GET instance/list, PUT
 // instance/beat, POST and DELETE instance are answered natively, with the
 // same behaviour as their gin routes (load shedding, readiness, access
 // control, errors, push subscription, Config.Observe, panic recovery, the
-// same status, Content-Type and body); every other request, and a hot one
-// with debug logging on, on a node whose status refuses it, or a list with
-// a body or asking a node with a CP leader for a consistent read, is
-// converted to net/http and served by Handler. Nothing a handler keeps
+// same status, Content-Type and body; the checks are decided by the same
+// functions, pipeline.go); every other request, and a hot one with debug
+// logging on, or a list with a body or asking a node with a CP leader for
+// a consistent read, is converted to net/http and served by Handler. Nothing a handler keeps
 // shares memory with fasthttp's reused buffers. A body over MaxBodyBytes
 // (InternalMaxBodyBytes under /sextant/) gets 413 before it is read, a
 // request line and headers over 16 KiB get 431.
 //
-// Handler, the net/http form of the whole API (for an outer net/http
-// server), serves GET instance/list before gin's router in the same way
-// (fastlist.go).
+// Handler, the net/http form of the whole API (tests, an outer net/http
+// server), is gin's routes and the node-to-node dispatch; the hot routes
+// are answered natively only by the listener. The gateway serves through
+// the listener too (Config.Extra holds its /gateway/status).
 //
 // # Deliberate differences from Nacos 1.4.1
 //
@@ -146,8 +197,10 @@
 //     ephemeral parameter says, so Go clients that send ephemeral=false
 //     remove their ephemeral instance at once.
 //   - GET /service/list with groupName=* lists grouped names.
-//   - Label selectors are stored but not applied; service/names' expr is a
-//     substring, not a regular expression.
+//   - Label selectors are applied by service/list only (as Nacos 1.4 does),
+//     not by instance/list; service/names' expr is a substring, not a
+//     regular expression.
+//   - GET /service/list clamps pageSize rather than refusing a large one.
 //   - Subscribers of a client type or version Nacos would not push to poll
 //     at defaultCacheMillis, as in Nacos; push Target "source" pushes to the
 //     request's source address instead of clientIP.

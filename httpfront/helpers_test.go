@@ -113,7 +113,7 @@ type env struct {
 	w   *testWriter
 	cl  *fakeCluster
 	// wire, when set, is a client of the started front: req sends over
-	// the socket, through the fasthttp server (wire.go), instead of
+	// the socket, through the fasthttp server (listener.go), instead of
 	// calling h.
 	wire *http.Client
 }

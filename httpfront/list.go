@@ -67,8 +67,8 @@ func (lp *listParams) check() (listQuery, error) {
 }
 
 // listInstances serves GET /nacos/v1/ns/instance/list, the query every
-// client polls, and registers UDP push subscribers. The same request is
-// usually served by serveListFast, without gin.
+// client polls, and registers UDP push subscribers. On the socket the
+// listener usually answers it natively (wireList), without gin.
 func (s *Server) listInstances(c *gin.Context, p *request) {
 	lp := listParamsOf(p)
 	q, err := lp.check()

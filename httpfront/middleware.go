@@ -4,7 +4,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -152,24 +151,12 @@ func (s *Server) statusWith(sw naming.Switches) (string, error) {
 	return "UP", nil
 }
 
-// traffic refuses naming requests while the server is not UP, as Nacos's
-// traffic filter does: reads pass in READ_ONLY, writes in WRITE_ONLY, and
-// the operator switches and metrics always pass.
+// traffic is the readiness check (notServing) of the naming groups.
 func (s *Server) traffic(c *gin.Context) {
-	st, _ := s.status()
-	if st == "UP" {
-		return
+	if a, refused := s.notServing(c.Request.Method, c.Request.URL.Path, s.r.Switches()); refused {
+		s.reply(c, a)
+		c.Abort()
 	}
-	get := c.Request.Method == http.MethodGet
-	path := c.Request.URL.Path
-	switch {
-	case st == "READ_ONLY" && get, st == "WRITE_ONLY" && !get:
-		return
-	case strings.HasSuffix(path, "/switches") || strings.HasSuffix(path, "/metrics"):
-		return
-	}
-	text(c, http.StatusServiceUnavailable, "server is "+st+" now, please try again later!")
-	c.Abort()
 }
 
 // recovery turns a panic into a 500 and a log line.
@@ -182,9 +169,9 @@ func (s *Server) recovery(c *gin.Context) {
 		if r == http.ErrAbortHandler {
 			panic(r)
 		}
-		s.log.WithFields(logrus.Fields{"panic": r, "path": c.Request.URL.Path, "stack": string(debug.Stack())}).Error("handler panicked")
+		s.panicked(c.Request.URL.Path, r)
 		if !c.Writer.Written() {
-			text(c, http.StatusInternalServerError, "caused: internal error;")
+			s.reply(c, panicAnswer())
 		}
 		c.Abort()
 	}()

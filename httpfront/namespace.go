@@ -29,9 +29,17 @@ func namespaceOf(n naming.Namespace) namespaceJSON {
 	return j
 }
 
-// getNamespaces serves GET /console/namespaces: the list, or one namespace
-// when namespaceId is given.
+// getNamespaces serves GET /console/namespaces: the list, one namespace
+// when namespaceId is given, or true/false with checkNamespaceIdExist=true.
 func (s *Server) getNamespaces(c *gin.Context, p *request) {
+	if b, _ := naming.ParseBool(p.get("checkNamespaceIdExist")); b {
+		// Whether customNamespaceId is taken: the console asks before it
+		// creates one. Blank is never taken.
+		id := p.get("customNamespaceId")
+		_, found := s.r.Namespace(id)
+		s.writeJSON(c, id != "" && found)
+		return
+	}
 	if id := p.get("namespaceId"); id != "" {
 		n, found := s.r.Namespace(id)
 		if !found {

@@ -1,6 +1,8 @@
 package httpfront
 
 import (
+	"encoding/json"
+
 	"github.com/gin-gonic/gin"
 
 	"sextant/naming"
@@ -105,7 +107,15 @@ func (s *Server) pushState(c *gin.Context, p *request) {
 	})
 }
 
-// raftLeader serves GET /raft/leader.
+// raftLeader serves GET /raft/leader as Nacos 1.x does: {"leader": the
+// leader as a RaftPeer, in JSON, as a string}, the string "null" when
+// there is no leader. Sextant knows no Raft term here, so term is 0.
 func (s *Server) raftLeader(c *gin.Context, _ *request) {
-	s.writeJSON(c, map[string]any{"leader": s.cl.Leader()})
+	leader := "null"
+	if addr := s.cl.Leader(); addr != "" {
+		b, _ := json.Marshal(map[string]any{"ip": addr, "voteFor": addr, "term": 0,
+			"leaderDueMs": 0, "heartbeatDueMs": 0, "state": "LEADER"})
+		leader = string(b)
+	}
+	s.writeJSON(c, map[string]any{"leader": leader})
 }

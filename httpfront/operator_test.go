@@ -94,9 +94,6 @@ func TestServersLeaderAndNodes(t *testing.T) {
 	if m := decode(t, e.must(200, "GET", "/nacos/v1/ns/ops/servers?healthy=true", "")); len(m["servers"].([]any)) != 1 {
 		t.Fatalf("healthy servers = %v", m)
 	}
-	if m := decode(t, e.must(200, "GET", "/nacos/v1/ns/raft/leader", "")); m["leader"] != "10.0.0.5:8848" {
-		t.Fatalf("leader = %v", m)
-	}
 	m = decode(t, e.must(200, "GET", "/nacos/v1/core/cluster/nodes", ""))
 	if m["code"] != 200.0 || m["message"] != nil || len(m["data"].([]any)) != 2 {
 		t.Fatalf("nodes = %v", m)
@@ -104,9 +101,11 @@ func TestServersLeaderAndNodes(t *testing.T) {
 	if _, ok := m["message"]; !ok {
 		t.Fatal("RestResult without message")
 	}
-	m = decode(t, e.must(200, "GET", "/nacos/v1/core/cluster/nodes/self", ""))
-	if m["data"].(map[string]any)["address"] != "10.0.0.5:8848" {
-		t.Fatalf("self = %v", m)
+	for _, path := range []string{"/nacos/v1/core/cluster/self", "/nacos/v1/core/cluster/nodes/self"} {
+		m = decode(t, e.must(200, "GET", path, ""))
+		if m["code"] != 200.0 || m["data"].(map[string]any)["address"] != "10.0.0.5:8848" {
+			t.Fatalf("%s = %v", path, m)
+		}
 	}
 	m = decode(t, e.must(200, "GET", "/nacos/v1/console/server/state", ""))
 	if m["standalone_mode"] != "cluster" || m["version"] == nil {

@@ -1,6 +1,7 @@
 package httpfront
 
 import (
+	"errors"
 	"math"
 	"net"
 	"strconv"
@@ -188,8 +189,28 @@ func (p *request) page() (no, size int, err error) {
 	if no, err = p.integer("pageNo", 1, 1, math.MaxInt32); err != nil {
 		return 0, 0, err
 	}
-	size, err = p.integer("pageSize", 10, 1, 100000)
+	size, err = p.pageSize(10, math.MaxInt32)
 	return no, size, err
+}
+
+// pageSize reads pageSize (def when absent), clamping a size over max to
+// max rather than refusing it: Spring Cloud Alibaba and Dubbo ask for
+// every service with pageSize=2147483647. Sizes below 1 and non-numbers
+// are refused.
+func (p *request) pageSize(def, max int) (int, error) {
+	s := p.get("pageSize")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	var ne *strconv.NumError
+	if err != nil && errors.As(err, &ne) && ne.Err == strconv.ErrRange && !strings.HasPrefix(strings.TrimSpace(s), "-") {
+		return max, nil
+	}
+	if err != nil || n < 1 {
+		return 0, invalid("Param 'pageSize' is illegal, it must be a positive integer: %q", s)
+	}
+	return int(min(n, int64(max))), nil
 }
 
 // pageOf returns the bounds of page no of size over n items.
@@ -217,4 +238,32 @@ func clusterList(s string) []string {
 		}
 	}
 	return out
+}
+
+// set makes key's value v, in place of any value sent.
+func (p *request) set(key, v string) {
+	out := p.v[:0]
+	for _, x := range p.v {
+		if x.k != key {
+			out = append(out, x)
+		}
+	}
+	p.v = append(out, param{key, v})
+}
+
+// alias gives key the value of from when key is blank (a parameter that
+// has another name in another version of the API).
+func (p *request) alias(from, key string) {
+	if p.get(key) == "" {
+		if v := p.get(from); v != "" {
+			p.set(key, v)
+		}
+	}
+}
+
+// orDefault gives key the value def when it is blank.
+func (p *request) orDefault(key, def string) {
+	if p.get(key) == "" {
+		p.set(key, def)
+	}
 }

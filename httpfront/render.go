@@ -14,13 +14,16 @@ import (
 )
 
 // writeJSON answers 200 with v encoded as JSON.
-func (s *Server) writeJSON(c *gin.Context, v any) {
+func (s *Server) writeJSON(c *gin.Context, v any) { s.writeJSONStatus(c, http.StatusOK, v) }
+
+// writeJSONStatus answers status with v encoded as JSON.
+func (s *Server) writeJSONStatus(c *gin.Context, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		s.fail(c, err, http.StatusInternalServerError)
 		return
 	}
-	c.Data(http.StatusOK, "application/json;charset=UTF-8", b)
+	c.Data(status, jsonType, b)
 }
 
 // emptyIfNil keeps metadata a JSON object: clients unmarshal it into

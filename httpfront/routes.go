@@ -24,11 +24,11 @@ func (s *Server) routes() *gin.Engine {
 	e.Use(s.recovery, s.logRequests, s.shed)
 	e.NoRoute(s.noSuchAPI)
 	e.NoMethod(s.noSuchAPI)
-	if s.cfg.Internal != nil {
-		e.Any(InternalPrefix+"/*path", gin.WrapH(s.cfg.Internal))
-	}
 	if s.cfg.Metrics != nil {
 		e.GET(MetricsPath, gin.WrapH(s.cfg.Metrics))
+	}
+	for path, h := range s.cfg.Extra {
+		e.GET(path, gin.WrapH(h))
 	}
 
 	ns := e.Group(nsPrefix, s.traffic, s.consistentRead)
@@ -50,6 +50,7 @@ func (s *Server) routes() *gin.Engine {
 	ns.GET("/service/list", s.h(s.listServices))
 	ns.Any("/service/names", s.h(s.serviceNames))
 	ns.GET("/service/subscribers", s.h(s.subscribers))
+	ns.GET("/service/selector/types", s.h(s.selectorTypes))
 
 	ns.PUT("/cluster", s.h(s.updateCluster))
 
@@ -75,7 +76,10 @@ func (s *Server) routes() *gin.Engine {
 
 	core := e.Group(corePrefix)
 	core.GET("/cluster/nodes", s.h(s.coreNodes))
-	core.GET("/cluster/nodes/self", s.h(s.coreSelf))
+	core.GET("/cluster/self", s.h(s.coreSelf))
+	core.GET("/cluster/nodes/self", s.h(s.coreSelf)) // Sextant's older path
+	core.GET("/cluster/simple/nodes", s.h(s.coreSimpleNodes))
+	core.GET("/cluster/health", s.h(s.coreHealth))
 
 	con := e.Group(consolePrefix)
 	con.GET("/namespaces", s.h(s.getNamespaces))
@@ -87,5 +91,6 @@ func (s *Server) routes() *gin.Engine {
 	con.GET("/server/state", s.h(s.serverState))
 	s.authRoutes(e)
 	s.consoleRoutes(e)
+	s.v2Routes(e)
 	return e
 }

@@ -1,8 +1,11 @@
 package httpfront
 
 import (
+	"math"
 	"net"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,4 +157,52 @@ func TestNacosGoSDK(t *testing.T) {
 		t.Fatalf("GetAllServicesInfo = %+v, %v", list, err)
 	}
 	var _ naming_client.INamingClient = cli
+}
+
+// TestNacosGoSDKWithCredentialsAndEveryService runs nacos-sdk-go v1.1.4
+// configured with a username and password against a node with access
+// control off, as many deployments are: its login gets a token, and its
+// listing of every service (pageSize 2147483647, as Spring Cloud Alibaba
+// and Dubbo ask) gets every service.
+func TestNacosGoSDKWithCredentialsAndEveryService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	var mu sync.Mutex
+	var logins []int
+	e := newEnv(t, func(c *Config) {
+		c.Observe = func(route, method string, status int, _ time.Duration) {
+			if strings.HasSuffix(route, "/auth/users/login") {
+				mu.Lock()
+				logins = append(logins, status)
+				mu.Unlock()
+			}
+		}
+	})
+	e.start()
+	for i, name := range []string{"orders", "users", "billing"} {
+		e.register(naming.NewServiceKey("", "", name), healthyInstance("10.0.0.1", 8080+i))
+	}
+	host, portStr, _ := net.SplitHostPort(e.s.Addr())
+	port, _ := strconv.ParseUint(portStr, 10, 64)
+	dir := t.TempDir()
+	cli, err := clients.NewNamingClient(vo.NacosClientParam{
+		ClientConfig: &constant.ClientConfig{
+			TimeoutMs: 3000, NotLoadCacheAtStart: true, CacheDir: dir + "/cache", LogDir: dir + "/log", LogLevel: "error",
+			Username: "nacos", Password: "anything",
+		},
+		ServerConfigs: []constant.ServerConfig{{IpAddr: host, Port: port, ContextPath: "/nacos", Scheme: "http"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := cli.GetAllServicesInfo(vo.GetAllServiceInfoParam{PageNo: 1, PageSize: math.MaxInt32})
+	if err != nil || list.Count != 3 || !reflect.DeepEqual(list.Doms, []string{"billing", "orders", "users"}) {
+		t.Fatalf("GetAllServicesInfo = %+v, %v", list, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logins) == 0 || logins[0] != 200 {
+		t.Fatalf("logins answered %v, want 200", logins)
+	}
 }

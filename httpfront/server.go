@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -42,8 +43,7 @@ type Server struct {
 	lists *listCache
 	push  *push.Pusher
 	gin   *gin.Engine
-	// handler serves every request: GET instance/list itself, the rest
-	// through gin (fastlist.go).
+	// handler is Handler.
 	handler http.Handler
 	// leaderReads: the cluster serves consistent reads (consistent.go).
 	leaderReads bool
@@ -58,6 +58,8 @@ type Server struct {
 	checks atomic.Pointer[CheckLog]
 	// load counts requests in flight for MaxInFlight (shed.go).
 	load shedder
+	// peers counts internal requests in flight for InternalMaxInFlight.
+	peers shedder
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -103,8 +105,19 @@ func New(cfg Config, r naming.Reader, w naming.Writer, cl Cluster, log *logrus.E
 }
 
 // Handler returns the HTTP handler, usable without Start (for tests or an
-// outer server). Pushes are only sent after Start.
+// outer server): gin's routes, and the node-to-node paths as the listener
+// serves them (internal.go). The listener serves the hot routes natively
+// (listener.go). Pushes are only sent after Start.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// serveHTTP is Handler.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, InternalPrefix+"/") {
+		s.serveInternal(w, r)
+		return
+	}
+	s.gin.ServeHTTP(w, r)
+}
 
 // Start listens on Config.Addr, starts the UDP pusher and serves in the
 // background. It returns once listening; ctx bounds only the start.

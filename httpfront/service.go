@@ -136,13 +136,30 @@ func (s *Server) getService(c *gin.Context, p *request) {
 
 // listServices serves GET /service/list: {"count":N,"doms":[...]} for one
 // group (default DEFAULT_GROUP) with the group prefix stripped, or for
-// every group with groupName "*", where names stay grouped.
+// every group with groupName "*", where names stay grouped; a label
+// selector keeps the services it matches (serviceFilter), before paging.
 func (s *Server) listServices(c *gin.Context, p *request) {
 	no, size, err := p.page()
 	if err != nil {
 		s.bad(c, err)
 		return
 	}
+	s.servicePage(c, p, no, size, "doms")
+}
+
+// servicePage answers {"count", field: page no of size of serviceList}.
+func (s *Server) servicePage(c *gin.Context, p *request, no, size int, field string) {
+	names, err := s.serviceList(p)
+	if err != nil {
+		s.bad(c, err)
+		return
+	}
+	from, to := pageOf(len(names), no, size)
+	s.writeJSON(c, map[string]any{"count": len(names), field: names[from:to]})
+}
+
+// serviceList is the sorted names service/list pages through.
+func (s *Server) serviceList(p *request) ([]string, error) {
 	group := p.get("groupName")
 	if group == "" {
 		group = naming.DefaultGroup
@@ -151,9 +168,16 @@ func (s *Server) listServices(c *gin.Context, p *request) {
 	if all {
 		group = ""
 	}
+	keep, err := parseServiceFilter(p.get("selector"))
+	if err != nil {
+		return nil, err
+	}
 	svcs := s.r.Services(p.namespace(), group)
 	names := make([]string, 0, len(svcs))
 	for _, svc := range svcs {
+		if keep != nil && !keep(svc) {
+			continue
+		}
 		if all {
 			names = append(names, svc.Key.Grouped())
 		} else {
@@ -161,8 +185,7 @@ func (s *Server) listServices(c *gin.Context, p *request) {
 		}
 	}
 	sort.Strings(names)
-	from, to := pageOf(len(names), no, size)
-	s.writeJSON(c, map[string]any{"count": len(names), "doms": names[from:to]})
+	return names, nil
 }
 
 // serviceNames serves /service/names: grouped names per namespace, all

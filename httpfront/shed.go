@@ -15,8 +15,8 @@ type shedder struct {
 
 // shed answers 503 at once when Config.MaxInFlight requests are already
 // being served, so that a flood costs little and the node recovers as soon
-// as it ends. Health checks, metrics and the internal endpoints are never
-// refused: orchestrators and peers must still reach a busy node.
+// as it ends. Health checks and metrics are never refused: orchestrators
+// must still reach a busy node (peers have their own bound, internal.go).
 func (s *Server) shed(c *gin.Context) {
 	if exemptFromShedding(c.Request.URL.Path) {
 		c.Next()
@@ -26,7 +26,11 @@ func (s *Server) shed(c *gin.Context) {
 	defer s.load.leave(counted)
 	if !ok {
 		c.Header("Retry-After", "1")
-		s.reply(c, busyAnswer())
+		a := busyAnswer()
+		if strings.HasPrefix(c.Request.URL.Path, "/nacos/v2/") {
+			a = v2ErrorAnswer(a)
+		}
+		s.reply(c, a)
 		c.Abort()
 		return
 	}
@@ -59,8 +63,7 @@ func (l *shedder) leave(counted bool) {
 const busyText = "server is busy: too many requests in flight, retry later"
 
 func exemptFromShedding(path string) bool {
-	return strings.HasPrefix(path, consolePrefix+"/health/") ||
-		strings.HasPrefix(path, InternalPrefix+"/") || path == MetricsPath
+	return strings.HasPrefix(path, consolePrefix+"/health/") || strings.HasPrefix(path, consolePrefixV2+"/health/") || path == MetricsPath
 }
 
 // Shed returns how many requests were refused for being over MaxInFlight.

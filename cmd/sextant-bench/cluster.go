@@ -106,11 +106,16 @@ func (nd *node) leader(ctx context.Context) string {
 	if err != nil || code != 200 {
 		return ""
 	}
+	// {"leader": the leader as a Nacos RaftPeer, in JSON, as a string}
 	var v struct {
 		Leader string `json:"leader"`
 	}
+	var peer struct {
+		IP string `json:"ip"`
+	}
 	_ = json.Unmarshal(body, &v)
-	return v.Leader
+	_ = json.Unmarshal([]byte(v.Leader), &peer)
+	return peer.IP
 }
 
 // rss returns the node's memory from /proc.

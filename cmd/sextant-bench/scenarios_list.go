@@ -91,12 +91,14 @@ func (h *harness) scenarioList(ctx context.Context, rep *report) error {
 	}
 	rep.add(r)
 
-	allocs, line, err := benchAllocs(ctx, "./httpfront/", "BenchmarkInstanceList$", regexp.MustCompile(`^BenchmarkInstanceList`))
+	// The listener's handler, which serves the socket (the net/http
+	// handler is gin's routes).
+	allocs, line, err := benchAllocs(ctx, "./httpfront/", "BenchmarkWireList$", regexp.MustCompile(`^BenchmarkWireList`))
 	if err != nil {
 		rep.add(row{Scenario: "list", Metric: "allocs per list request", Note: oneLine(err.Error())})
 	} else {
 		rep.add(row{Scenario: "list", Metric: "allocs per list request", Sextant: strconv.Itoa(allocs),
-			Note: "go test -bench BenchmarkInstanceList -benchmem ./httpfront/: " + line})
+			Note: "go test -bench BenchmarkWireList -benchmem ./httpfront/: " + line})
 	}
 	return nil
 }

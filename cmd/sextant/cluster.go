@@ -107,10 +107,8 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	c.router = consensus.NewRouter(routerConfig(cfg), cat, c.distro, c.raft,
 		clusterForwarder(cfg, ccfg), log.WithField("component", "router"))
 
-	mux := http.NewServeMux()
-	mux.Handle(consensus.CPApplyPath, consensus.CPApplyHandler(c.raft, cfg.ClusterSecret))
-	mux.Handle("/sextant/v1/", distro.NewNodeHandler(c.distro, c.members, ccfg, dcfg))
-	c.internal = mux
+	c.internal = consensus.InternalHandler(c.router.CPApplyHandler(cfg.ClusterSecret),
+		distro.NewNodeHandler(c.distro, c.members, ccfg, dcfg))
 
 	if err = c.members.Start(ctx); err != nil {
 		return c, fmt.Errorf("membership: %w", err)

@@ -203,8 +203,10 @@ func TestClusterPersistentThroughRaft(t *testing.T) {
 	leaderOf := func(p *proc) string {
 		_, body := p.get("/nacos/v1/ns/raft/leader", nil)
 		var v struct{ Leader string }
+		var peer struct{ IP string }
 		_ = json.Unmarshal([]byte(body), &v)
-		return v.Leader
+		_ = json.Unmarshal([]byte(v.Leader), &peer) // a Nacos RaftPeer as a string
+		return peer.IP
 	}
 	leader := leaderOf(ps[0])
 	var lp *proc

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -65,9 +63,6 @@ type gateway struct {
 	mirror *naming.Catalog
 	dns    *dnsfront.Server
 	front  *httpfront.Server
-	http   *http.Server
-	ln     net.Listener
-	served chan struct{}
 	start  time.Time
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -183,8 +178,8 @@ func startGateway(ctx context.Context, cfg GatewayConfig, logger *logrus.Logger)
 	g.wg.Add(1)
 	go func() { defer g.wg.Done(); g.tickLoop() }()
 	fields := logrus.Fields{"dns": g.dns.UDPAddr(), "zone": dcfg.Zone, "servers": cfg.Servers, "followed": g.followCount()}
-	if g.ln != nil {
-		fields["http"] = g.ln.Addr().String()
+	if g.front != nil {
+		fields["http"] = g.front.Addr()
 	}
 	g.log.WithFields(fields).Info("gateway ready")
 	return g, nil
@@ -283,14 +278,6 @@ func (g *gateway) Close() error {
 	clients := g.clients
 	g.mu.Unlock()
 	var errs []error
-	if g.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := g.http.Shutdown(ctx); err != nil {
-			errs = append(errs, g.http.Close())
-		}
-		cancel()
-		<-g.served
-	}
 	if g.front != nil {
 		errs = append(errs, g.front.Close())
 	}

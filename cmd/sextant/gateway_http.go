@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"net"
 	"net/http"
 	"sort"
 	"time"
@@ -23,45 +21,37 @@ func (readOnly) Apply(context.Context, naming.Op) error {
 func (readOnly) Owns(naming.ServiceKey) bool { return false }
 
 // gatewayCluster is what the HTTP front learns of the "cluster": the
-// gateway alone, always ready (stale data beats no data).
-type gatewayCluster struct{ addr string }
+// gateway alone, always ready (stale data beats no data). addr is the
+// front's address once it listens.
+type gatewayCluster struct{ addr func() string }
 
 func (c gatewayCluster) Members() []naming.Member {
-	return []naming.Member{{Address: c.addr, State: naming.MemberUp, Self: true}}
+	return []naming.Member{{Address: c.addr(), State: naming.MemberUp, Self: true}}
 }
 func (gatewayCluster) Ready() error   { return nil }
 func (gatewayCluster) Leader() string { return "" }
 
 // startHTTP serves the read-only Nacos API of the mirror, /gateway/status
-// and /metrics. Pushes to local subscribers are off: they poll at the
-// cacheMillis the list carries.
+// and /metrics, on the HTTP front's own listener (the hot routes answered
+// natively, as on a node). Pushes to local subscribers are off: they poll
+// at the cacheMillis the list carries.
 func (g *gateway) startHTTP(ctx context.Context) error {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", g.cfg.HTTPAddr)
-	if err != nil {
-		return err
-	}
 	fcfg := httpfront.DefaultConfig()
-	fcfg.Addr = ln.Addr().String()
+	fcfg.Addr = g.cfg.HTTPAddr
 	fcfg.Push.Enabled = false
+	fcfg.Extra = map[string]http.Handler{"/gateway/status": http.HandlerFunc(g.serveStatus)}
 	g.instrument(&fcfg, g.logger.WithField("component", "metrics"))
-	front, err := httpfront.New(fcfg, g.mirror, readOnly{}, gatewayCluster{addr: fcfg.Addr}, g.logger.WithField("component", "http"))
+	var front *httpfront.Server
+	cl := gatewayCluster{addr: func() string { return front.Addr() }}
+	front, err := httpfront.New(fcfg, g.mirror, readOnly{}, cl, g.logger.WithField("component", "http"))
 	if err != nil {
-		ln.Close()
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /gateway/status", g.serveStatus)
-	mux.Handle("/", front.Handler())
-	g.front, g.ln = front, ln
-	g.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 90 * time.Second}
-	g.served = make(chan struct{})
-	go func() {
-		defer close(g.served)
-		if err := g.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			g.log.WithError(err).Error("http server stopped")
-		}
-	}()
+	if err := front.Start(ctx); err != nil {
+		front.Close()
+		return err
+	}
+	g.front = front
 	return nil
 }
 

@@ -125,7 +125,7 @@ func deregisterOn(t *testing.T, p *proc, service, ip string) {
 
 func gatewayGet(t *testing.T, g *gateway, path string) (int, string) {
 	t.Helper()
-	resp, err := httpClient.Get("http://" + g.ln.Addr().String() + path)
+	resp, err := httpClient.Get("http://" + g.front.Addr() + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestGatewayFollowsQueriedServices(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "127.0.0.51") || !strings.Contains(body, `"name":"DEFAULT_GROUP@@web"`) {
 		t.Fatalf("read-only list: %d %s", code, body)
 	}
-	resp, err := httpClient.PostForm("http://"+g.ln.Addr().String()+"/nacos/v1/ns/instance",
+	resp, err := httpClient.PostForm("http://"+g.front.Addr()+"/nacos/v1/ns/instance",
 		url.Values{"serviceName": {"web"}, "ip": {"127.0.0.9"}, "port": {"1"}})
 	if err != nil {
 		t.Fatal(err)

@@ -371,7 +371,7 @@ func contains(list []string, s string) bool {
 func probeServer(t *testing.T) func(path string) bool {
 	t.Helper()
 	httpfront.UseReleaseMode()
-	front, err := httpfront.New(httpfront.DefaultConfig(), naming.NewCatalog(), readOnly{}, gatewayCluster{addr: "127.0.0.1:8848"}, nil)
+	front, err := httpfront.New(httpfront.DefaultConfig(), naming.NewCatalog(), readOnly{}, gatewayCluster{addr: func() string { return "127.0.0.1:8848" }}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

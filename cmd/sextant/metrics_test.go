@@ -235,7 +235,7 @@ func TestGatewayMetrics(t *testing.T) {
 	cfg := testGatewayConfig(t, p.httpAddr)
 	cfg.Services = []string{"gw-metered"}
 	g, _ := startTestGateway(t, cfg)
-	base := "http://" + g.ln.Addr().String()
+	base := "http://" + g.front.Addr()
 	waitFor(t, 5*time.Second, "the gateway to mirror the service", func() bool {
 		v, _ := scrapeMetrics(t, base).value("sextant_instances", "namespace=public", "healthy=true")
 		return v == 1

@@ -18,7 +18,10 @@ import (
 // the answer. Handlers here never stream; a Flush only marks the header
 // written. A panic answers 500 (or drops the connection for
 // http.ErrAbortHandler), as net/http's server would.
-func (s *Server) wireSlow(ctx *fasthttp.RequestCtx) {
+func (s *Server) wireSlow(ctx *fasthttp.RequestCtx) { s.serveNet(ctx, s.handler) }
+
+// serveNet serves ctx with the net/http handler h, as wireSlow describes.
+func (s *Server) serveNet(ctx *fasthttp.RequestCtx, h http.Handler) {
 	r, err := netRequest(ctx)
 	if err != nil {
 		ctx.Response.Reset()
@@ -40,7 +43,7 @@ func (s *Server) wireSlow(ctx *fasthttp.RequestCtx) {
 		s.log.WithFields(logrus.Fields{"panic": p, "path": r.URL.Path, "stack": string(debug.Stack())}).Error("handler panicked")
 		wireWrite(ctx, answer{status: http.StatusInternalServerError, body: []byte("caused: internal error;")})
 	}()
-	s.handler.ServeHTTP(w, r)
+	h.ServeHTTP(w, r)
 }
 
 // netRequest is ctx's request as net/http's server would hand it over,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"runtime/debug"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -20,7 +19,7 @@ import (
 // for each), fasthttp about 14 µs. Beats, registrations, deregistrations
 // and instance lists, the requests clients send by the thousand, are
 // answered natively here (wireHot); every other request is converted to
-// net/http and served by Handler, gin and all (wireslow.go), so the whole
+// net/http and served by Handler, gin and all (netbridge.go), so the whole
 // API keeps one implementation. A hot request that the native path leaves alone (debug
 // logging on, a node not UP, a consistent read) goes the same way.
 
@@ -32,7 +31,10 @@ const wireReadBuffer = 16 << 10
 func (s *Server) newWireServer() *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) {
-			if !s.wireHot(ctx) {
+			switch {
+			case bytes.HasPrefix(ctx.RequestURI(), internalPath):
+				s.wireInternal(ctx)
+			case !s.wireHot(ctx):
 				s.wireSlow(ctx)
 			}
 		},
@@ -79,7 +81,11 @@ func (s *Server) wireError(ctx *fasthttp.RequestCtx, err error) {
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		status = http.StatusRequestEntityTooLarge
-		msg = errorBody(naming.Errorf(naming.ErrTooLarge, "request body is larger than %d bytes", s.cfg.MaxBodyBytes), status)
+		bound := s.cfg.MaxBodyBytes
+		if s.cfg.Internal != nil && bytes.HasPrefix(ctx.Request.Header.RequestURI(), internalPath) {
+			bound = s.cfg.InternalMaxBodyBytes
+		}
+		msg = errorBody(naming.Errorf(naming.ErrTooLarge, "request body is larger than %d bytes", bound), status)
 	case errors.As(err, &small):
 		status, msg = http.StatusRequestHeaderFieldsTooLarge, "request line and headers are larger than 16 KiB"
 	case isTimeout(err):
@@ -97,10 +103,12 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// wireHot answers the hot requests natively, as their gin routes would
-// (recovery, Config.Observe, load shedding, readiness, access control,
-// parameter errors, the same headers and body), and returns false,
-// having done nothing, for every other request.
+// wireHot answers the hot requests natively, as their gin routes would,
+// with the same checks in the same order (pipeline.go: recovery, load
+// shedding, readiness, access control, Config.Observe; parameter errors;
+// the same headers and body), and returns false, having done nothing, for
+// every other request, and for a list with form parameters or asking for
+// a consistent read, or with debug logging on (gin's route serves them).
 func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
 	var route string
 	path := ctx.URI().PathOriginal()
@@ -118,22 +126,16 @@ func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
 		return false
 	}
 	list := route == listRoute
-	sw := s.r.Switches()
-	st, _ := s.statusWith(sw)
-	switch {
-	case list && st != "UP" && st != "READ_ONLY":
-		return false
-	case !list && st != "UP" && st != "WRITE_ONLY":
-		return false
-	case list && (len(ctx.PostBody()) > 0 || s.leaderReads && mayAskConsistent(string(ctx.URI().QueryString()))):
-		return false
+	if list && (len(ctx.PostBody()) > 0 || s.leaderReads && mayAskConsistent(string(ctx.URI().QueryString()))) {
+		return false // form parameters, or a consistent read: gin's route
 	}
+	sw := s.r.Switches()
 	start := time.Now()
 	answered := false
 	defer func() {
 		if p := recover(); p != nil {
 			handled = true // served, if only by the 500: never again through gin
-			s.log.WithFields(logrus.Fields{"panic": p, "path": route, "stack": string(debug.Stack())}).Error("handler panicked")
+			s.panicked(route, p)
 			if !answered { // an answer already made stands, as with gin's recovery
 				ctx.Response.Reset()
 				wireWrite(ctx, panicAnswer())
@@ -143,13 +145,14 @@ func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
 	counted, ok := s.load.enter(s.cfg.MaxInFlight)
 	defer s.load.leave(counted)
 	var a answer
-	switch {
-	case !ok:
+	if !ok {
 		ctx.Response.Header.Set("Retry-After", "1")
 		a = busyAnswer()
-	case list:
+	} else if r, refused := s.notServing(string(ctx.Method()), route, sw); refused {
+		a = r
+	} else if list {
 		a = s.wireList(ctx, sw, start.UnixMilli())
-	default:
+	} else {
 		a = s.wireWriteRoute(ctx, route, sw)
 	}
 	wireWrite(ctx, a)
@@ -197,6 +200,9 @@ func (s *Server) wireWriteRoute(ctx *fasthttp.RequestCtx, route string, sw namin
 	if a, ok := s.access(method, route, p, string(ctx.Request.Header.Peek("Authorization"))); !ok {
 		return a
 	}
+	// Not ctx (a context.Context done at shutdown): a timeout under a
+	// parent of a foreign type costs a goroutine per write. ApplyTimeout
+	// bounds the write.
 	bg := context.Background()
 	switch {
 	case route == beatRoute:

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
 	"sextant/naming"
 )
 
@@ -38,7 +36,7 @@ func (a seen) String() string {
 }
 
 // seenOf keeps the headers a client reads and masks lastRefTime; the
-// Content-Length must match the body.
+// Content-Length, when set (fasthttp always sets it), must match the body.
 func seenOf(t *testing.T, rec *httptest.ResponseRecorder) seen {
 	t.Helper()
 	body := rec.Body.String()
@@ -46,7 +44,7 @@ func seenOf(t *testing.T, rec *httptest.ResponseRecorder) seen {
 		t.Fatalf("Content-Length %s for a body of %d bytes", cl, len(body))
 	}
 	h := http.Header{}
-	for _, k := range []string{"Content-Type", "Content-Length", "Retry-After", "Location"} {
+	for _, k := range []string{"Content-Type", "Retry-After", "Location"} {
 		if v, ok := rec.Header()[k]; ok {
 			h[k] = v
 		}
@@ -73,15 +71,17 @@ func (e *env) viaGin(r *http.Request) seen {
 	return seenOf(e.t.(*testing.T), rec)
 }
 
-// viaFast answers a request through serveListFast, failing the test when
-// it leaves the request to gin.
-func (e *env) viaFast(r *http.Request) seen {
+// viaWire answers a request over the socket, where the listener answers
+// GET instance/list natively (listener.go), starting the front if need be.
+func (e *env) viaWire(r *http.Request) seen {
 	t := e.t.(*testing.T)
 	t.Helper()
-	rec := httptest.NewRecorder()
-	if !e.s.serveListFast(rec, r) {
-		t.Fatalf("%s: not served by the fast path", r.URL.RawQuery)
+	e.start()
+	if _, ok := r.Header["User-Agent"]; !ok {
+		r.Header["User-Agent"] = []string{""} // Go's client would send its own
 	}
+	rec := httptest.NewRecorder()
+	e.overWire(rec, r)
 	return seenOf(t, rec)
 }
 
@@ -144,13 +144,15 @@ func newListEnv(t *testing.T, mutate ...func(*Config)) *env {
 	return e
 }
 
-func TestFastListAnswersAsGin(t *testing.T) {
+// TestWireListAnswersAsGin: the listener's native list answers every
+// query and client as the gin route does.
+func TestWireListAnswersAsGin(t *testing.T) {
 	fast, slow := newListEnv(t), newListEnv(t)
 	n := 0
 	for _, q := range listQueries() {
 		for _, hdr := range listAgents {
 			want := slow.viaGin(listRequest(q, hdr...))
-			got := fast.viaFast(listRequest(q, hdr...))
+			got := fast.viaWire(listRequest(q, hdr...))
 			if got.String() != want.String() {
 				t.Errorf("%s %v:\nfast %s\ngin  %s", q, hdr, got, want)
 			}
@@ -168,7 +170,7 @@ func TestFastListAnswersAsGin(t *testing.T) {
 	}
 	// A change is seen at once: the cached body is per revision.
 	fast.register(demo, healthyInstance("10.0.0.9", 1))
-	if a := fast.viaFast(listRequest("serviceName=demo")); !strings.Contains(a.body, "10.0.0.9") {
+	if a := fast.viaWire(listRequest("serviceName=demo")); !strings.Contains(a.body, "10.0.0.9") {
 		t.Fatalf("list after a change: %s", a)
 	}
 	t.Logf("%d requests compared", n)
@@ -182,9 +184,9 @@ func subscribersText(e *env, key naming.ServiceKey) string {
 	return b.String()
 }
 
-// The whole handler (fast path or gin) answers as gin alone, whatever
-// state the node is in.
-func TestHandlerListAnswersAsGinInEveryState(t *testing.T) {
+// The listener answers a list as gin alone, whatever state the node is in
+// (in some it leaves the list to gin).
+func TestWireListAnswersAsGinInEveryState(t *testing.T) {
 	e := newListEnv(t)
 	cases := []struct {
 		name string
@@ -207,38 +209,19 @@ func TestHandlerListAnswersAsGinInEveryState(t *testing.T) {
 		c.set()
 		for _, q := range []string{"serviceName=demo", "serviceName=", "serviceName=demo&udpPort=x"} {
 			want := e.viaGin(listRequest(q))
-			rec := httptest.NewRecorder()
-			e.h.ServeHTTP(rec, listRequest(q))
-			if got := seenOf(t, rec); got.String() != want.String() {
+			if got := e.viaWire(listRequest(q)); got.String() != want.String() {
 				t.Errorf("%s, %s:\nhandler %s\ngin     %s", c.name, q, got, want)
 			}
 		}
 	}
 }
 
-func TestFastListLeavesToGin(t *testing.T) {
+// A list's form body parameters count, as for every route.
+func TestListWithFormBody(t *testing.T) {
 	e := newListEnv(t)
-	body := httptest.NewRequest("GET", "/nacos/v1/ns/instance/list", strings.NewReader("serviceName=demo"))
-	body.Header.Set("Content-Type", formCT)
-	if e.s.serveListFast(httptest.NewRecorder(), body) {
-		t.Error("a list request with a form body was served by the fast path")
-	}
-	// The body's parameters count through the handler.
-	body = httptest.NewRequest("GET", "/nacos/v1/ns/instance/list", strings.NewReader("serviceName=demo"))
-	body.Header.Set("Content-Type", formCT)
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, body)
+	rec := e.req("GET", "/nacos/v1/ns/instance/list", "serviceName=demo")
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "10.0.0.1") {
 		t.Errorf("list with a form body: %d %s", rec.Code, rec.Body.String())
-	}
-	e.cl.setReady(errBoom)
-	if e.s.serveListFast(httptest.NewRecorder(), listRequest("serviceName=demo")) {
-		t.Error("served by the fast path while not ready")
-	}
-	e.cl.setReady(nil)
-	e.s.log.Logger.SetLevel(logrus.DebugLevel)
-	if e.s.serveListFast(httptest.NewRecorder(), listRequest("serviceName=demo")) {
-		t.Error("served by the fast path with debug logging on")
 	}
 }
 
@@ -307,9 +290,9 @@ func TestListConsistentReadThroughHandler(t *testing.T) {
 	if rec.Code != http.StatusTemporaryRedirect {
 		t.Fatalf("escaped consistent parameter: %d", rec.Code)
 	}
-	// Other reads stay local and fast.
-	if !e.s.serveListFast(httptest.NewRecorder(), listRequest("serviceName=demo&consistent=false")) {
-		t.Error("a read that is not consistent left the fast path")
+	// Other reads stay local.
+	if rec = e.must(200, "GET", "/nacos/v1/ns/instance/list?serviceName=demo&consistent=false", ""); !strings.Contains(rec.Body.String(), "10.0.0.1") {
+		t.Errorf("a read that is not consistent: %q", rec.Body.String())
 	}
 	// On the leader: the barrier runs, then the list.
 	cl.mu.Lock()
@@ -343,7 +326,7 @@ func TestMayAskConsistentAgreesWithURLQuery(t *testing.T) {
 	}
 }
 
-func TestFastListAccessControlAsGin(t *testing.T) {
+func TestWireListAccessControlAsGin(t *testing.T) {
 	e := newAuthEnv(t, true)
 	e.register(demo, healthyInstance("10.0.0.1", 1))
 	tok := e.login("nacos", "admin-pass-1")
@@ -365,14 +348,14 @@ func TestFastListAccessControlAsGin(t *testing.T) {
 	}
 	for _, c := range cases {
 		want := e.viaGin(listRequest(c.q, c.hdr...))
-		got := e.viaFast(listRequest(c.q, c.hdr...))
+		got := e.viaWire(listRequest(c.q, c.hdr...))
 		if got.String() != want.String() {
 			t.Errorf("%s %v:\nfast %s\ngin  %s", c.q, c.hdr, got, want)
 		}
 	}
 }
 
-func TestFastListShedsAndObservesAsGin(t *testing.T) {
+func TestWireListShedsAndObservesAsGin(t *testing.T) {
 	var mu sync.Mutex
 	var seen []observed
 	e := newListEnv(t, func(c *Config) {
@@ -385,7 +368,7 @@ func TestFastListShedsAndObservesAsGin(t *testing.T) {
 	})
 	e.s.load.inflight.Add(2) // two requests being served
 	want := e.viaGin(listRequest("serviceName=demo"))
-	got := e.viaFast(listRequest("serviceName=demo"))
+	got := e.viaWire(listRequest("serviceName=demo"))
 	if want.status != 503 || got.String() != want.String() {
 		t.Fatalf("over MaxInFlight:\nfast %s\ngin  %s", got, want)
 	}
@@ -393,8 +376,8 @@ func TestFastListShedsAndObservesAsGin(t *testing.T) {
 		t.Fatalf("shed %d, in flight %d; want 2 and 2", e.s.Shed(), e.s.InFlight())
 	}
 	e.s.load.inflight.Add(-2)
-	e.viaFast(listRequest("serviceName=demo"))
-	e.viaFast(listRequest("serviceName="))
+	e.viaWire(listRequest("serviceName=demo"))
+	e.viaWire(listRequest("serviceName="))
 	if e.s.InFlight() != 0 {
 		t.Fatalf("%d in flight after the requests ended", e.s.InFlight())
 	}
@@ -416,7 +399,7 @@ func TestFastListShedsAndObservesAsGin(t *testing.T) {
 	}
 }
 
-func TestFastListRecoversAsGin(t *testing.T) {
+func TestListRecoversWhenObserveFails(t *testing.T) {
 	e := newListEnv(t, func(c *Config) {
 		c.Observe = func(string, string, int, time.Duration) { panic("observer broke") }
 	})

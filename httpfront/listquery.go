@@ -2,100 +2,28 @@ package httpfront
 
 import (
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
-	"sextant/httpfront/auth"
 	"sextant/naming"
 )
 
 // listRoute is the path of the query every client polls.
 const listRoute = nsPrefix + "/instance/list"
 
-// serveHTTP is the front's handler. GET instance/list, the request clients
-// send most, is served by serveListFast without gin's routing, context and
-// middleware chain; everything else, and the list requests serveListFast
-// leaves alone, goes to gin.
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet && r.URL.Path == listRoute && s.serveListFast(w, r) {
-		return
-	}
-	s.gin.ServeHTTP(w, r)
-}
-
-// serveListFast answers GET instance/list exactly as the gin route does
-// (recovery, Config.Observe, load shedding, readiness, access control,
-// parameter errors, push subscription, the same headers and body), with the
-// parameters read straight from the query. It returns false, having done
-// nothing, for the requests it leaves to gin: those with a body (its form
-// parameters count), with debug logging on (one line per request), on a
-// node that is not UP or READ_ONLY (503), and those asking for a
-// consistent read from a node whose CP data has a leader.
-func (s *Server) serveListFast(w http.ResponseWriter, r *http.Request) bool {
-	if (r.Body != nil && r.Body != http.NoBody) || s.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
-		return false
-	}
-	if s.leaderReads && mayAskConsistent(r.URL.RawQuery) && wantsConsistent(r) {
-		return false
-	}
-	sw := s.r.Switches()
-	if st, _ := s.statusWith(sw); st != "UP" && st != "READ_ONLY" {
-		return false
-	}
-	// One clock reading gives the time taken and lastRefTime.
-	start := time.Now()
-	written := false
-	defer func() {
-		if p := recover(); p != nil {
-			s.fastPanicked(w, r, p, written)
-		}
-	}()
-	status := s.fastList(w, r, sw, start.UnixMilli(), &written)
-	if s.cfg.Observe != nil {
-		s.cfg.Observe(listRoute, http.MethodGet, status, time.Since(start))
-	}
-	return true
-}
-
-// fastList is serveListFast once the request is known to be its own; it
-// returns the status answered and sets *written before writing anything.
-func (s *Server) fastList(w http.ResponseWriter, r *http.Request, sw naming.Switches, now int64, written *bool) int {
-	counted, ok := s.load.enter(s.cfg.MaxInFlight)
-	defer s.load.leave(counted)
-	a := busyAnswer()
-	if ok {
-		lp := scanListParams(r.URL.RawQuery)
-		var body listBody
-		if body, a, ok = s.listFor(&lp, r.Header.Get("Authorization"), agentOf(r), remoteIP(r), sw); ok {
-			ts := s.stamp(now)
-			*written = true
-			writeListBody(w, s.jsonType, s.date(now), body, ts)
-			return http.StatusOK
-		}
-	} else {
-		w.Header().Set("Retry-After", "1")
-	}
-	*written = true
-	s.writeAnswer(w, a)
-	return a.status
-}
-
-// listFor is GET instance/list past load shedding, as both fast paths
-// (fastList, wireList) serve it: access control, the parameters, then the
+// listFor is GET instance/list past load shedding, as the listener's
+// native path (wireList) serves it: access control, the parameters, then the
 // encoded body; ok false with the refusal to answer.
 func (s *Server) listFor(lp *listParams, authorization, ua, source string, sw naming.Switches) (body listBody, a answer, ok bool) {
 	if g := s.cfg.Auth; g != nil && g.Enabled() {
-		ns := lp.namespaceID
-		if ns == "" {
-			ns = naming.DefaultNamespace
-		}
-		cr := credentialsOf(authorization, lp.accessToken, lp.username, lp.password)
-		if _, err := g.Check(cr, ns, auth.Read); err != nil {
-			return listBody{}, s.denyAnswer(err, listRoute), false
+		// The one access rule (access, routeNeed), over the parameters
+		// it reads.
+		p := &request{}
+		p.v = append(p.buf[:0], param{"namespaceId", lp.namespaceID}, param{"accessToken", lp.accessToken},
+			param{"username", lp.username}, param{"password", lp.password})
+		if a, ok := s.access(http.MethodGet, listRoute, p, authorization); !ok {
+			return listBody{}, a, false
 		}
 	}
 	q, err := lp.check()
@@ -103,17 +31,6 @@ func (s *Server) listFor(lp *listParams, authorization, ua, source string, sw na
 		return listBody{}, s.badAnswer(err, listRoute), false
 	}
 	return s.listBodyFor(&q, lp, ua, parseAgent(ua), source, sw), answer{}, true
-}
-
-// fastPanicked does what the recovery middleware does for a panic.
-func (s *Server) fastPanicked(w http.ResponseWriter, r *http.Request, p any, written bool) {
-	if p == http.ErrAbortHandler {
-		panic(p)
-	}
-	s.log.WithFields(logrus.Fields{"panic": p, "path": r.URL.Path, "stack": string(debug.Stack())}).Error("handler panicked")
-	if !written {
-		s.writeAnswer(w, panicAnswer())
-	}
 }
 
 // mayAskConsistent reports whether a raw query could carry the consistent

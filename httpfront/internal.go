@@ -1,0 +1,60 @@
+package httpfront
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Node-to-node requests (under /sextant/) are dispatched before anything
+// public runs: the listener hands them to Config.Internal as they are, so
+// no client-facing check (shedding, readiness, access control, Observe,
+// gin's router) can refuse a peer, and none of their cost is paid. They
+// have bounds of their own: InternalMaxBodyBytes (checked on the announced
+// length before the body is read, listener.go) and InternalMaxInFlight.
+
+// wireInternal serves a node-to-node request from the listener.
+func (s *Server) wireInternal(ctx *fasthttp.RequestCtx) {
+	if s.cfg.Internal == nil {
+		wireWrite(ctx, noInternal(string(ctx.Path())))
+		return
+	}
+	counted, ok := s.peers.enter(s.cfg.InternalMaxInFlight)
+	defer s.peers.leave(counted)
+	if !ok {
+		ctx.Response.Header.Set("Retry-After", "1")
+		wireWrite(ctx, busyAnswer())
+		return
+	}
+	s.serveNet(ctx, s.cfg.Internal)
+}
+
+// serveInternal is wireInternal for Handler, the net/http form of the
+// front: the body bound is checked on the announced length first and
+// enforced while the handler reads.
+func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Internal == nil {
+		s.writeAnswer(w, noInternal(r.URL.Path))
+		return
+	}
+	if r.ContentLength > s.cfg.InternalMaxBodyBytes {
+		s.writeAnswer(w, answer{status: http.StatusRequestEntityTooLarge, body: []byte("request body is larger than " + strconv.FormatInt(s.cfg.InternalMaxBodyBytes, 10) + " bytes")})
+		return
+	}
+	counted, ok := s.peers.enter(s.cfg.InternalMaxInFlight)
+	defer s.peers.leave(counted)
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		s.writeAnswer(w, busyAnswer())
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.InternalMaxBodyBytes)
+	}
+	s.cfg.Internal.ServeHTTP(w, r)
+}
+
+func noInternal(path string) answer {
+	return answer{status: http.StatusNotFound, body: []byte("no such path: " + path + " (this node serves no node-to-node paths)")}
+}

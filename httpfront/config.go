@@ -35,8 +35,14 @@ type Config struct {
 	Internal http.Handler
 	// InternalMaxBodyBytes bounds a request body under /sextant/ (Distro
 	// records of large services, batches forwarded to the Raft leader);
-	// Internal's handlers apply their own, smaller or equal, bounds.
+	// Internal's handlers apply their own, smaller or equal, bounds. It
+	// applies only to requests InternalSigned admits; others keep
+	// MaxBodyBytes, checked before their body is read.
 	InternalMaxBodyBytes int64
+	// InternalSigned, when set, checks the signature headers of a request
+	// under /sextant/ (method, request URI, a header getter) before its
+	// body is read; nil admits none to InternalMaxBodyBytes.
+	InternalSigned func(method, uri string, header func(string) string) bool
 	// Metrics, when set, serves GET /metrics (the Prometheus exposition),
 	// outside the Nacos API like Internal.
 	Metrics http.Handler

@@ -53,10 +53,12 @@ func (s *Server) newWireServer() *fasthttp.Server {
 
 // wireLimits raises the body bound for the internal node-to-node paths,
 // whose handlers bound their bodies themselves (Distro records of large
-// services run to megabytes); every other request keeps MaxBodyBytes,
-// checked by fasthttp before the body is read.
+// services run to megabytes), once their signature headers pass; every
+// other request keeps MaxBodyBytes, checked by fasthttp before the body
+// is read.
 func (s *Server) wireLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-	if s.cfg.Internal != nil && bytes.HasPrefix(h.RequestURI(), internalPath) {
+	if s.cfg.Internal != nil && s.cfg.InternalSigned != nil && bytes.HasPrefix(h.RequestURI(), internalPath) &&
+		s.cfg.InternalSigned(string(h.Method()), string(h.RequestURI()), func(k string) string { return string(h.Peek(k)) }) {
 		return fasthttp.RequestConfig{MaxRequestBodySize: int(s.cfg.InternalMaxBodyBytes)}
 	}
 	return fasthttp.RequestConfig{}

@@ -16,6 +16,7 @@ import (
 	"sextant/consensus"
 	"sextant/consensus/cluster"
 	"sextant/consensus/distro"
+	"sextant/consensus/nodeauth"
 	"sextant/consensus/raftcp"
 	"sextant/naming"
 )
@@ -71,6 +72,12 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	}
 	if c.members, err = cluster.New(mcfg, ctr, log.WithField("component", "members")); err != nil {
 		return c, err
+	}
+	if len(c.members.Members()) > 1 && cfg.ClusterSecret == "" {
+		return c, errNoClusterSecret
+	}
+	if len(cfg.ClusterSecret) < nodeauth.MinSecretLen && cfg.ClusterSecret != "" {
+		log.Warnf("cluster-secret is shorter than %d bytes: anyone who guesses it can write to the cluster", nodeauth.MinSecretLen)
 	}
 
 	dcfg := distro.DefaultHTTPConfig()

@@ -11,6 +11,7 @@ import (
 
 	"sextant/consensus"
 	"sextant/consensus/cluster"
+	"sextant/consensus/nodeauth"
 	"sextant/httpfront/auth"
 	"sextant/httpfront/certs"
 	"sextant/naming"
@@ -68,9 +69,17 @@ func applySecurityFlags(set map[string]bool, cfg *Config, over Config) {
 	}
 }
 
+// errNoClusterSecret: members must share a secret, or anyone reaching the
+// node-to-node paths could write to the cluster.
+var errNoClusterSecret = errors.New("cluster-secret is required on a cluster member: node-to-node requests are signed with it; " +
+	"make one with `head -c 32 /dev/urandom | base64` and give the same value to every member")
+
 // validateSecurity checks those settings.
 func (c Config) validateSecurity() []error {
 	var errs []error
+	if len(c.Members) > 1 && c.ClusterSecret == "" {
+		errs = append(errs, errNoClusterSecret)
+	}
 	if err := c.authConfig().Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -137,6 +146,17 @@ func clusterForwarder(cfg Config, ccfg cluster.HTTPConfig) *consensus.HTTPForwar
 		f.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: ccfg.TLS, TLSHandshakeTimeout: 5 * time.Second}}
 	}
 	return f
+}
+
+// signedBy is the HTTP front's check of node-to-node signature headers,
+// made before a body is read; nil without a secret.
+func signedBy(secret string) func(method, uri string, header func(string) string) bool {
+	if secret == "" {
+		return nil
+	}
+	return func(method, uri string, header func(string) string) bool {
+		return nodeauth.CheckHeaders(secret, method, uri, header, time.Now()) == nil
+	}
 }
 
 // routerConfig is the router's configuration with the configured limits.

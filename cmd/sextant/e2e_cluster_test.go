@@ -42,11 +42,15 @@ func clusterPort(t *testing.T, taken map[int]bool) int {
 }
 
 // startCluster3 runs three real sextant processes that form one cluster.
-func startCluster3(t *testing.T) []*proc {
+func startCluster3(t *testing.T) []*proc { t.Helper(); return startClusterN(t, 3) }
+
+// startClusterN runs n real sextant processes that form one cluster, each
+// with the extra flags.
+func startClusterN(t *testing.T, n int, extra ...string) []*proc {
 	t.Helper()
 	taken := map[int]bool{}
 	var addrs []string
-	for i := 0; i < 3; i++ {
+	for i := 0; i < n; i++ {
 		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", clusterPort(t, taken)))
 	}
 	var ps []*proc
@@ -56,6 +60,7 @@ func startCluster3(t *testing.T) []*proc {
 		p.args = []string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--data-dir", dataDir,
 			"--push-target", "source", "--beat-sweep-interval", "100ms", "--members", strings.Join(addrs, ","),
 			"--cluster-secret", "test-secret"}
+		p.args = append(p.args, extra...)
 		p.launch()
 		ps = append(ps, p)
 	}

@@ -99,7 +99,7 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	fcfg.InternalMaxBodyBytes = max(fcfg.InternalMaxBodyBytes, cfg.MaxBodyBytes)
 	fcfg.Push.Enabled, fcfg.Push.Target = cfg.PushEnabled, cfg.PushTarget
 	fcfg.Push.MergeDelay = cfg.PushMergeDelay
-	fcfg.Internal = internal
+	fcfg.Internal, fcfg.InternalSigned = internal, signedBy(cfg.ClusterSecret)
 	if err = n.secure(ctx, cfg, log, &fcfg); err != nil {
 		return n, err
 	}

@@ -214,7 +214,7 @@ func (t *HTTPTransport) send(ctx context.Context, method, peer, path string, has
 	if err != nil {
 		return nil, "", fmt.Errorf("distro: %s: %w", peer, err)
 	}
-	cluster.SetHeaders(req, t.cfg.Secret, t.self, hash)
+	cluster.SetHeaders(req, t.cfg.Secret, t.self, hash, in)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}

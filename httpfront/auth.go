@@ -24,6 +24,8 @@ type Guard interface {
 	HashPassword(password string) (string, error)
 	// State returns the current users, roles and permissions.
 	State() *naming.AuthState
+	// Allowed reports whether an identified caller may do act on ns.
+	Allowed(id auth.Identity, ns string, act auth.Action) bool
 }
 
 // credentials reads what a request carries to prove who it comes from:
@@ -71,10 +73,35 @@ func (s *Server) access(method, route string, p *request, authorization string) 
 		return answer{}, true
 	}
 	cr := credentialsOf(authorization, p.get("accessToken"), p.get("username"), p.get("password"))
-	if _, err := g.Check(cr, ns, act); err != nil {
+	id, err := g.Check(cr, ns, act)
+	if err != nil {
 		return s.denyAnswer(err, route), false
 	}
+	p.id = &id
 	return answer{}, true
+}
+
+// mayRead reports whether the caller of p may read namespace ns: the
+// filter of the routes that list several namespaces.
+func (s *Server) mayRead(p *request, ns string) bool {
+	g := s.cfg.Auth
+	if g == nil || !g.Enabled() {
+		return true
+	}
+	return p.id != nil && g.Allowed(*p.id, ns, auth.Read)
+}
+
+// accessNamespace is the namespace a request on route reads or writes,
+// derived from the very value its handler parses: the key's namespace on
+// /instance/statuses, namespaceId elsewhere (blank meaning public). Every
+// access check takes its namespace from here.
+func accessNamespace(route string, p *request) string {
+	if route == nsPrefix+"/instance/statuses" {
+		if k, err := p.statusesKey(); err == nil {
+			return k.Namespace
+		}
+	}
+	return p.namespace()
 }
 
 // deny answers a refused request (denyAnswer).
@@ -100,20 +127,25 @@ func routeNeed(method, route string, p *request) (ns string, act auth.Action, ex
 			return "", auth.Authenticated, false
 		}
 		return "", auth.Admin, false
-	case consolePrefix + "/namespaces":
-		if method == http.MethodGet {
+	case consolePrefix + "/namespaces", nsPrefix + "/service/names":
+		switch {
+		case method != http.MethodGet && route == consolePrefix+"/namespaces":
+			return "", auth.Admin, false
+		case p.get("namespaceId") == "":
+			// Lists of every namespace: any caller, who sees only the
+			// namespaces it may read (mayRead).
 			return "", auth.Authenticated, false
 		}
-		return "", auth.Admin, false
+		return p.namespace(), auth.Read, false
 	case nsPrefix + "/operator/servers", nsPrefix + "/operator/push/state", nsPrefix + "/operator/distro/server",
 		nsPrefix + "/raft/leader", nsPrefix + "/health/server", nsPrefix + "/health/checkers",
 		corePrefix + "/cluster/nodes", corePrefix + "/cluster/nodes/self":
 		return "", auth.Authenticated, false
-	case nsPrefix + "/instance/statuses", nsPrefix + "/service/names", nsPrefix + "/catalog/instances":
-		return p.namespace(), auth.Read, false
+	case nsPrefix + "/instance/statuses", nsPrefix + "/catalog/instances":
+		return accessNamespace(route, p), auth.Read, false
 	}
 	if method == http.MethodGet || method == http.MethodHead {
-		return p.namespace(), auth.Read, false
+		return accessNamespace(route, p), auth.Read, false
 	}
-	return p.namespace(), auth.Write, false
+	return accessNamespace(route, p), auth.Write, false
 }

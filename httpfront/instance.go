@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -253,17 +252,8 @@ func (s *Server) instanceDetail(c *gin.Context, p *request) {
 
 // instanceStatuses serves /instance/statuses?key=[namespace##]group@@service.
 func (s *Server) instanceStatuses(c *gin.Context, p *request) {
-	raw, err := p.required("key")
+	key, err := p.statusesKey()
 	if err != nil {
-		s.bad(c, err)
-		return
-	}
-	ns, name := "", raw
-	if i := strings.Index(raw, "##"); i >= 0 {
-		ns, name = raw[:i], raw[i+2:]
-	}
-	key := naming.NewServiceKey(ns, "", name)
-	if err := key.Validate(); err != nil {
 		s.bad(c, err)
 		return
 	}

@@ -149,16 +149,13 @@ func (c *clusterNode) followVoters(ctx context.Context, log *logrus.Entry) (stop
 		defer close(done)
 		tick := time.NewTicker(5 * time.Second)
 		defer tick.Stop()
-		last := ""
+		last, allowed := "", ""
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
 			case <-changed:
-			}
-			if !c.raft.IsLeader() {
-				continue
 			}
 			var peers []raftcp.Peer
 			var names []string
@@ -172,6 +169,13 @@ func (c *clusterNode) followVoters(ctx context.Context, log *logrus.Entry) (stop
 				names = append(names, m.Address)
 			}
 			key := strings.Join(names, ",")
+			if key != allowed {
+				c.raft.AllowPeers(peers) // every node: the Raft port admits members only
+				allowed = key
+			}
+			if !c.raft.IsLeader() {
+				continue
+			}
 			sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
 			err := c.raft.SetPeers(sctx, peers)
 			scancel()

@@ -29,6 +29,7 @@ type Node struct {
 	raft    atomic.Pointer[raft.Raft]
 	batch   *batcher
 	stores  *stores
+	sources *sources // members' addresses, admitted on the Raft port
 	obs     *raft.Observer
 	obsStop chan struct{}
 	obsDone chan struct{}
@@ -57,6 +58,7 @@ func New(cfg Config, cat *naming.Catalog, log *logrus.Entry) (*Node, error) {
 		cat:           cat,
 		log:           log,
 		fsm:           &fsm{cat: cat, log: log},
+		sources:       newSources(peerAddrs(cfg.Peers)),
 		now:           time.Now,
 		leaderChanged: make(chan struct{}),
 	}, nil
@@ -81,7 +83,7 @@ func (n *Node) Start(ctx context.Context) error {
 		return err
 	}
 	hlog := newHCLogger(n.log)
-	st, err := openStores(n.cfg, hlog)
+	st, err := openStores(n.cfg, hlog, n.sources)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,7 @@ type Config struct {
 	MaxServicesPerNamespace int           `yaml:"max-services-per-namespace"`
 	DNSRecursionAllow       []string      `yaml:"dns-recursion-allow"`
 	DNSRateLimit            int           `yaml:"dns-rate-limit"`
+	PushTrustedProxies      []string      `yaml:"push-trusted-proxies"`
 }
 
 // Clustered reports whether the node runs as a member of a cluster (a

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -14,6 +16,7 @@ import (
 	"sextant/consensus/nodeauth"
 	"sextant/httpfront/auth"
 	"sextant/httpfront/certs"
+	"sextant/httpfront/push"
 	"sextant/naming"
 )
 
@@ -43,6 +46,10 @@ func bindSecurityFlags(fs *flag.FlagSet, v *Config) {
 		v.DNSRecursionAllow = splitList(s)
 		return nil
 	})
+	fs.Func("push-trusted-proxies", "comma-separated networks (CIDR) of proxies whose instance/list requests may name another push address in clientIP (default none: pushes go to the request's source)", func(s string) error {
+		v.PushTrustedProxies = splitList(s)
+		return nil
+	})
 	fs.IntVar(&v.DNSRateLimit, "dns-rate-limit", v.DNSRateLimit, "UDP DNS answers per second per client /24 (IPv4) or /56 (IPv6); over it answers are dropped or truncated (0: off)")
 }
 
@@ -61,6 +68,7 @@ func applySecurityFlags(set map[string]bool, cfg *Config, over Config) {
 		"max-services-per-namespace": func() { cfg.MaxServicesPerNamespace = over.MaxServicesPerNamespace },
 		"dns-recursion-allow":        func() { cfg.DNSRecursionAllow = over.DNSRecursionAllow },
 		"dns-rate-limit":             func() { cfg.DNSRateLimit = over.DNSRateLimit },
+		"push-trusted-proxies":       func() { cfg.PushTrustedProxies = over.PushTrustedProxies },
 	}
 	for name := range set {
 		if fn, ok := apply[name]; ok {
@@ -91,6 +99,9 @@ func (c Config) validateSecurity() []error {
 	}
 	if c.MaxInFlight < 0 || c.DNSRateLimit < 0 {
 		errs = append(errs, errors.New("max-in-flight and dns-rate-limit must not be negative"))
+	}
+	if _, err := c.pushTrustedProxies(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := c.limits().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("max-instances-per-service, max-services-per-namespace: %w", err))
@@ -148,6 +159,19 @@ func clusterForwarder(cfg Config, ccfg cluster.HTTPConfig) *consensus.HTTPForwar
 	return f
 }
 
+// pushTrustedProxies parses push-trusted-proxies.
+func (c Config) pushTrustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range c.PushTrustedProxies {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("push-trusted-proxies: %q is not a network in CIDR form (e.g. 10.0.0.0/8)", s)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
 // signedBy is the HTTP front's check of node-to-node signature headers,
 // made before a body is read; nil without a secret.
 func signedBy(secret string) func(method, uri string, header func(string) string) bool {
@@ -164,4 +188,18 @@ func routerConfig(cfg Config) consensus.RouterConfig {
 	r := consensus.DefaultRouterConfig()
 	r.Limits = cfg.limits()
 	return r
+}
+
+// pushSecurity sets who may name push addresses and binds the push socket
+// to the HTTP host (not every interface).
+func pushSecurity(cfg Config, pc *push.Config) error {
+	proxies, err := cfg.pushTrustedProxies()
+	if err != nil {
+		return err
+	}
+	pc.TrustedProxies = proxies
+	if host, _, err := net.SplitHostPort(cfg.HTTPAddr); err == nil {
+		pc.Listen = net.JoinHostPort(host, "0")
+	}
+	return nil
 }

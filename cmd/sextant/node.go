@@ -99,6 +99,9 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	fcfg.InternalMaxBodyBytes = max(fcfg.InternalMaxBodyBytes, cfg.MaxBodyBytes)
 	fcfg.Push.Enabled, fcfg.Push.Target = cfg.PushEnabled, cfg.PushTarget
 	fcfg.Push.MergeDelay = cfg.PushMergeDelay
+	if err = pushSecurity(cfg, &fcfg.Push); err != nil {
+		return n, err
+	}
 	fcfg.Internal, fcfg.InternalSigned = internal, signedBy(cfg.ClusterSecret)
 	if err = n.secure(ctx, cfg, log, &fcfg); err != nil {
 		return n, err

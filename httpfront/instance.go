@@ -245,6 +245,11 @@ func (s *Server) instanceDetail(c *gin.Context, p *request) {
 		"metadata":    emptyIfNil(in.Metadata),
 	}
 	if lc := s.lastCheck(key, in); lc != nil {
+		if !s.isAdmin(p) {
+			// What answered a probe tells about the network the node
+			// sees: administrators only.
+			lc.Reason = ""
+		}
 		body["lastCheck"] = lc
 	}
 	s.writeJSON(c, body)

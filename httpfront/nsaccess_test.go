@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"sextant/naming"
 )
 
 // The need of a route in TestEveryRouteChecksTheNamespaceItTouches.
@@ -192,4 +194,21 @@ func newNamespaceEnv(t *testing.T) (*env, map[string]string) {
 		e.must(200, "POST", "/nacos/v1/auth/permissions", "role=role-"+who+"&resource=nsa:*:*&action="+action+at)
 	}
 	return e, map[string]string{"admin": admin, "reader": e.login("reader", "reader-pass-1"), "writer": e.login("writer", "writer-pass-1")}
+}
+
+// TestLastCheckReasonIsForAdministrators: what answered a probe is shown
+// to administrators only; readers and writers of the namespace see when
+// and whether it passed.
+func TestLastCheckReasonIsForAdministrators(t *testing.T) {
+	e, creds := newNamespaceEnv(t)
+	key := naming.NewServiceKey("nsa", "", "svc")
+	e.s.SetCheckLog(&fakeCheckLog{key: key, ik: naming.InstanceKey{IP: "10.0.0.1", Port: 80, Cluster: naming.DefaultCluster},
+		r: naming.ProbeReport{Time: 5000, OK: false, Reason: "HTTP 401 from the metadata service"}})
+	for who, want := range map[string]string{"admin": "HTTP 401 from the metadata service", "reader": "", "writer": ""} {
+		m := decode(t, e.must(200, "GET", "/nacos/v1/ns/instance?namespaceId=nsa&serviceName=svc&ip=10.0.0.1&port=80&accessToken="+url.QueryEscape(creds[who]), ""))
+		lc, _ := m["lastCheck"].(map[string]any)
+		if lc == nil || lc["reason"] != want || lc["time"] != 5000.0 {
+			t.Errorf("%s sees lastCheck %v, want reason %q", who, m["lastCheck"], want)
+		}
+	}
 }

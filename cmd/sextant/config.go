@@ -49,6 +49,8 @@ type Config struct {
 	HealthCheckUnhealthyThreshold int           `yaml:"health-check-unhealthy-threshold"`
 	HealthCheckHealthyThreshold   int           `yaml:"health-check-healthy-threshold"`
 	HealthCheckWorkers            int           `yaml:"health-check-workers"`
+	HealthCheckAllowInternal      string        `yaml:"health-check-allow-internal"`
+	HealthCheckMinInterval        time.Duration `yaml:"health-check-min-interval"`
 
 	// Access control, TLS and limits (config_security.go).
 	AuthEnabled             bool          `yaml:"auth-enabled"`

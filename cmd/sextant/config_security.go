@@ -14,6 +14,7 @@ import (
 	"sextant/consensus"
 	"sextant/consensus/cluster"
 	"sextant/consensus/nodeauth"
+	"sextant/healthcheck"
 	"sextant/httpfront/auth"
 	"sextant/httpfront/certs"
 	"sextant/httpfront/push"
@@ -28,6 +29,8 @@ func securityDefaults(c *Config) {
 	c.MaxInstancesPerService = consensus.DefaultLimits().MaxInstancesPerService
 	c.MaxServicesPerNamespace = consensus.DefaultLimits().MaxServicesPerNamespace
 	c.DNSRecursionAllow = []string{"127.0.0.0/8", "::1/128"}
+	c.HealthCheckAllowInternal = "auto"
+	c.HealthCheckMinInterval = healthcheck.DefaultProbeConfig().MinInterval
 }
 
 // bindSecurityFlags adds the flags of those settings.
@@ -50,25 +53,29 @@ func bindSecurityFlags(fs *flag.FlagSet, v *Config) {
 		v.PushTrustedProxies = splitList(s)
 		return nil
 	})
+	fs.StringVar(&v.HealthCheckAllowInternal, "health-check-allow-internal", v.HealthCheckAllowInternal, "let probes reach loopback, link-local and cloud metadata addresses: true, false, or auto (true only while http-addr is a loopback address)")
+	fs.DurationVar(&v.HealthCheckMinInterval, "health-check-min-interval", v.HealthCheckMinInterval, "shortest probe interval a service or cluster may set (shorter ones are raised to it)")
 	fs.IntVar(&v.DNSRateLimit, "dns-rate-limit", v.DNSRateLimit, "UDP DNS answers per second per client /24 (IPv4) or /56 (IPv6); over it answers are dropped or truncated (0: off)")
 }
 
 // applySecurityFlags copies the flags of those settings that were set.
 func applySecurityFlags(set map[string]bool, cfg *Config, over Config) {
 	apply := map[string]func(){
-		"auth-enabled":               func() { cfg.AuthEnabled = over.AuthEnabled },
-		"auth-token-secret":          func() { cfg.AuthTokenSecret = over.AuthTokenSecret },
-		"auth-token-ttl":             func() { cfg.AuthTokenTTL = over.AuthTokenTTL },
-		"auth-admin-password":        func() { cfg.AuthAdminPassword = over.AuthAdminPassword },
-		"tls-cert-file":              func() { cfg.TLSCertFile = over.TLSCertFile },
-		"tls-key-file":               func() { cfg.TLSKeyFile = over.TLSKeyFile },
-		"tls-ca-file":                func() { cfg.TLSCAFile = over.TLSCAFile },
-		"max-in-flight":              func() { cfg.MaxInFlight = over.MaxInFlight },
-		"max-instances-per-service":  func() { cfg.MaxInstancesPerService = over.MaxInstancesPerService },
-		"max-services-per-namespace": func() { cfg.MaxServicesPerNamespace = over.MaxServicesPerNamespace },
-		"dns-recursion-allow":        func() { cfg.DNSRecursionAllow = over.DNSRecursionAllow },
-		"dns-rate-limit":             func() { cfg.DNSRateLimit = over.DNSRateLimit },
-		"push-trusted-proxies":       func() { cfg.PushTrustedProxies = over.PushTrustedProxies },
+		"auth-enabled":                func() { cfg.AuthEnabled = over.AuthEnabled },
+		"auth-token-secret":           func() { cfg.AuthTokenSecret = over.AuthTokenSecret },
+		"auth-token-ttl":              func() { cfg.AuthTokenTTL = over.AuthTokenTTL },
+		"auth-admin-password":         func() { cfg.AuthAdminPassword = over.AuthAdminPassword },
+		"tls-cert-file":               func() { cfg.TLSCertFile = over.TLSCertFile },
+		"tls-key-file":                func() { cfg.TLSKeyFile = over.TLSKeyFile },
+		"tls-ca-file":                 func() { cfg.TLSCAFile = over.TLSCAFile },
+		"max-in-flight":               func() { cfg.MaxInFlight = over.MaxInFlight },
+		"max-instances-per-service":   func() { cfg.MaxInstancesPerService = over.MaxInstancesPerService },
+		"max-services-per-namespace":  func() { cfg.MaxServicesPerNamespace = over.MaxServicesPerNamespace },
+		"dns-recursion-allow":         func() { cfg.DNSRecursionAllow = over.DNSRecursionAllow },
+		"dns-rate-limit":              func() { cfg.DNSRateLimit = over.DNSRateLimit },
+		"push-trusted-proxies":        func() { cfg.PushTrustedProxies = over.PushTrustedProxies },
+		"health-check-allow-internal": func() { cfg.HealthCheckAllowInternal = over.HealthCheckAllowInternal },
+		"health-check-min-interval":   func() { cfg.HealthCheckMinInterval = over.HealthCheckMinInterval },
 	}
 	for name := range set {
 		if fn, ok := apply[name]; ok {
@@ -99,6 +106,11 @@ func (c Config) validateSecurity() []error {
 	}
 	if c.MaxInFlight < 0 || c.DNSRateLimit < 0 {
 		errs = append(errs, errors.New("max-in-flight and dns-rate-limit must not be negative"))
+	}
+	switch c.HealthCheckAllowInternal {
+	case "auto", "true", "false":
+	default:
+		errs = append(errs, fmt.Errorf("health-check-allow-internal must be auto, true or false, got %q", c.HealthCheckAllowInternal))
 	}
 	if _, err := c.pushTrustedProxies(); err != nil {
 		errs = append(errs, err)
@@ -202,4 +214,19 @@ func pushSecurity(cfg Config, pc *push.Config) error {
 		pc.Listen = net.JoinHostPort(host, "0")
 	}
 	return nil
+}
+
+// probesAllowInternal says whether probes may reach loopback, link-local
+// and metadata addresses: with "auto", only while the API listens on
+// loopback alone, where every caller is local already.
+func (c Config) probesAllowInternal() bool {
+	switch c.HealthCheckAllowInternal {
+	case "true":
+		return true
+	case "auto":
+		host, _, err := net.SplitHostPort(c.HTTPAddr)
+		ip, perr := netip.ParseAddr(host)
+		return err == nil && (host == "localhost" || perr == nil && ip.IsLoopback())
+	}
+	return false
 }

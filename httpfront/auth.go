@@ -18,8 +18,8 @@ type Guard interface {
 	Enabled() bool
 	// Check identifies the caller and checks act on namespace ns.
 	Check(cred auth.Credentials, ns string, act auth.Action) (auth.Identity, error)
-	// Login checks a password and returns a token.
-	Login(username, password string) (auth.Session, error)
+	// Login checks a password sent from source and returns a token.
+	Login(username, password, source string) (auth.Session, error)
 	// HashPassword hashes a new password for an op.
 	HashPassword(password string) (string, error)
 	// State returns the current users, roles and permissions.
@@ -33,13 +33,13 @@ type Guard interface {
 // username and password parameters. Nothing else (no User-Agent, no
 // source address) is trusted.
 func credentials(c *gin.Context, p *request) auth.Credentials {
-	return credentialsOf(c.GetHeader("Authorization"), p.get("accessToken"), p.get("username"), p.get("password"))
+	return credentialsOf(c.GetHeader("Authorization"), p.get("accessToken"), p.get("username"), p.get("password"), p.source)
 }
 
-// credentialsOf builds the credentials from the Authorization header and
-// the parameters.
-func credentialsOf(authorization, accessToken, username, password string) auth.Credentials {
-	cr := auth.Credentials{AccessToken: accessToken, Username: username, Password: password}
+// credentialsOf builds the credentials from the Authorization header, the
+// parameters and the source address.
+func credentialsOf(authorization, accessToken, username, password, source string) auth.Credentials {
+	cr := auth.Credentials{AccessToken: accessToken, Username: username, Password: password, Source: source}
 	if h := authorization; len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		cr.Bearer = strings.TrimSpace(h[7:])
 	}
@@ -72,7 +72,7 @@ func (s *Server) access(method, route string, p *request, authorization string) 
 	if exempt {
 		return answer{}, true
 	}
-	cr := credentialsOf(authorization, p.get("accessToken"), p.get("username"), p.get("password"))
+	cr := credentialsOf(authorization, p.get("accessToken"), p.get("username"), p.get("password"), p.source)
 	id, err := g.Check(cr, ns, act)
 	if err != nil {
 		return s.denyAnswer(err, route), false

@@ -38,7 +38,7 @@ func (s *Server) authRoutes(e *gin.Engine) {
 // password): {"accessToken","tokenTtl","globalAdmin","username"} and the
 // token in an Authorization header; 403 "unknown user!" otherwise.
 func (s *Server) login(c *gin.Context, p *request) {
-	sess, err := s.cfg.Auth.Login(p.get("username"), p.get("password"))
+	sess, err := s.cfg.Auth.Login(p.get("username"), p.get("password"), p.source)
 	if err != nil {
 		s.deny(c, err)
 		return

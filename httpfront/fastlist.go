@@ -89,7 +89,7 @@ func (s *Server) fastList(w http.ResponseWriter, r *http.Request, sw naming.Swit
 // encoded body; ok false with the refusal to answer.
 func (s *Server) listFor(lp *listParams, authorization, ua, source string, sw naming.Switches) (body listBody, a answer, ok bool) {
 	if g := s.cfg.Auth; g != nil && g.Enabled() {
-		cr := credentialsOf(authorization, lp.accessToken, lp.username, lp.password)
+		cr := credentialsOf(authorization, lp.accessToken, lp.username, lp.password, source)
 		if _, err := g.Check(cr, namespaceID(lp.namespaceID), auth.Read); err != nil {
 			return listBody{}, s.denyAnswer(err, listRoute), false
 		}

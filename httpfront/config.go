@@ -58,6 +58,11 @@ type Config struct {
 	// 503 at once instead of queueing (0: no bound). Health checks and the
 	// internal endpoints are not counted.
 	MaxInFlight int
+	// MaxConns bounds the open connections (more are answered 503 and
+	// closed), MaxConnsPerIP those from one address (429); 0: no bound.
+	// Idle keep-alive connections count, so one address cannot hold the
+	// node's sockets.
+	MaxConns, MaxConnsPerIP int
 	// TLS, when set, serves HTTPS with it (certificates usually through
 	// GetCertificate, so they can be replaced while serving).
 	TLS *tls.Config
@@ -76,6 +81,8 @@ func DefaultConfig() Config {
 		ListCacheSize:        10000,
 		ListCacheBytes:       64 << 20,
 		MaxInFlight:          4096,
+		MaxConns:             16384,
+		MaxConnsPerIP:        1024,
 	}
 }
 
@@ -96,6 +103,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout must be positive, got %s", c.ShutdownTimeout))
+	}
+	if c.MaxConns < 0 || c.MaxConnsPerIP < 0 {
+		errs = append(errs, fmt.Errorf("max connections (%d) and per address (%d) must not be negative", c.MaxConns, c.MaxConnsPerIP))
 	}
 	if c.MaxInFlight < 0 {
 		errs = append(errs, fmt.Errorf("max in-flight requests must not be negative, got %d", c.MaxInFlight))

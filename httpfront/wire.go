@@ -44,6 +44,8 @@ func (s *Server) newWireServer() *fasthttp.Server {
 		ReadTimeout:           10 * time.Second,
 		IdleTimeout:           90 * time.Second,
 		ReadBufferSize:        wireReadBuffer,
+		Concurrency:           s.cfg.MaxConns,
+		MaxConnsPerIP:         s.cfg.MaxConnsPerIP,
 		MaxRequestBodySize:    int(s.cfg.MaxBodyBytes),
 		// No route takes multipart bodies: they stay unparsed bytes.
 		DisablePreParseMultipartForm: true,

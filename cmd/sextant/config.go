@@ -66,6 +66,11 @@ type Config struct {
 	DNSRecursionAllow       []string      `yaml:"dns-recursion-allow"`
 	DNSRateLimit            int           `yaml:"dns-rate-limit"`
 	PushTrustedProxies      []string      `yaml:"push-trusted-proxies"`
+	DNSRateLimitExempt      []string      `yaml:"dns-rate-limit-exempt"`
+	MaxNamespaces           int           `yaml:"max-namespaces"`
+	MaxConnections          int           `yaml:"max-connections"`
+	MaxConnectionsPerIP     int           `yaml:"max-connections-per-ip"`
+	MetricsNamespaceLabels  bool          `yaml:"metrics-namespace-labels"`
 }
 
 // Clustered reports whether the node runs as a member of a cluster (a

@@ -14,7 +14,9 @@ import (
 	"sextant/consensus"
 	"sextant/consensus/cluster"
 	"sextant/consensus/nodeauth"
+	"sextant/dnsfront"
 	"sextant/healthcheck"
+	"sextant/httpfront"
 	"sextant/httpfront/auth"
 	"sextant/httpfront/certs"
 	"sextant/httpfront/push"
@@ -29,6 +31,11 @@ func securityDefaults(c *Config) {
 	c.MaxInstancesPerService = consensus.DefaultLimits().MaxInstancesPerService
 	c.MaxServicesPerNamespace = consensus.DefaultLimits().MaxServicesPerNamespace
 	c.DNSRecursionAllow = []string{"127.0.0.0/8", "::1/128"}
+	c.DNSRateLimit = dnsfront.DefaultRateLimit
+	c.DNSRateLimitExempt = dnsfront.DefaultConfig().RateLimitExempt
+	c.MaxNamespaces = consensus.DefaultLimits().MaxNamespaces
+	c.MaxConnections = httpfront.DefaultConfig().MaxConns
+	c.MaxConnectionsPerIP = httpfront.DefaultConfig().MaxConnsPerIP
 	c.HealthCheckAllowInternal = "auto"
 	c.HealthCheckMinInterval = healthcheck.DefaultProbeConfig().MinInterval
 }
@@ -55,7 +62,15 @@ func bindSecurityFlags(fs *flag.FlagSet, v *Config) {
 	})
 	fs.StringVar(&v.HealthCheckAllowInternal, "health-check-allow-internal", v.HealthCheckAllowInternal, "let probes reach loopback, link-local and cloud metadata addresses: true, false, or auto (true only while http-addr is a loopback address)")
 	fs.DurationVar(&v.HealthCheckMinInterval, "health-check-min-interval", v.HealthCheckMinInterval, "shortest probe interval a service or cluster may set (shorter ones are raised to it)")
-	fs.IntVar(&v.DNSRateLimit, "dns-rate-limit", v.DNSRateLimit, "UDP DNS answers per second per client /24 (IPv4) or /56 (IPv6); over it answers are dropped or truncated (0: off)")
+	fs.IntVar(&v.DNSRateLimit, "dns-rate-limit", v.DNSRateLimit, "UDP DNS answers per second per client /24 (IPv4) or /56 (IPv6) outside dns-rate-limit-exempt; over it answers are dropped or truncated (0: off)")
+	fs.Func("dns-rate-limit-exempt", "comma-separated client networks (CIDR) dns-rate-limit leaves alone (default loopback)", func(s string) error {
+		v.DNSRateLimitExempt = splitList(s)
+		return nil
+	})
+	fs.IntVar(&v.MaxNamespaces, "max-namespaces", v.MaxNamespaces, "most namespaces, explicit or made by a first registration (0: no bound)")
+	fs.IntVar(&v.MaxConnections, "max-connections", v.MaxConnections, "most open HTTP connections, idle ones included (0: no bound)")
+	fs.IntVar(&v.MaxConnectionsPerIP, "max-connections-per-ip", v.MaxConnectionsPerIP, "most open HTTP connections from one address (0: no bound)")
+	fs.BoolVar(&v.MetricsNamespaceLabels, "metrics-namespace-labels", v.MetricsNamespaceLabels, "label /metrics series with every namespace's name (off: public and \"other\" only, since /metrics needs no login)")
 }
 
 // applySecurityFlags copies the flags of those settings that were set.
@@ -75,6 +90,11 @@ func applySecurityFlags(set map[string]bool, cfg *Config, over Config) {
 		"dns-rate-limit":              func() { cfg.DNSRateLimit = over.DNSRateLimit },
 		"push-trusted-proxies":        func() { cfg.PushTrustedProxies = over.PushTrustedProxies },
 		"health-check-allow-internal": func() { cfg.HealthCheckAllowInternal = over.HealthCheckAllowInternal },
+		"dns-rate-limit-exempt":       func() { cfg.DNSRateLimitExempt = over.DNSRateLimitExempt },
+		"max-namespaces":              func() { cfg.MaxNamespaces = over.MaxNamespaces },
+		"max-connections":             func() { cfg.MaxConnections = over.MaxConnections },
+		"max-connections-per-ip":      func() { cfg.MaxConnectionsPerIP = over.MaxConnectionsPerIP },
+		"metrics-namespace-labels":    func() { cfg.MetricsNamespaceLabels = over.MetricsNamespaceLabels },
 		"health-check-min-interval":   func() { cfg.HealthCheckMinInterval = over.HealthCheckMinInterval },
 	}
 	for name := range set {
@@ -104,8 +124,8 @@ func (c Config) validateSecurity() []error {
 	if c.TLSCAFile != "" && c.TLSCertFile == "" {
 		errs = append(errs, errors.New("tls-ca-file is for members calling each other over HTTPS: set tls-cert-file and tls-key-file too"))
 	}
-	if c.MaxInFlight < 0 || c.DNSRateLimit < 0 {
-		errs = append(errs, errors.New("max-in-flight and dns-rate-limit must not be negative"))
+	if c.MaxInFlight < 0 || c.DNSRateLimit < 0 || c.MaxConnections < 0 || c.MaxConnectionsPerIP < 0 {
+		errs = append(errs, errors.New("max-in-flight, dns-rate-limit, max-connections and max-connections-per-ip must not be negative"))
 	}
 	switch c.HealthCheckAllowInternal {
 	case "auto", "true", "false":
@@ -116,13 +136,14 @@ func (c Config) validateSecurity() []error {
 		errs = append(errs, err)
 	}
 	if err := c.limits().Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("max-instances-per-service, max-services-per-namespace: %w", err))
+		errs = append(errs, fmt.Errorf("max-instances-per-service, max-services-per-namespace, max-namespaces: %w", err))
 	}
 	return errs
 }
 
 func (c Config) limits() consensus.Limits {
-	return consensus.Limits{MaxInstancesPerService: c.MaxInstancesPerService, MaxServicesPerNamespace: c.MaxServicesPerNamespace}
+	return consensus.Limits{MaxInstancesPerService: c.MaxInstancesPerService, MaxServicesPerNamespace: c.MaxServicesPerNamespace,
+		MaxNamespaces: c.MaxNamespaces}
 }
 
 func (c Config) authConfig() auth.Config {

@@ -355,7 +355,7 @@ func TestClusterOverTLSWithAuth(t *testing.T) {
 // TestLoadSheddingMetrics: the DNS rate limit and the in-flight bound
 // report what they refused.
 func TestLoadSheddingMetrics(t *testing.T) {
-	p := startSextant(t, "", "--dns-rate-limit", "5")
+	p := startSextant(t, "", "--dns-rate-limit", "5", "--dns-rate-limit-exempt", "") // loopback limited too
 	conn, err := net.Dial("udp", p.dnsAddr)
 	if err != nil {
 		t.Fatal(err)

@@ -86,7 +86,7 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	dcfg := dnsfront.DefaultConfig()
 	dcfg.Addr, dcfg.Zone, dcfg.TTL, dcfg.NegativeTTL = cfg.DNSAddr, cfg.DNSZone, cfg.DNSTTL, cfg.DNSNegativeTTL
 	dcfg.Recursors, dcfg.MaxUDPSize = cfg.DNSRecursors, cfg.DNSMaxUDPSize
-	dcfg.RecursionAllow, dcfg.RateLimit = cfg.DNSRecursionAllow, cfg.DNSRateLimit
+	dcfg.RecursionAllow, dcfg.RateLimit, dcfg.RateLimitExempt = cfg.DNSRecursionAllow, cfg.DNSRateLimit, cfg.DNSRateLimitExempt
 	if n.dns, err = dnsfront.New(dcfg, n.catalog, log.WithField("component", "dns")); err != nil {
 		return n, fmt.Errorf("dns: %w", err)
 	}
@@ -106,7 +106,7 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	if err = n.secure(ctx, cfg, log, &fcfg); err != nil {
 		return n, err
 	}
-	apiWriter := n.instrument(&fcfg, log.WithField("component", "metrics"))
+	apiWriter := n.instrument(&fcfg, cfg.MetricsNamespaceLabels, log.WithField("component", "metrics"))
 	if n.http, err = httpfront.New(fcfg, n.catalog, apiWriter, n.status, log.WithField("component", "http")); err != nil {
 		return n, fmt.Errorf("http: %w", err)
 	}

@@ -23,6 +23,7 @@ func (n *node) secure(ctx context.Context, cfg Config, log *logrus.Logger, fcfg 
 	}
 	fcfg.Auth = g
 	fcfg.MaxInFlight = cfg.MaxInFlight
+	fcfg.MaxConns, fcfg.MaxConnsPerIP = cfg.MaxConnections, cfg.MaxConnectionsPerIP
 	if n.certs, err = loadTLS(cfg); err != nil {
 		return err
 	}

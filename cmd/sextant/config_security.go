@@ -52,21 +52,12 @@ func bindSecurityFlags(fs *flag.FlagSet, v *Config) {
 	fs.IntVar(&v.MaxInFlight, "max-in-flight", v.MaxInFlight, "most HTTP requests served at once; more are answered 503 at once (0: no bound)")
 	fs.IntVar(&v.MaxInstancesPerService, "max-instances-per-service", v.MaxInstancesPerService, "most instances one service may hold (0: no bound)")
 	fs.IntVar(&v.MaxServicesPerNamespace, "max-services-per-namespace", v.MaxServicesPerNamespace, "most services one namespace may hold (0: no bound)")
-	fs.Func("dns-recursion-allow", "comma-separated client networks (CIDR) whose queries outside the zone go to the recursors (default loopback)", func(s string) error {
-		v.DNSRecursionAllow = splitList(s)
-		return nil
-	})
-	fs.Func("push-trusted-proxies", "comma-separated networks (CIDR) of proxies whose instance/list requests may name another push address in clientIP (default none: pushes go to the request's source)", func(s string) error {
-		v.PushTrustedProxies = splitList(s)
-		return nil
-	})
+	fs.Var(listFlag{&v.DNSRecursionAllow}, "dns-recursion-allow", "comma-separated client networks (CIDR) whose queries outside the zone go to the recursors (default loopback)")
+	fs.Var(listFlag{&v.PushTrustedProxies}, "push-trusted-proxies", "comma-separated networks (CIDR) of proxies whose instance/list requests may name another push address in clientIP (default none: pushes go to the request's source)")
 	fs.StringVar(&v.HealthCheckAllowInternal, "health-check-allow-internal", v.HealthCheckAllowInternal, "let probes reach loopback, link-local and cloud metadata addresses: true, false, or auto (true only while http-addr is a loopback address)")
 	fs.DurationVar(&v.HealthCheckMinInterval, "health-check-min-interval", v.HealthCheckMinInterval, "shortest probe interval a service or cluster may set (shorter ones are raised to it)")
 	fs.IntVar(&v.DNSRateLimit, "dns-rate-limit", v.DNSRateLimit, "UDP DNS answers per second per client /24 (IPv4) or /56 (IPv6) outside dns-rate-limit-exempt; over it answers are dropped or truncated (0: off)")
-	fs.Func("dns-rate-limit-exempt", "comma-separated client networks (CIDR) dns-rate-limit leaves alone (default loopback)", func(s string) error {
-		v.DNSRateLimitExempt = splitList(s)
-		return nil
-	})
+	fs.Var(listFlag{&v.DNSRateLimitExempt}, "dns-rate-limit-exempt", "comma-separated client networks (CIDR) dns-rate-limit leaves alone (default loopback)")
 	fs.IntVar(&v.MaxNamespaces, "max-namespaces", v.MaxNamespaces, "most namespaces, explicit or made by a first registration (0: no bound)")
 	fs.IntVar(&v.MaxConnections, "max-connections", v.MaxConnections, "most open HTTP connections, idle ones included (0: no bound)")
 	fs.IntVar(&v.MaxConnectionsPerIP, "max-connections-per-ip", v.MaxConnectionsPerIP, "most open HTTP connections from one address (0: no bound)")
@@ -251,3 +242,4 @@ func (c Config) probesAllowInternal() bool {
 	}
 	return false
 }
+

@@ -18,6 +18,7 @@ import (
 	"sextant/consensus/distro"
 	"sextant/consensus/nodeauth"
 	"sextant/consensus/raftcp"
+	"sextant/httpfront/certs"
 	"sextant/naming"
 )
 
@@ -35,6 +36,7 @@ type clusterNode struct {
 	raft       *raftcp.Node
 	router     *consensus.Router
 	internal   http.Handler
+	raftCerts  *certs.Reloader // the Raft port's certificate, nil without TLS
 }
 
 // raftAddrOf derives a member's Raft address from its HTTP address.
@@ -105,6 +107,9 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	}
 	rcfg.BindAddr = cfg.RaftAddr
 	rcfg.Secret = cfg.ClusterSecret
+	if rcfg.TLSServer, rcfg.TLSClient, c.raftCerts, err = raftTLS(cfg); err != nil {
+		return c, fmt.Errorf("raft tls: %w", err)
+	}
 	rcfg.Join = cfg.RaftJoin
 	if c.raft, err = raftcp.New(rcfg, cat, log.WithField("component", "raft")); err != nil {
 		return c, err

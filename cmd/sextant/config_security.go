@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -172,6 +174,46 @@ func secureClusterHTTP(cfg Config, ccfg *cluster.HTTPConfig) error {
 	return nil
 }
 
+// raftTLS is the mutual TLS of the Raft port when the node serves TLS: the
+// node's certificate on both sides, peers checked against tls-ca-file (the
+// system roots when empty). r reloads the certificate (SIGHUP).
+func raftTLS(cfg Config) (server, client *tls.Config, r *certs.Reloader, err error) {
+	if cfg.TLSCertFile == "" {
+		return nil, nil, nil, nil
+	}
+	if r, err = certs.NewReloader(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
+		return nil, nil, nil, err
+	}
+	if client, err = certs.ClientConfig(cfg.TLSCAFile, r); err != nil {
+		return nil, nil, nil, err
+	}
+	server = r.ServerConfig()
+	// Members present the certificate they serve HTTPS with, often made
+	// for servers only: any certificate the CA signed is accepted.
+	server.ClientAuth = tls.RequireAnyClientCert
+	roots := client.RootCAs
+	server.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+		var chain []*x509.Certificate
+		for _, b := range raw {
+			c, err := x509.ParseCertificate(b)
+			if err != nil {
+				return err
+			}
+			chain = append(chain, c)
+		}
+		if len(chain) == 0 {
+			return errors.New("raft peer sent no certificate")
+		}
+		inter := x509.NewCertPool()
+		for _, c := range chain[1:] {
+			inter.AddCert(c)
+		}
+		_, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		return err
+	}
+	return server, client, r, nil
+}
+
 // clusterForwarder forwards CP writes to the leader with the same scheme
 // and trust as the other node-to-node calls.
 func clusterForwarder(cfg Config, ccfg cluster.HTTPConfig) *consensus.HTTPForwarder {
@@ -242,4 +284,3 @@ func (c Config) probesAllowInternal() bool {
 	}
 	return false
 }
-

@@ -42,6 +42,11 @@ func (n *node) reloadTLS(log *logrus.Logger) {
 	if n == nil || n.certs == nil {
 		return
 	}
+	if n.cluster != nil && n.cluster.raftCerts != nil {
+		if err := n.cluster.raftCerts.Reload(); err != nil {
+			log.WithError(err).Error("reload: keeping the current certificate of the Raft port")
+		}
+	}
 	if err := n.certs.Reload(); err != nil {
 		log.WithError(err).Error("reload: keeping the current TLS certificate")
 		return

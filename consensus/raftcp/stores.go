@@ -73,7 +73,7 @@ func openStores(cfg Config, hlog hclog.Logger, src *sources) (*stores, error) {
 	}
 	st.trans = cfg.Transport
 	if st.trans == nil {
-		t, err := tcpTransport(cfg.BindAddr, cfg.Self.RaftAddr, cfg.Secret, src, hlog)
+		t, err := tcpTransport(cfg, src, hlog)
 		if err != nil {
 			st.close()
 			return nil, err
@@ -88,7 +88,8 @@ func openStores(cfg Config, hlog hclog.Logger, src *sources) (*stores, error) {
 // must therefore name a concrete IP (or a host resolving to one).
 // With a secret, connections are authenticated and admitted only from
 // src (authstream.go).
-func tcpTransport(bind, addr, secret string, src *sources, hlog hclog.Logger) (*raft.NetworkTransport, error) {
+func tcpTransport(cfg Config, src *sources, hlog hclog.Logger) (*raft.NetworkTransport, error) {
+	bind, addr, secret := cfg.BindAddr, cfg.Self.RaftAddr, cfg.Secret
 	adv, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("raftcp: raft address %s: %w", addr, err)
@@ -106,7 +107,7 @@ func tcpTransport(bind, addr, secret string, src *sources, hlog hclog.Logger) (*
 			return nil, fmt.Errorf("raftcp: listen on raft address %s: %w", bind, err)
 		}
 		return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-			Stream: newAuthStream(ln, adv, secret, src), MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog.Named("transport"),
+			Stream: newTLSAuthStream(ln, adv, secret, src, cfg.TLSServer, cfg.TLSClient), MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog.Named("transport"),
 		}), nil
 	}
 	t, err := raft.NewTCPTransportWithLogger(bind, adv, 3, 10*time.Second, hlog.Named("transport"))

@@ -20,6 +20,11 @@
 //   - Every node applies the same entries in the same order, and an Op
 //     carries its own time (stamped by the proposer), so catalogs agree.
 //   - Barrier on the leader, then a read of the catalog, is linearizable.
+//   - The TCP transport (with Config.Secret) admits connections from the
+//     members' addresses only, bounds the handshakes per address, and runs a
+//     mutual challenge with the secret, inside mutual TLS when configured
+//     (authstream.go, sources.go); a connection flood cannot keep members
+//     from electing a leader.
 //
 // Log entry format: one version byte (1) followed by a JSON array of
 // naming.Op. An entry that cannot be decoded is logged and skipped on every

@@ -182,7 +182,7 @@ func newServerFlags(name string) *serverFlags {
 	fs.StringVar(&f.members, "members", "", "comma-separated HTTP addresses of every cluster member, this node included (empty: standalone)")
 	fs.StringVar(&v.ClusterConf, "cluster-conf", v.ClusterConf, "Nacos cluster.conf file listing the members; re-read when it changes")
 	fs.StringVar(&v.RaftAddr, "raft-addr", v.RaftAddr, "address the Raft transport binds (default: this node's HTTP port minus 1000)")
-	fs.StringVar(&v.ClusterSecret, "cluster-secret", v.ClusterSecret, "shared secret that authenticates node-to-node requests")
+	fs.StringVar(&v.ClusterSecret, "cluster-secret", v.ClusterSecret, "shared secret that signs node-to-node requests and the Raft handshake; required on a member of a cluster of several (head -c 32 /dev/urandom | base64)")
 	fs.BoolVar(&v.RaftJoin, "raft-join", v.RaftJoin, "this node is added to a running cluster: never bootstrap Raft, wait to be added by the leader")
 	bindSecurityFlags(fs, v)
 	return f

@@ -34,8 +34,8 @@ const (
 
 // HTTPConfig configures the HTTP transport and handler.
 type HTTPConfig struct {
-	// Secret, when set, is sent with every request and required on every
-	// request received; requests without it get 401.
+	// Secret, when set, signs every request (consensus/nodeauth) and is
+	// required of every request received; unsigned requests get 401.
 	Secret string
 	// Scheme is "http" (default) or "https".
 	Scheme string

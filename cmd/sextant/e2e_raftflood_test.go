@@ -55,6 +55,41 @@ func TestNewLeaderUnderRaftPortFlood(t *testing.T) {
 	}
 	sources = append(sources, "127.0.0.99")
 
+	// 6 (source, target) pairs, one connection each per 8 ms: 750/s.
+	flood := floodRaft(sources, targets, 8*time.Millisecond)
+	stopped := false
+	defer func() {
+		if !stopped {
+			flood()
+		}
+	}()
+	time.Sleep(time.Second) // the flood takes every slot it can first
+	start := time.Now()
+	lp.kill()
+	var took time.Duration
+	elected := ""
+	for time.Since(start) < 20*time.Second && elected == "" {
+		for _, p := range rest {
+			if l := leaderOf(p); l == rest[0].httpAddr || l == rest[1].httpAddr {
+				elected, took = l, time.Since(start)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	opened := flood()
+	stopped = true
+	rate := float64(opened) / time.Since(start.Add(-time.Second)).Seconds()
+	t.Logf("flood of %d connections (%.0f/s): new leader %q after %s", opened, rate, elected, took.Round(time.Millisecond))
+	if elected == "" || took > 5*time.Second {
+		t.Fatalf("no new leader within 5 s of the leader's death under the flood (%s after %s)", strconv.Quote(elected), took)
+	}
+}
+
+// floodRaft opens idle connections from every source address ("" for any)
+// to every target, one per interval per pair, holding the last 300 of
+// each pair open, until the returned stop is called; stop returns how many
+// were opened.
+func floodRaft(sources, targets []string, interval time.Duration) (stop func() int64) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	var opened atomic.Int64
@@ -63,14 +98,17 @@ func TestNewLeaderUnderRaftPortFlood(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 200 * time.Millisecond}
+				d := net.Dialer{Timeout: 200 * time.Millisecond}
+				if src != "" {
+					d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+				}
 				var ring []net.Conn
 				defer func() {
 					for _, c := range ring {
 						c.Close()
 					}
 				}()
-				tick := time.NewTicker(8 * time.Millisecond) // 6 pairs: 750 connections/s
+				tick := time.NewTicker(interval)
 				defer tick.Stop()
 				for {
 					select {
@@ -92,31 +130,9 @@ func TestNewLeaderUnderRaftPortFlood(t *testing.T) {
 			}()
 		}
 	}
-	stopFlood := func() { close(done); wg.Wait() }
-	defer func() {
-		select {
-		case <-done:
-		default:
-			stopFlood()
-		}
-	}()
-	time.Sleep(time.Second) // the flood takes every slot it can first
-	start := time.Now()
-	lp.kill()
-	var took time.Duration
-	elected := ""
-	for time.Since(start) < 20*time.Second && elected == "" {
-		for _, p := range rest {
-			if l := leaderOf(p); l == rest[0].httpAddr || l == rest[1].httpAddr {
-				elected, took = l, time.Since(start)
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	stopFlood()
-	rate := float64(opened.Load()) / time.Since(start.Add(-time.Second)).Seconds()
-	t.Logf("flood of %d connections (%.0f/s): new leader %q after %s", opened.Load(), rate, elected, took.Round(time.Millisecond))
-	if elected == "" || took > 5*time.Second {
-		t.Fatalf("no new leader within 5 s of the leader's death under the flood (%s after %s)", strconv.Quote(elected), took)
+	var once sync.Once
+	return func() int64 {
+		once.Do(func() { close(done); wg.Wait() })
+		return opened.Load()
 	}
 }

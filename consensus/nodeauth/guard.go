@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -23,8 +24,8 @@ type Guard struct {
 	now     func() time.Time
 
 	mu   sync.Mutex
-	seen map[string]time.Time // nonces within the window
-	last time.Time            // of the last prune
+	seen map[[16]byte]int64 // nonces of requests still valid → when they stop being (Unix ms)
+	last time.Time          // of the last prune
 }
 
 // Require serves next to requests signed with secret whose bodies hold at
@@ -39,7 +40,7 @@ func Require(secret string, maxBody int64, next http.Handler) http.Handler {
 // NewGuard is Require with its in-flight bound and clock given.
 func NewGuard(secret string, maxBody int64, maxInFlight int, now func() time.Time, next http.Handler) *Guard {
 	return &Guard{secret: secret, maxBody: maxBody, next: next, slots: make(chan struct{}, maxInFlight),
-		now: now, seen: map[string]time.Time{}}
+		now: now, seen: map[[16]byte]int64{}}
 }
 
 func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +72,7 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "body does not match its signed digest", http.StatusUnauthorized)
 		return
 	}
-	if !g.fresh(r.Header.Get(NonceHeader), now) {
+	if !g.fresh(r.Header.Get(NonceHeader), r.Header.Get(TimeHeader), now) {
 		http.Error(w, "replayed node-to-node request refused", http.StatusUnauthorized)
 		return
 	}
@@ -80,22 +81,30 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.next.ServeHTTP(w, r)
 }
 
-// fresh records nonce and reports whether it was unseen within the window.
-// Only signed requests reach it, so only members fill the set.
-func (g *Guard) fresh(nonce string, now time.Time) bool {
+// fresh records nonce and reports whether it was unseen while its request
+// (sent at ts, Unix ms) can still pass the time check. Only signed
+// requests reach it, so only members fill the set, and each entry goes
+// once its request is too old to be replayed.
+func (g *Guard) fresh(nonce, ts string, now time.Time) bool {
+	var key [16]byte
+	if n, err := hex.Decode(key[:], []byte(nonce)); err != nil || n != len(key) {
+		return false
+	}
+	sent, _ := strconv.ParseInt(ts, 10, 64) // checked by CheckHeaders
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if now.Sub(g.last) > Window {
-		for n, t := range g.seen {
-			if now.Sub(t) > 2*Window {
+	ms := now.UnixMilli()
+	if now.Sub(g.last) > Window/4 {
+		for n, until := range g.seen {
+			if until < ms {
 				delete(g.seen, n)
 			}
 		}
 		g.last = now
 	}
-	if _, ok := g.seen[nonce]; ok {
+	if _, ok := g.seen[key]; ok {
 		return false
 	}
-	g.seen[nonce] = now
+	g.seen[key] = sent + Window.Milliseconds()
 	return true
 }

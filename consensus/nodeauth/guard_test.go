@@ -117,3 +117,25 @@ func TestEmptySecretChecksNothing(t *testing.T) {
 		t.Fatalf("%d", w.Code)
 	}
 }
+
+// TestGuardForgetsNoncesOfExpiredRequests: the replay set holds only the
+// nonces of requests that could still pass the time check.
+func TestGuardForgetsNoncesOfExpiredRequests(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	g := NewGuard("the-cluster-secret", 1<<10, 4, func() time.Time { return now }, echo)
+	for i := 0; i < 10; i++ {
+		if w := serve(g, signed(t, http.MethodPost, "/x", "the-cluster-secret", nil, now)); w.Code != http.StatusOK {
+			t.Fatalf("request %d: %d", i, w.Code)
+		}
+	}
+	if len(g.seen) != 10 {
+		t.Fatalf("%d nonces held, want 10", len(g.seen))
+	}
+	now = now.Add(Window + time.Second)
+	if w := serve(g, signed(t, http.MethodPost, "/x", "the-cluster-secret", nil, now)); w.Code != http.StatusOK {
+		t.Fatalf("later request: %d", w.Code)
+	}
+	if len(g.seen) != 1 {
+		t.Fatalf("%d nonces held after the window, want 1", len(g.seen))
+	}
+}

@@ -37,9 +37,7 @@ func tooMany(err error) bool {
 func TestLoginsBackOffPerSource(t *testing.T) {
 	g, cat, clk := testGuard(t, nil)
 	hook := &failLog{}
-	l := logrus.New()
-	l.AddHook(hook)
-	g.log = logrus.NewEntry(l)
+	g.log.Logger.AddHook(hook) // AddHook locks: the guard's goroutine logs too
 	for i := 0; i < 5; i++ {
 		addUser(t, g, cat, "u"+strconv.Itoa(i), "pass-"+strconv.Itoa(i))
 	}

@@ -3,7 +3,6 @@ package consensus
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sextant/consensus/nodeauth"
 	"sextant/consensus/raftcp"
 	"sextant/naming"
 )
@@ -31,9 +31,6 @@ const CPApplyPath = "/sextant/v1/raft/apply"
 
 // OpsContentType marks a batch of ops, and the answer to one.
 const OpsContentType = "application/vnd.sextant.ops+json"
-
-// SecretHeader carries the cluster secret on node-to-node requests.
-const SecretHeader = "X-Sextant-Secret"
 
 // BudgetHeader carries, in milliseconds, how long the forwarding node still
 // waits for the answer; the leader gives up on the ops in time to answer.
@@ -300,9 +297,7 @@ func (f *HTTPForwarder) post(ctx context.Context, leader, contentType string, bo
 		return nil, nil, naming.Errorf(naming.ErrUnavailable, "forward to leader %s: %v", leader, err)
 	}
 	req.Header.Set("Content-Type", contentType)
-	if f.Secret != "" {
-		req.Header.Set(SecretHeader, f.Secret)
-	}
+	nodeauth.Sign(req, f.Secret, body, time.Now())
 	if d, ok := ctx.Deadline(); ok {
 		req.Header.Set(BudgetHeader, strconv.FormatInt(time.Until(d).Milliseconds(), 10))
 	}
@@ -411,14 +406,12 @@ func isOpsAnswer(resp *http.Response) bool {
 // and never forwards again, so forwarding cannot loop). The ops of a batch
 // are committed concurrently, so they share raft entries (group commit),
 // and each gets its own result.
+//
+// With a secret, only requests signed with it are read (consensus/nodeauth).
 func CPApplyHandler(cp CPWriter, secret string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return nodeauth.Require(secret, maxBatchBody, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		if secret != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), []byte(secret)) != 1 {
-			http.Error(w, "cluster secret missing or wrong", http.StatusUnauthorized)
 			return
 		}
 		ctx, cancel := budgetContext(r)
@@ -449,7 +442,7 @@ func CPApplyHandler(cp CPWriter, secret string) http.Handler {
 		}
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("ok"))
-	})
+	}))
 }
 
 // serveBatch commits a batch of forwarded ops and answers one result per op.

@@ -451,3 +451,39 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestCPApplyRefusesUnsignedRequests is the attack of issue 16: a POST to
+// the leader's apply path without a signature, creating a user and making
+// it an administrator, must be refused and apply nothing; the forwarder,
+// holding the secret, still gets through.
+func TestCPApplyRefusesUnsignedRequests(t *testing.T) {
+	cp := newFakeCP()
+	addr := startLeader(t, CPApplyHandler(cp, "the-cluster-secret"))
+	for _, body := range []string{
+		`{"kind":16,"user":{"username":"mallory","password":"x"}}`,
+		`{"kind":19,"roleBinding":{"role":"ROLE_ADMIN","username":"mallory"}}`,
+	} {
+		resp, err := http.Post("http://"+addr+CPApplyPath, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("unsigned apply: HTTP %d, want 401", resp.StatusCode)
+		}
+	}
+	select {
+	case ip := <-cp.entered:
+		t.Fatalf("an unsigned op reached Apply (%q)", ip)
+	default:
+	}
+	if err := NewHTTPForwarder("wrong-secret-0000", time.Second).ForwardCP(context.Background(), addr, register(svcA, "10.0.7.1", false)); err == nil {
+		t.Fatal("an op signed with another secret was applied")
+	}
+	if err := NewHTTPForwarder("the-cluster-secret", time.Second).ForwardCP(context.Background(), addr, register(svcA, "10.0.7.2", false)); err != nil {
+		t.Fatalf("signed forward: %v", err)
+	}
+	if cp.count("10.0.7.1") != 0 || cp.count("10.0.7.2") != 1 {
+		t.Fatalf("applied: %v", cp.applied)
+	}
+}

@@ -55,3 +55,26 @@ func TestCheckLimitsZeroMeansNone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNamespacesAreBounded: registrations into ever new namespaces stop
+// at MaxNamespaces (public counted), as does explicit creation, while the
+// namespaces that exist keep taking services.
+func TestNamespacesAreBounded(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Limits = Limits{MaxNamespaces: 3}
+	s, cat := openStore(t, cfg)
+	ctx := context.Background()
+	apply(t, s, register(naming.NewServiceKey("ns1", "", "a"), "10.0.0.1", true))
+	apply(t, s, register(naming.NewServiceKey("ns2", "", "a"), "10.0.0.1", true))
+	if err := s.Apply(ctx, register(naming.NewServiceKey("ns3", "", "a"), "10.0.0.1", true)); !errors.Is(err, naming.ErrTooLarge) {
+		t.Fatalf("a fourth namespace by registration: %v", err)
+	}
+	if err := s.Apply(ctx, naming.Op{Kind: naming.OpCreateNamespace, Namespace: &naming.Namespace{ID: "ns4", Name: "ns4"}}); !errors.Is(err, naming.ErrTooLarge) {
+		t.Fatalf("a fourth namespace by creation: %v", err)
+	}
+	if n := cat.CountNamespaces(); n != 3 {
+		t.Fatalf("%d namespaces after refusals", n)
+	}
+	apply(t, s, register(naming.NewServiceKey("ns1", "", "b"), "10.0.0.1", true))
+	apply(t, s, register(naming.NewServiceKey("", "", "b"), "10.0.0.1", true))
+}

@@ -14,7 +14,10 @@ import (
 type recursionACL []netip.Prefix
 
 // parseACL reads CIDRs ("10.0.0.0/8") and plain addresses (one host).
-func parseACL(list []string) (recursionACL, error) {
+func parseACL(list []string) (recursionACL, error) { return parseNets("dns recursion allow", list) }
+
+// parseNets reads a list of networks; what names it in errors.
+func parseNets(what string, list []string) (recursionACL, error) {
 	var out recursionACL
 	for _, s := range list {
 		s = strings.TrimSpace(s)
@@ -24,14 +27,14 @@ func parseACL(list []string) (recursionACL, error) {
 		if !strings.Contains(s, "/") {
 			a, err := netip.ParseAddr(s)
 			if err != nil {
-				return nil, fmt.Errorf("dns recursion allow %q: not an address or CIDR", s)
+				return nil, fmt.Errorf("%s %q: not an address or CIDR", what, s)
 			}
 			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 			continue
 		}
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("dns recursion allow %q: %v", s, err)
+			return nil, fmt.Errorf("%s %q: %v", what, s, err)
 		}
 		if p.Addr().Is4In6() {
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)

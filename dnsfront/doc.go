@@ -49,8 +49,8 @@
 // random, rotations of one shuffle, so that each record comes first
 // equally often.
 //
-// ANY gets one RRset (RFC 8482): the A records of a service (AAAA when it
-// has none), the SRV records of an RFC 2782 name, the SOA at the apex. The
+// ANY gets the minimal answer of RFC 8482 for a service's names, one HINFO
+// "RFC8482" record, so it amplifies nothing; the SOA at the apex. The
 // apex has SOA (mname ns.<zone>, rname hostmaster.<zone>, a serial that
 // moves on every data change, minimum and TTL Config.NegativeTTL) and NS
 // ns.<zone>, whose address is the listen address when that is a specific
@@ -78,7 +78,8 @@
 // over the query's transport to each recursor in turn (SERVFAIL when none
 // answers) for clients in Config.RecursionAllow (default loopback only;
 // others get REFUSED, so the node is never an open resolver). RA is set on
-// every reply to a client that may recurse. With Config.RateLimit, UDP
+// every reply to a client that may recurse. With Config.RateLimit (on by
+// default, DefaultRateLimit, for clients outside RateLimitExempt), UDP
 // answers to one client network (/24, /56) are limited to that many per
 // second (token bucket, one second of burst, bounded table); answers over
 // it are dropped or sent empty with TC set, in turn, and TCP is never

@@ -76,7 +76,7 @@ func (c *fakeClock) now() time.Time { return c.t }
 
 func TestRateLimiterTokenBucket(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	r := newRateLimiter(10, 1024, clk.now)
+	r := newRateLimiter(10, 1024, nil, clk.now)
 	a := netip.MustParseAddr("198.51.100.7")
 	same := netip.MustParseAddr("198.51.100.200") // same /24
 	other := netip.MustParseAddr("198.51.101.7")
@@ -122,7 +122,7 @@ func TestRateLimiterTokenBucket(t *testing.T) {
 
 func TestRateLimiterTableIsBounded(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	r := newRateLimiter(5, rrlShards*4, clk.now)
+	r := newRateLimiter(5, rrlShards*4, nil, clk.now)
 	for i := 0; i < 5000; i++ {
 		a := netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1})
 		r.decide(a)
@@ -136,7 +136,7 @@ func TestRateLimiterTableIsBounded(t *testing.T) {
 // that at most about one second's worth of full answers come back, that
 // some come back truncated, and that TCP still answers.
 func TestRateLimitOverSockets(t *testing.T) {
-	s := startServer(t, fixture(t), func(c *Config) { c.RateLimit = 20 })
+	s := startServer(t, fixture(t), func(c *Config) { c.RateLimit, c.RateLimitExempt = 20, nil })
 	conn, err := net.Dial("udp", s.UDPAddr())
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestRateLimitOverSockets(t *testing.T) {
 }
 
 func BenchmarkRateLimiterDecide(b *testing.B) {
-	r := newRateLimiter(1<<30, 65536, nil)
+	r := newRateLimiter(1<<30, 65536, nil, nil)
 	addrs := make([]netip.Addr, 1024)
 	for i := range addrs {
 		addrs[i] = netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1})

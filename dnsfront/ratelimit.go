@@ -19,7 +19,8 @@ import (
 // table of networks is bounded; when full, an idle entry (or, failing
 // that, an arbitrary one) makes room.
 type rateLimiter struct {
-	rate   float64 // tokens per second
+	exempt recursionACL // clients never limited
+	rate   float64      // tokens per second
 	burst  float64
 	now    func() time.Time
 	seed   maphash.Seed
@@ -51,14 +52,14 @@ const (
 	slipAnswer // send truncated
 )
 
-func newRateLimiter(perSecond, tableSize int, now func() time.Time) *rateLimiter {
+func newRateLimiter(perSecond, tableSize int, exempt recursionACL, now func() time.Time) *rateLimiter {
 	if perSecond <= 0 {
 		return nil
 	}
 	if now == nil {
 		now = time.Now
 	}
-	r := &rateLimiter{rate: float64(perSecond), burst: float64(perSecond), now: now, seed: maphash.MakeSeed(),
+	r := &rateLimiter{exempt: exempt, rate: float64(perSecond), burst: float64(perSecond), now: now, seed: maphash.MakeSeed(),
 		perMax: max(1, tableSize/rrlShards)}
 	for i := range r.shards {
 		r.shards[i].m = map[netip.Addr]*bucket{}
@@ -82,7 +83,7 @@ func network(a netip.Addr) netip.Addr {
 
 // decide takes a token for client and says what to do with its answer.
 func (r *rateLimiter) decide(client netip.Addr) verdict {
-	if r == nil || !client.IsValid() {
+	if r == nil || !client.IsValid() || r.exempt.allows(client) {
 		return sendAnswer
 	}
 	key := network(client)

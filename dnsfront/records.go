@@ -95,6 +95,12 @@ func (b recordBuilder) build(svc *naming.Service, clusters []string) *rrsets {
 	return r
 }
 
+// rfc8482 is the answer to ANY for a service name: one HINFO "RFC8482"
+// (RFC 8482 §4.2).
+func (b recordBuilder) rfc8482(name string) dns.RR {
+	return &dns.HINFO{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: b.ttl}, Cpu: "RFC8482", Os: ""}
+}
+
 func (b recordBuilder) hdr(name string, t uint16, rdlen int) dns.RR_Header {
 	return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: b.ttl, Rdlength: uint16(rdlen)}
 }

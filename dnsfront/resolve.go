@@ -175,17 +175,14 @@ func (s *Server) answerService(m *dns.Msg, p parsedName, q dns.Question, budget 
 		return
 	}
 	qt := q.Qtype
-	if p.kind == nameSRV {
-		if qt != dns.TypeSRV && qt != dns.TypeANY {
-			return
-		}
-		qt = dns.TypeSRV
-	}
 	if qt == dns.TypeANY {
-		// RFC 8482: one RRset is enough.
-		qt = dns.TypeA
-		if len(set.a) == 0 {
-			qt = dns.TypeAAAA
+		// RFC 8482: a minimal answer, so that ANY amplifies nothing.
+		m.Answer = []dns.RR{s.build.rfc8482(q.Name)}
+		return
+	}
+	if p.kind == nameSRV {
+		if qt != dns.TypeSRV {
+			return
 		}
 	}
 	switch qt {

@@ -104,14 +104,15 @@ func TestResolveTable(t *testing.T) {
 			`orders.service.nacos. 5 IN TXT "path=a\\b" "version=1"`,
 			`orders.service.nacos. 5 IN TXT "zone=east"`,
 		}},
-		{name: "orders.service.nacos.", qtype: dns.TypeANY, answer: ordersA},
+		// ANY: the minimal answer of RFC 8482.
+		{name: "orders.service.nacos.", qtype: dns.TypeANY, answer: []string{`orders.service.nacos. 5 IN HINFO "RFC8482" ""`}},
 		nodata("orders.service.nacos.", dns.TypeAAAA),
 		nodata("orders.service.nacos.", dns.TypeMX),
 		nodata("orders.service.nacos.", 666),
 		// RFC 2782 and port-name forms, and their empty non-terminals.
 		{name: "_orders._tcp.service.nacos.", qtype: dns.TypeSRV, answer: ordersSRV("_orders._tcp.service.nacos."), extra: ordersGlue},
 		{name: "_orders._udp.service.nacos.", qtype: dns.TypeSRV, answer: ordersSRV("_orders._udp.service.nacos."), extra: ordersGlue},
-		{name: "_orders._tcp.service.nacos.", qtype: dns.TypeANY, answer: ordersSRV("_orders._tcp.service.nacos."), extra: ordersGlue},
+		{name: "_orders._tcp.service.nacos.", qtype: dns.TypeANY, answer: []string{`_orders._tcp.service.nacos. 5 IN HINFO "RFC8482" ""`}},
 		{name: "_http._tcp.orders.service.nacos.", qtype: dns.TypeSRV, answer: ordersSRV("_http._tcp.orders.service.nacos."), extra: ordersGlue},
 		nodata("_orders._tcp.service.nacos.", dns.TypeA),
 		nodata("_tcp.service.nacos.", dns.TypeSRV),
@@ -158,7 +159,7 @@ func TestResolveTable(t *testing.T) {
 		nx("other._tcp.service.nacos.", dns.TypeSRV),
 		// IPv6, port 0, shared targets.
 		{name: "v6.service.nacos.", qtype: dns.TypeAAAA, answer: []string{"v6.service.nacos. 5 IN AAAA 2001:db8::1"}},
-		{name: "v6.service.nacos.", qtype: dns.TypeANY, answer: []string{"v6.service.nacos. 5 IN AAAA 2001:db8::1"}},
+		{name: "v6.service.nacos.", qtype: dns.TypeANY, answer: []string{`v6.service.nacos. 5 IN HINFO "RFC8482" ""`}},
 		{name: "v6.service.nacos.", qtype: dns.TypeSRV,
 			answer: []string{"v6.service.nacos. 5 IN SRV 1 65535 80 20010db8000000000000000000000001.addr.nacos."},
 			extra:  []string{"20010db8000000000000000000000001.addr.nacos. 5 IN AAAA 2001:db8::1"}},

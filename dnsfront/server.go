@@ -93,8 +93,9 @@ func New(cfg Config, src Source, log *logrus.Entry) (*Server, error) {
 		build: recordBuilder{zone: cfg.Zone, ttl: seconds(cfg.TTL)},
 		fwd:   newForwarder(cfg.Recursors, cfg.RecursorTimeout),
 	}
-	s.acl, _ = parseACL(cfg.RecursionAllow) // checked by Validate
-	s.rrl = newRateLimiter(cfg.RateLimit, cfg.RateLimitTable, nil)
+	s.acl, _ = parseACL(cfg.RecursionAllow)         // checked by Validate
+	exempt, _ := parseNets("", cfg.RateLimitExempt) // checked by Validate
+	s.rrl = newRateLimiter(cfg.RateLimit, cfg.RateLimitTable, exempt, nil)
 	s.bufs.New = func() any { b := make([]byte, packBufSize); return &b }
 	s.idx = newIndex(src, s.build, func() { s.zone.bump(time.Now()) })
 	s.stop = src.Watch(s.idx.update)

@@ -119,6 +119,7 @@ func benchFleet(b *testing.B, addrs []string, interval time.Duration, workers, p
 	cfg := DefaultProbeConfig()
 	cfg.Interval = interval
 	cfg.Workers = workers
+	cfg.AllowInternal = true // the fleet listens on loopback
 	c, err := NewPersistentChecker(cfg, cat, &catWriter{cat: cat}, nil, RealClock(), nil)
 	if err != nil {
 		b.Fatal(err)

@@ -3,10 +3,11 @@ package healthcheck
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"sextant/naming"
 )
 
 // maxProbeBody is how much of a response body an HTTP probe reads before
@@ -22,11 +23,15 @@ type HTTPProber struct {
 	client *http.Client
 }
 
-// NewHTTPProber builds an HTTP prober.
-func NewHTTPProber() *HTTPProber {
+// NewHTTPProber builds an HTTP prober that probes any address.
+func NewHTTPProber() *HTTPProber { return newHTTPProber(true) }
+
+// newHTTPProber builds an HTTP prober; without allowInternal, loopback,
+// link-local and metadata addresses fail without a packet sent.
+func newHTTPProber(allowInternal bool) *HTTPProber {
 	tr := &http.Transport{
 		Proxy:                  nil,
-		DialContext:            (&net.Dialer{}).DialContext,
+		DialContext:            dialer(allowInternal).DialContext,
 		DisableKeepAlives:      true,
 		DisableCompression:     true,
 		MaxResponseHeaderBytes: 16 << 10,
@@ -49,9 +54,8 @@ func (p *HTTPProber) Probe(ctx context.Context, t Target) Result {
 	}
 	req.Header.Set("User-Agent", "Sextant-Health-Check")
 	for _, h := range t.Headers {
-		if strings.EqualFold(h.Name, "Host") {
-			req.Host = h.Value
-			continue
+		if naming.ReservedCheckHeader(h.Name) {
+			continue // refused when stored; never sent if one slipped in
 		}
 		req.Header.Set(h.Name, h.Value)
 	}

@@ -58,7 +58,7 @@ type PersistentChecker struct {
 }
 
 // NewPersistentChecker builds a checker that reads src, probes with p (nil
-// means DefaultProber) and writes through w. A nil log discards log lines.
+// means ProberFor(cfg)) and writes through w. A nil log discards log lines.
 func NewPersistentChecker(cfg ProbeConfig, src ProbeSource, w naming.Writer, p Prober, clk Clock, log *logrus.Entry) (*PersistentChecker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func NewPersistentChecker(cfg ProbeConfig, src ProbeSource, w naming.Writer, p P
 		return nil, errors.New("healthcheck: source, writer and clock are required")
 	}
 	if p == nil {
-		p = DefaultProber()
+		p = ProberFor(cfg)
 	}
 	if log == nil {
 		l := logrus.New()

@@ -81,6 +81,7 @@ func fastProbeConfig() ProbeConfig {
 	cfg.Tick = 10 * time.Millisecond
 	cfg.Rescan = 100 * time.Millisecond
 	cfg.Workers = 4
+	cfg.AllowInternal = true // the targets listen on loopback
 	return cfg
 }
 

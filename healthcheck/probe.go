@@ -52,9 +52,15 @@ type Prober interface {
 type TypeProber map[string]Prober
 
 // DefaultProber probes TCP targets with TCPProber and HTTP targets with
-// an HTTPProber.
+// an HTTPProber, at any address.
 func DefaultProber() TypeProber {
 	return TypeProber{TypeTCP: TCPProber{}, TypeHTTP: NewHTTPProber()}
+}
+
+// ProberFor is DefaultProber refusing internal addresses unless
+// cfg.AllowInternal (internal.go).
+func ProberFor(cfg ProbeConfig) TypeProber {
+	return TypeProber{TypeTCP: TCPProber{RefuseInternal: !cfg.AllowInternal}, TypeHTTP: newHTTPProber(cfg.AllowInternal)}
 }
 
 // Probe runs the prober of t.Type; an unknown type fails.
@@ -74,7 +80,10 @@ func failure(ctx context.Context, err error, timeout time.Duration) Result {
 
 func reasonOf(ctx context.Context, err error, timeout time.Duration) string {
 	var ne net.Error
+	var internal *ErrInternalTarget
 	switch {
+	case errors.As(err, &internal):
+		return internal.Error()
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):

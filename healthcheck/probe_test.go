@@ -85,6 +85,7 @@ type httpTarget struct {
 	lastUA atomic.Value
 	lastX  atomic.Value
 	host   atomic.Value
+	hits   atomic.Int32 // connections accepted
 	srv    *http.Server
 }
 
@@ -129,7 +130,11 @@ func (h *httpTarget) start() {
 			return
 		}
 		w.WriteHeader(int(h.status.Load()))
-	})}
+	}), ConnState: func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			h.hits.Add(1)
+		}
+	}}
 	h.srv.RegisterOnShutdown(func() { close(hang) })
 	go h.srv.Serve(ln)
 }
@@ -149,7 +154,8 @@ func TestHTTPProbe(t *testing.T) {
 	if r, _ := probeWith(p, tg); !r.OK || r.Reason != "HTTP 200" {
 		t.Fatalf("200: %+v", r)
 	}
-	if h.lastX.Load() != "1" || h.host.Load() != "svc.local" || h.lastUA.Load() != "Sextant-Health-Check" {
+	// Host is reserved: a stored one (refused since) is never sent.
+	if h.lastX.Load() != "1" || h.host.Load() != h.addr || h.lastUA.Load() != "Sextant-Health-Check" {
 		t.Fatalf("headers not sent: X=%v host=%v ua=%v", h.lastX.Load(), h.host.Load(), h.lastUA.Load())
 	}
 	h.status.Store(500)
@@ -240,5 +246,30 @@ func TestReasonOf(t *testing.T) {
 		if got := reasonOf(c.ctx, c.err, time.Second); got != c.want {
 			t.Errorf("reasonOf(%v) = %q, want %q", c.err, got, c.want)
 		}
+	}
+}
+
+// TestProbesRefuseInternalAddresses: with the node's defaults, probes of
+// loopback, link-local, metadata and unspecified addresses fail without a
+// connection, saying why; AllowInternal lets them through.
+func TestProbesRefuseInternalAddresses(t *testing.T) {
+	h := newHTTPTarget(t, "127.0.0.1:0")
+	_, port, _ := net.SplitHostPort(h.addr)
+	guarded := ProberFor(DefaultProbeConfig())
+	for _, addr := range []string{h.addr, "[::1]:" + port, "169.254.169.254:80", "[fe80::1]:80", "100.100.100.200:80", "0.0.0.0:" + port, "[::ffff:127.0.0.1]:" + port} {
+		for _, typ := range []string{TypeTCP, TypeHTTP} {
+			r, _ := probeWith(guarded, Target{Type: typ, Addr: addr, Path: "/", Timeout: time.Second})
+			if r.OK || !strings.Contains(r.Reason, "refused") || !strings.Contains(r.Reason, "addresses are not probed") {
+				t.Errorf("%s probe of %s: %+v", typ, addr, r)
+			}
+		}
+	}
+	if n := h.hits.Load(); n != 0 {
+		t.Fatalf("the loopback target was reached %d times", n)
+	}
+	cfg := DefaultProbeConfig()
+	cfg.AllowInternal = true
+	if r, _ := probeWith(ProberFor(cfg), Target{Type: TypeHTTP, Addr: h.addr, Path: "/health", Timeout: time.Second}); !r.OK {
+		t.Fatalf("allowed: %+v", r)
 	}
 }

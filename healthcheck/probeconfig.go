@@ -33,6 +33,13 @@ type ProbeConfig struct {
 	Rescan time.Duration `yaml:"rescan"`
 	// ApplyTimeout bounds the write of one health flip.
 	ApplyTimeout time.Duration `yaml:"apply-timeout"`
+	// AllowInternal lets probes reach loopback, link-local and cloud
+	// metadata addresses (internal.go); off, such probes fail at once.
+	AllowInternal bool `yaml:"allow-internal"`
+	// MinInterval is the shortest interval a service or cluster may set
+	// (shorter ones are raised to it); Interval, the node's own default,
+	// may be shorter, and then bounds it instead.
+	MinInterval time.Duration `yaml:"min-interval"`
 }
 
 // DefaultProbeConfig probes every 20 s with a 500 ms TCP connect timeout
@@ -53,6 +60,7 @@ func DefaultProbeConfig() ProbeConfig {
 		Tick:               50 * time.Millisecond,
 		Rescan:             time.Second,
 		ApplyTimeout:       5 * time.Second,
+		MinInterval:        time.Second,
 	}
 }
 

@@ -36,6 +36,9 @@ type Rules struct {
 //     naming.MetaCheckHealthyThreshold (values out of range are ignored);
 //  3. cfg, the node's configuration (TCPTimeout or HTTPTimeout by type).
 //
+// The interval is then raised to cfg.MinInterval (or cfg.Interval when
+// that is shorter).
+//
 // It is a pure function of its arguments.
 func Resolve(cfg ProbeConfig, meta *naming.ServiceMeta, cluster string) Rules {
 	cc := meta.Cluster(cluster)
@@ -87,6 +90,11 @@ func Resolve(cfg ProbeConfig, meta *naming.ServiceMeta, cluster string) Rules {
 	}
 	if cs.HealthyThreshold > 0 {
 		r.HealthyThreshold = cs.HealthyThreshold
+	}
+	// Writers of a namespace may slow probes down, not speed them up past
+	// the node's floor.
+	if floor := min(cfg.MinInterval, cfg.Interval); r.Interval < floor {
+		r.Interval = floor
 	}
 	return r
 }

@@ -33,7 +33,7 @@ func TestResolveLayers(t *testing.T) {
 
 	// The cluster overrides the service, field by field.
 	meta.Clusters = map[string]naming.ClusterConfig{"c1": {
-		Name: "c1", HealthChecker: naming.HealthChecker{Type: "HTTP", Path: "/health", Headers: "X-A:1|Host:svc.local", ExpectedCodes: "2xx,304"},
+		Name: "c1", HealthChecker: naming.HealthChecker{Type: "HTTP", Path: "/health", Headers: "X-A:1|X-B:2", ExpectedCodes: "2xx,304"},
 		CheckPort: 9000, UseInstancePortToCheck: false,
 		Check: naming.CheckSettings{IntervalMillis: 1500, UnhealthyThreshold: 5},
 	}}
@@ -119,5 +119,23 @@ func TestProbeConfigValidate(t *testing.T) {
 		if c.Validate() == nil {
 			t.Errorf("%s: accepted %+v", name, c)
 		}
+	}
+}
+
+// TestResolveRaisesShortIntervals: a service or cluster cannot probe more
+// often than MinInterval, unless the node's own interval is shorter.
+func TestResolveRaisesShortIntervals(t *testing.T) {
+	cfg := DefaultProbeConfig()
+	meta := naming.ServiceMeta{Clusters: map[string]naming.ClusterConfig{"c": {Name: "c", Check: naming.CheckSettings{IntervalMillis: 200}}}}
+	if r := Resolve(cfg, &meta, "c"); r.Interval != time.Second {
+		t.Fatalf("200 ms asked, %v given; want the 1 s floor", r.Interval)
+	}
+	meta.Metadata = map[string]string{naming.MetaCheckInterval: "100"}
+	if r := Resolve(cfg, &meta, "DEFAULT"); r.Interval != time.Second {
+		t.Fatalf("100 ms in metadata: %v", r.Interval)
+	}
+	cfg.Interval = 300 * time.Millisecond
+	if r := Resolve(cfg, &meta, "c"); r.Interval != 300*time.Millisecond {
+		t.Fatalf("with a node interval of 300 ms: %v", r.Interval)
 	}
 }

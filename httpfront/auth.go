@@ -18,12 +18,14 @@ type Guard interface {
 	Enabled() bool
 	// Check identifies the caller and checks act on namespace ns.
 	Check(cred auth.Credentials, ns string, act auth.Action) (auth.Identity, error)
-	// Login checks a password and returns a token.
-	Login(username, password string) (auth.Session, error)
+	// Login checks a password sent from source and returns a token.
+	Login(username, password, source string) (auth.Session, error)
 	// HashPassword hashes a new password for an op.
 	HashPassword(password string) (string, error)
 	// State returns the current users, roles and permissions.
 	State() *naming.AuthState
+	// Allowed reports whether an identified caller may do act on ns.
+	Allowed(id auth.Identity, ns string, act auth.Action) bool
 }
 
 // credentials reads what a request carries to prove who it comes from:
@@ -31,13 +33,13 @@ type Guard interface {
 // username and password parameters. Nothing else (no User-Agent, no
 // source address) is trusted.
 func credentials(c *gin.Context, p *request) auth.Credentials {
-	return credentialsOf(c.GetHeader("Authorization"), p.get("accessToken"), p.get("username"), p.get("password"))
+	return credentialsOf(c.GetHeader("Authorization"), p.get("accessToken"), p.get("username"), p.get("password"), p.source)
 }
 
-// credentialsOf builds the credentials from the Authorization header and
-// the parameters.
-func credentialsOf(authorization, accessToken, username, password string) auth.Credentials {
-	cr := auth.Credentials{AccessToken: accessToken, Username: username, Password: password}
+// credentialsOf builds the credentials from the Authorization header, the
+// parameters and the source address.
+func credentialsOf(authorization, accessToken, username, password, source string) auth.Credentials {
+	cr := auth.Credentials{AccessToken: accessToken, Username: username, Password: password, Source: source}
 	if h := authorization; len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		cr.Bearer = strings.TrimSpace(h[7:])
 	}
@@ -70,11 +72,43 @@ func (s *Server) access(method, route string, p *request, authorization string) 
 	if exempt {
 		return answer{}, true
 	}
-	cr := credentialsOf(authorization, p.get("accessToken"), p.get("username"), p.get("password"))
-	if _, err := g.Check(cr, ns, act); err != nil {
+	cr := credentialsOf(authorization, p.get("accessToken"), p.get("username"), p.get("password"), p.source)
+	id, err := g.Check(cr, ns, act)
+	if err != nil {
 		return s.denyAnswer(err, route), false
 	}
+	p.id = &id
 	return answer{}, true
+}
+
+// mayRead reports whether the caller of p may read namespace ns: the
+// filter of the routes that list several namespaces.
+func (s *Server) mayRead(p *request, ns string) bool {
+	g := s.cfg.Auth
+	if g == nil || !g.Enabled() {
+		return true
+	}
+	return p.id != nil && g.Allowed(*p.id, ns, auth.Read)
+}
+
+// isAdmin reports whether the caller of p is an administrator (everyone
+// is, with access control off).
+func (s *Server) isAdmin(p *request) bool {
+	g := s.cfg.Auth
+	return g == nil || !g.Enabled() || p.id != nil && p.id.Admin
+}
+
+// accessNamespace is the namespace a request on route reads or writes,
+// derived from the very value its handler parses: the key's namespace on
+// /instance/statuses, namespaceId elsewhere (blank meaning public). Every
+// access check takes its namespace from here.
+func accessNamespace(route string, p *request) string {
+	if route == nsPrefix+"/instance/statuses" {
+		if k, err := p.statusesKey(); err == nil {
+			return k.Namespace
+		}
+	}
+	return p.namespace()
 }
 
 // deny answers a refused request (denyAnswer).
@@ -103,21 +137,26 @@ func routeNeed(method, route string, p *request) (ns string, act auth.Action, ex
 			return "", auth.Authenticated, false
 		}
 		return "", auth.Admin, false
-	case consolePrefix + "/namespaces":
-		if method == http.MethodGet {
+	case consolePrefix + "/namespaces", nsPrefix + "/service/names":
+		switch {
+		case method != http.MethodGet && route == consolePrefix+"/namespaces":
+			return "", auth.Admin, false
+		case p.get("namespaceId") == "":
+			// Lists of every namespace: any caller, who sees only the
+			// namespaces it may read (mayRead).
 			return "", auth.Authenticated, false
 		}
-		return "", auth.Admin, false
+		return p.namespace(), auth.Read, false
 	case nsPrefix + "/operator/servers", nsPrefix + "/operator/push/state", nsPrefix + "/operator/distro/server",
 		nsPrefix + "/raft/leader", nsPrefix + "/health/server", nsPrefix + "/health/checkers",
 		corePrefix + "/cluster/nodes", corePrefix + "/cluster/nodes/self", corePrefix + "/cluster/self",
 		corePrefix + "/cluster/simple/nodes", corePrefix + "/cluster/health", nsPrefix + "/service/selector/types":
 		return "", auth.Authenticated, false
-	case nsPrefix + "/instance/statuses", nsPrefix + "/service/names", nsPrefix + "/catalog/instances":
-		return p.namespace(), auth.Read, false
+	case nsPrefix + "/instance/statuses", nsPrefix + "/catalog/instances":
+		return accessNamespace(route, p), auth.Read, false
 	}
 	if method == http.MethodGet || method == http.MethodHead {
-		return p.namespace(), auth.Read, false
+		return accessNamespace(route, p), auth.Read, false
 	}
-	return p.namespace(), auth.Write, false
+	return accessNamespace(route, p), auth.Write, false
 }

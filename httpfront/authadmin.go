@@ -98,7 +98,7 @@ func (s *Server) changeOwnPassword(c *gin.Context, p *request) {
 		s.bad(c, invalid("Param 'username' is required."))
 		return
 	}
-	if _, err := g.Login(name, old); err != nil {
+	if _, err := g.Login(name, old, p.source); err != nil {
 		s.deny(c, &naming.Error{Kind: auth.ErrDenied, Msg: "Old password is invalid"})
 		return
 	}

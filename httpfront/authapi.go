@@ -45,7 +45,7 @@ func (s *Server) login(c *gin.Context, p *request) {
 		s.openLogin(c, p)
 		return
 	}
-	sess, err := s.cfg.Auth.Login(p.get("username"), p.get("password"))
+	sess, err := s.cfg.Auth.Login(p.get("username"), p.get("password"), p.source)
 	if err != nil {
 		s.deny(c, err)
 		return

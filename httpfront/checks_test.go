@@ -15,11 +15,11 @@ func TestUpdateClusterProbeSettings(t *testing.T) {
 	in.Ephemeral = false
 	e.register(demo, in)
 
-	e.must(200, "PUT", clusterPath, `serviceName=demo&clusterName=DEFAULT&healthChecker={"type":"HTTP","path":"/health","headers":"X-A:1|Host:svc","expectedResponseCode":"200,204"}`+
+	e.must(200, "PUT", clusterPath, `serviceName=demo&clusterName=DEFAULT&healthChecker={"type":"HTTP","path":"/health","headers":"X-A:1|X-B:svc","expectedResponseCode":"200,204"}`+
 		`&checkInterval=5s&checkTimeout=300&unhealthyThreshold=3&healthyThreshold=2`)
 	cc := e.service(demo).Meta.Cluster("DEFAULT")
 	want := naming.CheckSettings{IntervalMillis: 5000, TimeoutMillis: 300, UnhealthyThreshold: 3, HealthyThreshold: 2}
-	if cc.Check != want || cc.HealthChecker.ExpectedCodes != "200,204" || cc.HealthChecker.Headers != "X-A:1|Host:svc" {
+	if cc.Check != want || cc.HealthChecker.ExpectedCodes != "200,204" || cc.HealthChecker.Headers != "X-A:1|X-B:svc" {
 		t.Fatalf("cluster = %+v", cc)
 	}
 	// GET /service shows them.

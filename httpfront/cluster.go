@@ -27,6 +27,11 @@ func parseHealthChecker(raw string) (naming.HealthChecker, error) {
 	if len(hp.ExpectedCodes) > 0 && string(hp.ExpectedCodes) != "null" {
 		hc.ExpectedCodes = strings.Trim(string(hp.ExpectedCodes), `"`)
 	}
+	if hc.Type == "HTTP" {
+		if err := naming.CheckNoReservedHeaders(hc.Headers); err != nil {
+			return naming.HealthChecker{}, err
+		}
+	}
 	return hc, nil
 }
 

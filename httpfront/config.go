@@ -44,8 +44,14 @@ type Config struct {
 	InternalMaxInFlight int
 	// InternalMaxBodyBytes bounds a request body under /sextant/ (Distro
 	// records of large services, batches forwarded to the Raft leader);
-	// Internal's handlers apply their own, smaller or equal, bounds.
+	// Internal's handlers apply their own, smaller or equal, bounds. It
+	// applies only to requests InternalSigned admits; others keep
+	// MaxBodyBytes, checked before their body is read.
 	InternalMaxBodyBytes int64
+	// InternalSigned, when set, checks the signature headers of a request
+	// under /sextant/ (method, request URI, a header getter) before its
+	// body is read; nil admits none to InternalMaxBodyBytes.
+	InternalSigned func(method, uri string, header func(string) string) bool
 	// Metrics, when set, serves GET /metrics (the Prometheus exposition),
 	// outside the Nacos API like Internal.
 	Metrics http.Handler
@@ -64,6 +70,11 @@ type Config struct {
 	// 503 at once instead of queueing (0: no bound). Health checks and the
 	// internal endpoints are not counted.
 	MaxInFlight int
+	// MaxConns bounds the open connections (more are answered 503 and
+	// closed), MaxConnsPerIP those from one address (429); 0: no bound.
+	// Idle keep-alive connections count, so one address cannot hold the
+	// node's sockets.
+	MaxConns, MaxConnsPerIP int
 	// TLS, when set, serves HTTPS with it (certificates usually through
 	// GetCertificate, so they can be replaced while serving).
 	TLS *tls.Config
@@ -86,6 +97,8 @@ func DefaultConfig() Config {
 		ListCacheBytes:       64 << 20,
 		MaxInFlight:          4096,
 		InternalMaxInFlight:  1024,
+		MaxConns:             16384,
+		MaxConnsPerIP:        1024,
 	}
 }
 
@@ -114,6 +127,9 @@ func (c Config) Validate() error {
 		if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "/nacos/") || strings.HasPrefix(path, InternalPrefix+"/") || path == MetricsPath {
 			errs = append(errs, fmt.Errorf("extra path %q must start with / and lie outside /nacos/, %s/ and %s", path, InternalPrefix, MetricsPath))
 		}
+	}
+	if c.MaxConns < 0 || c.MaxConnsPerIP < 0 {
+		errs = append(errs, fmt.Errorf("max connections (%d) and per address (%d) must not be negative", c.MaxConns, c.MaxConnsPerIP))
 	}
 	if c.MaxInFlight < 0 {
 		errs = append(errs, fmt.Errorf("max in-flight requests must not be negative, got %d", c.MaxInFlight))

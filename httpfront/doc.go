@@ -202,8 +202,9 @@
 //     regular expression.
 //   - GET /service/list clamps pageSize rather than refusing a large one.
 //   - Subscribers of a client type or version Nacos would not push to poll
-//     at defaultCacheMillis, as in Nacos; push Target "source" pushes to the
-//     request's source address instead of clientIP.
+//     at defaultCacheMillis, as in Nacos. Pushes go to the request's source
+//     address; clientIP is honoured only from Push.TrustedProxies (Nacos
+//     honours it from anyone).
 //
 // gin prints route lines in its debug mode, a process-wide setting: the
 // binary sets gin's mode once at start (or GIN_MODE=release); this package

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -246,6 +245,11 @@ func (s *Server) instanceDetail(c *gin.Context, p *request) {
 		"metadata":    emptyIfNil(in.Metadata),
 	}
 	if lc := s.lastCheck(key, in); lc != nil {
+		if !s.isAdmin(p) {
+			// What answered a probe tells about the network the node
+			// sees: administrators only.
+			lc.Reason = ""
+		}
 		body["lastCheck"] = lc
 	}
 	s.writeJSON(c, body)
@@ -253,17 +257,8 @@ func (s *Server) instanceDetail(c *gin.Context, p *request) {
 
 // instanceStatuses serves /instance/statuses?key=[namespace##]group@@service.
 func (s *Server) instanceStatuses(c *gin.Context, p *request) {
-	raw, err := p.required("key")
+	key, err := p.statusesKey()
 	if err != nil {
-		s.bad(c, err)
-		return
-	}
-	ns, name := "", raw
-	if i := strings.Index(raw, "##"); i >= 0 {
-		ns, name = raw[:i], raw[i+2:]
-	}
-	key := naming.NewServiceKey(ns, "", name)
-	if err := key.Validate(); err != nil {
 		s.bad(c, err)
 		return
 	}

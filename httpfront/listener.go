@@ -46,6 +46,8 @@ func (s *Server) newWireServer() *fasthttp.Server {
 		ReadTimeout:           10 * time.Second,
 		IdleTimeout:           90 * time.Second,
 		ReadBufferSize:        wireReadBuffer,
+		Concurrency:           s.cfg.MaxConns,
+		MaxConnsPerIP:         s.cfg.MaxConnsPerIP,
 		MaxRequestBodySize:    int(s.cfg.MaxBodyBytes),
 		// No route takes multipart bodies: they stay unparsed bytes.
 		DisablePreParseMultipartForm: true,
@@ -55,10 +57,12 @@ func (s *Server) newWireServer() *fasthttp.Server {
 
 // wireLimits raises the body bound for the internal node-to-node paths,
 // whose handlers bound their bodies themselves (Distro records of large
-// services run to megabytes); every other request keeps MaxBodyBytes,
-// checked by fasthttp before the body is read.
+// services run to megabytes), once their signature headers pass; every
+// other request keeps MaxBodyBytes, checked by fasthttp before the body
+// is read.
 func (s *Server) wireLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-	if s.cfg.Internal != nil && bytes.HasPrefix(h.RequestURI(), internalPath) {
+	if s.cfg.Internal != nil && s.cfg.InternalSigned != nil && bytes.HasPrefix(h.RequestURI(), internalPath) &&
+		s.cfg.InternalSigned(string(h.Method()), string(h.RequestURI()), func(k string) string { return string(h.Peek(k)) }) {
 		return fasthttp.RequestConfig{MaxRequestBodySize: int(s.cfg.InternalMaxBodyBytes)}
 	}
 	return fasthttp.RequestConfig{}

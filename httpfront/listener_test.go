@@ -235,12 +235,16 @@ func (w *panickingWriter) Apply(context.Context, naming.Op) error {
 }
 
 // TestWireBodyBoundsByPath: the internal node-to-node paths take bodies up
-// to InternalMaxBodyBytes (Distro records of large services), the Nacos
-// API keeps MaxBodyBytes.
+// to InternalMaxBodyBytes (Distro records of large services) once their
+// signature headers pass, and MaxBodyBytes without, before the body is
+// read; the Nacos API keeps MaxBodyBytes.
 func TestWireBodyBoundsByPath(t *testing.T) {
 	e := newWireEnv(t, func(c *Config) {
 		c.MaxBodyBytes = 4096
 		c.InternalMaxBodyBytes = 64 << 10
+		c.InternalSigned = func(method, uri string, h func(string) string) bool {
+			return method == "POST" && uri == InternalPrefix+"/v1/distro/sync" && h("X-Test-Sig") == "good"
+		}
 		c.Internal = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			b, err := io.ReadAll(r.Body)
 			if err != nil {
@@ -251,12 +255,17 @@ func TestWireBodyBoundsByPath(t *testing.T) {
 		})
 	})
 	big := strings.Repeat("a", 32<<10)
-	rec := e.req("POST", InternalPrefix+"/v1/distro/sync", big)
+	rec := e.req("POST", InternalPrefix+"/v1/distro/sync", big, "X-Test-Sig", "good")
 	if rec.Code != 200 || rec.Body.String() != strconv.Itoa(len(big)) {
-		t.Fatalf("internal path with a 32 KiB body: %d %q", rec.Code, rec.Body.String())
+		t.Fatalf("signed internal request with a 32 KiB body: %d %q", rec.Code, rec.Body.String())
 	}
-	if rec = e.req("POST", InternalPrefix+"/v1/distro/sync", big+big+big); rec.Code != http.StatusRequestEntityTooLarge {
-		t.Fatalf("internal path over its bound: %d", rec.Code)
+	if rec = e.req("POST", InternalPrefix+"/v1/distro/sync", big+big+big, "X-Test-Sig", "good"); rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("signed internal request over its bound: %d", rec.Code)
+	}
+	for _, sig := range []string{"", "bad"} {
+		if rec = e.req("POST", InternalPrefix+"/v1/distro/sync", big, "X-Test-Sig", sig); rec.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("internal request signed %q with a 32 KiB body: %d, want 413", sig, rec.Code)
+		}
 	}
 	for _, target := range []string{"/nacos/v1/ns/instance", "/nacos/v1/ns/service"} {
 		if rec = e.req("POST", target, "serviceName=demo&x="+big); rec.Code != http.StatusRequestEntityTooLarge {

@@ -19,7 +19,7 @@ func (s *Server) listFor(lp *listParams, authorization, ua, source string, sw na
 	if g := s.cfg.Auth; g != nil && g.Enabled() {
 		// The one access rule (access, routeNeed), over the parameters
 		// it reads.
-		p := &request{}
+		p := &request{source: source}
 		p.v = append(p.buf[:0], param{"namespaceId", lp.namespaceID}, param{"accessToken", lp.accessToken},
 			param{"username", lp.username}, param{"password", lp.password})
 		if a, ok := s.access(http.MethodGet, listRoute, p, authorization); !ok {

@@ -51,7 +51,9 @@ func (s *Server) getNamespaces(c *gin.Context, p *request) {
 	}
 	out := []namespaceJSON{}
 	for _, n := range s.r.Namespaces() {
-		out = append(out, namespaceOf(n))
+		if s.mayRead(p, n.ID) {
+			out = append(out, namespaceOf(n))
+		}
 	}
 	s.writeJSON(c, restResult(out))
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sextant/httpfront/auth"
 	"sextant/naming"
 )
 
@@ -16,7 +17,10 @@ type request struct {
 	ua     string     // User-Agent (or Client-Version)
 	agent  clientInfo // parsed ua
 	source string     // the TCP peer's IP
-	buf    [16]param  // v's first backing array
+	// id is the caller access control identified; nil with auth off or
+	// on exempt routes.
+	id  *auth.Identity
+	buf [16]param // v's first backing array
 }
 
 func invalid(format string, args ...any) error {
@@ -44,11 +48,25 @@ func (p *request) required(key string) (string, error) {
 }
 
 // namespace is namespaceId, blank meaning public.
-func (p *request) namespace() string {
-	if ns := p.get("namespaceId"); ns != "" {
-		return ns
+func (p *request) namespace() string { return namespaceID(p.get("namespaceId")) }
+
+// namespaceID is the namespace a raw namespaceId names, as a service key
+// built from it holds it: trimmed, blank meaning public.
+func namespaceID(raw string) string { return naming.NewServiceKey(raw, "", "").Namespace }
+
+// statusesKey reads the key of /instance/statuses, "namespace##group@@name"
+// (the namespace part optional).
+func (p *request) statusesKey() (naming.ServiceKey, error) {
+	raw, err := p.required("key")
+	if err != nil {
+		return naming.ServiceKey{}, err
 	}
-	return naming.DefaultNamespace
+	ns, name := "", raw
+	if i := strings.Index(raw, "##"); i >= 0 {
+		ns, name = raw[:i], raw[i+2:]
+	}
+	key := naming.NewServiceKey(ns, "", name)
+	return key, key.Validate()
 }
 
 // service reads serviceName (alias dom; "group@@name" carries its group),

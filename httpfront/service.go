@@ -197,7 +197,7 @@ func (s *Server) serviceNames(c *gin.Context, p *request) {
 	count := 0
 	for _, svc := range s.r.Services(ns, "") {
 		name := svc.Key.Grouped()
-		if expr != "" && !strings.Contains(name, expr) {
+		if expr != "" && !strings.Contains(name, expr) || !s.mayRead(p, svc.Key.Namespace) {
 			continue
 		}
 		out[svc.Key.Namespace] = append(out[svc.Key.Namespace], name)

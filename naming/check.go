@@ -184,9 +184,37 @@ func parseCodeRange(item string) (codeRange, bool) {
 // CheckHeader is one extra header of an HTTP check.
 type CheckHeader struct{ Name, Value string }
 
+// ReservedCheckHeader reports whether a header name is one probes never
+// send: a probe must not pose as another host or carry credentials.
+func ReservedCheckHeader(name string) bool {
+	for _, r := range []string{"Host", "Authorization", "Proxy-Authorization"} {
+		if strings.EqualFold(name, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckNoReservedHeaders refuses headers of a new HTTP check that probes
+// never send.
+func CheckNoReservedHeaders(s string) error {
+	hs, err := ParseCheckHeaders(s)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		if ReservedCheckHeader(h.Name) {
+			return Errorf(ErrInvalid, "health check header %q is not allowed: probes never send Host, Authorization or Proxy-Authorization", h.Name)
+		}
+	}
+	return nil
+}
+
 // ParseCheckHeaders reads the headers of an HTTP check in Nacos's form
 // "k1:v1|k2:v2". Blank items are skipped; an item without ':' or with a
-// name that is not an HTTP token is an error.
+// name that is not an HTTP token is an error. Reserved names
+// (ReservedCheckHeader) are read, so that stored checks stay valid, but
+// refused on new ones (CheckNoReservedHeaders) and never sent.
 func ParseCheckHeaders(s string) ([]CheckHeader, error) {
 	var out []CheckHeader
 	for _, item := range strings.Split(s, "|") {

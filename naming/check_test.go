@@ -53,11 +53,11 @@ func TestParseStatusCodes(t *testing.T) {
 }
 
 func TestParseCheckHeaders(t *testing.T) {
-	got, err := ParseCheckHeaders("X-A: 1|Host:svc.local||Authorization:Basic a:b")
+	got, err := ParseCheckHeaders("X-A: 1|X-Env:prod||Accept:a:b")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []CheckHeader{{"X-A", "1"}, {"Host", "svc.local"}, {"Authorization", "Basic a:b"}}
+	want := []CheckHeader{{"X-A", "1"}, {"X-Env", "prod"}, {"Accept", "a:b"}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v", got)
 	}
@@ -73,6 +73,19 @@ func TestParseCheckHeaders(t *testing.T) {
 		if _, err := ParseCheckHeaders(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+	// A new check never poses as another host or carries credentials;
+	// stored ones still parse.
+	for _, bad := range []string{"Host:svc.local", "X-A:1|authorization:Basic a:b", "Proxy-Authorization:x", "novalue"} {
+		if err := CheckNoReservedHeaders(bad); err == nil {
+			t.Errorf("%q accepted for a new check", bad)
+		}
+	}
+	if h, err := ParseCheckHeaders("Host:svc.local"); err != nil || len(h) != 1 {
+		t.Errorf("a stored Host header no longer parses: %v %v", h, err)
+	}
+	if err := CheckNoReservedHeaders("X-A:1|Accept:*/*"); err != nil {
+		t.Error(err)
 	}
 }
 

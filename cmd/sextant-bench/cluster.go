@@ -50,8 +50,9 @@ func (h *harness) startNodes(ctx context.Context, n int, extra ...string) ([]*no
 			return nil, err
 		}
 		nd.dataDir = dir
+		// The load generators hold up to 4,096 connections from one address.
 		args := []string{"server", "--http-addr", nd.http, "--dns-addr", nd.dns, "--data-dir", filepath.Join(dir, "data"),
-			"--log-level", "warn"}
+			"--log-level", "warn", "--max-connections-per-ip", "0"}
 		if n > 1 {
 			args = append(args, "--members", strings.Join(members, ","), "--cluster-secret", "bench-secret")
 		}

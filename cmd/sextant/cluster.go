@@ -16,7 +16,9 @@ import (
 	"sextant/consensus"
 	"sextant/consensus/cluster"
 	"sextant/consensus/distro"
+	"sextant/consensus/nodeauth"
 	"sextant/consensus/raftcp"
+	"sextant/httpfront/certs"
 	"sextant/naming"
 )
 
@@ -34,6 +36,7 @@ type clusterNode struct {
 	raft       *raftcp.Node
 	router     *consensus.Router
 	internal   http.Handler
+	raftCerts  *certs.Reloader // the Raft port's certificate, nil without TLS
 }
 
 // raftAddrOf derives a member's Raft address from its HTTP address.
@@ -72,6 +75,12 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	if c.members, err = cluster.New(mcfg, ctr, log.WithField("component", "members")); err != nil {
 		return c, err
 	}
+	if len(c.members.Members()) > 1 && cfg.ClusterSecret == "" {
+		return c, errNoClusterSecret
+	}
+	if len(cfg.ClusterSecret) < nodeauth.MinSecretLen && cfg.ClusterSecret != "" {
+		log.Warnf("cluster-secret is shorter than %d bytes: anyone who guesses it can write to the cluster", nodeauth.MinSecretLen)
+	}
 
 	dcfg := distro.DefaultHTTPConfig()
 	dcfg.Secret, dcfg.Scheme = cfg.ClusterSecret, ccfg.Scheme
@@ -98,6 +107,9 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	}
 	rcfg.BindAddr = cfg.RaftAddr
 	rcfg.Secret = cfg.ClusterSecret
+	if rcfg.TLSServer, rcfg.TLSClient, c.raftCerts, err = raftTLS(cfg); err != nil {
+		return c, fmt.Errorf("raft tls: %w", err)
+	}
 	rcfg.Join = cfg.RaftJoin
 	rcfg.ApplyTimeout = cfg.RaftApplyTimeout
 	if c.raft, err = raftcp.New(rcfg, cat, log.WithField("component", "raft")); err != nil {
@@ -141,16 +153,13 @@ func (c *clusterNode) followVoters(ctx context.Context, log *logrus.Entry) (stop
 		defer close(done)
 		tick := time.NewTicker(5 * time.Second)
 		defer tick.Stop()
-		last := ""
+		last, allowed := "", ""
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
 			case <-changed:
-			}
-			if !c.raft.IsLeader() {
-				continue
 			}
 			var peers []raftcp.Peer
 			var names []string
@@ -164,6 +173,13 @@ func (c *clusterNode) followVoters(ctx context.Context, log *logrus.Entry) (stop
 				names = append(names, m.Address)
 			}
 			key := strings.Join(names, ",")
+			if key != allowed {
+				c.raft.AllowPeers(peers) // every node: the Raft port admits members only
+				allowed = key
+			}
+			if !c.raft.IsLeader() {
+				continue
+			}
 			sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
 			err := c.raft.SetPeers(sctx, peers)
 			scancel()

@@ -50,6 +50,8 @@ type Config struct {
 	HealthCheckUnhealthyThreshold int           `yaml:"health-check-unhealthy-threshold"`
 	HealthCheckHealthyThreshold   int           `yaml:"health-check-healthy-threshold"`
 	HealthCheckWorkers            int           `yaml:"health-check-workers"`
+	HealthCheckAllowInternal      string        `yaml:"health-check-allow-internal"`
+	HealthCheckMinInterval        time.Duration `yaml:"health-check-min-interval"`
 
 	// Access control, TLS and limits (config_security.go).
 	AuthEnabled             bool          `yaml:"auth-enabled"`
@@ -64,6 +66,12 @@ type Config struct {
 	MaxServicesPerNamespace int           `yaml:"max-services-per-namespace"`
 	DNSRecursionAllow       []string      `yaml:"dns-recursion-allow"`
 	DNSRateLimit            int           `yaml:"dns-rate-limit"`
+	PushTrustedProxies      []string      `yaml:"push-trusted-proxies"`
+	DNSRateLimitExempt      []string      `yaml:"dns-rate-limit-exempt"`
+	MaxNamespaces           int           `yaml:"max-namespaces"`
+	MaxConnections          int           `yaml:"max-connections"`
+	MaxConnectionsPerIP     int           `yaml:"max-connections-per-ip"`
+	MetricsNamespaceLabels  bool          `yaml:"metrics-namespace-labels"`
 }
 
 // Clustered reports whether the node runs as a member of a cluster (a
@@ -179,7 +187,7 @@ func newServerFlags(name string) *serverFlags {
 	fs.StringVar(&f.members, "members", "", "comma-separated HTTP addresses of every cluster member, this node included (empty: standalone)")
 	fs.StringVar(&v.ClusterConf, "cluster-conf", v.ClusterConf, "Nacos cluster.conf file listing the members; re-read when it changes")
 	fs.StringVar(&v.RaftAddr, "raft-addr", v.RaftAddr, "address the Raft transport binds (default: this node's HTTP port minus 1000)")
-	fs.StringVar(&v.ClusterSecret, "cluster-secret", v.ClusterSecret, "shared secret that authenticates node-to-node requests")
+	fs.StringVar(&v.ClusterSecret, "cluster-secret", v.ClusterSecret, "shared secret that signs node-to-node requests and the Raft handshake; required on a member of a cluster of several (head -c 32 /dev/urandom | base64)")
 	fs.BoolVar(&v.RaftJoin, "raft-join", v.RaftJoin, "this node is added to a running cluster: never bootstrap Raft, wait to be added by the leader")
 	fs.DurationVar(&v.RaftApplyTimeout, "raft-apply-timeout", v.RaftApplyTimeout, "a CP write answers within this time wherever it entered, forward to the leader included")
 	bindSecurityFlags(fs, v)

@@ -30,6 +30,9 @@ func normalise(c Config) Config {
 	if len(c.Members) == 0 {
 		c.Members = nil
 	}
+	if len(c.PushTrustedProxies) == 0 {
+		c.PushTrustedProxies = nil
+	}
 	return c
 }
 

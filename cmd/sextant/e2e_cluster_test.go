@@ -42,20 +42,35 @@ func clusterPort(t *testing.T, taken map[int]bool) int {
 }
 
 // startCluster3 runs three real sextant processes that form one cluster.
-func startCluster3(t *testing.T) []*proc {
+func startCluster3(t *testing.T) []*proc { t.Helper(); return startClusterN(t, 3) }
+
+// startClusterN runs n real sextant processes that form one cluster, each
+// with the extra flags.
+func startClusterN(t *testing.T, n int, extra ...string) []*proc {
+	t.Helper()
+	hosts := make([]string, n)
+	for i := range hosts {
+		hosts[i] = "127.0.0.1"
+	}
+	return startClusterOn(t, hosts, extra...)
+}
+
+// startClusterOn runs one member on each of hosts (loopback addresses).
+func startClusterOn(t *testing.T, hosts []string, extra ...string) []*proc {
 	t.Helper()
 	taken := map[int]bool{}
 	var addrs []string
-	for i := 0; i < 3; i++ {
-		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", clusterPort(t, taken)))
+	for _, h := range hosts {
+		addrs = append(addrs, fmt.Sprintf("%s:%d", h, clusterPort(t, taken)))
 	}
 	var ps []*proc
-	for _, a := range addrs {
+	for i, a := range addrs {
 		dataDir := t.TempDir()
-		p := &proc{t: t, dataDir: dataDir, httpAddr: a, dnsAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+		p := &proc{t: t, dataDir: dataDir, httpAddr: a, dnsAddr: fmt.Sprintf("%s:%d", hosts[i], freePort(t))}
 		p.args = []string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--data-dir", dataDir,
 			"--push-target", "source", "--beat-sweep-interval", "100ms", "--members", strings.Join(addrs, ","),
 			"--cluster-secret", "test-secret"}
+		p.args = append(p.args, extra...)
 		p.launch()
 		ps = append(ps, p)
 	}

@@ -350,12 +350,36 @@ func TestClusterOverTLSWithAuth(t *testing.T) {
 			return code == 200 && strings.Contains(body, "127.0.0.41") && strings.Contains(body, "127.0.0.42")
 		})
 	}
+	// The Raft port speaks TLS: a plain connection gets no challenge in
+	// clear, and a TLS client gets the members' certificate.
+	raftAddr, _ := raftAddrOf(ps[0].httpAddr)
+	plain, err := net.Dial("tcp", raftAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = plain.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	if n, _ := plain.Read(make([]byte, 64)); n > 0 {
+		t.Error("the Raft port sent bytes in clear to a plain connection")
+	}
+	plain.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	// (With TLS 1.3 the refusal of a client without a certificate comes
+	// after the client's side of the handshake: on the first read.)
+	if tc, err := tls.Dial("tcp", raftAddr, &tls.Config{RootCAs: pool}); err == nil {
+		_ = tc.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err = tc.Read(make([]byte, 1))
+		tc.Close()
+		if err == nil || !strings.Contains(err.Error(), "certificate required") {
+			t.Errorf("a TLS client without a certificate: %v, want the server to require one", err)
+		}
+	}
 }
 
 // TestLoadSheddingMetrics: the DNS rate limit and the in-flight bound
 // report what they refused.
 func TestLoadSheddingMetrics(t *testing.T) {
-	p := startSextant(t, "", "--dns-rate-limit", "5")
+	p := startSextant(t, "", "--dns-rate-limit", "5", "--dns-rate-limit-exempt", "") // loopback limited too
 	conn, err := net.Dial("udp", p.dnsAddr)
 	if err != nil {
 		t.Fatal(err)

@@ -13,15 +13,22 @@ import (
 
 // catalogCollector reports what a catalog holds: services by namespace and
 // instances by namespace, health and class. It walks the catalog at scrape
-// time (a few milliseconds per million instances).
+// time (a few milliseconds per million instances). /metrics needs no
+// login, so unless byName every namespace but public is summed under
+// namespace="other": its names are not told to whoever asks.
 type catalogCollector struct {
 	src interface {
 		Services(ns, group string) []*naming.Service
 	}
+	byName    bool
 	ds        descs
 	services  *prometheus.Desc
 	instances *prometheus.Desc
 }
+
+// otherNamespaces is the label of the namespaces summed when names are
+// not shown.
+const otherNamespaces = "other"
 
 func newCatalogCollector(src interface {
 	Services(ns, group string) []*naming.Service
@@ -44,6 +51,9 @@ func (c *catalogCollector) Collect(ch chan<- prometheus.Metric) {
 	instances := map[cell]int{}
 	for _, svc := range c.src.Services("", "") {
 		ns := svc.Key.Namespace
+		if !c.byName && ns != naming.DefaultNamespace {
+			ns = otherNamespaces
+		}
 		services[ns]++
 		for _, in := range svc.Instances {
 			instances[cell{ns, in.Healthy, in.Ephemeral}]++
@@ -272,12 +282,15 @@ func (c *nodeCollector) collectDistro(e emitter) {
 // instrument builds the node's metrics registry, mounts it at /metrics of
 // the HTTP front and hooks the front's request counts into it. It returns
 // the writer the front should use (the node's writer, counting writes) and
-// the write counts.
-func (n *node) instrument(fcfg *httpfront.Config, log *logrus.Entry) (naming.Writer, *writeMetrics) {
+// the write counts. Namespace names label the catalog series only with
+// nsLabels.
+func (n *node) instrument(fcfg *httpfront.Config, nsLabels bool, log *logrus.Entry) (naming.Writer, *writeMetrics) {
 	reg := newRegistry()
 	hm := newHTTPMetrics(reg)
 	wm := newWriteMetrics()
-	reg.MustRegister(wm, newCatalogCollector(n.catalog), newDNSCollector(func() *dnsfront.Server { return n.dns }), newNodeCollector(n))
+	cc := newCatalogCollector(n.catalog)
+	cc.byName = nsLabels
+	reg.MustRegister(wm, cc, newDNSCollector(func() *dnsfront.Server { return n.dns }), newNodeCollector(n))
 	fcfg.Metrics = metricsHandler(reg, log)
 	fcfg.Observe = hm.observe
 	return wm.wrap(n.writer), wm

@@ -89,7 +89,7 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	dcfg := dnsfront.DefaultConfig()
 	dcfg.Addr, dcfg.Zone, dcfg.TTL, dcfg.NegativeTTL = cfg.DNSAddr, cfg.DNSZone, cfg.DNSTTL, cfg.DNSNegativeTTL
 	dcfg.Recursors, dcfg.MaxUDPSize = cfg.DNSRecursors, cfg.DNSMaxUDPSize
-	dcfg.RecursionAllow, dcfg.RateLimit = cfg.DNSRecursionAllow, cfg.DNSRateLimit
+	dcfg.RecursionAllow, dcfg.RateLimit, dcfg.RateLimitExempt = cfg.DNSRecursionAllow, cfg.DNSRateLimit, cfg.DNSRateLimitExempt
 	if n.dns, err = dnsfront.New(dcfg, n.catalog, log.WithField("component", "dns")); err != nil {
 		return n, fmt.Errorf("dns: %w", err)
 	}
@@ -102,11 +102,14 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	fcfg.InternalMaxBodyBytes = max(fcfg.InternalMaxBodyBytes, cfg.MaxBodyBytes)
 	fcfg.Push.Enabled, fcfg.Push.Target = cfg.PushEnabled, cfg.PushTarget
 	fcfg.Push.MergeDelay = cfg.PushMergeDelay
-	fcfg.Internal = internal
+	if err = pushSecurity(cfg, &fcfg.Push); err != nil {
+		return n, err
+	}
+	fcfg.Internal, fcfg.InternalSigned = internal, signedBy(cfg.ClusterSecret)
 	if err = n.secure(ctx, cfg, log, &fcfg); err != nil {
 		return n, err
 	}
-	apiWriter, writes := n.instrument(&fcfg, log.WithField("component", "metrics"))
+	apiWriter, writes := n.instrument(&fcfg, cfg.MetricsNamespaceLabels, log.WithField("component", "metrics"))
 	if n.history, err = n.startHistory(ctx, writes); err != nil {
 		return n, fmt.Errorf("history: %w", err)
 	}

@@ -23,6 +23,7 @@ func (n *node) secure(ctx context.Context, cfg Config, log *logrus.Logger, fcfg 
 	}
 	fcfg.Auth = g
 	fcfg.MaxInFlight = cfg.MaxInFlight
+	fcfg.MaxConns, fcfg.MaxConnsPerIP = cfg.MaxConnections, cfg.MaxConnectionsPerIP
 	if n.certs, err = loadTLS(cfg); err != nil {
 		return err
 	}
@@ -40,6 +41,11 @@ func (n *node) secure(ctx context.Context, cfg Config, log *logrus.Logger, fcfg 
 func (n *node) reloadTLS(log *logrus.Logger) {
 	if n == nil || n.certs == nil {
 		return
+	}
+	if n.cluster != nil && n.cluster.raftCerts != nil {
+		if err := n.cluster.raftCerts.Reload(); err != nil {
+			log.WithError(err).Error("reload: keeping the current certificate of the Raft port")
+		}
 	}
 	if err := n.certs.Reload(); err != nil {
 		log.WithError(err).Error("reload: keeping the current TLS certificate")

@@ -23,6 +23,8 @@ type rcluster struct {
 	cut, paused, dead, slow []bool
 	// slowWith is the qdisc the slow fault uses ("" when none works here).
 	slowWith string
+	// stopFlood ends the Raft port flood of faultFlood (nil when none).
+	stopFlood func() int64
 }
 
 func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
@@ -38,7 +40,7 @@ func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
 			wrap: []string{"ip", "netns", "exec", tn.ns(i)}}
 		p.args = append([]string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--data-dir", dataDir,
 			"--push-enabled=false", "--members", strings.Join(c.members, ","), "--cluster-secret", "reliability-secret",
-			"--log-level", "warn"}, extra...)
+			"--log-level", "warn", "--dns-rate-limit", "0"}, extra...) // the checks query DNS from outside loopback by the hundred
 		p.launch()
 		c.ps = append(c.ps, p)
 	}
@@ -113,6 +115,9 @@ const (
 	faultKill      fault = "kill"
 	faultPause     fault = "pause"
 	faultSlow      fault = "slow-link"
+	// faultFlood floods every member's Raft port with idle connections
+	// (about 750 a second from the test host) and kills the leader.
+	faultFlood fault = "raft-flood"
 )
 
 // inflict starts a fault on node i; repair ends it.
@@ -135,6 +140,21 @@ func (c *rcluster) inflict(f fault, i int) {
 			c.t.Fatal(err)
 		}
 		c.slow[i] = true
+	case faultFlood:
+		var targets []string
+		for _, m := range c.members {
+			a, err := raftAddrOf(m)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			targets = append(targets, a)
+		}
+		stop := floodRaft([]string{"", ""}, targets, 8*time.Millisecond)
+		c.stopFlood = stop
+		c.t.Cleanup(func() { stop() })
+		time.Sleep(500 * time.Millisecond)
+		c.ps[i].kill()
+		c.dead[i] = true
 	}
 }
 
@@ -142,6 +162,10 @@ func (c *rcluster) inflict(f fault, i int) {
 // restarts it (with its data dir), and waits until it is ready.
 func (c *rcluster) repair(i int) {
 	c.t.Helper()
+	if c.stopFlood != nil {
+		c.stopFlood()
+		c.stopFlood = nil
+	}
 	if c.cut[i] {
 		c.net.heal(i)
 		c.cut[i] = false
@@ -176,7 +200,7 @@ func (c *rcluster) repairAll() {
 func (c *rcluster) nemesis(d time.Duration, seed uint64) map[fault]int {
 	c.t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 99))
-	kinds := []fault{faultCut, faultCutLeader, faultKill, faultPause}
+	kinds := []fault{faultCut, faultCutLeader, faultKill, faultPause, faultFlood}
 	switch c.slowWith = c.slowKind(); c.slowWith {
 	case "netem":
 		c.t.Log("slow-link faults: tc netem, 80±40 ms delay and 5% loss")
@@ -205,7 +229,7 @@ func (c *rcluster) nemesis(d time.Duration, seed uint64) map[fault]int {
 	for end := time.Now().Add(d); time.Now().Before(end); {
 		f := kinds[rng.IntN(len(kinds))]
 		victim := rng.IntN(len(c.ps))
-		if f == faultCutLeader {
+		if f == faultCutLeader || f == faultFlood {
 			if l := c.leader(); l >= 0 {
 				victim = l
 			}

@@ -58,20 +58,45 @@ func TestHTTPReports(t *testing.T) {
 		t.Fatalf("live %v / %v", m1.Live(), m2.Live())
 	}
 
-	// Without the secret: 401.
-	req, _ := http.NewRequest(http.MethodPost, "http://"+a+ReportPath, nil)
-	SetHeaders(req, "", b, 1)
+	// Unsigned, signed with another secret, or carrying the secret in
+	// clear (as nodes once did): 401, for reports and the member list.
+	for _, c := range []struct {
+		name, method, path, secret, clear string
+	}{
+		{"unsigned report", http.MethodPost, ReportPath, "", ""},
+		{"report signed with another secret", http.MethodPost, ReportPath, "other", ""},
+		{"report with the secret in clear", http.MethodPost, ReportPath, "", "s3cret"},
+		{"unsigned member list", http.MethodGet, MembersPath, "", ""},
+		{"member list with the secret in clear", http.MethodGet, MembersPath, "", "s3cret"},
+	} {
+		req, _ := http.NewRequest(c.method, "http://"+a+c.path, nil)
+		SetHeaders(req, c.secret, b, 1, nil)
+		if c.clear != "" {
+			req.Header.Set("X-Sextant-Secret", c.clear)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s: HTTP %d", c.name, resp.StatusCode)
+		}
+	}
+	// Signed by a member: the list.
+	req, _ := http.NewRequest(http.MethodGet, "http://"+a+MembersPath, nil)
+	SetHeaders(req, "s3cret", b, 1, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("no secret: HTTP %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("signed member list: HTTP %d", resp.StatusCode)
 	}
 	// A stranger with the secret: 403.
 	req, _ = http.NewRequest(http.MethodPost, "http://"+a+ReportPath, nil)
-	SetHeaders(req, "s3cret", "10.1.1.1:1", 1)
+	SetHeaders(req, "s3cret", "10.1.1.1:1", 1, nil)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -1,14 +1,16 @@
 package cluster
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+
+	"sextant/consensus/nodeauth"
 )
 
 // NewHTTPHandler serves the membership API: POST ReportPath takes a report
 // (204; 400 for a bad one; 403 from a non-member) and GET MembersPath lists
-// this node's view. Mount it at "/sextant/v1/cluster/".
+// this node's view. With cfg.Secret set, unsigned requests get 401
+// (consensus/nodeauth). Mount it at "/sextant/v1/cluster/".
 func NewHTTPHandler(m *Membership, cfg HTTPConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+ReportPath, func(w http.ResponseWriter, r *http.Request) {
@@ -29,22 +31,5 @@ func NewHTTPHandler(m *Membership, cfg HTTPConfig) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(m.Members())
 	})
-	return RequireSecret(cfg.Secret, mux)
-}
-
-// RequireSecret answers 401 to requests whose SecretHeader does not match
-// secret. With an empty secret every request passes.
-func RequireSecret(secret string, next http.Handler) http.Handler {
-	if secret == "" {
-		return next
-	}
-	want := []byte(secret)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get(SecretHeader))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
-			http.Error(w, "cluster secret required", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return nodeauth.Require(cfg.Secret, 4<<10, mux)
 }

@@ -11,14 +11,14 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"sextant/consensus/nodeauth"
 )
 
 // Headers and paths of the node-to-node HTTP API.
 const (
-	// SecretHeader carries the cluster secret.
-	SecretHeader = "X-Sextant-Secret"
-	// FromHeader carries the sender's member address.
-	FromHeader = "X-Sextant-From"
+	// FromHeader carries the sender's member address (signed).
+	FromHeader = nodeauth.FromHeader
 	// HashHeader carries the sender's member-list hash, 16 hex digits.
 	HashHeader = "X-Sextant-Members-Hash"
 	// ReportPath receives member reports (POST).
@@ -32,8 +32,8 @@ var ErrRefused = errors.New("connection refused")
 
 // HTTPConfig configures the HTTP reporter and its handler.
 type HTTPConfig struct {
-	// Secret, when set, is sent with every request and required on every
-	// request received; requests without it get 401.
+	// Secret, when set, signs every request (consensus/nodeauth) and is
+	// required of every request received; requests without it get 401.
 	Secret string
 	// Scheme is "http" (default) or "https".
 	Scheme string
@@ -110,7 +110,7 @@ func (t *HTTPTransport) Report(ctx context.Context, peer, self string, hash uint
 	if err != nil {
 		return fmt.Errorf("report to %s: %w", peer, err)
 	}
-	SetHeaders(req, t.cfg.Secret, self, hash)
+	SetHeaders(req, t.cfg.Secret, self, hash, nil)
 	resp, err := t.client.Do(req)
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {
@@ -126,11 +126,10 @@ func (t *HTTPTransport) Report(ctx context.Context, peer, self string, hash uint
 	return nil
 }
 
-// SetHeaders puts the secret, sender and hash headers on a request.
-func SetHeaders(req *http.Request, secret, self string, hash uint64) {
-	if secret != "" {
-		req.Header.Set(SecretHeader, secret)
-	}
+// SetHeaders puts the sender and hash headers on a request whose body is
+// body, and signs it with secret.
+func SetHeaders(req *http.Request, secret, self string, hash uint64, body []byte) {
 	req.Header.Set(FromHeader, self)
 	req.Header.Set(HashHeader, FormatHash(hash))
+	nodeauth.Sign(req, secret, body, time.Now())
 }

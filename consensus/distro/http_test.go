@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"sextant/consensus/cluster"
+	"sextant/consensus/nodeauth"
 	"sextant/naming"
 )
 
@@ -147,13 +148,11 @@ func TestHTTPTransport(t *testing.T) {
 
 	post := func(path, secret, hash string, body []byte) *http.Response {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+owner.addr+path, bytes.NewReader(body))
-		if secret != "" {
-			req.Header.Set(cluster.SecretHeader, secret)
-		}
 		req.Header.Set(cluster.FromHeader, a.addr)
 		if hash != "" {
 			req.Header.Set(cluster.HashHeader, hash)
 		}
+		nodeauth.Sign(req, secret, body, time.Now())
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -168,6 +167,15 @@ func TestHTTPTransport(t *testing.T) {
 	}
 	if r := post(ForwardPath, "wrong", hash, body); r.StatusCode != http.StatusUnauthorized {
 		t.Errorf("wrong secret: HTTP %d", r.StatusCode)
+	}
+	// The secret in clear (as nodes once sent it) is no signature.
+	req, _ := http.NewRequest(http.MethodGet, "http://"+owner.addr+SnapshotPath, nil)
+	req.Header.Set("X-Sextant-Secret", "s3cret")
+	req.Header.Set(cluster.FromHeader, a.addr)
+	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("snapshot with the secret in clear: %v %v", r, err)
+	} else {
+		r.Body.Close()
 	}
 	if r := post(ForwardPath, "s3cret", "", body); r.StatusCode != http.StatusBadRequest {
 		t.Errorf("no hash: HTTP %d", r.StatusCode)

@@ -7,14 +7,15 @@ import (
 	"net/http"
 
 	"sextant/consensus/cluster"
+	"sextant/consensus/nodeauth"
 	"sextant/naming"
 )
 
 // NewHTTPHandler serves the distro API for h under PathPrefix. Every
 // request must name its sender (cluster.FromHeader) and, but for snapshots,
 // carry its member-list hash (cluster.HashHeader); bodies larger than
-// cfg.MaxBody get 413, and with cfg.Secret set, requests without the
-// secret get 401. Errors come back as {"kind","message"} with the status of
+// cfg.MaxBody get 413, and with cfg.Secret set, requests not signed with
+// it get 401 before their body is read (consensus/nodeauth). Errors come back as {"kind","message"} with the status of
 // their kind. Mount it at PathPrefix.
 func NewHTTPHandler(h Handler, cfg HTTPConfig) http.Handler {
 	s := &server{h: h, max: cfg.MaxBody}
@@ -26,7 +27,7 @@ func NewHTTPHandler(h Handler, cfg HTTPConfig) http.Handler {
 	mux.HandleFunc("POST "+VerifyPath, s.verify)
 	mux.HandleFunc("POST "+FetchPath, s.fetch)
 	mux.HandleFunc("GET "+SnapshotPath, s.snapshot)
-	return cluster.RequireSecret(cfg.Secret, mux)
+	return nodeauth.Require(cfg.Secret, cfg.MaxBody, mux)
 }
 
 type server struct {

@@ -34,8 +34,8 @@ const (
 
 // HTTPConfig configures the HTTP transport and handler.
 type HTTPConfig struct {
-	// Secret, when set, is sent with every request and required on every
-	// request received; requests without it get 401.
+	// Secret, when set, signs every request (consensus/nodeauth) and is
+	// required of every request received; unsigned requests get 401.
 	Secret string
 	// Scheme is "http" (default) or "https".
 	Scheme string
@@ -214,7 +214,7 @@ func (t *HTTPTransport) send(ctx context.Context, method, peer, path string, has
 	if err != nil {
 		return nil, "", fmt.Errorf("distro: %s: %w", peer, err)
 	}
-	cluster.SetHeaders(req, t.cfg.Secret, t.self, hash)
+	cluster.SetHeaders(req, t.cfg.Secret, t.self, hash, in)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}

@@ -16,7 +16,7 @@ func listenStream(t *testing.T, secret string) *authStream {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newAuthStream(ln, ln.Addr(), secret)
+	s := newAuthStream(ln, ln.Addr(), secret, nil)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -61,17 +61,12 @@ func TestAuthStreamAcceptsOnlyTheSecret(t *testing.T) {
 		t.Fatalf("bytes after the handshake: %q %v", buf, err)
 	}
 
-	// A wrong secret: the listener closes the connection and Accept
-	// never hands it to Raft.
+	// A wrong secret: the listener closes the connection, Accept never
+	// hands it to Raft, and the dial fails.
 	bad := listenStream(t, "another-secret-entirely")
-	c2, err := bad.Dial(addr, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	_ = c2.SetReadDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c2.Read(make([]byte, 1)); err == nil {
-		t.Fatal("the listener kept a connection that failed the challenge")
+	if c2, err := bad.Dial(addr, time.Second); err == nil {
+		c2.Close()
+		t.Fatal("a dial with the wrong secret succeeded")
 	}
 	if accepted(srv, 200*time.Millisecond) != nil {
 		t.Fatal("a connection with the wrong secret reached Raft")
@@ -100,4 +95,57 @@ func TestClusterOverAuthenticatedTCP(t *testing.T) {
 	c := newCluster(t, clusterOpts{n: 3, tcp: true, mutate: func(cfg *Config) { cfg.Secret = "the-cluster-secret" }})
 	c.mustApply(regOp(1))
 	c.converged(10*time.Second, c.leader(10*time.Second))
+}
+
+// TestAuthStreamDialerChecksTheListener: the handshake is mutual, so a
+// node does not talk Raft to a listener that answers a challenge without
+// the secret (an impostor on a member's port).
+func TestAuthStreamDialerChecksTheListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		// The impostor sends a challenge and, lacking the secret, an
+		// answer of its own making.
+		_, _ = c.Write(append([]byte(handshakeMagic), bytes.Repeat([]byte{1}, nonceLen)...))
+		_, _ = io.ReadFull(c, make([]byte, 64))
+		_, _ = c.Write(bytes.Repeat([]byte{2}, 32))
+		_, _ = io.ReadAll(c)
+	}()
+	d := listenStream(t, "the-cluster-secret")
+	if c, err := d.Dial(raft.ServerAddress(ln.Addr().String()), time.Second); err == nil {
+		c.Close()
+		t.Fatal("dialed an impostor without noticing")
+	}
+}
+
+// TestAuthStreamAdmitsOnlyMembers: a connection from an address that is
+// not a member's is closed before the challenge is sent.
+func TestAuthStreamAdmitsOnlyMembers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newAuthStream(ln, ln.Addr(), "the-cluster-secret", newSources([]string{"127.0.0.2:7848"}))
+	defer s.Close()
+	for _, from := range []string{"127.0.0.3", "127.0.0.2"} {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: time.Second}
+		c, err := d.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, _ := io.ReadFull(c, make([]byte, len(handshakeMagic)))
+		c.Close()
+		if member := from == "127.0.0.2"; (n == len(handshakeMagic)) != member {
+			t.Errorf("from %s: challenge of %d bytes sent", from, n)
+		}
+	}
 }

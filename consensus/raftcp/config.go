@@ -1,6 +1,7 @@
 package raftcp
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
@@ -45,6 +46,11 @@ type Config struct {
 	// transport: a peer must prove it knows the secret before a Raft
 	// message is read (authstream.go). It is the cluster secret.
 	Secret string
+	// TLSServer and TLSClient, when set (with Secret), wrap every Raft
+	// connection in TLS, mutual: the listener asks for and checks the
+	// dialer's certificate, the dialer checks the listener's against the
+	// Raft address it dialled.
+	TLSServer, TLSClient *tls.Config
 
 	// Raft timings; see hashicorp/raft's Config for their meaning.
 	HeartbeatTimeout   time.Duration
@@ -114,6 +120,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.Peers) == 0 {
 		return errors.New("raftcp: peers must list every member, self included")
+	}
+	if (c.TLSServer == nil) != (c.TLSClient == nil) || c.TLSServer != nil && c.Secret == "" {
+		return errors.New("raftcp: TLS needs both the server and the client configuration, and the cluster secret")
 	}
 	if err := validatePeers(c.Peers); err != nil {
 		return err

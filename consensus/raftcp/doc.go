@@ -30,6 +30,11 @@
 //     a heartbeat round, and waits until the state machine applied that
 //     index. (Barrier also works, at the price of a log entry fsynced on
 //     every member.)
+//   - The TCP transport (with Config.Secret) admits connections from the
+//     members' addresses only, bounds the handshakes per address, and runs a
+//     mutual challenge with the secret, inside mutual TLS when configured
+//     (authstream.go, sources.go); a connection flood cannot keep members
+//     from electing a leader.
 //
 // Log entry format: one version byte (1) followed by a JSON array of
 // naming.Op. An entry that cannot be decoded is logged and skipped on every

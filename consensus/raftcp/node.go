@@ -29,6 +29,7 @@ type Node struct {
 	raft    atomic.Pointer[raft.Raft]
 	batch   *batcher
 	stores  *stores
+	sources *sources // members' addresses, admitted on the Raft port
 	obs     *raft.Observer
 	obsStop chan struct{}
 	obsDone chan struct{}
@@ -61,6 +62,7 @@ func New(cfg Config, cat *naming.Catalog, log *logrus.Entry) (*Node, error) {
 		cat:           cat,
 		log:           log,
 		fsm:           &fsm{cat: cat, log: log},
+		sources:       newSources(peerAddrs(cfg.Peers)),
 		now:           time.Now,
 		leaderChanged: make(chan struct{}),
 	}, nil
@@ -85,7 +87,7 @@ func (n *Node) Start(ctx context.Context) error {
 		return err
 	}
 	hlog := newHCLogger(n.log)
-	st, err := openStores(n.cfg, hlog)
+	st, err := openStores(n.cfg, hlog, n.sources)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func boltOptions() *bbolt.Options {
 }
 
 // openStores opens the data dir (or in-memory stores) and the transport.
-func openStores(cfg Config, hlog hclog.Logger) (*stores, error) {
+func openStores(cfg Config, hlog hclog.Logger, src *sources) (*stores, error) {
 	st := &stores{}
 	if cfg.InMemory {
 		mem := raft.NewInmemStore()
@@ -73,7 +73,7 @@ func openStores(cfg Config, hlog hclog.Logger) (*stores, error) {
 	}
 	st.trans = cfg.Transport
 	if st.trans == nil {
-		t, err := tcpTransport(cfg.BindAddr, cfg.Self.RaftAddr, cfg.Secret, hlog)
+		t, err := tcpTransport(cfg, src, hlog)
 		if err != nil {
 			st.close()
 			return nil, err
@@ -86,8 +86,10 @@ func openStores(cfg Config, hlog hclog.Logger) (*stores, error) {
 
 // tcpTransport listens on bind (addr when empty) and advertises addr, which
 // must therefore name a concrete IP (or a host resolving to one).
-// With a secret, connections are authenticated (authstream.go).
-func tcpTransport(bind, addr, secret string, hlog hclog.Logger) (*raft.NetworkTransport, error) {
+// With a secret, connections are authenticated and admitted only from
+// src (authstream.go).
+func tcpTransport(cfg Config, src *sources, hlog hclog.Logger) (*raft.NetworkTransport, error) {
+	bind, addr, secret := cfg.BindAddr, cfg.Self.RaftAddr, cfg.Secret
 	adv, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("raftcp: raft address %s: %w", addr, err)
@@ -99,12 +101,13 @@ func tcpTransport(bind, addr, secret string, hlog hclog.Logger) (*raft.NetworkTr
 		bind = addr
 	}
 	if secret != "" {
+		src.refresh()
 		ln, err := net.Listen("tcp", bind)
 		if err != nil {
 			return nil, fmt.Errorf("raftcp: listen on raft address %s: %w", bind, err)
 		}
 		return raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-			Stream: newAuthStream(ln, adv, secret), MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog.Named("transport"),
+			Stream: newTLSAuthStream(ln, adv, secret, src, cfg.TLSServer, cfg.TLSClient), MaxPool: 3, Timeout: 10 * time.Second, Logger: hlog.Named("transport"),
 		}), nil
 	}
 	t, err := raft.NewTCPTransportWithLogger(bind, adv, 3, 10*time.Second, hlog.Named("transport"))

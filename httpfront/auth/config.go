@@ -57,7 +57,7 @@ func DefaultConfig() Config {
 		TokenTTL:            18000 * time.Second,
 		AdminUser:           "nacos",
 		BcryptCost:          bcrypt.DefaultCost,
-		MaxConcurrentHashes: 2,
+		MaxConcurrentHashes: 4,
 		HashWait:            2 * time.Second,
 		CacheSize:           4096,
 	}

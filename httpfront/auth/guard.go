@@ -32,6 +32,9 @@ type Credentials struct {
 	AccessToken string
 	Username    string
 	Password    string
+	// Source is the caller's address, which password checks are
+	// throttled by.
+	Source string
 }
 
 // Action is what a request wants to do.
@@ -76,19 +79,13 @@ type Guard struct {
 	// name takes as long as a wrong password.
 	dummy []byte
 
-	cmu   sync.Mutex
-	cache map[[32]byte]cached
+	cmu      sync.Mutex
+	cache    *passwordCache
+	throttle *throttle
 
 	once   sync.Once
 	cancel context.CancelFunc
 	done   chan struct{}
-}
-
-// cached is the outcome of one username/password pair against the hash
-// the user had then.
-type cached struct {
-	hash string
-	ok   bool
 }
 
 // New builds a guard. It reads or creates the token secret (see Config), so
@@ -106,7 +103,7 @@ func New(cfg Config, src Source, w naming.Writer, log *logrus.Entry) (*Guard, er
 		log = logrus.NewEntry(l)
 	}
 	g := &Guard{cfg: cfg, src: src, w: w, log: log.WithField("component", "auth"), now: cfg.Now,
-		sem: make(chan struct{}, cfg.MaxConcurrentHashes), cache: map[[32]byte]cached{}}
+		sem: make(chan struct{}, cfg.MaxConcurrentHashes), cache: newPasswordCache(cfg.CacheSize), throttle: newThrottle()}
 	if g.now == nil {
 		g.now = time.Now
 	}
@@ -162,13 +159,13 @@ func (g *Guard) HashPassword(password string) (string, error) {
 	return string(h), nil
 }
 
-// Login checks a password and returns a token.
-func (g *Guard) Login(username, password string) (Session, error) {
+// Login checks a password sent from source and returns a token.
+func (g *Guard) Login(username, password, source string) (Session, error) {
 	if username == "" || password == "" {
 		return Session{}, denied("user not found!")
 	}
 	st := g.src.Auth()
-	u, ok, err := g.checkPassword(st, username, password)
+	u, ok, err := g.checkPassword(st, username, password, source)
 	if err != nil {
 		return Session{}, err
 	}
@@ -205,7 +202,7 @@ func (g *Guard) Identify(cred Credentials) (Identity, error) {
 		}
 		return Identity{Username: u.Name, Admin: st.IsAdmin(u.Name)}, nil
 	case cred.Username != "":
-		u, ok, err := g.checkPassword(st, cred.Username, cred.Password)
+		u, ok, err := g.checkPassword(st, cred.Username, cred.Password, cred.Source)
 		if err != nil {
 			return Identity{}, err
 		}
@@ -271,20 +268,27 @@ func (g *Guard) Allowed(id Identity, ns string, act Action) bool {
 	return false
 }
 
-// checkPassword compares a password with the user's hash, through the
-// bounded cache and the bounded set of bcrypt workers.
-func (g *Guard) checkPassword(st *naming.AuthState, name, password string) (naming.User, bool, error) {
+// checkPassword compares a password sent from source with the user's
+// hash: through the cache of good passwords, then, throttled per source
+// and user (throttle.go), through the bounded set of bcrypt workers. A
+// failure is logged.
+func (g *Guard) checkPassword(st *naming.AuthState, name, password, source string) (naming.User, bool, error) {
 	u, found := st.FindUser(name)
-	key := sha256.Sum256([]byte(name + "\x00" + password))
+	key := keyOf(name, password)
 	if found {
 		g.cmu.Lock()
-		c, hit := g.cache[key]
+		hit := g.cache.matched(key, u.Hash)
 		g.cmu.Unlock()
-		if hit && c.hash == u.Hash {
-			return u, c.ok, nil
+		if hit {
+			return u, true, nil
 		}
 	}
+	now := g.now()
+	if err := g.throttle.begin(source, name, now); err != nil {
+		return u, false, denied(err.Error())
+	}
 	if err := g.acquire(); err != nil {
+		g.throttle.cancel(source) // not a guess: no count
 		return u, false, err
 	}
 	var ok bool
@@ -294,16 +298,20 @@ func (g *Guard) checkPassword(st *naming.AuthState, name, password string) (nami
 		_ = bcrypt.CompareHashAndPassword(g.dummy, []byte(password))
 	}
 	g.release()
-	if found {
+	ok = found && ok
+	if fails := g.throttle.end(source, name, ok, g.now()); !ok {
+		g.log.WithFields(logrus.Fields{"user": name, "source": source, "failures": fails}).Warn("failed password check")
+	}
+	if ok {
 		g.cmu.Lock()
-		if len(g.cache) >= g.cfg.CacheSize {
-			clear(g.cache)
-		}
-		g.cache[key] = cached{hash: u.Hash, ok: ok}
+		g.cache.add(key, u.Hash)
 		g.cmu.Unlock()
 	}
-	return u, found && ok, nil
+	return u, ok, nil
 }
+
+// keyOf is the cache key of a username/password pair.
+func keyOf(name, password string) [32]byte { return sha256.Sum256([]byte(name + "\x00" + password)) }
 
 func (g *Guard) acquire() error {
 	select {

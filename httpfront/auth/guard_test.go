@@ -91,16 +91,16 @@ func deniedWith(t *testing.T, err error, msg string) {
 
 func TestLoginAndToken(t *testing.T) {
 	g, cat, clk := testGuard(t, nil)
-	s, err := g.Login("nacos", "admin-pass-1")
+	s, err := g.Login("nacos", "admin-pass-1", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !s.GlobalAdmin || s.TTL != 18000*time.Second || strings.Count(s.Token, ".") != 2 {
 		t.Fatalf("session %+v", s)
 	}
-	_, err = g.Login("nacos", "wrong")
+	_, err = g.Login("nacos", "wrong", "127.0.0.1")
 	deniedWith(t, err, "unknown user!")
-	_, err = g.Login("nobody", "x")
+	_, err = g.Login("nobody", "x", "127.0.0.1")
 	deniedWith(t, err, "unknown user!")
 
 	id, err := g.Check(Credentials{AccessToken: s.Token}, "public", Write)
@@ -119,7 +119,7 @@ func TestLoginAndToken(t *testing.T) {
 
 	// A password change makes older tokens invalid.
 	addUser(t, g, cat, "bob", "bob-pass-1")
-	bs, err := g.Login("bob", "bob-pass-1")
+	bs, err := g.Login("bob", "bob-pass-1", "127.0.0.1")
 	if err != nil || bs.GlobalAdmin {
 		t.Fatalf("bob login: %+v %v", bs, err)
 	}
@@ -140,7 +140,7 @@ func TestLoginAndToken(t *testing.T) {
 
 	// A token signed with another secret is refused.
 	other, _, _ := testGuard(t, func(c *Config) { c.TokenSecret = strings.Repeat("k", 40) })
-	os, _ := other.Login("nacos", "admin-pass-1")
+	os, _ := other.Login("nacos", "admin-pass-1", "127.0.0.1")
 	_, err = g.Identify(Credentials{AccessToken: os.Token})
 	deniedWith(t, err, "token invalid!")
 }
@@ -220,7 +220,7 @@ func TestPasswordChecksAreBounded(t *testing.T) {
 	}
 	defer g.release()
 	start := time.Now()
-	_, err := g.Login("nacos", "something-else")
+	_, err := g.Login("nacos", "something-else", "127.0.0.1")
 	if !errors.Is(err, naming.ErrUnavailable) {
 		t.Fatalf("got %v", err)
 	}
@@ -244,7 +244,7 @@ func TestGeneratedSecretAndPassword(t *testing.T) {
 		t.Fatalf("password file mode %v", fi.Mode())
 	}
 	pw := strings.TrimSpace(string(b))
-	s, err := g.Login("nacos", pw)
+	s, err := g.Login("nacos", pw, "127.0.0.1")
 	if err != nil {
 		t.Fatalf("generated password does not log in: %v", err)
 	}
@@ -306,7 +306,7 @@ func BenchmarkCheckToken(b *testing.B) {
 	}
 	h, _ := g.HashPassword("pw-123456")
 	_ = cat.Apply(naming.Op{Kind: naming.OpInitAuth, User: &naming.User{Name: "nacos", Hash: h}})
-	s, err := g.Login("nacos", "pw-123456")
+	s, err := g.Login("nacos", "pw-123456", "127.0.0.1")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,13 +3,16 @@ package push
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
 // Push targets.
 const (
-	// TargetClientIP pushes to the clientIP request parameter (the source
-	// address when it is blank), as Nacos does.
+	// TargetClientIP pushes to the clientIP request parameter when the
+	// request comes from a TrustedProxies network, to the source address
+	// otherwise (Nacos always trusts clientIP, which makes the node a
+	// reflector: anyone could have pushes sent to any address).
 	TargetClientIP = "clientIP"
 	// TargetSource always pushes to the HTTP request's source address.
 	TargetSource = "source"
@@ -35,6 +38,12 @@ type Config struct {
 	SubscriberTTL time.Duration
 	// MaxSubscribers bounds the subscriber table.
 	MaxSubscribers int
+	// TrustedProxies are the networks whose requests may name another
+	// push address in clientIP (empty: none).
+	TrustedProxies []netip.Prefix
+	// MaxPerTarget bounds the subscriptions pushed to one IP address,
+	// MaxPerSource those made by requests from one IP address.
+	MaxPerTarget, MaxPerSource int
 }
 
 // DefaultConfig returns the Nacos 1.x timings, except the merge delay:
@@ -50,6 +59,8 @@ func DefaultConfig() Config {
 		Resends:        1,
 		SubscriberTTL:  10 * time.Second,
 		MaxSubscribers: 100000,
+		MaxPerTarget:   1024,
+		MaxPerSource:   4096,
 	}
 }
 
@@ -77,8 +88,9 @@ func (c Config) Validate() error {
 	if c.SubscriberTTL <= 0 {
 		errs = append(errs, fmt.Errorf("push subscriber ttl must be positive, got %s", c.SubscriberTTL))
 	}
-	if c.MaxSubscribers <= 0 {
-		errs = append(errs, fmt.Errorf("push max subscribers must be positive, got %d", c.MaxSubscribers))
+	if c.MaxSubscribers <= 0 || c.MaxPerTarget <= 0 || c.MaxPerSource <= 0 {
+		errs = append(errs, fmt.Errorf("push max subscribers (in all, per target, per source) must be positive, got %d, %d, %d",
+			c.MaxSubscribers, c.MaxPerTarget, c.MaxPerSource))
 	}
 	return errors.Join(errs...)
 }

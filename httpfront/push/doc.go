@@ -2,10 +2,17 @@
 //
 // A client subscribes implicitly: every GET /nacos/v1/ns/instance/list with
 // udpPort > 0 calls Pusher.Subscribe, which adds or refreshes a subscriber
-// keyed by (service, clusters, target address). The target is the request's
-// clientIP parameter (Target "clientIP", as Nacos does; a blank clientIP
-// falls back to the request's source address) or always the request's source
-// address (Target "source", for clients behind NAT).
+// keyed by (service, target address): one per service and address, whatever
+// the clusters string (the latest one is pushed). The target is the
+// request's source address; with Target "clientIP" a request from a
+// TrustedProxies network may name another in clientIP (Nacos trusts
+// clientIP from anyone, which turns the node into a UDP reflector). One
+// address receives at most MaxPerTarget subscriptions, one source makes at
+// most MaxPerSource; beyond them Subscribe fails and the client polls.
+//
+// Expiry stays a sweep over the per-service table rather than a generic
+// TTL cache (such as go-cache): pushes read a service's subscribers on
+// every change, which a flat cache keyed by subscriber would have to scan.
 //
 // Guarantees:
 //   - The catalog's Watch callback only marks the service dirty; it never

@@ -80,6 +80,7 @@ func New(cfg Config, w Watcher, render Render, log *logrus.Entry) (*Pusher, erro
 		bySub:   map[subKey]ackKey{},
 		done:    make(chan struct{}),
 	}
+	p.reg.maxTarget, p.reg.maxSource = cfg.MaxPerTarget, cfg.MaxPerSource
 	// Sequence numbers start at the wall clock in nanoseconds, so they also
 	// increase across restarts.
 	p.seq.Store(time.Now().UnixNano())
@@ -154,7 +155,7 @@ func (p *Pusher) Subscribe(s Subscription) (netip.AddrPort, error) {
 	if !p.cfg.Enabled {
 		return netip.AddrPort{}, ErrDisabled
 	}
-	addr, err := resolveTarget(p.cfg.Target, s)
+	addr, source, err := resolveTarget(p.cfg, s)
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
@@ -162,6 +163,7 @@ func (p *Pusher) Subscribe(s Subscription) (netip.AddrPort, error) {
 		Service:  s.Service,
 		Clusters: s.Clusters,
 		Addr:     addr,
+		Source:   source,
 		Agent:    s.Agent,
 		App:      s.App,
 		LastSeen: time.Now(),
@@ -274,7 +276,7 @@ func (p *Pusher) pushService(key naming.ServiceKey, now time.Time) {
 			}
 			continue
 		}
-		p.track(subKey{svc: s.Service, clusters: s.Clusters, addr: s.Addr}, pk.seq, pk.pkt, now)
+		p.track(subKey{svc: s.Service, addr: s.Addr}, pk.seq, pk.pkt, now)
 		p.send(pk.pkt, s.Addr)
 	}
 }

@@ -416,21 +416,29 @@ func TestSubscribeRules(t *testing.T) {
 }
 
 func TestResolveTarget(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}
 	cases := []struct {
 		target, clientIP, source string
 		port                     int
 		want                     string
 	}{
-		{TargetClientIP, "10.0.0.9", "127.0.0.1", 55000, "10.0.0.9:55000"},
-		{TargetClientIP, "", "127.0.0.1", 55000, "127.0.0.1:55000"},
+		// clientIP is honoured only from a trusted proxy.
+		{TargetClientIP, "10.0.0.9", "10.1.2.3", 55000, "10.0.0.9:55000"},
+		{TargetClientIP, "10.0.0.9", "127.0.0.1", 55000, "127.0.0.1:55000"},
+		{TargetClientIP, "192.0.2.7", "10.2.0.1", 55000, "10.2.0.1:55000"},
+		{TargetClientIP, "", "10.1.2.3", 55000, "10.1.2.3:55000"},
 		{TargetClientIP, " ", "::ffff:127.0.0.1", 55000, "127.0.0.1:55000"},
+		{TargetSource, "10.0.0.9", "10.1.2.3", 55000, "10.1.2.3:55000"},
 		{TargetSource, "10.0.0.9", "::1", 55000, "[::1]:55000"},
-		{TargetClientIP, "not-an-ip", "127.0.0.1", 55000, ""},
-		{TargetClientIP, "10.0.0.9", "", 0, ""},
-		{TargetClientIP, "10.0.0.9", "", 70000, ""},
+		{TargetClientIP, "not-an-ip", "10.1.2.3", 55000, ""},
+		{TargetClientIP, "10.0.0.9", "", 55000, ""},
+		{TargetClientIP, "10.0.0.9", "10.1.2.3", 0, ""},
+		{TargetClientIP, "10.0.0.9", "10.1.2.3", 70000, ""},
 	}
 	for _, c := range cases {
-		got, err := resolveTarget(c.target, Subscription{ClientIP: c.clientIP, SourceIP: c.source, UDPPort: c.port})
+		cfg := DefaultConfig()
+		cfg.Target, cfg.TrustedProxies = c.target, proxies
+		got, _, err := resolveTarget(cfg, Subscription{ClientIP: c.clientIP, SourceIP: c.source, UDPPort: c.port})
 		if c.want == "" {
 			if err == nil {
 				t.Errorf("%+v: want error, got %s", c, got)
@@ -440,6 +448,47 @@ func TestResolveTarget(t *testing.T) {
 		if err != nil || got.String() != c.want {
 			t.Errorf("%+v: got %s, %v; want %s", c, got, err, c.want)
 		}
+	}
+}
+
+// TestSubscriptionsPerAddressAreBounded: an address holds one subscription
+// per service whatever the clusters string, and at most MaxPerTarget in
+// all; a source makes at most MaxPerSource.
+func TestSubscriptionsPerAddressAreBounded(t *testing.T) {
+	render := func(naming.ServiceKey, string, string) []byte { return []byte("{}") }
+	cfg := DefaultConfig()
+	cfg.MaxPerTarget, cfg.MaxPerSource = 3, 5
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}
+	p, err := New(cfg, naming.NewCatalog(), render, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, clusters := range []string{"", "A", "B", "A,B", "C"} {
+		if _, err := p.Subscribe(Subscription{Service: demo, Clusters: clusters, SourceIP: "127.0.0.1", UDPPort: 5000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := p.Count(); n != 1 {
+		t.Fatalf("one address and service under 5 clusters strings: %d subscriptions", n)
+	}
+	svc := func(i int) naming.ServiceKey { return naming.NewServiceKey("", "", "s"+strconv.Itoa(i)) }
+	for i := 1; i < 3; i++ {
+		if _, err := p.Subscribe(Subscription{Service: svc(i), SourceIP: "127.0.0.1", UDPPort: 5000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Subscribe(Subscription{Service: svc(3), SourceIP: "127.0.0.1", UDPPort: 5001}); !errors.Is(err, ErrFull) {
+		t.Fatalf("fourth subscription to one address: %v", err)
+	}
+	// A trusted proxy names other addresses, up to its own bound.
+	for i := 0; i < 5; i++ {
+		if _, err := p.Subscribe(Subscription{Service: svc(i), SourceIP: "10.1.0.1", ClientIP: "10.9.0." + strconv.Itoa(i+1), UDPPort: 5000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Subscribe(Subscription{Service: svc(9), SourceIP: "10.1.0.1", ClientIP: "10.9.0.9", UDPPort: 5000}); !errors.Is(err, ErrFull) {
+		t.Fatalf("sixth subscription from one source: %v", err)
 	}
 }
 

@@ -28,6 +28,7 @@ type Subscriber struct {
 	Service  naming.ServiceKey
 	Clusters string
 	Addr     netip.AddrPort
+	Source   netip.Addr // of the request that subscribed
 	Agent    string
 	App      string
 	LastSeen time.Time
@@ -39,26 +40,44 @@ var (
 	ErrFull     = errors.New("too many push subscribers")
 )
 
-// resolveTarget picks the address a subscription is pushed to.
-func resolveTarget(target string, s Subscription) (netip.AddrPort, error) {
+// resolveTarget picks the address a subscription is pushed to: the
+// request's source, or clientIP when the target is TargetClientIP and the
+// source lies in a trusted network.
+func resolveTarget(cfg Config, s Subscription) (target netip.AddrPort, source netip.Addr, err error) {
 	if s.UDPPort <= 0 || s.UDPPort > 65535 {
-		return netip.AddrPort{}, fmt.Errorf("illegal udp port %d", s.UDPPort)
+		return target, source, fmt.Errorf("illegal udp port %d", s.UDPPort)
 	}
-	ip := strings.TrimSpace(s.ClientIP)
-	if target == TargetSource || ip == "" {
-		ip = s.SourceIP
-	}
-	a, err := netip.ParseAddr(ip)
+	source, err = netip.ParseAddr(strings.TrimSpace(s.SourceIP))
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("illegal push target ip %q", ip)
+		return target, source, fmt.Errorf("illegal source ip %q", s.SourceIP)
 	}
-	return netip.AddrPortFrom(a.Unmap(), uint16(s.UDPPort)), nil
+	source = source.Unmap()
+	ip := source
+	if c := strings.TrimSpace(s.ClientIP); c != "" && cfg.Target == TargetClientIP && trusted(cfg.TrustedProxies, source) {
+		a, err := netip.ParseAddr(c)
+		if err != nil {
+			return target, source, fmt.Errorf("illegal push target ip %q", c)
+		}
+		ip = a.Unmap()
+	}
+	return netip.AddrPortFrom(ip, uint16(s.UDPPort)), source, nil
 }
 
+func trusted(nets []netip.Prefix, ip netip.Addr) bool {
+	for _, n := range nets {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// subKey identifies a subscription: one per service and address, whatever
+// its clusters string, so an address cannot be subscribed to one service
+// many times over.
 type subKey struct {
-	svc      naming.ServiceKey
-	clusters string
-	addr     netip.AddrPort
+	svc  naming.ServiceKey
+	addr netip.AddrPort
 }
 
 // registry holds the subscribers, bounded in number. Methods take the time
@@ -69,10 +88,15 @@ type registry struct {
 	n    int
 	max  int
 	ttl  time.Duration
+	// Subscriptions per target and per source IP, bounded by maxTarget and
+	// maxSource.
+	perTarget, perSource map[netip.Addr]int
+	maxTarget, maxSource int
 }
 
 func newRegistry(max int, ttl time.Duration) *registry {
-	return &registry{subs: map[naming.ServiceKey]map[subKey]*Subscriber{}, max: max, ttl: ttl}
+	return &registry{subs: map[naming.ServiceKey]map[subKey]*Subscriber{}, max: max, ttl: ttl,
+		perTarget: map[netip.Addr]int{}, perSource: map[netip.Addr]int{}, maxTarget: max, maxSource: max}
 }
 
 // live reports whether a subscriber last seen at seen is still live at now.
@@ -80,17 +104,25 @@ func live(seen, now time.Time, ttl time.Duration) bool { return now.Sub(seen) <=
 
 // add adds or refreshes a subscriber.
 func (r *registry) add(s Subscriber) error {
-	k := subKey{svc: s.Service, clusters: s.Clusters, addr: s.Addr}
+	k := subKey{svc: s.Service, addr: s.Addr}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m := r.subs[s.Service]
 	if old, ok := m[k]; ok {
+		s.Source = old.Source // counted against the first subscriber's source
 		*old = s
 		return nil
 	}
-	if r.n >= r.max {
+	switch {
+	case r.n >= r.max:
 		return ErrFull
+	case r.perTarget[s.Addr.Addr()] >= r.maxTarget:
+		return fmt.Errorf("%w: %d subscriptions push to %s already", ErrFull, r.maxTarget, s.Addr.Addr())
+	case r.perSource[s.Source] >= r.maxSource:
+		return fmt.Errorf("%w: %d subscriptions come from %s already", ErrFull, r.maxSource, s.Source)
 	}
+	r.perTarget[s.Addr.Addr()]++
+	r.perSource[s.Source]++
 	if m == nil {
 		m = map[subKey]*Subscriber{}
 		r.subs[s.Service] = m
@@ -139,6 +171,8 @@ func (r *registry) expire(now time.Time) int {
 			if !live(s.LastSeen, now, r.ttl) {
 				delete(m, k)
 				gone++
+				r.forget(r.perTarget, s.Addr.Addr())
+				r.forget(r.perSource, s.Source)
 			}
 		}
 		if len(m) == 0 {
@@ -147,6 +181,15 @@ func (r *registry) expire(now time.Time) int {
 	}
 	r.n -= gone
 	return gone
+}
+
+// forget takes one subscription off a per-address count.
+func (r *registry) forget(counts map[netip.Addr]int, a netip.Addr) {
+	if counts[a] <= 1 {
+		delete(counts, a)
+	} else {
+		counts[a]--
+	}
 }
 
 func (r *registry) count() int {

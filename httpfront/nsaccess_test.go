@@ -1,0 +1,214 @@
+package httpfront
+
+import (
+	"encoding/json"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"sextant/naming"
+)
+
+// The need of a route in TestEveryRouteChecksTheNamespaceItTouches.
+const (
+	needRead  = "read {ns}"
+	needWrite = "write {ns}"
+	needLogin = "any login"
+	needAdmin = "administrator"
+	needNone  = "nothing"
+	needSelf  = "checks for itself" // /nacos/v1/auth: TestAuthUserManagementAndPermissions
+)
+
+// routeTable holds, for every route, a request on namespace {ns} and
+// what it needs. Routes served with Any are keyed "ANY path".
+var routeTable = map[string]struct{ query, need string }{
+	"POST /nacos/v1/ns/instance":                  {"namespaceId={ns}&serviceName=w&ip=10.0.0.9&port=80", needWrite},
+	"DELETE /nacos/v1/ns/instance":                {"namespaceId={ns}&serviceName=w&ip=10.0.0.9&port=80", needWrite},
+	"PUT /nacos/v1/ns/instance":                   {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80&weight=2", needWrite},
+	"PATCH /nacos/v1/ns/instance":                 {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80&weight=3", needWrite},
+	"GET /nacos/v1/ns/instance":                   {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80", needRead},
+	"GET /nacos/v1/ns/instance/list":              {"namespaceId={ns}&serviceName=svc", needRead},
+	"PUT /nacos/v1/ns/instance/beat":              {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80", needWrite},
+	"ANY /nacos/v1/ns/instance/statuses":          {"namespaceId=nsa&key={ns}%23%23DEFAULT_GROUP%40%40svc", needRead},
+	"PUT /nacos/v1/ns/instance/metadata/batch":    {"namespaceId={ns}&serviceName=svc&metadata=%7B%22a%22%3A%22b%22%7D", needWrite},
+	"DELETE /nacos/v1/ns/instance/metadata/batch": {"namespaceId={ns}&serviceName=svc&metadata=%7B%22a%22%3A%22b%22%7D", needWrite},
+	"POST /nacos/v1/ns/service":                   {"namespaceId={ns}&serviceName=made", needWrite},
+	"DELETE /nacos/v1/ns/service":                 {"namespaceId={ns}&serviceName=made", needWrite},
+	"PUT /nacos/v1/ns/service":                    {"namespaceId={ns}&serviceName=svc&protectThreshold=0", needWrite},
+	"GET /nacos/v1/ns/service":                    {"namespaceId={ns}&serviceName=svc", needRead},
+	"GET /nacos/v1/ns/service/list":               {"namespaceId={ns}&pageNo=1&pageSize=10", needRead},
+	"ANY /nacos/v1/ns/service/names":              {"namespaceId={ns}", needRead},
+	"GET /nacos/v1/ns/service/subscribers":        {"namespaceId={ns}&serviceName=svc", needRead},
+	"PUT /nacos/v1/ns/cluster":                    {"namespaceId={ns}&serviceName=svc&clusterName=DEFAULT&checkPort=80&useInstancePort4Check=true", needWrite},
+	"PUT /nacos/v1/ns/health":                     {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80&healthy=true", needWrite},
+	"PUT /nacos/v1/ns/health/instance":            {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80&healthy=true", needWrite},
+	"GET /nacos/v1/ns/catalog/services":           {"namespaceId={ns}", needRead},
+	"GET /nacos/v1/ns/catalog/service":            {"namespaceId={ns}&serviceName=svc", needRead},
+	"ANY /nacos/v1/ns/catalog/instances":          {"namespaceId={ns}&serviceName=svc&clusterName=DEFAULT&pageNo=1&pageSize=10", needRead},
+	"GET /nacos/v1/console/namespaces":            {"namespaceId={ns}", needRead},
+	"POST /nacos/v1/console/namespaces":           {"customNamespaceId={ns}x&namespaceName=x", needAdmin},
+	"PUT /nacos/v1/console/namespaces":            {"namespace={ns}&namespaceShowName=x", needAdmin},
+	"DELETE /nacos/v1/console/namespaces":         {"namespaceId={ns}x", needAdmin},
+	"GET /nacos/v1/ns/operator/switches":          {"namespaceId={ns}", needLogin},
+	"PUT /nacos/v1/ns/operator/switches":          {"namespaceId={ns}&entry=defaultCacheMillis&value=3000", needAdmin},
+	"GET /nacos/v1/ns/operator/servers":           {"namespaceId={ns}", needLogin},
+	"ANY /nacos/v1/ns/operator/push/state":        {"namespaceId={ns}", needLogin},
+	"GET /nacos/v1/ns/operator/distro/server":     {"namespaceId={ns}&serviceName=svc", needLogin},
+	"GET /nacos/v1/ns/raft/leader":                {"namespaceId={ns}", needLogin},
+	"ANY /nacos/v1/ns/health/server":              {"namespaceId={ns}", needLogin},
+	"GET /nacos/v1/ns/health/checkers":            {"namespaceId={ns}", needLogin},
+	"GET /nacos/v1/core/cluster/nodes":            {"namespaceId={ns}", needLogin},
+	"GET /nacos/v1/core/cluster/nodes/self":       {"namespaceId={ns}", needLogin},
+	"GET /nacos/v1/ns/operator/metrics":           {"namespaceId={ns}", needNone},
+	"GET /nacos/v1/console/server/state":          {"namespaceId={ns}", needNone},
+	"GET /nacos/v1/console/health/readiness":      {"", needNone},
+	"GET /nacos/v1/console/health/liveness":       {"", needNone},
+}
+
+// TestEveryRouteChecksTheNamespaceItTouches runs every route of the API
+// for four callers (none, a reader of nsa, a writer of nsa, an
+// administrator) on two namespaces (nsa, nsb): a caller is refused (403)
+// exactly when the route's need is not met on the namespace the handler
+// reads or writes. instance/statuses names nsa in namespaceId and the
+// namespace it reads in its key, as the attack of issue 16 did.
+func TestEveryRouteChecksTheNamespaceItTouches(t *testing.T) {
+	e, creds := newNamespaceEnv(t)
+	var routes []string
+	for _, r := range e.s.routes().Routes() {
+		if strings.HasPrefix(r.Path, "/nacos/v1/auth/") {
+			continue // needSelf
+		}
+		if _, ok := tableEntry(r.Method, r.Path); !ok {
+			t.Errorf("route %s %s is not in the table: say what it needs", r.Method, r.Path)
+			continue
+		}
+		routes = append(routes, r.Method+" "+r.Path)
+	}
+	sort.Strings(routes)
+	for _, route := range routes {
+		method, path, _ := strings.Cut(route, " ")
+		entry, _ := tableEntry(method, path)
+		for _, ns := range []string{"nsa", "nsb"} {
+			for _, who := range []string{"none", "reader", "writer", "admin"} {
+				want := allowed(entry.need, who, ns)
+				q := strings.ReplaceAll(entry.query, "{ns}", ns)
+				if creds[who] != "" {
+					q += "&accessToken=" + url.QueryEscape(creds[who])
+				}
+				rec := e.req(method, path+"?"+q, "")
+				if got := rec.Code != 403; got != want {
+					t.Errorf("%s %s?%s as %s: %d %q; want allowed=%v (%s)", method, path, entry.query, who, rec.Code, rec.Body.String(), want, entry.need)
+				}
+			}
+		}
+	}
+}
+
+// tableEntry finds a route in routeTable (/ops/ is /operator/).
+func tableEntry(method, path string) (struct{ query, need string }, bool) {
+	path = strings.Replace(path, "/ns/ops/", "/ns/operator/", 1)
+	if e, ok := routeTable[method+" "+path]; ok {
+		return e, true
+	}
+	e, ok := routeTable["ANY "+path]
+	return e, ok
+}
+
+// allowed says whether who may do what need asks on namespace ns; the
+// reader may read nsa, the writer read and write it.
+func allowed(need, who, ns string) bool {
+	switch {
+	case who == "admin" || need == needNone:
+		return true
+	case who == "none":
+		return false
+	case need == needLogin:
+		return true
+	case need == needRead:
+		return ns == "nsa"
+	case need == needWrite:
+		return ns == "nsa" && who == "writer"
+	}
+	return false
+}
+
+// TestListsOfNamespacesShowOnlyWhatTheCallerMayRead: service/names and
+// console/namespaces without a namespaceId list every namespace to an
+// administrator and only the readable ones to others.
+func TestListsOfNamespacesShowOnlyWhatTheCallerMayRead(t *testing.T) {
+	e, creds := newNamespaceEnv(t)
+	for _, who := range []string{"reader", "admin"} {
+		tok := "accessToken=" + url.QueryEscape(creds[who])
+		var names struct {
+			Services map[string][]string `json:"services"`
+		}
+		if err := json.Unmarshal(e.must(200, "GET", "/nacos/v1/ns/service/names?"+tok, "").Body.Bytes(), &names); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for ns := range names.Services {
+			got = append(got, ns)
+		}
+		var nss struct {
+			Data []struct {
+				Namespace string `json:"namespace"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(e.must(200, "GET", "/nacos/v1/console/namespaces?"+tok, "").Body.Bytes(), &nss); err != nil {
+			t.Fatal(err)
+		}
+		var listed []string
+		for _, n := range nss.Data {
+			listed = append(listed, n.Namespace)
+		}
+		sort.Strings(got)
+		sort.Strings(listed)
+		wantNames, wantListed := []string{"nsa"}, []string{"nsa"}
+		if who == "admin" {
+			wantNames, wantListed = []string{"nsa", "nsb"}, []string{"", "nsa", "nsb"}
+		}
+		if !slices.Equal(got, wantNames) || !slices.Equal(listed, wantListed) {
+			t.Errorf("%s sees service names in %v and namespaces %v; want %v and %v", who, got, listed, wantNames, wantListed)
+		}
+	}
+	e.must(403, "GET", "/nacos/v1/ns/service/names", "")
+	e.must(403, "GET", "/nacos/v1/console/namespaces", "")
+}
+
+// newNamespaceEnv is an auth env with namespaces nsa and nsb, each holding
+// the service svc with the persistent instance 10.0.0.1:80, and tokens
+// of a reader of nsa, a writer of nsa and the administrator.
+func newNamespaceEnv(t *testing.T) (*env, map[string]string) {
+	e := newAuthEnv(t, true)
+	admin := e.login("nacos", "admin-pass-1")
+	at := "&accessToken=" + url.QueryEscape(admin)
+	for _, ns := range []string{"nsa", "nsb"} {
+		e.must(200, "POST", "/nacos/v1/console/namespaces", "customNamespaceId="+ns+"&namespaceName="+ns+at)
+		e.must(200, "POST", "/nacos/v1/ns/instance", "namespaceId="+ns+"&serviceName=svc&ip=10.0.0.1&port=80&ephemeral=false"+at)
+	}
+	for who, action := range map[string]string{"reader": "r", "writer": "rw"} {
+		e.must(200, "POST", "/nacos/v1/auth/users", "username="+who+"&password="+who+"-pass-1"+at)
+		e.must(200, "POST", "/nacos/v1/auth/roles", "role=role-"+who+"&username="+who+at)
+		e.must(200, "POST", "/nacos/v1/auth/permissions", "role=role-"+who+"&resource=nsa:*:*&action="+action+at)
+	}
+	return e, map[string]string{"admin": admin, "reader": e.login("reader", "reader-pass-1"), "writer": e.login("writer", "writer-pass-1")}
+}
+
+// TestLastCheckReasonIsForAdministrators: what answered a probe is shown
+// to administrators only; readers and writers of the namespace see when
+// and whether it passed.
+func TestLastCheckReasonIsForAdministrators(t *testing.T) {
+	e, creds := newNamespaceEnv(t)
+	key := naming.NewServiceKey("nsa", "", "svc")
+	e.s.SetCheckLog(&fakeCheckLog{key: key, ik: naming.InstanceKey{IP: "10.0.0.1", Port: 80, Cluster: naming.DefaultCluster},
+		r: naming.ProbeReport{Time: 5000, OK: false, Reason: "HTTP 401 from the metadata service"}})
+	for who, want := range map[string]string{"admin": "HTTP 401 from the metadata service", "reader": "", "writer": ""} {
+		m := decode(t, e.must(200, "GET", "/nacos/v1/ns/instance?namespaceId=nsa&serviceName=svc&ip=10.0.0.1&port=80&accessToken="+url.QueryEscape(creds[who]), ""))
+		lc, _ := m["lastCheck"].(map[string]any)
+		if lc == nil || lc["reason"] != want || lc["time"] != 5000.0 {
+			t.Errorf("%s sees lastCheck %v, want reason %q", who, m["lastCheck"], want)
+		}
+	}
+}

@@ -8,7 +8,8 @@ import (
 
 // TestDependencyRule keeps the architecture of DESIGN.md §1 true: naming
 // imports nothing of ours; the fronts and the health checker do not reach
-// consensus; gin, miekg/dns and hashicorp/raft each stay in their package.
+// consensus; fronts never import each other; gin, grpc, miekg/dns and
+// hashicorp/raft each stay in their package.
 func TestDependencyRule(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Fatalf("the go tool is needed for this test: %v", err)
@@ -50,6 +51,16 @@ func TestDependencyRule(t *testing.T) {
 		}
 		if !under("sextant/dnsfront") && has(pkg, "github.com/miekg/dns") && !under("sextant/cmd") {
 			t.Errorf("%s imports miekg/dns: only dnsfront may", pkg)
+		}
+		if !under("sextant/grpcfront") && has(pkg, "google.golang.org/grpc") && !under("sextant/cmd") {
+			t.Errorf("%s imports grpc: only grpcfront may", pkg)
+		}
+		for _, front := range []string{"sextant/httpfront", "sextant/grpcfront", "sextant/dnsfront"} {
+			for _, other := range []string{"sextant/httpfront", "sextant/grpcfront", "sextant/dnsfront"} {
+				if front != other && under(front) && has(pkg, other) {
+					t.Errorf("%s imports %s: fronts never import each other", pkg, other)
+				}
+			}
 		}
 		if !under("sextant/consensus") && has(pkg, "github.com/hashicorp/raft") && !under("sextant/cmd") {
 			t.Errorf("%s imports hashicorp/raft: only consensus may", pkg)

@@ -7,6 +7,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"sextant/dnsfront"
+	"sextant/grpcfront"
 	"sextant/httpfront"
 	"sextant/naming"
 )
@@ -274,9 +275,11 @@ func (c *nodeCollector) collectDistro(e emitter) {
 // the writer the front should use: the node's writer, counting writes.
 func (n *node) instrument(fcfg *httpfront.Config, log *logrus.Entry) naming.Writer {
 	reg := newRegistry()
+	n.metrics = reg
 	hm := newHTTPMetrics(reg)
 	wm := newWriteMetrics()
-	reg.MustRegister(wm, newCatalogCollector(n.catalog), newDNSCollector(func() *dnsfront.Server { return n.dns }), newNodeCollector(n))
+	reg.MustRegister(wm, newCatalogCollector(n.catalog), newDNSCollector(func() *dnsfront.Server { return n.dns }), newNodeCollector(n),
+		newGRPCCollector(func() *grpcfront.Server { return n.grpc }))
 	fcfg.Metrics = metricsHandler(reg, log)
 	fcfg.Observe = hm.observe
 	return wm.wrap(n.writer)

@@ -23,6 +23,10 @@ type Config struct {
 	MaxSubscriptionsPerConn int
 	// MaxInstancesPerConn bounds the instances one connection registers.
 	MaxInstancesPerConn int
+	// MaxInFlight bounds the naming requests served at once; one more is
+	// answered ErrorResponse 503 at once instead of queueing (0: no bound).
+	// Connection checks and health checks are not counted.
+	MaxInFlight int
 	// MaxMessageBytes bounds one received message.
 	MaxMessageBytes int
 	// IdleProbe is how long a connection may stay silent before it gets a
@@ -65,6 +69,7 @@ func DefaultConfig() Config {
 		MaxSubscriptionsPerConn: 10000,
 		MaxInstancesPerConn:     10000,
 		MaxMessageBytes:         4 << 20,
+		MaxInFlight:             4096,
 		IdleProbe:               20 * time.Second,
 		ProbeTimeout:            3 * time.Second,
 		PushAckTimeout:          5 * time.Second,

@@ -52,5 +52,7 @@
 //     (not removed) when the node itself is shutting down.
 //   - Limits: MaxConnections (stream refused with RESOURCE_EXHAUSTED),
 //     MaxSubscriptionsPerConn, MaxInstancesPerConn (ErrorResponse 413,
-//     nothing changed).
+//     nothing changed), MaxMessageBytes (RESOURCE_EXHAUSTED from gRPC),
+//     MaxInFlight naming requests at once (ErrorResponse 503 at once, with
+//     the same admit.Shedder the HTTP front uses; health checks pass).
 package grpcfront

@@ -72,6 +72,13 @@ func (s *Server) dispatch(ctx context.Context, c *conn, p *Payload) (*Payload, i
 	if !ok {
 		return errorPayload(codeNoHandler, "RequestHandler Not Found: "+p.Type, base.RequestID), codeNoHandler
 	}
+	if p.Type != typeHealthCheck {
+		counted, ok := s.load.Enter(s.cfg.MaxInFlight)
+		defer s.load.Leave(counted)
+		if !ok {
+			return errorPayload(codeBusy, "server is busy: too many requests in flight, retry later", base.RequestID), codeBusy
+		}
+	}
 	typ, body := h(ctx, c, p, base)
 	code := codeOK
 	if o, ok := body.(coded); ok {

@@ -21,9 +21,14 @@ type testWriter struct {
 	cat *naming.Catalog
 	mu  sync.Mutex
 	ops []naming.Op
+	// gate, when set, holds every Apply until it is closed.
+	gate chan struct{}
 }
 
 func (w *testWriter) Apply(_ context.Context, op naming.Op) error {
+	if w.gate != nil {
+		<-w.gate
+	}
 	if op.Time == 0 {
 		op.Time = time.Now().UnixMilli()
 	}

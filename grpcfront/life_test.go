@@ -312,3 +312,31 @@ func TestStreamMustStartWithSetup(t *testing.T) {
 		t.Fatalf("stream without setup: %v", err)
 	}
 }
+
+// TestShedsOverMaxInFlight: with MaxInFlight naming requests being served,
+// one more is answered 503 at once; health checks still pass.
+func TestShedsOverMaxInFlight(t *testing.T) {
+	f := start(t, func(c *Config) { c.MaxInFlight = 1 }, nil)
+	c := dialRaw(t, f.port())
+	c.connect()
+	c.ready()
+	f.w.gate = make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		registerRaw(t, c, "shed", "10.11.0.1")
+	}()
+	waitFor(t, 2*time.Second, "a register in flight", func() bool { return f.srv.Stats().InFlight == 1 })
+	p := c.call(typeServiceQuery, map[string]any{"serviceName": "shed"}, nil)
+	if r := decodeResp(t, p); p.Type != typeError || r.ErrorCode != codeBusy || !strings.Contains(r.Message, "busy") {
+		t.Fatalf("request over MaxInFlight: %s %s", p.Type, p.Body)
+	}
+	if p := c.call(typeHealthCheck, map[string]any{}, nil); p.Type != typeHealthCheckResp {
+		t.Fatalf("health check shed: %s %s", p.Type, p.Body)
+	}
+	close(f.w.gate)
+	<-done
+	if st := f.srv.Stats(); st.Shed != 1 || st.InFlight != 0 {
+		t.Fatalf("stats: %+v", st)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 
+	"sextant/admit"
 	"sextant/naming"
 )
 
@@ -48,6 +49,7 @@ type Server struct {
 	now    func() time.Time
 
 	ids    connIDs
+	load   admit.Shedder
 	reqIDs atomic.Uint64
 	stats  counters
 

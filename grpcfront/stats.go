@@ -23,8 +23,10 @@ type Stats struct {
 	// Pushes: sent (resends included), resent, acked, failed (no ack after
 	// every resend, or a failed ack), superseded by a newer push.
 	PushSent, PushResent, PushAcked, PushFailed, PushSuperseded uint64
-	// Denied requests (access control).
-	Denied uint64
+	// Denied requests (access control); Shed those refused over
+	// MaxInFlight; InFlight the naming requests being served now.
+	Denied, Shed uint64
+	InFlight     int64
 	// Renewal of bound instances: rounds, beats that went through, beats
 	// that failed, instances registered again because their owner lacked them.
 	RenewRounds, Renewed, RenewFailed, Reregistered uint64
@@ -39,6 +41,7 @@ func (s *Server) Stats() Stats {
 		Ejected: c.ejected.Load(), Probes: c.probes.Load(),
 		PushSent: c.pushSent.Load(), PushResent: c.pushResent.Load(), PushAcked: c.pushAcked.Load(),
 		PushFailed: c.pushFailed.Load(), PushSuperseded: c.pushSuperseded.Load(), Denied: c.denied.Load(),
+		Shed: s.load.Shed(), InFlight: s.load.InFlight(),
 		RenewRounds: c.renewRounds.Load(), Renewed: c.renewed.Load(), RenewFailed: c.renewFailed.Load(),
 		Reregistered: c.reregistered.Load(),
 	}

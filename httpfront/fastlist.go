@@ -64,8 +64,8 @@ func (s *Server) serveListFast(w http.ResponseWriter, r *http.Request) bool {
 // fastList is serveListFast once the request is known to be its own; it
 // returns the status answered and sets *written before writing anything.
 func (s *Server) fastList(w http.ResponseWriter, r *http.Request, sw naming.Switches, now int64, written *bool) int {
-	counted, ok := s.load.enter(s.cfg.MaxInFlight)
-	defer s.load.leave(counted)
+	counted, ok := s.load.Enter(s.cfg.MaxInFlight)
+	defer s.load.Leave(counted)
 	a := busyAnswer()
 	if ok {
 		lp := scanListParams(r.URL.RawQuery)

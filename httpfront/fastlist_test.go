@@ -369,7 +369,9 @@ func TestFastListShedsAndObservesAsGin(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	e.s.load.inflight.Add(2) // two requests being served
+	// two requests being served
+	c1, _ := e.s.load.Enter(2)
+	c2, _ := e.s.load.Enter(2)
 	want := e.viaGin(listRequest("serviceName=demo"))
 	got := e.viaFast(listRequest("serviceName=demo"))
 	if want.status != 503 || got.String() != want.String() {
@@ -378,7 +380,8 @@ func TestFastListShedsAndObservesAsGin(t *testing.T) {
 	if e.s.Shed() != 2 || e.s.InFlight() != 2 {
 		t.Fatalf("shed %d, in flight %d; want 2 and 2", e.s.Shed(), e.s.InFlight())
 	}
-	e.s.load.inflight.Add(-2)
+	e.s.load.Leave(c1)
+	e.s.load.Leave(c2)
 	e.viaFast(listRequest("serviceName=demo"))
 	e.viaFast(listRequest("serviceName="))
 	if e.s.InFlight() != 0 {

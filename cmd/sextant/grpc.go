@@ -46,7 +46,7 @@ func (n *node) newGRPC(cfg Config, log *logrus.Logger) error {
 		return fmt.Errorf("grpc: %w", err)
 	}
 	gcfg.Addr, gcfg.MaxConnections, gcfg.MaxMessageBytes = addr, cfg.GRPCMaxConnections, int(max(cfg.MaxBodyBytes, 4<<20))
-	gcfg.PushMergeDelay = cfg.PushMergeDelay
+	gcfg.PushMergeDelay, gcfg.MaxInFlight = cfg.PushMergeDelay, cfg.MaxInFlight
 	if n.certs != nil {
 		gcfg.TLS = n.certs.ServerConfig()
 	}

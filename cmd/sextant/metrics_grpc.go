@@ -55,6 +55,7 @@ type grpcCollector struct {
 	ds                        descs
 	conns, bound, subs        *prometheus.Desc
 	connEvents, pushes, renew *prometheus.Desc
+	shed                      *prometheus.Desc
 }
 
 func newGRPCCollector(src func() *grpcfront.Server) *grpcCollector {
@@ -65,6 +66,7 @@ func newGRPCCollector(src func() *grpcfront.Server) *grpcCollector {
 	c.connEvents = c.ds.add("sextant_grpc_connection_events_total", "gRPC connections by event: opened, closed, refused (over the limit), ejected (no answer to a probe).", "event")
 	c.pushes = c.ds.add("sextant_grpc_push_total", "gRPC pushes by outcome: sent (resends included), resent, acked, failed, superseded.", "outcome")
 	c.renew = c.ds.add("sextant_grpc_renewals_total", "Beats of connection-bound instances at their responsible members, by result (ok, failed, reregistered).", "result")
+	c.shed = c.ds.add("sextant_grpc_shed_total", "gRPC naming requests answered 503 at once because max-in-flight requests were being served.")
 	return c
 }
 
@@ -88,6 +90,7 @@ func (c *grpcCollector) Collect(ch chan<- prometheus.Metric) {
 	e.counter(c.pushes, s.PushAcked, "acked")
 	e.counter(c.pushes, s.PushFailed, "failed")
 	e.counter(c.pushes, s.PushSuperseded, "superseded")
+	e.counter(c.shed, s.Shed)
 	e.counter(c.renew, s.Renewed, "ok")
 	e.counter(c.renew, s.RenewFailed, "failed")
 	e.counter(c.renew, s.Reregistered, "reregistered")

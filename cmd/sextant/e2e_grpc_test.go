@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"net/url"
 	"strconv"
 	"strings"
@@ -251,4 +254,77 @@ func metricLine(p *proc, prefix string) string {
 		}
 	}
 	return fmt.Sprintf("no %s", prefix)
+}
+
+// v2ClientEnv makes the test binary a nacos-sdk-go/v2 client that
+// registers one instance and then waits to be killed; its value is
+// "<http port>,<grpc port>,<service>,<ip>".
+const v2ClientEnv = "SEXTANT_TEST_V2_CLIENT"
+
+func runV2Client(spec string) int {
+	var httpPort, grpcPort uint64
+	var service, ip string
+	parts := strings.Split(spec, ",")
+	if len(parts) != 4 {
+		fmt.Fprintln(os.Stderr, "bad spec", spec)
+		return 2
+	}
+	httpPort, _ = strconv.ParseUint(parts[0], 10, 16)
+	grpcPort, _ = strconv.ParseUint(parts[1], 10, 16)
+	service, ip = parts[2], parts[3]
+	dir, err := os.MkdirTemp("", "sextant-v2-client")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	c, err := clientsv2.NewNamingClient(vov2.NacosClientParam{
+		ClientConfig: &constv2.ClientConfig{TimeoutMs: 5000, NotLoadCacheAtStart: true, CacheDir: dir + "/cache",
+			LogDir: dir + "/log", LogLevel: "error"},
+		ServerConfigs: []constv2.ServerConfig{{IpAddr: "127.0.0.1", Port: httpPort, GrpcPort: grpcPort}},
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ok, err := c.RegisterInstance(vov2.RegisterInstanceParam{Ip: ip, Port: 8080, ServiceName: service,
+		Weight: 1, Enable: true, Healthy: true, Ephemeral: true})
+	if err != nil || !ok {
+		fmt.Fprintln(os.Stderr, "register:", ok, err)
+		return 1
+	}
+	fmt.Println("registered")
+	select {} // until killed
+}
+
+// TestGRPCKilledClientsInstanceGoes: a client process killed with SIGKILL
+// (its kernel closes the connection) loses its instance.
+func TestGRPCKilledClientsInstanceGoes(t *testing.T) {
+	p := startSextant(t, "")
+	p.waitGRPC(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d,%d,killed,127.0.0.95", v2ClientEnv, p.port(), p.grpcPort()))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "registered" {
+		t.Fatalf("client: %q %v", line, err)
+	}
+	if !p.hasHealthy(t, "DEFAULT_GROUP@@killed", "127.0.0.95") {
+		t.Fatal("the client's instance is not listed")
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	waitFor(t, 2*time.Second, "the killed client's instance gone", func() bool {
+		return !p.hasHealthy(t, "DEFAULT_GROUP@@killed", "127.0.0.95")
+	})
+	t.Logf("gone %v after SIGKILL", time.Since(start))
 }

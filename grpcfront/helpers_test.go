@@ -135,7 +135,7 @@ func dialRaw(t *testing.T, port int) *rawClient {
 	t.Helper()
 	cc, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(port),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(codec{})))
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(Codec{})))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,7 +114,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("grpc: listen %s: %w", s.cfg.Addr, err)
 	}
 	opts := []grpc.ServerOption{
-		grpc.ForceServerCodec(codec{}),
+		grpc.ForceServerCodec(Codec{}),
 		grpc.StatsHandler(statsHandler{s}),
 		grpc.MaxRecvMsgSize(s.cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(64 << 20),

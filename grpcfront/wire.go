@@ -155,13 +155,14 @@ func eachField(b []byte, fn func(protowire.Number, []byte) error) error {
 	return nil
 }
 
-// codec lets gRPC carry *Payload without generated code. It is forced on
-// the server, so it answers to the "proto" content subtype clients send.
-type codec struct{}
+// Codec lets gRPC carry *Payload without generated code. It is forced on
+// the server, so it answers to the "proto" content subtype clients send;
+// tools speaking the protocol use it with grpc.ForceCodec.
+type Codec struct{}
 
-func (codec) Name() string { return "proto" }
+func (Codec) Name() string { return "proto" }
 
-func (codec) Marshal(v any) ([]byte, error) {
+func (Codec) Marshal(v any) ([]byte, error) {
 	p, ok := v.(*Payload)
 	if !ok {
 		return nil, fmt.Errorf("grpcfront codec: cannot marshal %T", v)
@@ -169,7 +170,7 @@ func (codec) Marshal(v any) ([]byte, error) {
 	return p.marshal(), nil
 }
 
-func (codec) Unmarshal(data []byte, v any) error {
+func (Codec) Unmarshal(data []byte, v any) error {
 	p, ok := v.(*Payload)
 	if !ok {
 		return fmt.Errorf("grpcfront codec: cannot unmarshal into %T", v)

@@ -142,14 +142,16 @@ func raiseFileLimit() error {
 func (h *harness) runAll(ctx context.Context) *report {
 	rep := &report{}
 	fns := map[string]func(context.Context, *report) error{
-		"dns":        h.scenarioDNS,
-		"list":       h.scenarioList,
-		"register":   h.scenarioRegister,
-		"persistent": h.scenarioPersistent,
-		"beats":      h.scenarioBeats,
-		"memory":     h.scenarioMemory,
-		"push":       h.scenarioPush,
-		"failover":   h.scenarioFailover,
+		"dns":           h.scenarioDNS,
+		"list":          h.scenarioList,
+		"register":      h.scenarioRegister,
+		"grpc-register": h.scenarioGRPCRegister,
+		"grpc-idle":     h.scenarioGRPCIdle,
+		"persistent":    h.scenarioPersistent,
+		"beats":         h.scenarioBeats,
+		"memory":        h.scenarioMemory,
+		"push":          h.scenarioPush,
+		"failover":      h.scenarioFailover,
 	}
 	for _, name := range h.opts.scenarios {
 		if ctx.Err() != nil {

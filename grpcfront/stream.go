@@ -109,16 +109,24 @@ func (s *Server) recvLoop(stream grpc.ServerStream, c *conn, cancel context.Canc
 }
 
 // sendLoop sends what the connection's outbox holds, and resends overdue
-// pushes, until ctx ends or a send fails.
+// pushes, until ctx ends or a send fails. Its timer runs only while pushes
+// wait for their acks, so an idle connection costs no wake-ups.
 func (s *Server) sendLoop(ctx context.Context, stream grpc.ServerStream, c *conn) {
-	tick := time.NewTicker(s.resendTick())
-	defer tick.Stop()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	armed := false
 	for {
+		var due <-chan time.Time
+		if armed {
+			due = timer.C
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-c.out.wake:
-		case <-tick.C:
+		case <-due:
+			armed = false
 		}
 		msgs, oc := c.out.take(s.now(), s.cfg.PushAckTimeout, s.cfg.PushRetries, s.nextID, s.encodePush)
 		s.stats.pushSuperseded.Add(uint64(oc.superseded))
@@ -133,6 +141,10 @@ func (s *Server) sendLoop(ctx context.Context, stream grpc.ServerStream, c *conn
 					s.stats.pushResent.Add(1)
 				}
 			}
+		}
+		if !armed && c.out.unacked() > 0 {
+			timer.Reset(s.resendTick())
+			armed = true
 		}
 	}
 }

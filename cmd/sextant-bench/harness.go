@@ -147,6 +147,7 @@ func (h *harness) runAll(ctx context.Context) *report {
 		"register":      h.scenarioRegister,
 		"grpc-register": h.scenarioGRPCRegister,
 		"grpc-idle":     h.scenarioGRPCIdle,
+		"grpc-push":     h.scenarioGRPCPush,
 		"persistent":    h.scenarioPersistent,
 		"beats":         h.scenarioBeats,
 		"memory":        h.scenarioMemory,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,7 +31,9 @@ func grpcAddrOf(httpAddr string) string {
 	return net.JoinHostPort(host, strconv.Itoa(p+grpcPortOffset))
 }
 
-func dialGRPC(ctx context.Context, addr string) (*grpcClient, error) {
+// dialGRPC connects; onPush, when set, sees the body of every push
+// before it is acked.
+func dialGRPC(ctx context.Context, addr string, onPush func(body []byte)) (*grpcClient, error) {
 	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(grpcfront.Codec{})))
 	if err != nil {
@@ -66,6 +69,9 @@ func dialGRPC(ctx context.Context, addr string) (*grpcClient, error) {
 			typ := "ClientDetectionResponse"
 			if p.Type == "NotifySubscriberRequest" {
 				typ = "NotifySubscriberResponse"
+				if onPush != nil {
+					onPush(p.Body)
+				}
 			}
 			_ = st.SendMsg(&grpcfront.Payload{Type: typ, Body: []byte(`{"resultCode":200,"success":true,"requestId":` + strconv.Quote(r.RequestID) + `}`)})
 		}
@@ -114,7 +120,7 @@ func (h *harness) scenarioGRPCRegister(ctx context.Context, rep *report) error {
 	svc := func(i int) string { return fmt.Sprintf("greg-%03d", i%services) }
 	conns := make([]*grpcClient, o.regClients)
 	for i := range conns {
-		if conns[i], err = dialGRPC(ctx, grpcAddrOf(nodes[i%len(nodes)].http)); err != nil {
+		if conns[i], err = dialGRPC(ctx, grpcAddrOf(nodes[i%len(nodes)].http), nil); err != nil {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
 	}
@@ -171,44 +177,11 @@ func (h *harness) scenarioGRPCIdle(ctx context.Context, rep *report) error {
 		return err
 	}
 	addr := grpcAddrOf(nd.http)
-	conns := make([]*grpcClient, o.grpcIdle)
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.cc.Close()
-			}
-		}
-	}()
 	start := time.Now()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, 1)
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < o.grpcIdle; i = int(next.Add(1)) - 1 {
-				c, err := dialGRPC(ctx, addr)
-				if err == nil {
-					conns[i] = c
-					_, err = c.call(ctx, "SubscribeServiceRequest", []byte(`{"namespace":"public","groupName":"DEFAULT_GROUP","serviceName":"idle-`+
-						strconv.Itoa(i%100)+`","module":"naming","subscribe":true,"clusters":""}`))
-				}
-				if err != nil {
-					select {
-					case errs <- fmt.Errorf("connection %d: %w", i, err):
-					default:
-					}
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	select {
-	case err := <-errs:
+	conns, err := connectSubscribers(ctx, addr, o.grpcIdle, "idle-", 100, nil)
+	defer closeAll(conns)
+	if err != nil {
 		return err
-	default:
 	}
 	setup := time.Since(start)
 	time.Sleep(3 * time.Second)
@@ -223,3 +196,115 @@ func (h *harness) scenarioGRPCIdle(ctx context.Context, rep *report) error {
 			fmtBytes(base.RSS), fmtBytes(after.RSS), fmtBytes(after.HWM), setup.Round(time.Millisecond))})
 	return nil
 }
+
+func closeAll(conns []*grpcClient) {
+	for _, c := range conns {
+		if c != nil {
+			c.cc.Close()
+		}
+	}
+}
+
+// connectSubscribers opens n connections to addr, 64 at a time, each
+// subscribed to prefix+(i % services); onPush(i, body) sees connection i's pushes.
+func connectSubscribers(ctx context.Context, addr string, n int, prefix string, services int, onPush func(i int, body []byte)) ([]*grpcClient, error) {
+	conns := make([]*grpcClient, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				var hook func([]byte)
+				if onPush != nil {
+					hook = func(b []byte) { onPush(i, b) }
+				}
+				c, err := dialGRPC(ctx, addr, hook)
+				if err == nil {
+					conns[i] = c
+					_, err = c.call(ctx, "SubscribeServiceRequest", []byte(`{"namespace":"public","groupName":"DEFAULT_GROUP","serviceName":`+
+						strconv.Quote(prefix+strconv.Itoa(i%services))+`,"module":"naming","subscribe":true,"clusters":""}`))
+				}
+				if err != nil {
+					select {
+					case errs <- fmt.Errorf("connection %d: %w", i, err):
+					default:
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return conns, err
+	default:
+	}
+	return conns, nil
+}
+
+// scenarioGRPCPush: N gRPC subscribers of one service on one node; each
+// round registers a new instance over HTTP and measures, per subscriber,
+// the time until a push listing it arrived.
+func (h *harness) scenarioGRPCPush(ctx context.Context, rep *report) error {
+	o := h.opts
+	nodes, err := h.startNodes(ctx, 1)
+	if err != nil {
+		return err
+	}
+	nd := nodes[0]
+	const rounds = 5
+	got := make([][rounds]atomic.Int64, o.grpcPush)
+	onPush := func(i int, body []byte) {
+		now := time.Now().UnixNano()
+		for r := range rounds {
+			if bytes.Contains(body, []byte(`"`+pushMarker(r)+`"`)) {
+				got[i][r].CompareAndSwap(0, now)
+			}
+		}
+	}
+	conns, err := connectSubscribers(ctx, grpcAddrOf(nd.http), o.grpcPush, "gpush", 1, onPush)
+	defer closeAll(conns)
+	if err != nil {
+		return err
+	}
+	pids := []int{nd.pid()}
+	cpu := startCPU(pids...)
+	var delays []time.Duration
+	missing := 0
+	for r := range rounds {
+		sent := time.Now()
+		if err := httpOp(ctx, "POST", nd.http, "/nacos/v1/ns/instance", registerForm("gpush0", pushMarker(r), 9000, true, keepAlive), "", nil); err != nil {
+			return err
+		}
+		_ = poll(ctx, 10*time.Second, 20*time.Millisecond, func() (bool, error) {
+			for i := range got {
+				if got[i][r].Load() == 0 {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+		for i := range got {
+			if t := got[i][r].Load(); t != 0 {
+				delays = append(delays, time.Duration(t-sent.UnixNano()))
+			} else {
+				missing++
+			}
+		}
+		time.Sleep(time.Second) // past the merge delay: each round is its own push
+	}
+	used := cpu.used()
+	sum := summarize(delays)
+	rep.add(row{Scenario: "grpc-push", Metric: fmt.Sprintf("push delay p99 over gRPC (%s subscribers, one node)", fmtCount(float64(o.grpcPush))),
+		Sextant: fmtDur(sum.P99), Target: "< 200 ms", Verdict: judge(sum.N > 0 && sum.P99 < 200*time.Millisecond && missing == 0),
+		Note: fmt.Sprintf("%d rounds, each a new instance registered over HTTP; from the register request to each subscriber's receipt: %s; %d pushes missing after 10 s; node CPU %v over the rounds",
+			rounds, sum.String(), missing, used.Round(time.Millisecond))})
+	return nil
+}
+
+// pushMarker is the address of the instance registered in round r.
+func pushMarker(r int) string { return "10.254.0." + strconv.Itoa(r+1) }

@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -169,8 +169,14 @@ func TestGRPCClientSurvivesItsMember(t *testing.T) {
 		})
 	}
 
-	// SIGKILL: no goodbye.
+	// sextant members shows who holds the client.
 	h := holder()
+	code, out, _ := cli(t, ps[0].httpAddr, "members")
+	if r := rowOf(out, ps[h].httpAddr); code != 0 || len(r) == 0 || r[len(r)-1] != "1" {
+		t.Fatalf("members: exit %d, holder's row %q in\n%s", code, r, out)
+	}
+
+	// SIGKILL: no goodbye.
 	ps[h].kill()
 	survivors := append(append([]*proc{}, ps[:h]...), ps[h+1:]...)
 	watch := func(d time.Duration) {

@@ -206,10 +206,23 @@ func (h *harness) scenarioGRPCIdle(ctx context.Context, rep *report) error {
 		return err
 	}
 	per := float64(after.RSS-base.RSS) / float64(o.grpcIdle)
-	rep.add(row{Scenario: "grpc-idle", Metric: fmt.Sprintf("RSS per idle gRPC client (%s clients, one node)", fmtCount(float64(o.grpcIdle))),
+	// Where it goes, from the node's own Go metrics.
+	_, body, _ := httpDo(ctx, "GET", nd.http, "/metrics", nil, "")
+	gauge := func(name string) float64 {
+		for _, line := range bytes.Split(body, []byte("\n")) {
+			if v, ok := bytes.CutPrefix(line, []byte(name+" ")); ok {
+				f, _ := strconv.ParseFloat(string(bytes.TrimSpace(v)), 64)
+				return f
+			}
+		}
+		return 0
+	}
+	n := float64(o.grpcIdle)
+	rep.add(row{Scenario: "grpc-idle", Metric: fmt.Sprintf("RSS per idle gRPC client (%s clients, one node)", fmtCount(n)),
 		Sextant: fmtBytes(int64(per)), Target: "≤ 20 KiB", Verdict: judge(per <= 20<<10),
-		Note: fmt.Sprintf("each connection set up (ServerCheck, bi-stream, ConnectionSetupRequest) with one subscription; baseline RSS %s, after %s (peak %s); connected in %v",
-			fmtBytes(base.RSS), fmtBytes(after.RSS), fmtBytes(after.HWM), setup.Round(time.Millisecond))})
+		Note: fmt.Sprintf("each connection set up (ServerCheck, bi-stream, ConnectionSetupRequest) with one subscription; baseline RSS %s, after %s (peak %s); connected in %v; per client: %.1f goroutines, %s of stacks, %s of heap in use",
+			fmtBytes(base.RSS), fmtBytes(after.RSS), fmtBytes(after.HWM), setup.Round(time.Millisecond),
+			gauge("go_goroutines")/n, fmtBytes(int64(gauge("go_memstats_stack_inuse_bytes")/n)), fmtBytes(int64(gauge("go_memstats_heap_inuse_bytes")/n)))})
 	return nil
 }
 

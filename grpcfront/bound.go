@@ -233,11 +233,21 @@ func (b *bindings) snapshot() []renewal {
 	return out
 }
 
-// registered records a re-registration made by the renewal.
-func (b *bindings) registered(ref instRef, at int64) {
+// registered records a re-registration made by the renewal; false when
+// no connection holds ref any more.
+func (b *bindings) registered(ref instRef, at int64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if x := b.m[ref]; x != nil {
+	x := b.m[ref]
+	if x != nil {
 		x.at = max(x.at, at)
 	}
+	return x != nil
+}
+
+// holds reports whether some connection holds ref.
+func (b *bindings) holds(ref instRef) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m[ref] != nil
 }

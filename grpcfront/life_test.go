@@ -154,6 +154,29 @@ func TestRenewBeatsAndRestores(t *testing.T) {
 	}
 }
 
+// TestRenewDoesNotRestoreADeregisteredInstance: a renewal round that
+// took its snapshot before the client deregistered does not bring the
+// instance back.
+func TestRenewDoesNotRestoreADeregisteredInstance(t *testing.T) {
+	f := start(t, nil, nil)
+	c := dialRaw(t, f.port())
+	c.connect()
+	c.ready()
+	registerRaw(t, c, "gone", "10.7.1.1")
+	stale := f.srv.bound.snapshot()
+	p := c.call(typeInstance, map[string]any{"type": "deregisterInstance", "serviceName": "gone",
+		"instance": map[string]any{"ip": "10.7.1.1", "port": 80}}, nil)
+	if r := decodeResp(t, p); !r.Success {
+		t.Fatalf("deregister: %s", p.Body)
+	}
+	for _, r := range stale {
+		f.srv.renewOne(r, time.Now().UnixMilli())
+	}
+	if n := len(f.instances("", "", "gone")); n != 0 {
+		t.Fatalf("a stale renewal brought back %d instances", n)
+	}
+}
+
 // TestBatchRegisterReplacesTheConnectionsSet: a batch register makes the
 // batch the connection's instances of the service.
 func TestBatchRegisterReplacesTheConnectionsSet(t *testing.T) {

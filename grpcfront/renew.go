@@ -67,9 +67,16 @@ func (s *Server) renewOne(r renewal, at int64) {
 	defer cancel()
 	err := s.w.Apply(ctx, naming.Op{Kind: naming.OpBeat, Time: at, Service: r.ref.svc, Target: r.ref.ik, Ephemeral: true})
 	if errors.Is(err, naming.ErrNotFound) {
+		if !s.bound.holds(r.ref) {
+			return // deregistered or released since the snapshot: not found is right
+		}
 		err = s.w.Apply(ctx, naming.Op{Kind: naming.OpRegister, Time: at, Service: r.ref.svc, Ephemeral: true, Instance: r.inst})
 		if err == nil {
-			s.bound.registered(r.ref, at)
+			if !s.bound.registered(r.ref, at) {
+				// Released while the registration was under way.
+				s.deregister(r.ref, at)
+				return
+			}
 			s.stats.reregistered.Add(1)
 		}
 	}

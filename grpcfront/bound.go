@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"sextant/naming"
 )
@@ -11,7 +12,7 @@ import (
 // Connection-bound instances (DESIGN.md): an ephemeral instance registered
 // over a connection lives as long as some connection of this node holds
 // it. This node keeps it alive at its service's responsible member by
-// beating it every RenewInterval (renew.go), and deregisters it when the
+// beating it every RenewInterval or faster (renew.go), and deregisters it when the
 // last connection holding it ends, unless the node is draining.
 
 // instRef names one instance of one service.
@@ -26,6 +27,9 @@ type binding struct {
 	inst  *naming.Instance
 	at    int64
 	conns map[*conn]struct{}
+	// every is the instance's renewal interval; due the next renewal, Unix ms.
+	every time.Duration
+	due   int64
 }
 
 // bindings is the node's table of bound instances. Lock order: a
@@ -57,6 +61,8 @@ func (s *Server) bind(c *conn, ref instRef, in *naming.Instance, at int64) error
 		b.m[ref] = x
 	}
 	x.inst, x.at = in, max(x.at, at)
+	x.every = renewEvery(s.cfg.RenewInterval, in.Metadata)
+	x.due = at + x.every.Milliseconds()
 	x.conns[c] = struct{}{}
 	return nil
 }
@@ -223,15 +229,32 @@ type renewal struct {
 	inst *naming.Instance
 }
 
-func (b *bindings) snapshot() []renewal {
+// due returns the bindings whose renewal is due at now (Unix ms) and
+// schedules their next one.
+func (b *bindings) due(now int64) []renewal {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make([]renewal, 0, len(b.m))
+	var out []renewal
 	for ref, x := range b.m {
-		out = append(out, renewal{ref, x.inst})
+		if x.due <= now {
+			out = append(out, renewal{ref, x.inst})
+			x.due = now + x.every.Milliseconds()
+		}
 	}
 	return out
 }
+
+// renewEvery is how often an instance is beaten: every RenewInterval, or
+// a third of its own beat timeout when that is shorter (clients such as
+// Spring Cloud Alibaba set preserved.heart.beat.timeout in metadata, and
+// the owner judges bound instances by it like any other), at least every
+// minRenew.
+func renewEvery(interval time.Duration, md map[string]string) time.Duration {
+	return max(min(interval, naming.TimingsOf(md).Timeout/3), minRenew)
+}
+
+// minRenew bounds how often one instance is beaten.
+const minRenew = 500 * time.Millisecond
 
 // registered records a re-registration made by the renewal; false when
 // no connection holds ref any more.

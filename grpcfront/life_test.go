@@ -131,8 +131,12 @@ func TestRenewBeatsAndRestores(t *testing.T) {
 	registerRaw(t, c, "renew", "10.7.0.1")
 	registerRaw(t, c, "renew", "10.7.0.2")
 	before := f.instances("", "", "renew")[0].LastBeat()
-	time.Sleep(5 * time.Millisecond) // a later millisecond for the beat
-	f.srv.renew()
+	t0 := time.Now()
+	f.srv.renew(t0) // nothing due yet
+	if k := f.w.kinds(); k[naming.OpBeat] != 0 {
+		t.Fatalf("%d beats before any was due", k[naming.OpBeat])
+	}
+	f.srv.renew(t0.Add(f.srv.cfg.RenewInterval + time.Second))
 	if after := f.instances("", "", "renew")[0].LastBeat(); after <= before {
 		t.Fatalf("last beat %d, before %d: not renewed", after, before)
 	}
@@ -141,7 +145,7 @@ func TestRenewBeatsAndRestores(t *testing.T) {
 		Target: naming.InstanceKey{IP: "10.7.0.2", Port: 80, Cluster: "DEFAULT"}}); err != nil {
 		t.Fatal(err)
 	}
-	f.srv.renew()
+	f.srv.renew(t0.Add(2*f.srv.cfg.RenewInterval + 2*time.Second))
 	if n := len(f.instances("", "", "renew")); n != 2 {
 		t.Fatalf("%d instances after renewal, want the lost one back", n)
 	}
@@ -154,6 +158,24 @@ func TestRenewBeatsAndRestores(t *testing.T) {
 	}
 }
 
+// TestRenewEvery: instances whose beat timeout is short are beaten within
+// a third of it.
+func TestRenewEvery(t *testing.T) {
+	for _, c := range []struct {
+		md   map[string]string
+		want time.Duration
+	}{
+		{nil, 5 * time.Second},
+		{map[string]string{naming.MetaBeatTimeout: "3000"}, time.Second},
+		{map[string]string{naming.MetaBeatTimeout: "600"}, minRenew},
+		{map[string]string{naming.MetaBeatTimeout: "60000"}, 5 * time.Second},
+	} {
+		if got := renewEvery(5*time.Second, c.md); got != c.want {
+			t.Errorf("renewEvery(%v) = %v, want %v", c.md, got, c.want)
+		}
+	}
+}
+
 // TestRenewDoesNotRestoreADeregisteredInstance: a renewal round that
 // took its snapshot before the client deregistered does not bring the
 // instance back.
@@ -163,7 +185,7 @@ func TestRenewDoesNotRestoreADeregisteredInstance(t *testing.T) {
 	c.connect()
 	c.ready()
 	registerRaw(t, c, "gone", "10.7.1.1")
-	stale := f.srv.bound.snapshot()
+	stale := f.srv.bound.due(time.Now().Add(time.Hour).UnixMilli())
 	p := c.call(typeInstance, map[string]any{"type": "deregisterInstance", "serviceName": "gone",
 		"instance": map[string]any{"ip": "10.7.1.1", "port": 80}}, nil)
 	if r := decodeResp(t, p); !r.Success {

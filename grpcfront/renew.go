@@ -13,33 +13,35 @@ import (
 const renewWorkers = 16
 
 // renewLoop keeps the bound instances alive at their responsible members:
-// every RenewInterval each one gets a beat through the Writer, stamped
-// with one time for the whole round. The Writer's beat path carries beats
+// every RenewInterval (sooner for instances with a short beat timeout,
+// renewEvery) each one gets a beat through the Writer; the beats due
+// together form one round, stamped with one time. The Writer's beat path carries beats
 // for instances this node's copy holds without waiting for the owner and
 // packs those bound for one owner into one message (consensus/distro), so
 // a round costs each owner a few messages, not one per instance.
 func (s *Server) renewLoop() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.RenewInterval)
+	t := time.NewTicker(min(s.cfg.RenewInterval, minRenew))
 	defer t.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
-		case <-t.C:
-			s.renew()
+		case now := <-t.C:
+			s.renew(now)
 		}
 	}
 }
 
-// renew beats every bound instance once. An instance its owner no longer
-// has (expired during a partition, lost with a member) is registered again.
-func (s *Server) renew() {
-	list := s.bound.snapshot()
+// renew beats every bound instance due at now once. An instance its owner
+// no longer has (expired during a partition, lost with a member) is
+// registered again.
+func (s *Server) renew(now time.Time) {
+	at := now.UnixMilli()
+	list := s.bound.due(at)
 	if len(list) == 0 {
 		return
 	}
-	at := s.now().UnixMilli()
 	work := make(chan renewal)
 	var wg sync.WaitGroup
 	for range min(renewWorkers, len(list)) {

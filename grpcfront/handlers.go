@@ -31,12 +31,12 @@ func (s *Server) unary(ctx context.Context, p *Payload) (out *Payload) {
 }
 
 // handler answers one request type: it returns the answer's type and body.
-type handler func(ctx context.Context, c *conn, p *Payload, base request) (string, any)
+type handler func(ctx context.Context, c *conn, p *Payload) (string, any)
 
 // handlers lists the request types served once a connection is set up.
 func (s *Server) handlers() map[string]handler {
 	return map[string]handler{
-		typeHealthCheck: func(context.Context, *conn, *Payload, request) (string, any) {
+		typeHealthCheck: func(context.Context, *conn, *Payload) (string, any) {
 			return typeHealthCheckResp, okResponse()
 		},
 		typeInstance:           s.instance,
@@ -49,12 +49,24 @@ func (s *Server) handlers() map[string]handler {
 }
 
 // dispatch answers one request and says its outcome (200 or the error code).
+// The body of a naming request is decoded once, by its handler; others
+// are read here.
 func (s *Server) dispatch(ctx context.Context, c *conn, p *Payload) (*Payload, int) {
+	h, known := s.table[p.Type]
 	var base request
-	if len(p.Body) > 0 {
+	eager := !known || p.Type == typeHealthCheck || p.Type == typeServerCheck
+	if eager && len(p.Body) > 0 {
 		if err := json.Unmarshal(p.Body, &base); err != nil {
 			return errorPayload(codeParse, "request body does not parse: "+err.Error(), ""), codeParse
 		}
+	}
+	// id is the requestId for a refusal; a naming request's body is
+	// otherwise read by its handler only.
+	id := func() string {
+		if !eager {
+			_ = json.Unmarshal(p.Body, &base)
+		}
+		return base.RequestID
 	}
 	if p.Type == typeServerCheck {
 		if err := s.st.Ready(); err != nil {
@@ -66,20 +78,19 @@ func (s *Server) dispatch(ctx context.Context, c *conn, p *Payload) (*Payload, i
 		return payload(typeServerCheckResp, serverCheckResponse{response: withID(okResponse(), base.RequestID), ConnectionID: c.id}), codeOK
 	}
 	if c == nil || !c.isSetup() {
-		return errorPayload(codeUnregisterd, "Connection is unregistered.", base.RequestID), codeUnregisterd
+		return errorPayload(codeUnregisterd, "Connection is unregistered.", id()), codeUnregisterd
 	}
-	h, ok := s.table[p.Type]
-	if !ok {
-		return errorPayload(codeNoHandler, "RequestHandler Not Found: "+p.Type, base.RequestID), codeNoHandler
+	if !known {
+		return errorPayload(codeNoHandler, "RequestHandler Not Found: "+p.Type, id()), codeNoHandler
 	}
 	if p.Type != typeHealthCheck {
 		counted, ok := s.load.Enter(s.cfg.MaxInFlight)
 		defer s.load.Leave(counted)
 		if !ok {
-			return errorPayload(codeBusy, "server is busy: too many requests in flight, retry later", base.RequestID), codeBusy
+			return errorPayload(codeBusy, "server is busy: too many requests in flight, retry later", id()), codeBusy
 		}
 	}
-	typ, body := h(ctx, c, p, base)
+	typ, body := h(ctx, c, p)
 	code := codeOK
 	if o, ok := body.(coded); ok {
 		code = o.outcome()

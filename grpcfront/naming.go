@@ -82,43 +82,49 @@ type refusal struct {
 	body any
 }
 
-// begin runs what every naming request starts with: readiness and access
-// (refusals of type respType), the body into v, and, when keyed, the
-// service the request names.
-func (s *Server) begin(p *Payload, base request, respType string, write, keyed bool, v any) (naming.ServiceKey, *refusal) {
-	if t, b, ok := s.check(p, base, respType, write); !ok {
-		return naming.ServiceKey{}, &refusal{t, b}
-	}
+// baser is every request body: they all embed request.
+type baser interface{ common() request }
+
+func (r *request) common() request { return *r }
+
+// begin runs what every naming request starts with: the body into v (read
+// once), readiness and access (refusals of type respType), and, when keyed,
+// the service the request names.
+func (s *Server) begin(p *Payload, respType string, write, keyed bool, v baser) (naming.ServiceKey, request, *refusal) {
 	if err := decode(p, v); err != nil {
-		t, b := failedReq(err, base.RequestID)
-		return naming.ServiceKey{}, &refusal{t, b}
+		t, b := failedReq(err, "")
+		return naming.ServiceKey{}, request{}, &refusal{t, b}
+	}
+	base := v.common()
+	if t, b, ok := s.check(p, base, respType, write); !ok {
+		return naming.ServiceKey{}, base, &refusal{t, b}
 	}
 	if !keyed {
-		return naming.ServiceKey{}, nil
+		return naming.ServiceKey{}, base, nil
 	}
 	key, err := serviceKey(base)
 	if err != nil {
 		t, b := failedReq(err, base.RequestID)
-		return key, &refusal{t, b}
+		return key, base, &refusal{t, b}
 	}
-	return key, nil
+	return key, base, nil
 }
 
-func (s *Server) instance(ctx context.Context, c *conn, p *Payload, base request) (string, any) {
-	return s.instanceRequest(ctx, c, p, base, false)
+func (s *Server) instance(ctx context.Context, c *conn, p *Payload) (string, any) {
+	return s.instanceRequest(ctx, c, p, false)
 }
 
 // persistentInstance serves PersistentInstanceRequest (Java 2.3+): the
 // instances are not bound to the connection.
-func (s *Server) persistentInstance(ctx context.Context, c *conn, p *Payload, base request) (string, any) {
-	return s.instanceRequest(ctx, c, p, base, true)
+func (s *Server) persistentInstance(ctx context.Context, c *conn, p *Payload) (string, any) {
+	return s.instanceRequest(ctx, c, p, true)
 }
 
 // instanceRequest registers or deregisters one instance: an ephemeral one
 // bound to c, or a persistent one.
-func (s *Server) instanceRequest(ctx context.Context, c *conn, p *Payload, base request, persistent bool) (string, any) {
+func (s *Server) instanceRequest(ctx context.Context, c *conn, p *Payload, persistent bool) (string, any) {
 	var req instanceRequest
-	key, no := s.begin(p, base, typeInstanceResp, true, true, &req)
+	key, base, no := s.begin(p, typeInstanceResp, true, true, &req)
 	if no != nil {
 		return no.typ, no.body
 	}
@@ -156,9 +162,9 @@ func instanceAnswer(respType, typ string, err error, id string) (string, any) {
 	return respType, instanceResponse{response: withID(okResponse(), id), Type: typ}
 }
 
-func (s *Server) batchInstance(ctx context.Context, c *conn, p *Payload, base request) (string, any) {
+func (s *Server) batchInstance(ctx context.Context, c *conn, p *Payload) (string, any) {
 	var req batchInstanceRequest
-	key, no := s.begin(p, base, typeBatchInstanceResp, true, true, &req)
+	key, base, no := s.begin(p, typeBatchInstanceResp, true, true, &req)
 	if no != nil {
 		return no.typ, no.body
 	}
@@ -189,9 +195,9 @@ func (s *Server) batchInstance(ctx context.Context, c *conn, p *Payload, base re
 	return instanceAnswer(typeBatchInstanceResp, req.Type, err, base.RequestID)
 }
 
-func (s *Server) subscribe(_ context.Context, c *conn, p *Payload, base request) (string, any) {
+func (s *Server) subscribe(_ context.Context, c *conn, p *Payload) (string, any) {
 	var req subscribeRequest
-	key, no := s.begin(p, base, typeSubscribeResp, false, true, &req)
+	key, base, no := s.begin(p, typeSubscribeResp, false, true, &req)
 	if no != nil {
 		return no.typ, no.body
 	}
@@ -209,9 +215,9 @@ func (s *Server) subscribe(_ context.Context, c *conn, p *Payload, base request)
 	return typeSubscribeResp, serviceInfoResponse{response: withID(okResponse(), base.RequestID), ServiceInfo: info}
 }
 
-func (s *Server) serviceQuery(_ context.Context, _ *conn, p *Payload, base request) (string, any) {
+func (s *Server) serviceQuery(_ context.Context, _ *conn, p *Payload) (string, any) {
 	var req serviceQueryRequest
-	key, no := s.begin(p, base, typeServiceQueryResp, false, true, &req)
+	key, base, no := s.begin(p, typeServiceQueryResp, false, true, &req)
 	if no != nil {
 		return no.typ, no.body
 	}
@@ -221,9 +227,10 @@ func (s *Server) serviceQuery(_ context.Context, _ *conn, p *Payload, base reque
 
 // serviceList answers the bare names of a namespace's services in one
 // group, a page at a time (pageNo from 1; pageSize default 10).
-func (s *Server) serviceList(_ context.Context, _ *conn, p *Payload, base request) (string, any) {
+func (s *Server) serviceList(_ context.Context, _ *conn, p *Payload) (string, any) {
 	var req serviceListRequest
-	if _, no := s.begin(p, base, typeServiceListResp, false, false, &req); no != nil {
+	_, base, no := s.begin(p, typeServiceListResp, false, false, &req)
+	if no != nil {
 		return no.typ, no.body
 	}
 	ns, group := base.Namespace, base.GroupName
@@ -238,9 +245,9 @@ func (s *Server) serviceList(_ context.Context, _ *conn, p *Payload, base reques
 	if size <= 0 {
 		size = 10
 	}
-	no := max(req.PageNo, 1)
+	page := max(req.PageNo, 1)
 	names := []string{}
-	if from := (no - 1) * size; from >= 0 && from < len(all) && from/size == no-1 {
+	if from := (page - 1) * size; from >= 0 && from < len(all) && from/size == page-1 {
 		for _, svc := range all[from:min(from+size, len(all))] {
 			names = append(names, svc.Key.Name)
 		}

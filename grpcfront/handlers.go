@@ -78,7 +78,7 @@ func (s *Server) dispatch(ctx context.Context, c *conn, p *Payload) (*Payload, i
 		return payload(typeServerCheckResp, serverCheckResponse{response: withID(okResponse(), base.RequestID), ConnectionID: c.id}), codeOK
 	}
 	if c == nil || !c.isSetup() {
-		return errorPayload(codeUnregisterd, "Connection is unregistered.", id()), codeUnregisterd
+		return errorPayload(codeUnregistered, "Connection is unregistered.", id()), codeUnregistered
 	}
 	if !known {
 		return errorPayload(codeNoHandler, "RequestHandler Not Found: "+p.Type, id()), codeNoHandler

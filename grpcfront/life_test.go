@@ -296,7 +296,7 @@ func TestLimits(t *testing.T) {
 		t.Fatal("the connection over the limit got a message instead of the end of its stream")
 	}
 	p := c2.call(typeHealthCheck, map[string]any{}, nil)
-	if r := decodeResp(t, p); r.ErrorCode != codeUnregisterd {
+	if r := decodeResp(t, p); r.ErrorCode != codeUnregistered {
 		t.Fatalf("request on a refused connection: %s %s", p.Type, p.Body)
 	}
 	if st := f.srv.Stats(); st.Refused != 1 || st.Connections != 1 {

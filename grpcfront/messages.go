@@ -34,17 +34,17 @@ const (
 
 // Error codes of ErrorResponse and refusals (Nacos's).
 const (
-	codeOK          = 200
-	codeFail        = 500
-	codeStarting    = 300 // server not ready: the client waits and asks again
-	codeUnregisterd = 301 // request on a connection that was not set up
-	codeNoHandler   = 302 // unknown request type
-	codeBadRequest  = 400
-	codeForbidden   = 403
-	codeNotFound    = 404
-	codeTooLarge    = 413
-	codeBusy        = 503
-	codeParse       = 502 // body that does not parse
+	codeOK           = 200
+	codeFail         = 500
+	codeStarting     = 300 // server not ready: the client waits and asks again
+	codeUnregistered = 301 // request on a connection that was not set up
+	codeNoHandler    = 302 // unknown request type
+	codeBadRequest   = 400
+	codeForbidden    = 403
+	codeNotFound     = 404
+	codeTooLarge     = 413
+	codeBusy         = 503
+	codeParse        = 502 // body that does not parse
 )
 
 // response is the part every answer shares.

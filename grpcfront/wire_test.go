@@ -44,7 +44,7 @@ func TestJavaWireShapes(t *testing.T) {
 
 	// Before the stream is set up: 301 for everything but ServerCheck.
 	p := c.call(typeHealthCheck, map[string]any{"module": "internal"}, nil)
-	if r := decodeResp(t, p); p.Type != typeError || r.ErrorCode != codeUnregisterd || r.Success || r.ResultCode != codeFail {
+	if r := decodeResp(t, p); p.Type != typeError || r.ErrorCode != codeUnregistered || r.Success || r.ResultCode != codeFail {
 		t.Fatalf("request before setup: %s %s", p.Type, p.Body)
 	}
 

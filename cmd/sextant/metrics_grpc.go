@@ -17,11 +17,16 @@ type grpcMetrics struct {
 	delay    prometheus.Histogram
 }
 
-// grpcTypes are the request types reported by name; others count as "other",
-// so a client cannot grow the label set.
-var grpcTypes = map[string]bool{"ServerCheckRequest": true, "HealthCheckRequest": true, "InstanceRequest": true,
-	"BatchInstanceRequest": true, "PersistentInstanceRequest": true, "SubscribeServiceRequest": true,
-	"ServiceQueryRequest": true, "ServiceListRequest": true}
+// grpcType is the label of a request type: the types served by name,
+// others "other", so a client cannot grow the label set.
+func grpcType(typ string) string {
+	switch typ {
+	case "ServerCheckRequest", "HealthCheckRequest", "InstanceRequest", "BatchInstanceRequest",
+		"PersistentInstanceRequest", "SubscribeServiceRequest", "ServiceQueryRequest", "ServiceListRequest":
+		return typ
+	}
+	return "other"
+}
 
 func newGRPCMetrics(reg prometheus.Registerer) *grpcMetrics {
 	m := &grpcMetrics{
@@ -40,9 +45,7 @@ func newGRPCMetrics(reg prometheus.Registerer) *grpcMetrics {
 }
 
 func (m *grpcMetrics) observeRequest(typ string, code int, d time.Duration) {
-	if !grpcTypes[typ] {
-		typ = "other"
-	}
+	typ = grpcType(typ)
 	m.requests.WithLabelValues(typ, strconv.Itoa(code)).Inc()
 	m.duration.WithLabelValues(typ).Observe(d.Seconds())
 }

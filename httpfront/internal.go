@@ -20,8 +20,8 @@ func (s *Server) wireInternal(ctx *fasthttp.RequestCtx) {
 		wireWrite(ctx, noInternal(string(ctx.Path())))
 		return
 	}
-	counted, ok := s.peers.enter(s.cfg.InternalMaxInFlight)
-	defer s.peers.leave(counted)
+	counted, ok := s.peers.Enter(s.cfg.InternalMaxInFlight)
+	defer s.peers.Leave(counted)
 	if !ok {
 		ctx.Response.Header.Set("Retry-After", "1")
 		wireWrite(ctx, busyAnswer())
@@ -42,8 +42,8 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 		s.writeAnswer(w, answer{status: http.StatusRequestEntityTooLarge, body: []byte("request body is larger than " + strconv.FormatInt(s.cfg.InternalMaxBodyBytes, 10) + " bytes")})
 		return
 	}
-	counted, ok := s.peers.enter(s.cfg.InternalMaxInFlight)
-	defer s.peers.leave(counted)
+	counted, ok := s.peers.Enter(s.cfg.InternalMaxInFlight)
+	defer s.peers.Leave(counted)
 	if !ok {
 		w.Header().Set("Retry-After", "1")
 		s.writeAnswer(w, busyAnswer())

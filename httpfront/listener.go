@@ -146,8 +146,8 @@ func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
 			}
 		}
 	}()
-	counted, ok := s.load.enter(s.cfg.MaxInFlight)
-	defer s.load.leave(counted)
+	counted, ok := s.load.Enter(s.cfg.MaxInFlight)
+	defer s.load.Leave(counted)
 	var a answer
 	if !ok {
 		ctx.Response.Header.Set("Retry-After", "1")

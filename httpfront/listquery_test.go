@@ -366,7 +366,9 @@ func TestWireListShedsAndObservesAsGin(t *testing.T) {
 			mu.Unlock()
 		}
 	})
-	e.s.load.inflight.Add(2) // two requests being served
+	// two requests being served
+	c1, _ := e.s.load.Enter(2)
+	c2, _ := e.s.load.Enter(2)
 	want := e.viaGin(listRequest("serviceName=demo"))
 	got := e.viaWire(listRequest("serviceName=demo"))
 	if want.status != 503 || got.String() != want.String() {
@@ -375,7 +377,8 @@ func TestWireListShedsAndObservesAsGin(t *testing.T) {
 	if e.s.Shed() != 2 || e.s.InFlight() != 2 {
 		t.Fatalf("shed %d, in flight %d; want 2 and 2", e.s.Shed(), e.s.InFlight())
 	}
-	e.s.load.inflight.Add(-2)
+	e.s.load.Leave(c1)
+	e.s.load.Leave(c2)
 	e.viaWire(listRequest("serviceName=demo"))
 	e.viaWire(listRequest("serviceName="))
 	if e.s.InFlight() != 0 {

@@ -15,7 +15,7 @@ import (
 // observe. gin runs them as middlewares (middleware.go, shed.go,
 // consistent.go, h), the listener's native routes inline (listener.go);
 // what each check decides is written once, here and in the functions
-// named: shedder.enter (shed.go), access (auth.go), Config.Observe.
+// named: admit.Shedder (shed.go), access (auth.go), Config.Observe.
 
 // panicked logs a panic recovered while serving path. What to answer is
 // the caller's: panicAnswer, unless an answer was already made (it

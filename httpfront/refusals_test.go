@@ -44,7 +44,9 @@ func TestEveryRouteRefusals(t *testing.T) {
 		if len(routes) < 90 {
 			t.Fatalf("%d routes: the table is missing some", len(routes))
 		}
-		e.s.load.inflight.Store(1) // every slot taken
+		if _, ok := e.s.load.Enter(1); !ok { // every slot taken
+			t.Fatal("the only slot was not free")
+		}
 		for _, r := range routes {
 			rec := e.req(r[0], r[1], "")
 			if isHealthPath(r[1]) {

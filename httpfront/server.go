@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/valyala/fasthttp"
 
+	"sextant/admit"
 	"sextant/httpfront/push"
 	"sextant/naming"
 )
@@ -57,9 +58,9 @@ type Server struct {
 	// checks is the CheckLog GET /instance reads (SetCheckLog); may be nil.
 	checks atomic.Pointer[CheckLog]
 	// load counts requests in flight for MaxInFlight (shed.go).
-	load shedder
+	load admit.Shedder
 	// peers counts internal requests in flight for InternalMaxInFlight.
-	peers shedder
+	peers admit.Shedder
 
 	mu      sync.Mutex
 	ln      net.Listener

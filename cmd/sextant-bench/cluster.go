@@ -26,6 +26,10 @@ type node struct {
 // port minus 1000.
 const raftPortOffset = -1000
 
+// grpcPortOffset mirrors cmd/sextant: the gRPC front listens on the HTTP
+// port plus 1000, where Nacos 2.x clients look for it.
+const grpcPortOffset = 1000
+
 // startNodes runs n sextant servers (a cluster when n > 1) with extra
 // flags and waits until every one is ready.
 func (h *harness) startNodes(ctx context.Context, n int, extra ...string) ([]*node, error) {
@@ -177,11 +181,11 @@ func poll(ctx context.Context, timeout, step time.Duration, cond func() (bool, e
 func pickPortPair(taken map[int]bool) (int, error) {
 	for i := 0; i < 500; i++ {
 		p := 21000 + rand.IntN(28000)
-		r := p + raftPortOffset
-		if taken[p] || taken[r] || !tcpFree(p) || !tcpFree(r) {
+		r, g := p+raftPortOffset, p+grpcPortOffset
+		if taken[p] || taken[r] || taken[g] || !tcpFree(p) || !tcpFree(r) || !tcpFree(g) {
 			continue
 		}
-		taken[p], taken[r] = true, true
+		taken[p], taken[r], taken[g] = true, true, true
 		return p, nil
 	}
 	return 0, fmt.Errorf("no free port pair on 127.0.0.1")

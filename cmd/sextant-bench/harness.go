@@ -142,18 +142,21 @@ func raiseFileLimit() error {
 func (h *harness) runAll(ctx context.Context) *report {
 	rep := &report{}
 	fns := map[string]func(context.Context, *report) error{
-		"dns":        h.scenarioDNS,
-		"list":       h.scenarioList,
-		"register":   h.scenarioRegister,
-		"persistent": h.scenarioPersistent,
-		"beats":      h.scenarioBeats,
-		"memory":     h.scenarioMemory,
-		"push":       h.scenarioPush,
-		"failover":   h.scenarioFailover,
-		"large":      h.scenarioLarge,
-		"dnschurn":   h.scenarioDNSChurn,
-		"freshness":  h.scenarioFreshness,
-		"gateway":    h.scenarioGateway,
+		"dns":           h.scenarioDNS,
+		"list":          h.scenarioList,
+		"register":      h.scenarioRegister,
+		"grpc-register": h.scenarioGRPCRegister,
+		"grpc-idle":     h.scenarioGRPCIdle,
+		"grpc-push":     h.scenarioGRPCPush,
+		"persistent":    h.scenarioPersistent,
+		"beats":         h.scenarioBeats,
+		"memory":        h.scenarioMemory,
+		"push":          h.scenarioPush,
+		"failover":      h.scenarioFailover,
+		"large":         h.scenarioLarge,
+		"dnschurn":      h.scenarioDNSChurn,
+		"freshness":     h.scenarioFreshness,
+		"gateway":       h.scenarioGateway,
 	}
 	for _, name := range h.opts.scenarios {
 		if ctx.Err() != nil {

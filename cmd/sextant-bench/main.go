@@ -80,6 +80,8 @@ type options struct {
 	httpLoad  string
 
 	regClients   int
+	grpcIdle     int
+	grpcPush     int
 	persistConcs []int
 
 	beatInstances int
@@ -116,7 +118,7 @@ type options struct {
 
 // allScenarios lists the scenarios in the order they run.
 func allScenarios() []string {
-	return []string{"dns", "list", "register", "persistent", "beats", "memory", "push", "failover",
+	return []string{"dns", "list", "register", "grpc-register", "grpc-idle", "grpc-push", "persistent", "beats", "memory", "push", "failover",
 		"large", "dnschurn", "freshness", "gateway"}
 }
 
@@ -142,7 +144,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.httpConns, "http-conns", 64, "list: keep-alive connections of the load generator")
 	fs.StringVar(&o.httpLoad, "http-load", "auto", "list and register: HTTP load generator: auto (wrk when installed), wrk or go")
 
-	fs.IntVar(&o.regClients, "register-clients", 64, "register: concurrent clients")
+	fs.IntVar(&o.regClients, "register-clients", 64, "register, grpc-register: concurrent clients")
+	fs.IntVar(&o.grpcPush, "grpc-push-subscribers", 10000, "grpc-push: gRPC subscribers of one service (the target is 10000)")
+	fs.IntVar(&o.grpcIdle, "grpc-idle-clients", 10000, "grpc-idle: idle gRPC clients connected to one node (the target is 10000)")
 	fs.StringVar(&concs, "persistent-concurrency", "16,64", "persistent: concurrent writers, comma-separated")
 
 	fs.IntVar(&o.beatInstances, "beat-instances", 2000, "beats: ephemeral instances beating (the target is 100000)")
@@ -198,6 +202,8 @@ func (o options) validate() error {
 	check(o.httpConns >= 1 && o.httpConns <= 4096, "http-conns must be between 1 and 4096")
 	check(oneOf(o.httpLoad, "auto", "wrk", "go"), "http-load must be auto, wrk or go")
 	check(o.regClients >= 1 && o.regClients <= 4096, "register-clients must be between 1 and 4096")
+	check(o.grpcPush >= 1 && o.grpcPush <= 100000, "grpc-push-subscribers must be between 1 and 100000")
+	check(o.grpcIdle >= 1 && o.grpcIdle <= 100000, "grpc-idle-clients must be between 1 and 100000")
 	for _, c := range o.persistConcs {
 		check(c >= 1 && c <= 4096, "persistent-concurrency values must be between 1 and 4096")
 	}

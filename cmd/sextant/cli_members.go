@@ -2,8 +2,10 @@ package main
 
 import (
 	"io"
+	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,7 +23,7 @@ type memberRow struct {
 
 // runMembers prints the cluster as the node sees it.
 func runMembers(args []string, stdout, stderr io.Writer) int {
-	c := newCLICommand("members", "Print the cluster as the node sees it: each member's address, state and Raft role.", stdout, stderr)
+	c := newCLICommand("members", "Print the cluster as the node sees it: each member's address, state, Raft role and connected gRPC clients.", stdout, stderr)
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -32,17 +34,38 @@ func runMembers(args []string, stdout, stderr io.Writer) int {
 		return c.fail(err)
 	}
 	sort.Slice(v.Servers, func(i, j int) bool { return v.Servers[i].Address < v.Servers[j].Address })
-	t := newTable(stdout, "ADDRESS", "STATE", "RAFT", "SELF", "LAST SEEN", "FAILED REPORTS")
+	t := newTable(stdout, "ADDRESS", "STATE", "RAFT", "SELF", "LAST SEEN", "FAILED REPORTS", "GRPC CLIENTS")
 	now := time.Now()
 	for _, m := range v.Servers {
 		seen := ""
 		if ms := m.ExtendInfo.LastRefreshTime; ms > 0 {
 			seen = ago(now, time.UnixMilli(ms))
 		}
-		t.row(m.Address, m.State, m.ExtendInfo.RaftRole, yesNo(m.ExtendInfo.Self), seen, strconv.Itoa(m.FailAccessCnt))
+		t.row(m.Address, m.State, m.ExtendInfo.RaftRole, yesNo(m.ExtendInfo.Self), seen, strconv.Itoa(m.FailAccessCnt), c.grpcClients(m.Address))
 	}
 	t.flush()
 	return exitOK
+}
+
+// grpcClients reads a member's sextant_grpc_connections from its
+// metrics; "?" when the member does not answer.
+func (c *cliCommand) grpcClients(member string) string {
+	scheme := "http://"
+	if b := c.baseURLs(); len(b) > 0 && strings.HasPrefix(b[0], "https://") {
+		scheme = "https://"
+	}
+	body, err := c.send(scheme+member, http.MethodGet, "/metrics", nil)
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "sextant_grpc_connections "); ok {
+			if n, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				return strconv.Itoa(int(n))
+			}
+		}
+	}
+	return "-"
 }
 
 // ago renders the time since then, rounded for reading.

@@ -101,7 +101,7 @@ func TestCLIAgainstARunningNode(t *testing.T) {
 	}
 
 	code, out, _ = cli(t, addr, "members")
-	if r := rowOf(out, addr); code != 0 || len(r) < 4 || r[1] != "UP" || r[3] != "yes" {
+	if r := rowOf(out, addr); code != 0 || len(r) < 4 || r[1] != "UP" || r[3] != "yes" || r[len(r)-1] != "0" {
 		t.Errorf("members: exit %d, row %q in\n%s", code, r, out)
 	}
 

@@ -88,7 +88,9 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	if err != nil {
 		return c, err
 	}
-	if c.distro, err = distro.New(distro.DefaultConfig(), cat, c.members, dtr, log.WithField("component", "distro")); err != nil {
+	dscfg := distro.DefaultConfig()
+	dscfg.SyncDelay = cfg.DistroSyncDelay
+	if c.distro, err = distro.New(dscfg, cat, c.members, dtr, log.WithField("component", "distro")); err != nil {
 		return c, err
 	}
 

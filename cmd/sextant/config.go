@@ -20,28 +20,33 @@ import (
 // Config is the node's whole configuration. YAML keys equal flag names;
 // etc/sextant.yaml documents every key with its default.
 type Config struct {
-	HTTPAddr          string        `yaml:"http-addr"`
-	MaxBodyBytes      int64         `yaml:"max-body-bytes"`
-	DNSAddr           string        `yaml:"dns-addr"`
-	DNSZone           string        `yaml:"dns-zone"`
-	DNSTTL            time.Duration `yaml:"dns-ttl"`
-	DNSNegativeTTL    time.Duration `yaml:"dns-negative-ttl"`
-	DNSRecursors      []string      `yaml:"dns-recursors"`
-	DNSMaxUDPSize     int           `yaml:"dns-max-udp-size"`
-	DataDir           string        `yaml:"data-dir"`
-	Fsync             bool          `yaml:"fsync"`
-	SnapshotEvery     int           `yaml:"snapshot-every"`
-	LogLevel          string        `yaml:"log-level"`
-	BeatSweepInterval time.Duration `yaml:"beat-sweep-interval"`
-	PushEnabled       bool          `yaml:"push-enabled"`
-	PushTarget        string        `yaml:"push-target"`
-	PushMergeDelay    time.Duration `yaml:"push-merge-delay"`
-	Members           []string      `yaml:"members"`
-	ClusterConf       string        `yaml:"cluster-conf"`
-	RaftAddr          string        `yaml:"raft-addr"`
-	ClusterSecret     string        `yaml:"cluster-secret"`
-	RaftJoin          bool          `yaml:"raft-join"`
-	RaftApplyTimeout  time.Duration `yaml:"raft-apply-timeout"`
+	HTTPAddr     string `yaml:"http-addr"`
+	MaxBodyBytes int64  `yaml:"max-body-bytes"`
+	// GRPCAddr is the gRPC front (Nacos 2.x clients): "" for the HTTP port
+	// + 1000 on the HTTP host, "off" for none.
+	GRPCAddr           string        `yaml:"grpc-addr"`
+	GRPCMaxConnections int           `yaml:"grpc-max-connections"`
+	DNSAddr            string        `yaml:"dns-addr"`
+	DNSZone            string        `yaml:"dns-zone"`
+	DNSTTL             time.Duration `yaml:"dns-ttl"`
+	DNSNegativeTTL     time.Duration `yaml:"dns-negative-ttl"`
+	DNSRecursors       []string      `yaml:"dns-recursors"`
+	DNSMaxUDPSize      int           `yaml:"dns-max-udp-size"`
+	DataDir            string        `yaml:"data-dir"`
+	Fsync              bool          `yaml:"fsync"`
+	SnapshotEvery      int           `yaml:"snapshot-every"`
+	LogLevel           string        `yaml:"log-level"`
+	BeatSweepInterval  time.Duration `yaml:"beat-sweep-interval"`
+	PushEnabled        bool          `yaml:"push-enabled"`
+	PushTarget         string        `yaml:"push-target"`
+	PushMergeDelay     time.Duration `yaml:"push-merge-delay"`
+	Members            []string      `yaml:"members"`
+	ClusterConf        string        `yaml:"cluster-conf"`
+	RaftAddr           string        `yaml:"raft-addr"`
+	ClusterSecret      string        `yaml:"cluster-secret"`
+	RaftJoin           bool          `yaml:"raft-join"`
+	RaftApplyTimeout   time.Duration `yaml:"raft-apply-timeout"`
+	DistroSyncDelay    time.Duration `yaml:"distro-sync-delay"`
 
 	// Probes of persistent instances (healthcheck.ProbeConfig).
 	HealthCheckInterval           time.Duration `yaml:"health-check-interval"`
@@ -82,22 +87,24 @@ func (c Config) Clustered() bool { return len(c.Members) > 0 || c.ClusterConf !=
 // a standalone node on loopback.
 func DefaultConfig() Config {
 	c := Config{
-		HTTPAddr:          "127.0.0.1:8848",
-		MaxBodyBytes:      1 << 20,
-		DNSAddr:           "127.0.0.1:8600",
-		DNSZone:           "nacos.",
-		DNSTTL:            5 * time.Second,
-		DNSNegativeTTL:    5 * time.Second,
-		DNSMaxUDPSize:     1232,
-		DataDir:           "./data",
-		Fsync:             true,
-		SnapshotEvery:     10000,
-		LogLevel:          "info",
-		BeatSweepInterval: time.Second,
-		PushEnabled:       true,
-		PushTarget:        "clientIP",
-		PushMergeDelay:    push.DefaultConfig().MergeDelay,
-		RaftApplyTimeout:  5 * time.Second,
+		HTTPAddr:           "127.0.0.1:8848",
+		MaxBodyBytes:       1 << 20,
+		GRPCMaxConnections: 20000,
+		DNSAddr:            "127.0.0.1:8600",
+		DNSZone:            "nacos.",
+		DNSTTL:             5 * time.Second,
+		DNSNegativeTTL:     5 * time.Second,
+		DNSMaxUDPSize:      1232,
+		DataDir:            "./data",
+		Fsync:              true,
+		SnapshotEvery:      10000,
+		LogLevel:           "info",
+		BeatSweepInterval:  time.Second,
+		PushEnabled:        true,
+		PushTarget:         "clientIP",
+		PushMergeDelay:     push.DefaultConfig().MergeDelay,
+		RaftApplyTimeout:   5 * time.Second,
+		DistroSyncDelay:    500 * time.Millisecond,
 
 		HealthCheckInterval:           healthcheck.DefaultProbeConfig().Interval,
 		HealthCheckTCPTimeout:         healthcheck.DefaultProbeConfig().TCPTimeout,
@@ -115,6 +122,14 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.HTTPAddr == "" {
 		errs = append(errs, errors.New("http-addr is required"))
+	}
+	if c.GRPCAddr != "off" {
+		if _, err := c.grpcAddr(); err != nil {
+			errs = append(errs, fmt.Errorf("grpc-addr: %w", err))
+		}
+		if c.GRPCMaxConnections <= 0 {
+			errs = append(errs, errors.New("grpc-max-connections must be positive"))
+		}
 	}
 	if c.DNSAddr == "" {
 		errs = append(errs, errors.New("dns-addr is required"))
@@ -164,6 +179,8 @@ func newServerFlags(name string) *serverFlags {
 	fs.StringVar(&f.config, "config", "", "YAML config file (every key is documented in etc/sextant.yaml)")
 	fs.StringVar(&v.HTTPAddr, "http-addr", v.HTTPAddr, "HTTP listen address (Nacos API)")
 	fs.Int64Var(&v.MaxBodyBytes, "max-body-bytes", v.MaxBodyBytes, "largest accepted request body")
+	fs.StringVar(&v.GRPCAddr, "grpc-addr", v.GRPCAddr, "gRPC listen address for Nacos 2.x clients (default: the HTTP port + 1000 on the HTTP host; off: none)")
+	fs.IntVar(&v.GRPCMaxConnections, "grpc-max-connections", v.GRPCMaxConnections, "most gRPC client connections held at once; more are refused so clients try another member")
 	fs.StringVar(&v.DNSAddr, "dns-addr", v.DNSAddr, "DNS listen address, UDP and TCP")
 	fs.StringVar(&v.DNSZone, "dns-zone", v.DNSZone, "DNS zone served")
 	fs.DurationVar(&v.DNSTTL, "dns-ttl", v.DNSTTL, "TTL of DNS answers")
@@ -188,6 +205,7 @@ func newServerFlags(name string) *serverFlags {
 	fs.StringVar(&v.ClusterConf, "cluster-conf", v.ClusterConf, "Nacos cluster.conf file listing the members; re-read when it changes")
 	fs.StringVar(&v.RaftAddr, "raft-addr", v.RaftAddr, "address the Raft transport binds (default: this node's HTTP port minus 1000)")
 	fs.StringVar(&v.ClusterSecret, "cluster-secret", v.ClusterSecret, "shared secret that signs node-to-node requests and the Raft handshake; required on a member of a cluster of several (head -c 32 /dev/urandom | base64)")
+	fs.DurationVar(&v.DistroSyncDelay, "distro-sync-delay", v.DistroSyncDelay, "how long changes of ephemeral instances wait before they are sent to the other members (bounds how late their subscribers hear of them)")
 	fs.BoolVar(&v.RaftJoin, "raft-join", v.RaftJoin, "this node is added to a running cluster: never bootstrap Raft, wait to be added by the leader")
 	fs.DurationVar(&v.RaftApplyTimeout, "raft-apply-timeout", v.RaftApplyTimeout, "a CP write answers within this time wherever it entered, forward to the leader included")
 	bindSecurityFlags(fs, v)
@@ -227,28 +245,31 @@ func (f *serverFlags) build() (Config, error) {
 	}
 	over.Members = splitList(f.members)
 	apply := map[string]func(){
-		"http-addr":           func() { cfg.HTTPAddr = over.HTTPAddr },
-		"max-body-bytes":      func() { cfg.MaxBodyBytes = over.MaxBodyBytes },
-		"dns-addr":            func() { cfg.DNSAddr = over.DNSAddr },
-		"dns-zone":            func() { cfg.DNSZone = over.DNSZone },
-		"dns-ttl":             func() { cfg.DNSTTL = over.DNSTTL },
-		"dns-negative-ttl":    func() { cfg.DNSNegativeTTL = over.DNSNegativeTTL },
-		"dns-recursors":       func() { cfg.DNSRecursors = over.DNSRecursors },
-		"dns-max-udp-size":    func() { cfg.DNSMaxUDPSize = over.DNSMaxUDPSize },
-		"data-dir":            func() { cfg.DataDir = over.DataDir },
-		"fsync":               func() { cfg.Fsync = over.Fsync },
-		"snapshot-every":      func() { cfg.SnapshotEvery = over.SnapshotEvery },
-		"log-level":           func() { cfg.LogLevel = over.LogLevel },
-		"beat-sweep-interval": func() { cfg.BeatSweepInterval = over.BeatSweepInterval },
-		"push-enabled":        func() { cfg.PushEnabled = over.PushEnabled },
-		"push-target":         func() { cfg.PushTarget = over.PushTarget },
-		"push-merge-delay":    func() { cfg.PushMergeDelay = over.PushMergeDelay },
-		"members":             func() { cfg.Members = over.Members },
-		"cluster-conf":        func() { cfg.ClusterConf = over.ClusterConf },
-		"raft-addr":           func() { cfg.RaftAddr = over.RaftAddr },
-		"cluster-secret":      func() { cfg.ClusterSecret = over.ClusterSecret },
-		"raft-join":           func() { cfg.RaftJoin = over.RaftJoin },
-		"raft-apply-timeout":  func() { cfg.RaftApplyTimeout = over.RaftApplyTimeout },
+		"http-addr":            func() { cfg.HTTPAddr = over.HTTPAddr },
+		"max-body-bytes":       func() { cfg.MaxBodyBytes = over.MaxBodyBytes },
+		"grpc-addr":            func() { cfg.GRPCAddr = over.GRPCAddr },
+		"grpc-max-connections": func() { cfg.GRPCMaxConnections = over.GRPCMaxConnections },
+		"dns-addr":             func() { cfg.DNSAddr = over.DNSAddr },
+		"dns-zone":             func() { cfg.DNSZone = over.DNSZone },
+		"dns-ttl":              func() { cfg.DNSTTL = over.DNSTTL },
+		"dns-negative-ttl":     func() { cfg.DNSNegativeTTL = over.DNSNegativeTTL },
+		"dns-recursors":        func() { cfg.DNSRecursors = over.DNSRecursors },
+		"dns-max-udp-size":     func() { cfg.DNSMaxUDPSize = over.DNSMaxUDPSize },
+		"data-dir":             func() { cfg.DataDir = over.DataDir },
+		"fsync":                func() { cfg.Fsync = over.Fsync },
+		"snapshot-every":       func() { cfg.SnapshotEvery = over.SnapshotEvery },
+		"log-level":            func() { cfg.LogLevel = over.LogLevel },
+		"beat-sweep-interval":  func() { cfg.BeatSweepInterval = over.BeatSweepInterval },
+		"push-enabled":         func() { cfg.PushEnabled = over.PushEnabled },
+		"push-target":          func() { cfg.PushTarget = over.PushTarget },
+		"push-merge-delay":     func() { cfg.PushMergeDelay = over.PushMergeDelay },
+		"members":              func() { cfg.Members = over.Members },
+		"cluster-conf":         func() { cfg.ClusterConf = over.ClusterConf },
+		"raft-addr":            func() { cfg.RaftAddr = over.RaftAddr },
+		"cluster-secret":       func() { cfg.ClusterSecret = over.ClusterSecret },
+		"raft-join":            func() { cfg.RaftJoin = over.RaftJoin },
+		"raft-apply-timeout":   func() { cfg.RaftApplyTimeout = over.RaftApplyTimeout },
+		"distro-sync-delay":    func() { cfg.DistroSyncDelay = over.DistroSyncDelay },
 
 		"health-check-interval":            func() { cfg.HealthCheckInterval = over.HealthCheckInterval },
 		"health-check-tcp-timeout":         func() { cfg.HealthCheckTCPTimeout = over.HealthCheckTCPTimeout },

@@ -7,6 +7,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"sextant/dnsfront"
+	"sextant/grpcfront"
 	"sextant/httpfront"
 	"sextant/naming"
 )
@@ -286,11 +287,13 @@ func (c *nodeCollector) collectDistro(e emitter) {
 // nsLabels.
 func (n *node) instrument(fcfg *httpfront.Config, nsLabels bool, log *logrus.Entry) (naming.Writer, *writeMetrics) {
 	reg := newRegistry()
+	n.metrics = reg
 	hm := newHTTPMetrics(reg)
 	wm := newWriteMetrics()
 	cc := newCatalogCollector(n.catalog)
 	cc.byName = nsLabels
-	reg.MustRegister(wm, cc, newDNSCollector(func() *dnsfront.Server { return n.dns }), newNodeCollector(n))
+	reg.MustRegister(wm, cc, newDNSCollector(func() *dnsfront.Server { return n.dns }), newNodeCollector(n),
+		newGRPCCollector(func() *grpcfront.Server { return n.grpc }))
 	fcfg.Metrics = metricsHandler(reg, log)
 	fcfg.Observe = hm.observe
 	return wm.wrap(n.writer), wm

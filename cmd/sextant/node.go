@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	"sextant/consensus"
 	"sextant/dnsfront"
+	"sextant/grpcfront"
 	"sextant/healthcheck"
 	"sextant/history"
 	"sextant/httpfront"
@@ -32,8 +34,13 @@ type node struct {
 	beats   *healthcheck.BeatChecker
 	probes  *healthcheck.PersistentChecker
 	http    *httpfront.Server
+	grpc    *grpcfront.Server
 	dns     *dnsfront.Server
-	cancel  context.CancelFunc
+	// apiWriter is the writer the fronts use (writes counted for metrics);
+	// metrics the node's registry.
+	apiWriter naming.Writer
+	metrics   *prometheus.Registry
+	cancel    context.CancelFunc
 	// guard is the access control, certs the HTTPS certificate (nil
 	// without TLS); see node_security.go.
 	guard *auth.Guard
@@ -109,12 +116,16 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	if err = n.secure(ctx, cfg, log, &fcfg); err != nil {
 		return n, err
 	}
-	apiWriter, writes := n.instrument(&fcfg, cfg.MetricsNamespaceLabels, log.WithField("component", "metrics"))
+	var writes *writeMetrics
+	n.apiWriter, writes = n.instrument(&fcfg, cfg.MetricsNamespaceLabels, log.WithField("component", "metrics"))
 	if n.history, err = n.startHistory(ctx, writes); err != nil {
 		return n, fmt.Errorf("history: %w", err)
 	}
 	fcfg.Console = consoleSource{n: n, ring: n.history, zone: dcfg.Zone, dnsAddr: cfg.DNSAddr}
-	if n.http, err = httpfront.New(fcfg, n.catalog, apiWriter, n.status, log.WithField("component", "http")); err != nil {
+	if err = n.newGRPC(cfg, log); err != nil {
+		return n, err
+	}
+	if n.http, err = httpfront.New(fcfg, n.catalog, n.apiWriter, n.status, log.WithField("component", "http")); err != nil {
 		return n, fmt.Errorf("http: %w", err)
 	}
 	n.http.SetCheckLog(n.probes)
@@ -129,19 +140,34 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 			return n, fmt.Errorf("cluster: load from peers: %w", err)
 		}
 	}
-	n.log.WithFields(logrus.Fields{"http": n.http.Addr(), "dns": n.dns.UDPAddr(), "zone": dcfg.Zone, "data": cfg.DataDir}).Info("node ready")
+	if err = n.startGRPC(ctx); err != nil {
+		return n, err
+	}
+	n.log.WithFields(logrus.Fields{"http": n.http.Addr(), "grpc": n.grpcAddr(), "dns": n.dns.UDPAddr(), "zone": dcfg.Zone, "data": cfg.DataDir}).Info("node ready")
 	return n, nil
+}
+
+// grpcAddr is the gRPC front's address, "" when it is off.
+func (n *node) grpcAddr() string {
+	if n.grpc == nil || n.grpc.Addr() == nil {
+		return ""
+	}
+	return n.grpc.Addr().String()
 }
 
 // alive reports whether the node still serves; the systemd watchdog asks.
 func (n *node) alive() bool { return n.status.Ready() == nil }
 
 // Close stops the node: the fronts first, so no request is accepted that
-// could not be completed, then the probes and the beat checker, then the
-// store, which flushes what was acknowledged. It is safe to call more than
-// once.
+// could not be completed (the gRPC front first of all: it asks its clients
+// to move to another member and waits for them), then the probes and the
+// beat checker, then the store, which flushes what was acknowledged. It is
+// safe to call more than once.
 func (n *node) Close() error {
 	var errs []error
+	if n.grpc != nil {
+		errs = append(errs, n.grpc.Close())
+	}
 	if n.http != nil {
 		errs = append(errs, n.http.Close())
 	}

@@ -28,6 +28,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(v2ClientEnv); spec != "" {
+		// This process is a client another test runs and kills.
+		os.Exit(runV2Client(spec))
+	}
 	code := m.Run()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
@@ -98,6 +102,8 @@ type proc struct {
 	wrap     []string
 	httpAddr string
 	dnsAddr  string
+	// grpcAddr is the gRPC front's address, picked by launch.
+	grpcAddr string
 	dataDir  string
 	logs     *logBuf
 	// done is closed when the current process has exited; exitErr is then its result.
@@ -133,6 +139,12 @@ func (p *proc) launch() {
 	t := p.t
 	t.Helper()
 	p.logs = &logBuf{}
+	if len(p.args) > 0 && p.args[0] == "server" && p.grpcAddr == "" {
+		// A port of its own rather than the HTTP port + 1000, which may
+		// belong to another test's process.
+		p.grpcAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		p.args = append(p.args, "--grpc-addr", p.grpcAddr)
+	}
 	argv := append(append(append([]string{}, p.wrap...), sextantBinary(t)), p.args...)
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Stdout = p.logs

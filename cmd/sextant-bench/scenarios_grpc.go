@@ -1,0 +1,339 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"sextant/grpcfront"
+)
+
+// grpcClient is one Nacos 2.x connection as a client makes it:
+// ServerCheckRequest, then the bi-stream with ConnectionSetupRequest.
+type grpcClient struct {
+	cc     *grpc.ClientConn
+	stream grpc.ClientStream
+}
+
+// grpcAddrOf is where a node's gRPC front listens: its HTTP port + 1000.
+func grpcAddrOf(httpAddr string) string {
+	host, port, _ := net.SplitHostPort(httpAddr)
+	p, _ := strconv.Atoi(port)
+	return net.JoinHostPort(host, strconv.Itoa(p+grpcPortOffset))
+}
+
+// dialGRPC connects; onPush, when set, sees the body of every push
+// before it is acked.
+func dialGRPC(ctx context.Context, addr string, onPush func(body []byte)) (*grpcClient, error) {
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodec(grpcfront.Codec{})))
+	if err != nil {
+		return nil, err
+	}
+	c := &grpcClient{cc: cc}
+	if _, err := c.call(ctx, "ServerCheckRequest", []byte(`{"module":"internal"}`)); err != nil {
+		cc.Close()
+		return nil, err
+	}
+	st, err := cc.NewStream(context.Background(), &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}, "/BiRequestStream/requestBiStream")
+	if err != nil {
+		cc.Close()
+		return nil, err
+	}
+	c.stream = st
+	if err := st.SendMsg(&grpcfront.Payload{Type: "ConnectionSetupRequest",
+		Body: []byte(`{"clientVersion":"sextant-bench","labels":{"source":"sdk","module":"naming"},"module":"internal"}`)}); err != nil {
+		cc.Close()
+		return nil, err
+	}
+	// Answer what the server sends (probes), as a client does.
+	go func() {
+		for {
+			var p grpcfront.Payload
+			if err := st.RecvMsg(&p); err != nil {
+				return
+			}
+			var r struct {
+				RequestID string `json:"requestId"`
+			}
+			_ = json.Unmarshal(p.Body, &r)
+			typ := "ClientDetectionResponse"
+			if p.Type == "NotifySubscriberRequest" {
+				typ = "NotifySubscriberResponse"
+				if onPush != nil {
+					onPush(p.Body)
+				}
+			}
+			_ = st.SendMsg(&grpcfront.Payload{Type: typ, Body: []byte(`{"resultCode":200,"success":true,"requestId":` + strconv.Quote(r.RequestID) + `}`)})
+		}
+	}()
+	// The setup is taken asynchronously; wait until requests are served.
+	err = poll(ctx, 5*time.Second, 20*time.Millisecond, func() (bool, error) {
+		p, err := c.call(ctx, "HealthCheckRequest", []byte(`{"module":"internal"}`))
+		return err == nil && p.Type == "HealthCheckResponse", nil
+	})
+	if err != nil {
+		cc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// call sends one request and fails unless the answer says success.
+func (c *grpcClient) call(ctx context.Context, typ string, body []byte) (*grpcfront.Payload, error) {
+	var out grpcfront.Payload
+	if err := c.cc.Invoke(ctx, "/Request/request", &grpcfront.Payload{Type: typ, Body: body}, &out); err != nil {
+		return nil, err
+	}
+	var r struct {
+		Success bool   `json:"success"`
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(out.Body, &r); err != nil {
+		return nil, err
+	}
+	if !r.Success {
+		return &out, fmt.Errorf("%s answered %s: %s", typ, out.Type, r.Message)
+	}
+	return &out, nil
+}
+
+// scenarioGRPCRegister: ephemeral registrations over gRPC on a 3-node
+// cluster, connections spread over the nodes, each registration a new
+// instance bound to its connection.
+func (h *harness) scenarioGRPCRegister(ctx context.Context, rep *report) error {
+	o := h.opts
+	nodes, err := h.startNodes(ctx, 3)
+	if err != nil {
+		return err
+	}
+	const services = 100
+	svc := func(i int) string { return fmt.Sprintf("greg-%03d", i%services) }
+	conns := make([]*grpcClient, o.regClients)
+	for i := range conns {
+		if conns[i], err = dialGRPC(ctx, grpcAddrOf(nodes[i%len(nodes)].http), nil); err != nil {
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
+	}
+	defer func() {
+		for _, c := range conns {
+			c.cc.Close()
+		}
+	}()
+	pids := pidsOf(nodes)
+	cpu := startCPU(pids...)
+	stop := h.profile("grpc-register", pids)
+	r := runClosedLoop(ctx, o.regClients, o.duration, opBound(o.duration), func(ctx context.Context, w int, seq int64) error {
+		k := int(seq)
+		body := `{"type":"registerInstance","namespace":"public","groupName":"DEFAULT_GROUP","serviceName":` + strconv.Quote(svc(k)) +
+			`,"module":"naming","instance":{"ip":"` + instanceIP(k) + `","port":9000,"weight":1,"healthy":true,"enabled":true,"ephemeral":true,"clusterName":"","metadata":{}}}`
+		_, err := conns[w].call(ctx, "InstanceRequest", []byte(body))
+		if dl, ok := ctx.Deadline(); err != nil && ok && !time.Now().Before(dl) {
+			// gRPC saw the deadline a moment before ctx did: cut by the
+			// end of the run, not a failure.
+			<-ctx.Done()
+		}
+		return err
+	})
+	used := cpu.used()
+	stop()
+	var addrs []string
+	for _, nd := range nodes {
+		addrs = append(addrs, nd.http)
+	}
+	held, herr := h.waitHeld(ctx, addrs, services, svc, r.OK, r.OK+int64(o.regClients), time.Minute)
+	note := fmt.Sprintf("%d connections (raw gRPC, Nacos 2.x payloads), spread over 3 nodes, %d services; %s; cluster CPU %.0f µs/registration; %d acknowledged, held by the nodes afterwards: %v",
+		o.regClients, services, summarize(r.Lat).String(), perOp(used, r.Rate(), r.Elapsed), r.OK, held)
+	ok := r.Failed == 0 && herr == nil
+	if r.Failed > 0 {
+		note += fmt.Sprintf("; %d failed: %s", r.Failed, oneLine(r.FirstErr))
+	}
+	if herr != nil {
+		note += "; " + herr.Error()
+	}
+	rep.add(row{Scenario: "grpc-register", Metric: "ephemeral registrations/s over gRPC (3 nodes)", Sextant: fmtCount(r.Rate()),
+		Refs: "Nacos 2.0: 26,785 on 3 × 8 cores (published)", Target: "≥ 20,000/s",
+		Verdict: judge(r.Rate() >= 20000 && ok), Note: note})
+
+	// The instances stay bound to their connections: what keeping them
+	// alive costs the cluster while nothing else happens (renewal rounds
+	// every 5 s, the owners' beat checks, Distro).
+	const quiet = 15 * time.Second
+	idle := startCPU(pids...)
+	time.Sleep(quiet)
+	idleUsed := idle.used()
+	per := float64(idleUsed.Microseconds()) / quiet.Seconds() / float64(max(r.OK, 1))
+	rep.add(row{Scenario: "grpc-register", Metric: "cluster CPU per connected instance kept alive", Sextant: fmt.Sprintf("%.2f µs/s", per),
+		Note: fmt.Sprintf("%d instances bound to %d idle connections over 3 nodes; cluster CPU %v over %v", r.OK, o.regClients, idleUsed.Round(time.Millisecond), quiet)})
+	return nil
+}
+
+// scenarioGRPCIdle: N idle Nacos 2.x connections on one node, each set up
+// and holding one subscription; the node's RSS before and after gives the
+// bytes each idle client costs.
+func (h *harness) scenarioGRPCIdle(ctx context.Context, rep *report) error {
+	o := h.opts
+	nodes, err := h.startNodes(ctx, 1)
+	if err != nil {
+		return err
+	}
+	nd := nodes[0]
+	time.Sleep(time.Second)
+	base, err := nd.mem()
+	if err != nil {
+		return err
+	}
+	addr := grpcAddrOf(nd.http)
+	start := time.Now()
+	conns, err := connectSubscribers(ctx, addr, o.grpcIdle, "idle-", 100, nil)
+	defer closeAll(conns)
+	if err != nil {
+		return err
+	}
+	setup := time.Since(start)
+	time.Sleep(3 * time.Second)
+	after, err := nd.mem()
+	if err != nil {
+		return err
+	}
+	per := float64(after.RSS-base.RSS) / float64(o.grpcIdle)
+	// Where it goes, from the node's own Go metrics.
+	_, body, _ := httpDo(ctx, "GET", nd.http, "/metrics", nil, "")
+	gauge := func(name string) float64 {
+		for _, line := range bytes.Split(body, []byte("\n")) {
+			if v, ok := bytes.CutPrefix(line, []byte(name+" ")); ok {
+				f, _ := strconv.ParseFloat(string(bytes.TrimSpace(v)), 64)
+				return f
+			}
+		}
+		return 0
+	}
+	n := float64(o.grpcIdle)
+	rep.add(row{Scenario: "grpc-idle", Metric: fmt.Sprintf("RSS per idle gRPC client (%s clients, one node)", fmtCount(n)),
+		Sextant: fmtBytes(int64(per)), Target: "≤ 20 KiB", Verdict: judge(per <= 20<<10),
+		Note: fmt.Sprintf("each connection set up (ServerCheck, bi-stream, ConnectionSetupRequest) with one subscription; baseline RSS %s, after %s (peak %s); connected in %v; per client: %.1f goroutines, %s of stacks, %s of heap in use",
+			fmtBytes(base.RSS), fmtBytes(after.RSS), fmtBytes(after.HWM), setup.Round(time.Millisecond),
+			gauge("go_goroutines")/n, fmtBytes(int64(gauge("go_memstats_stack_inuse_bytes")/n)), fmtBytes(int64(gauge("go_memstats_heap_inuse_bytes")/n)))})
+	return nil
+}
+
+func closeAll(conns []*grpcClient) {
+	for _, c := range conns {
+		if c != nil {
+			c.cc.Close()
+		}
+	}
+}
+
+// connectSubscribers opens n connections to addr, 64 at a time, each
+// subscribed to prefix+(i % services); onPush(i, body) sees connection i's pushes.
+func connectSubscribers(ctx context.Context, addr string, n int, prefix string, services int, onPush func(i int, body []byte)) ([]*grpcClient, error) {
+	conns := make([]*grpcClient, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 1)
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				var hook func([]byte)
+				if onPush != nil {
+					hook = func(b []byte) { onPush(i, b) }
+				}
+				c, err := dialGRPC(ctx, addr, hook)
+				if err == nil {
+					conns[i] = c
+					_, err = c.call(ctx, "SubscribeServiceRequest", []byte(`{"namespace":"public","groupName":"DEFAULT_GROUP","serviceName":`+
+						strconv.Quote(prefix+strconv.Itoa(i%services))+`,"module":"naming","subscribe":true,"clusters":""}`))
+				}
+				if err != nil {
+					select {
+					case errs <- fmt.Errorf("connection %d: %w", i, err):
+					default:
+					}
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return conns, err
+	default:
+	}
+	return conns, nil
+}
+
+// scenarioGRPCPush: N gRPC subscribers of one service on one node; each
+// round registers a new instance over HTTP and measures, per subscriber,
+// the time until a push listing it arrived.
+func (h *harness) scenarioGRPCPush(ctx context.Context, rep *report) error {
+	o := h.opts
+	nodes, err := h.startNodes(ctx, 1)
+	if err != nil {
+		return err
+	}
+	nd := nodes[0]
+	const rounds = 5
+	got := make([][rounds]atomic.Int64, o.grpcPush)
+	onPush := func(i int, body []byte) {
+		now := time.Now().UnixNano()
+		for r := range rounds {
+			if bytes.Contains(body, []byte(`"`+pushMarker(r)+`"`)) {
+				got[i][r].CompareAndSwap(0, now)
+			}
+		}
+	}
+	conns, err := connectSubscribers(ctx, grpcAddrOf(nd.http), o.grpcPush, "gpush", 1, onPush)
+	defer closeAll(conns)
+	if err != nil {
+		return err
+	}
+	pids := []int{nd.pid()}
+	cpu := startCPU(pids...)
+	var delays []time.Duration
+	missing := 0
+	for r := range rounds {
+		sent := time.Now()
+		if err := httpOp(ctx, "POST", nd.http, "/nacos/v1/ns/instance", registerForm("gpush0", pushMarker(r), 9000, true, keepAlive), "", nil); err != nil {
+			return err
+		}
+		_ = poll(ctx, 10*time.Second, 20*time.Millisecond, func() (bool, error) {
+			for i := range got {
+				if got[i][r].Load() == 0 {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+		for i := range got {
+			if t := got[i][r].Load(); t != 0 {
+				delays = append(delays, time.Duration(t-sent.UnixNano()))
+			} else {
+				missing++
+			}
+		}
+		time.Sleep(time.Second) // past the merge delay: each round is its own push
+	}
+	used := cpu.used()
+	sum := summarize(delays)
+	rep.add(row{Scenario: "grpc-push", Metric: fmt.Sprintf("push delay p99 over gRPC (%s subscribers, one node)", fmtCount(float64(o.grpcPush))),
+		Sextant: fmtDur(sum.P99), Target: "< 200 ms", Verdict: judge(sum.N > 0 && sum.P99 < 200*time.Millisecond && missing == 0),
+		Note: fmt.Sprintf("%d rounds, each a new instance registered over HTTP; from the register request to each subscriber's receipt: %s; %d pushes missing after 10 s; node CPU %v over the rounds",
+			rounds, sum.String(), missing, used.Round(time.Millisecond))})
+	return nil
+}
+
+// pushMarker is the address of the instance registered in round r.
+func pushMarker(r int) string { return "10.254.0." + strconv.Itoa(r+1) }

@@ -1,0 +1,233 @@
+package grpcfront
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
+
+	"sextant/admit"
+	"sextant/naming"
+)
+
+// Status says whether the node can serve; nil when it can.
+// httpfront's Cluster (the node's status) satisfies it.
+type Status interface {
+	Ready() error
+}
+
+// Access checks what a request may do. cmd wires the node's access control
+// (the same guard and the same rules as the HTTP front) behind it.
+type Access interface {
+	// Enabled reports whether requests are checked at all.
+	Enabled() bool
+	// Allow returns nil when the holder of token may read (write false)
+	// or write namespace ns, else the refusal, whose text goes to the
+	// client. A refusal wrapping naming.ErrUnavailable is a transient
+	// failure, any other a denial.
+	Allow(token, ns string, write bool) error
+}
+
+// Server is the gRPC front.
+type Server struct {
+	cfg    Config
+	r      naming.Reader
+	w      naming.Writer
+	st     Status
+	access Access
+	log    *logrus.Entry
+	now    func() time.Time
+
+	ids    connIDs
+	load   admit.Shedder
+	reqIDs atomic.Uint64
+	stats  counters
+
+	cmu   sync.Mutex
+	conns map[*conn]struct{} // connections set up
+	// draining is set once Close began: ending connections keep their
+	// instances, since their clients re-register them elsewhere.
+	draining atomic.Bool
+
+	table map[string]handler
+
+	subs  *subIndex
+	bound *bindings
+	refs  *refTimes
+	push  *pushQueue
+
+	gs          *grpc.Server
+	ln          net.Listener
+	mu          sync.Mutex
+	started     bool
+	closed      bool
+	cancelWatch func()
+	stop        chan struct{}
+	wg          sync.WaitGroup
+}
+
+// New returns a front over r and w; it serves nothing until Start. access
+// may be nil (no checks).
+func New(cfg Config, r naming.Reader, w naming.Writer, st Status, access Access, log *logrus.Entry) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if r == nil || w == nil || st == nil {
+		return nil, errors.New("grpcfront: a reader, a writer and a status are required")
+	}
+	if log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		log = logrus.NewEntry(l)
+	}
+	s := &Server{cfg: cfg, r: r, w: w, st: st, access: access, log: log.WithField("component", "grpc"),
+		now: time.Now, conns: map[*conn]struct{}{}, subs: newSubIndex(), bound: newBindings(),
+		refs: newRefTimes(), push: newPushQueue(), stop: make(chan struct{})}
+	s.reqIDs.Store(uint64(time.Now().UnixNano()))
+	s.table = s.handlers()
+	return s, nil
+}
+
+// Start listens and serves. ctx bounds only the start itself.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return errors.New("grpcfront: closed")
+	case s.started:
+		return errors.New("grpcfront: already started")
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("grpc: listen %s: %w", s.cfg.Addr, err)
+	}
+	opts := []grpc.ServerOption{
+		grpc.ForceServerCodec(Codec{}),
+		grpc.StatsHandler(statsHandler{s}),
+		grpc.MaxRecvMsgSize(s.cfg.MaxMessageBytes),
+		grpc.MaxSendMsgSize(64 << 20),
+		// Clients ping every 60 s; dead peers the OS does not report are
+		// found by the idle probe (detect.go) and by these pings.
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+	}
+	if s.cfg.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.cfg.TLS)))
+	}
+	s.gs = grpc.NewServer(opts...)
+	s.gs.RegisterService(&requestDesc, s)
+	s.gs.RegisterService(&biStreamDesc, s)
+	s.ln = ln
+	s.started = true
+	s.cancelWatch = s.r.Watch(s.changed)
+	s.wg.Add(4)
+	go func() {
+		defer s.wg.Done()
+		if err := s.gs.Serve(ln); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			s.log.WithError(err).Error("grpc serve")
+		}
+	}()
+	go s.pushLoop()
+	go s.detectLoop()
+	go s.renewLoop()
+	s.log.WithField("addr", ln.Addr().String()).Info("grpc front started")
+	return nil
+}
+
+// Addr returns the listen address, nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Close asks every client to move to another member (ConnectResetRequest),
+// waits up to DrainTimeout for them to go, then stops. The instances of
+// connections that end meanwhile stay: their clients register them again
+// where they reconnect. Close is idempotent.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	started := s.started
+	s.mu.Unlock()
+	if !started {
+		return nil
+	}
+	s.draining.Store(true)
+	s.drain()
+	s.cancelWatch()
+	close(s.stop)
+	s.gs.Stop()
+	s.wg.Wait()
+	return nil
+}
+
+// drain sends ConnectResetRequest to every connection and waits until
+// they are gone or DrainTimeout passed.
+func (s *Server) drain() {
+	list := s.setUp()
+	if len(list) == 0 {
+		return
+	}
+	for _, c := range list {
+		c.out.request(s.serverRequest(typeConnectReset, internalRequest{Module: "internal"}))
+	}
+	s.log.WithField("connections", len(list)).Info("asked every gRPC client to move to another member")
+	deadline := time.NewTimer(s.cfg.DrainTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for len(s.setUp()) > 0 {
+		select {
+		case <-deadline.C:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// setUp returns the connections set up now.
+func (s *Server) setUp() []*conn {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	out := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Connections returns the number of connections set up.
+func (s *Server) Connections() int {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return len(s.conns)
+}
+
+// nextID returns a requestId no other server request of this process has.
+func (s *Server) nextID() string { return strconv.FormatUint(s.reqIDs.Add(1), 10) }
+
+// serverRequest builds a server-to-client request of the internal module.
+func (s *Server) serverRequest(typ string, body internalRequest) *Payload {
+	body.RequestID = s.nextID()
+	return &Payload{Type: typ, Body: mustJSON(body)}
+}

@@ -38,8 +38,9 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 		s.writeAnswer(w, noInternal(r.URL.Path))
 		return
 	}
-	if r.ContentLength > s.cfg.InternalMaxBodyBytes {
-		s.writeAnswer(w, answer{status: http.StatusRequestEntityTooLarge, body: []byte("request body is larger than " + strconv.FormatInt(s.cfg.InternalMaxBodyBytes, 10) + " bytes")})
+	bound := s.internalBound(r.Method, r.URL.RequestURI(), r.Header.Get)
+	if r.ContentLength > bound {
+		s.writeAnswer(w, answer{status: http.StatusRequestEntityTooLarge, body: []byte("request body is larger than " + strconv.FormatInt(bound, 10) + " bytes")})
 		return
 	}
 	counted, ok := s.peers.Enter(s.cfg.InternalMaxInFlight)
@@ -50,9 +51,20 @@ func (s *Server) serveInternal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.InternalMaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, bound)
 	}
 	s.cfg.Internal.ServeHTTP(w, r)
+}
+
+// internalBound is the body bound of a node-to-node request:
+// InternalMaxBodyBytes once its signature headers pass InternalSigned,
+// MaxBodyBytes, as for any request, before (and always without
+// InternalSigned), so that nobody without the secret gets the larger bound.
+func (s *Server) internalBound(method, uri string, header func(string) string) int64 {
+	if s.cfg.InternalSigned != nil && s.cfg.InternalSigned(method, uri, header) {
+		return s.cfg.InternalMaxBodyBytes
+	}
+	return s.cfg.MaxBodyBytes
 }
 
 func noInternal(path string) answer {

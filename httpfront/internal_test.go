@@ -82,7 +82,11 @@ func TestInternalPathBoundsBodyBeforeReading(t *testing.T) {
 	for _, wire := range []bool{false, true} {
 		peer := &peerHandler{}
 		var observed atomic.Int64
-		e := newPeerEnv(t, wire, peer, &observed, func(c *Config) { c.MaxBodyBytes, c.InternalMaxBodyBytes = 1024, 4096 })
+		signed := func(c *Config) {
+			c.MaxBodyBytes, c.InternalMaxBodyBytes = 1024, 4096
+			c.InternalSigned = func(string, string, func(string) string) bool { return true }
+		}
+		e := newPeerEnv(t, wire, peer, &observed, signed)
 		e.must(200, "POST", InternalPrefix+"/v1/distro/sync", "x="+strings.Repeat("a", 3000))
 		rec := e.must(413, "POST", InternalPrefix+"/v1/distro/sync", "x="+strings.Repeat("a", 5000))
 		if !strings.Contains(rec.Body.String(), "4096") {
@@ -90,6 +94,18 @@ func TestInternalPathBoundsBodyBeforeReading(t *testing.T) {
 		}
 		if peer.calls.Load() != 1 {
 			t.Fatalf("wire=%v: the internal handler ran %d times, want once", wire, peer.calls.Load())
+		}
+
+		// A request whose signature headers do not pass keeps the public
+		// bound: the large one is only for members.
+		unsigned := &peerHandler{}
+		e = newPeerEnv(t, wire, unsigned, &observed, func(c *Config) {
+			c.MaxBodyBytes, c.InternalMaxBodyBytes = 1024, 4096
+			c.InternalSigned = func(string, string, func(string) string) bool { return false }
+		})
+		rec = e.must(413, "POST", InternalPrefix+"/v1/distro/sync", "x="+strings.Repeat("a", 3000))
+		if !strings.Contains(rec.Body.String(), "1024") || unsigned.calls.Load() != 0 {
+			t.Fatalf("wire=%v: unsigned 3000 bytes: %q, handler ran %d times", wire, rec.Body.String(), unsigned.calls.Load())
 		}
 	}
 }

@@ -61,11 +61,15 @@ func (s *Server) newWireServer() *fasthttp.Server {
 // other request keeps MaxBodyBytes, checked by fasthttp before the body
 // is read.
 func (s *Server) wireLimits(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
-	if s.cfg.Internal != nil && s.cfg.InternalSigned != nil && bytes.HasPrefix(h.RequestURI(), internalPath) &&
-		s.cfg.InternalSigned(string(h.Method()), string(h.RequestURI()), func(k string) string { return string(h.Peek(k)) }) {
-		return fasthttp.RequestConfig{MaxRequestBodySize: int(s.cfg.InternalMaxBodyBytes)}
+	if s.cfg.Internal != nil && bytes.HasPrefix(h.RequestURI(), internalPath) {
+		return fasthttp.RequestConfig{MaxRequestBodySize: int(s.wireInternalBound(h))}
 	}
 	return fasthttp.RequestConfig{}
+}
+
+// wireInternalBound is internalBound for a request the listener reads.
+func (s *Server) wireInternalBound(h *fasthttp.RequestHeader) int64 {
+	return s.internalBound(string(h.Method()), string(h.RequestURI()), func(k string) string { return string(h.Peek(k)) })
 }
 
 var internalPath = []byte(InternalPrefix + "/")
@@ -87,7 +91,7 @@ func (s *Server) wireError(ctx *fasthttp.RequestCtx, err error) {
 		status = http.StatusRequestEntityTooLarge
 		bound := s.cfg.MaxBodyBytes
 		if s.cfg.Internal != nil && bytes.HasPrefix(ctx.Request.Header.RequestURI(), internalPath) {
-			bound = s.cfg.InternalMaxBodyBytes
+			bound = s.wireInternalBound(&ctx.Request.Header)
 		}
 		msg = errorBody(naming.Errorf(naming.ErrTooLarge, "request body is larger than %d bytes", bound), status)
 	case errors.As(err, &small):

@@ -17,12 +17,18 @@ import (
 type handler func(c *gin.Context, p *request)
 
 // h parses the parameters (query and form body, any method) and runs fn.
+// A path parameter (v2's /instance/statuses/:key) replaces a query or form
+// parameter of its name before anything reads them, so the access check
+// and the handler judge the very same value.
 func (s *Server) h(fn handler) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, err := s.parse(c.Request)
 		if err != nil {
 			s.bad(c, err)
 			return
+		}
+		for _, pp := range c.Params {
+			p.set(pp.Key, pp.Value)
 		}
 		if !s.authorize(c, p) {
 			return

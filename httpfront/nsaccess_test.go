@@ -65,6 +65,63 @@ var routeTable = map[string]struct{ query, need string }{
 	"GET /nacos/v1/console/server/state":          {"namespaceId={ns}", needNone},
 	"GET /nacos/v1/console/health/readiness":      {"", needNone},
 	"GET /nacos/v1/console/health/liveness":       {"", needNone},
+	"GET /nacos/v1/core/cluster/self":             {"namespaceId={ns}", needLogin},
+	"GET /nacos/v1/core/cluster/simple/nodes":     {"namespaceId={ns}", needLogin},
+	"GET /nacos/v1/core/cluster/health":           {"namespaceId={ns}", needLogin},
+	"GET /nacos/v1/ns/service/selector/types":     {"namespaceId={ns}", needLogin},
+
+	// The console: its page and assets are public (the login page is one
+	// of them); its views need a login.
+	"GET /":                         {"", needNone},
+	"GET /nacos":                    {"", needNone},
+	"GET /nacos/":                   {"", needNone},
+	"HEAD /nacos/":                  {"", needNone},
+	"GET /nacos/index.html":         {"", needNone},
+	"HEAD /nacos/index.html":        {"", needNone},
+	"GET /nacos/console/*file":      {"", needNone},
+	"HEAD /nacos/console/*file":     {"", needNone},
+	"GET /nacos/v1/console/cluster": {"namespaceId={ns}", needLogin},
+	"GET /nacos/v1/console/history": {"namespaceId={ns}", needLogin},
+	"GET /nacos/v1/console/dns":     {"namespaceId={ns}&serviceName=svc", needLogin},
+
+	// The 2.x Open API: the needs of the v1 routes they stand for.
+	"POST /nacos/v2/ns/instance":                      {"namespaceId={ns}&serviceName=w&ip=10.0.0.9&port=80", needWrite},
+	"DELETE /nacos/v2/ns/instance":                    {"namespaceId={ns}&serviceName=w&ip=10.0.0.9&port=80", needWrite},
+	"PUT /nacos/v2/ns/instance":                       {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80&weight=2", needWrite},
+	"PATCH /nacos/v2/ns/instance":                     {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80&weight=3", needWrite},
+	"GET /nacos/v2/ns/instance":                       {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80", needRead},
+	"GET /nacos/v2/ns/instance/list":                  {"namespaceId={ns}&serviceName=svc", needRead},
+	"PUT /nacos/v2/ns/instance/beat":                  {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80", needWrite},
+	"ANY /nacos/v2/ns/instance/statuses/:key":         {"namespaceId=nsa", needRead}, // the key, in the path, names {ns}
+	"PUT /nacos/v2/ns/instance/metadata/batch":        {"namespaceId={ns}&serviceName=svc&metadata=%7B%22a%22%3A%22b%22%7D", needWrite},
+	"DELETE /nacos/v2/ns/instance/metadata/batch":     {"namespaceId={ns}&serviceName=svc&metadata=%7B%22a%22%3A%22b%22%7D", needWrite},
+	"POST /nacos/v2/ns/service":                       {"namespaceId={ns}&serviceName=made", needWrite},
+	"DELETE /nacos/v2/ns/service":                     {"namespaceId={ns}&serviceName=made", needWrite},
+	"PUT /nacos/v2/ns/service":                        {"namespaceId={ns}&serviceName=svc&protectThreshold=0", needWrite},
+	"GET /nacos/v2/ns/service":                        {"namespaceId={ns}&serviceName=svc", needRead},
+	"GET /nacos/v2/ns/service/list":                   {"namespaceId={ns}&pageNo=1&pageSize=10", needRead},
+	"PUT /nacos/v2/ns/health":                         {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80&healthy=true", needWrite},
+	"PUT /nacos/v2/ns/health/instance":                {"namespaceId={ns}&serviceName=svc&ip=10.0.0.1&port=80&healthy=true", needWrite},
+	"GET /nacos/v2/ns/operator/switches":              {"namespaceId={ns}", needLogin},
+	"PUT /nacos/v2/ns/operator/switches":              {"namespaceId={ns}&entry=defaultCacheMillis&value=3000", needAdmin},
+	"GET /nacos/v2/ns/operator/metrics":               {"namespaceId={ns}", needNone},
+	"ANY /nacos/v2/ns/catalog/instances":              {"namespaceId={ns}&serviceName=svc&clusterName=DEFAULT&pageNo=1&pageSize=10", needRead},
+	"GET /nacos/v2/ns/client":                         {"namespaceId={ns}&clientId=x", needAdmin},
+	"GET /nacos/v2/ns/client/list":                    {"namespaceId={ns}", needAdmin},
+	"GET /nacos/v2/ns/client/publish/list":            {"namespaceId={ns}&clientId=x", needAdmin},
+	"GET /nacos/v2/ns/client/subscribe/list":          {"namespaceId={ns}&clientId=x", needAdmin},
+	"GET /nacos/v2/ns/client/service/publisher/list":  {"namespaceId={ns}&serviceName=svc", needRead},
+	"GET /nacos/v2/ns/client/service/subscriber/list": {"namespaceId={ns}&serviceName=svc", needRead},
+	"GET /nacos/v2/console/namespace":                 {"namespaceId={ns}", needRead},
+	"GET /nacos/v2/console/namespace/list":            {"namespaceId={ns}", needRead},
+	"POST /nacos/v2/console/namespace":                {"namespaceId={ns}x&namespaceName=x", needAdmin},
+	"PUT /nacos/v2/console/namespace":                 {"namespaceId={ns}&namespaceName=x", needAdmin},
+	"DELETE /nacos/v2/console/namespace":              {"namespaceId={ns}x", needAdmin},
+	"GET /nacos/v2/console/health/liveness":           {"", needNone},
+	"GET /nacos/v2/console/health/readiness":          {"", needNone},
+	"GET /nacos/v2/core/cluster/node/self":            {"namespaceId={ns}", needLogin},
+	"GET /nacos/v2/core/cluster/node/list":            {"namespaceId={ns}", needLogin},
+	"GET /nacos/v2/core/cluster/node/self/health":     {"namespaceId={ns}", needLogin},
 }
 
 // TestEveryRouteChecksTheNamespaceItTouches runs every route of the API
@@ -97,7 +154,8 @@ func TestEveryRouteChecksTheNamespaceItTouches(t *testing.T) {
 				if creds[who] != "" {
 					q += "&accessToken=" + url.QueryEscape(creds[who])
 				}
-				rec := e.req(method, path+"?"+q, "")
+				target := strings.Replace(path, ":key", url.PathEscape(ns+"##DEFAULT_GROUP@@svc"), 1)
+				rec := e.req(method, target+"?"+q, "")
 				if got := rec.Code != 403; got != want {
 					t.Errorf("%s %s?%s as %s: %d %q; want allowed=%v (%s)", method, path, entry.query, who, rec.Code, rec.Body.String(), want, entry.need)
 				}

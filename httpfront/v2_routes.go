@@ -29,7 +29,7 @@ func (s *Server) v2Routes(e *gin.Engine) {
 	ns.GET("/instance", s.v2(v2Route{notFound: 21003, shape: v2InstanceDetail}, s.instanceDetail))
 	ns.GET("/instance/list", s.v2(v2Route{shape: v2ServiceInfo}, s.listInstancesV2))
 	ns.PUT("/instance/beat", s.v2(v2Route{raw: true}, s.beat))
-	ns.Any("/instance/statuses/:key", s.v2(v2Route{raw: true}, s.statusesByPath))
+	ns.Any("/instance/statuses/:key", s.v2(v2Route{raw: true}, s.instanceStatuses)) // the key from the path (h)
 	ns.PUT("/instance/metadata/batch", s.v2(v2Route{notFound: 21008}, s.batchMetadata(false)))
 	ns.DELETE("/instance/metadata/batch", s.v2(v2Route{notFound: 21008}, s.batchMetadata(true)))
 
@@ -177,13 +177,6 @@ func (s *Server) v2ServiceDetail(p *request, data any) any {
 		"clusterMap": clusters, "metadata": m["metadata"], "protectThreshold": m["protectThreshold"],
 		"selector": m["selector"], "ephemeral": ephemeral,
 	}
-}
-
-// statusesByPath serves /instance/statuses/{key}: v1's statuses with the
-// key in the path.
-func (s *Server) statusesByPath(c *gin.Context, p *request) {
-	p.set("key", c.Param("key"))
-	s.instanceStatuses(c, p)
 }
 
 // listServicesV2 serves v2's GET /service/list: {"count","services"},

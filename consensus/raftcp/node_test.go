@@ -337,7 +337,12 @@ func TestCloseAndLifecycle(t *testing.T) {
 }
 
 func TestApplyHonoursContext(t *testing.T) {
-	c := newCluster(t, clusterOpts{n: 3})
+	// A lease far longer than the caller's deadline: the isolated leader
+	// must give up because of the deadline, not because it stepped down
+	// first (which a loaded machine could otherwise make happen).
+	c := newCluster(t, clusterOpts{n: 3, mutate: func(cfg *Config) {
+		cfg.HeartbeatTimeout, cfg.ElectionTimeout, cfg.LeaderLeaseTimeout = 2*time.Second, 2*time.Second, 2*time.Second
+	}})
 	l := c.leader(5 * time.Second)
 	c.isolate(l)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

@@ -38,6 +38,11 @@
 //     unless a later write replaced or removed them, and deregistrations are
 //     not undone by older copies. The merge rule (Merge) is commutative,
 //     associative and idempotent.
+//   - An instance whose responsible node kept receiving beats outlives an
+//     expiry decided on the other side of a partition: beats are recorded
+//     as replicated beat marks (at most one per instance per
+//     BeatMarkInterval), and the beat checker's verdicts are stamped as of
+//     the beat they judged.
 //   - Every VerifyInterval each owner compares checksums with every peer and
 //     repairs differences in both directions. A difference in a service
 //     whose changes are already queued for that peer is left to the sync

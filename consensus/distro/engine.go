@@ -33,7 +33,8 @@ type Engine struct {
 	own   atomic.Pointer[ownerTable]
 	seed  maphash.Seed
 	locks [lockStripes]sync.Mutex
-	tombs *tombstones
+	tombs *instanceTimes
+	marks *instanceTimes // beat marks of the instances held
 	dirty *dirtySet
 
 	pmu   sync.Mutex
@@ -89,6 +90,7 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 		self:    view.Self(),
 		seed:    maphash.MakeSeed(),
 		tombs:   newTombstones(),
+		marks:   newMarks(),
 		dirty:   newDirtySet(),
 		peers:   map[string]*peerQueue{},
 		fwd:     map[string]*forwardQueue{},

@@ -57,6 +57,7 @@ func (e *Engine) verifyRound() (retry bool) {
 	}
 	e.stats.verifyRounds.Add(1)
 	e.tombs.prune(e.nowMs() - e.cfg.TombstoneTTL.Milliseconds())
+	e.pruneMarks()
 	sums := e.ownedSums()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -247,4 +248,15 @@ func (e *Engine) Records(ctx context.Context, from string, hash uint64, keys []n
 		out = append(out, e.snapshot(k))
 	}
 	return out, nil
+}
+
+// pruneMarks forgets the beat marks of instances no longer held.
+func (e *Engine) pruneMarks() {
+	for _, k := range e.marks.keys() {
+		mu := e.lockFor(k)
+		mu.Lock()
+		s, _ := e.cat.Service(k)
+		e.marks.forget(k, func(ik naming.InstanceKey) bool { return ephemeralAt(s, ik) != nil })
+		mu.Unlock()
+	}
 }

@@ -194,7 +194,7 @@ func (e *Engine) mergeRecord(rec Record, propagate bool) (bool, error) {
 		e.marks.put(key, m.Instance, m.Time)
 		changed = true
 	}
-	if changed && propagate && e.Owns(key) {
+	if changed && propagate && e.owns(key) {
 		e.markDirty(key, touched...)
 	}
 	return changed, nil

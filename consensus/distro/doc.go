@@ -9,8 +9,13 @@
 //     leaves moves only the services it owned. Owns is a cached lookup.
 //   - Every message carries the sender's member-list hash; a receiver whose
 //     hash differs refuses it (naming.ErrUnavailable, "retry") and changes
-//     nothing. A forwarded write is applied by the receiver or refused,
-//     never forwarded again.
+//     nothing, except a forwarded write whose key it owns both in its view
+//     and in the sender's (as last reported). A forwarded write is applied
+//     by the receiver or refused, never forwarded again.
+//   - Owns (asked by the beat checker) is true on at most the owner, and
+//     only while its member view is agreed (a majority, and the peers it
+//     reaches report the same view): a node cut off with a minority, or
+//     whose view differs from its peers', expires nothing.
 //   - Apply on a non-owner forwards once to the owner and returns its
 //     answer; an unreachable owner gives naming.ErrUnavailable within
 //     Config.ForwardTimeout. Apply never blocks longer. Writes forwarded

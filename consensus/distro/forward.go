@@ -3,6 +3,7 @@ package distro
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"sextant/naming"
 )
@@ -105,10 +106,26 @@ func (e *Engine) forward(ctx context.Context, owner string, op naming.Op) error 
 // OnForward applies a write another node forwarded. It is never forwarded
 // again: a node that is not responsible refuses it.
 func (e *Engine) OnForward(ctx context.Context, from string, hash uint64, op naming.Op) error {
-	if err := e.checkHash(from, hash); err != nil {
+	theirs, err := e.forwardView(from, hash)
+	if err != nil {
 		return err
 	}
-	return e.applyForwarded(op)
+	return e.applyForwarded(op, theirs)
+}
+
+// forwardView accepts a forward message built on this node's member view
+// (nil), or on the view the sender last reported (its owner table): while
+// views differ for a moment, a write is then applied if this node owns its
+// key in both. A message built on a view this node does not know is
+// refused as a whole.
+func (e *Engine) forwardView(from string, hash uint64) (*ownerTable, error) {
+	if hash != e.view.Hash() {
+		if live, ok := e.view.PeerLive(from, hash); ok && slices.Contains(live, from) {
+			slices.Sort(live)
+			return newOwnerTable(live, hash), nil
+		}
+	}
+	return nil, e.checkHash(from, hash)
 }
 
 // OnForwardBatch applies writes another node forwarded in one message, in
@@ -116,7 +133,8 @@ func (e *Engine) OnForward(ctx context.Context, from string, hash uint64, op nam
 // member view is refused as a whole; a write for a service this node is
 // not responsible for is refused alone, and never forwarded again.
 func (e *Engine) OnForwardBatch(ctx context.Context, from string, hash uint64, ops []naming.Op) ([]error, error) {
-	if err := e.checkHash(from, hash); err != nil {
+	theirs, err := e.forwardView(from, hash)
+	if err != nil {
 		return nil, err
 	}
 	if len(ops) > MaxForwardOps {
@@ -124,16 +142,18 @@ func (e *Engine) OnForwardBatch(ctx context.Context, from string, hash uint64, o
 	}
 	out := make([]error, len(ops))
 	for i := range ops {
-		out[i] = e.applyForwarded(ops[i])
+		out[i] = e.applyForwarded(ops[i], theirs)
 	}
 	return out, nil
 }
 
-func (e *Engine) applyForwarded(op naming.Op) error {
+// applyForwarded applies a forwarded write if this node owns its key, in
+// its own view and, when the sender's view differs, in that one too.
+func (e *Engine) applyForwarded(op naming.Op, theirs *ownerTable) error {
 	if err := checkOp(&op); err != nil {
 		return err
 	}
-	if !e.Owns(op.Service) {
+	if !e.owns(op.Service) || theirs != nil && theirs.owner(op.Service) != e.self {
 		return unavailable("%s is not the responsible node of %s, retry", e.self, op.Service)
 	}
 	return e.applyOwned(op)

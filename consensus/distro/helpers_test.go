@@ -85,10 +85,12 @@ type fixedView struct {
 	live []string
 }
 
-func (v fixedView) Self() string                 { return v.self }
-func (v fixedView) Live() []string               { return slices.Clone(v.live) }
-func (v fixedView) Hash() uint64                 { return uint64(len(v.live)) }
-func (v fixedView) Watch(func()) (cancel func()) { return func() {} }
+func (v fixedView) Self() string                             { return v.self }
+func (v fixedView) Live() []string                           { return slices.Clone(v.live) }
+func (v fixedView) Hash() uint64                             { return uint64(len(v.live)) }
+func (v fixedView) Watch(func()) (cancel func())             { return func() {} }
+func (v fixedView) Agreed() bool                             { return true }
+func (v fixedView) PeerLive(string, uint64) ([]string, bool) { return nil, false }
 
 // node is one member of an in-process cluster.
 type node struct {
@@ -241,14 +243,17 @@ func (h *harness) close() {
 	}
 }
 
-// waitAgreed waits until every node in group sees exactly group as live.
+// waitAgreed waits until every node in group sees exactly group as live,
+// and, when group is a majority, calls that view agreed.
 func (h *harness) waitAgreed(group []string) {
 	h.t.Helper()
 	want := slices.Clone(group)
 	slices.Sort(want)
+	majority := 2*len(group) > len(h.addrs)
 	waitFor(h.t, h.scale*5*time.Second, func() bool {
 		for _, a := range group {
-			if !slices.Equal(h.node(a).mem.Live(), want) {
+			m := h.node(a).mem
+			if !slices.Equal(m.Live(), want) || majority && !m.Agreed() {
 				return false
 			}
 		}

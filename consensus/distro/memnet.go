@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,7 +37,7 @@ type Network struct {
 
 // ReportReceiver takes membership reports. *cluster.Membership satisfies it.
 type ReportReceiver interface {
-	HandleReport(from string, hash uint64) error
+	HandleReport(r cluster.Report) error
 }
 
 // Errors of the in-memory network.
@@ -175,12 +176,14 @@ type memReporter struct {
 	self string
 }
 
-func (m *memReporter) Report(ctx context.Context, peer, _ string, hash uint64) error {
+func (m *memReporter) Report(ctx context.Context, peer string, rep cluster.Report) error {
 	_, r, err := m.n.route(ctx, m.self, peer, false)
 	if err != nil {
 		return err
 	}
-	return r.HandleReport(m.self, hash)
+	rep.From = m.self
+	rep.Live, rep.Reach = slices.Clone(rep.Live), slices.Clone(rep.Reach)
+	return r.HandleReport(rep)
 }
 
 type memTransport struct {

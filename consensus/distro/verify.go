@@ -98,7 +98,7 @@ func (e *Engine) verifyPeer(peer string, sums map[naming.ServiceKey]string) erro
 			return err
 		}
 		for _, r := range recs {
-			if !slices.Contains(chunk, r.Key) || !e.Owns(r.Key) {
+			if !slices.Contains(chunk, r.Key) || !e.owns(r.Key) {
 				continue
 			}
 			if _, err := e.mergeRecord(r, true); err != nil {
@@ -159,12 +159,12 @@ func (e *Engine) skipQueued(peer string, sums map[naming.ServiceKey]string, diff
 func (e *Engine) ownedSums() map[naming.ServiceKey]string {
 	sums := map[naming.ServiceKey]string{}
 	for _, s := range e.cat.Services("", "") {
-		if sum := sumOf(s); sum != "" && e.Owns(s.Key) {
+		if sum := sumOf(s); sum != "" && e.owns(s.Key) {
 			sums[s.Key] = sum
 		}
 	}
 	for _, k := range e.tombs.keys() {
-		if _, ok := sums[k]; !ok && e.Owns(k) {
+		if _, ok := sums[k]; !ok && e.owns(k) {
 			s, _ := e.cat.Service(k)
 			sums[k] = sumOf(s)
 		}

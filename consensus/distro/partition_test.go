@@ -110,3 +110,59 @@ func TestHealKeepsInstanceThatKeptBeating(t *testing.T) {
 		}
 	}
 }
+// Cutting only the link between B and C: A still reaches both, so every
+// node keeps {A,B,C} as its view, each service keeps one judging node, and
+// writes through A go through without refusals.
+func TestPartialPartitionKeepsOneOwner(t *testing.T) {
+	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	a, b, c := h.addrs[0], h.addrs[1], h.addrs[2]
+	h.net.Partition([]string{b}, []string{c})
+	// Long enough for B and C to count each other's reports as failed.
+	time.Sleep(time.Duration(h.ccfg.DownAfter+2) * h.ccfg.ReportInterval)
+	h.waitAgreed(h.addrs)
+
+	keys := make([]string, 30)
+	for i := range keys {
+		k := svc(fmt.Sprintf("cut-%d", i))
+		keys[i] = k.Name
+		if err := h.node(a).eng.Apply(context.Background(), registerOp(k, "10.2.0.1", 80+i)); err != nil {
+			t.Fatalf("write %d through %s: %v", i, a, err)
+		}
+	}
+	for range 20 { // sample who judges each service while the link stays cut
+		for _, name := range keys {
+			judges := 0
+			for _, nd := range h.running() {
+				if nd.eng.Owns(svc(name)) {
+					judges++
+				}
+			}
+			if judges > 1 {
+				t.Fatalf("%d nodes judge %s at once", judges, name)
+			}
+		}
+		time.Sleep(h.ccfg.ReportInterval / 2)
+	}
+}
+
+// A node cut off alone is a minority: its view shrinks to itself (it
+// still takes writes), but it judges nothing, while the majority side does.
+func TestMinorityJudgesNothing(t *testing.T) {
+	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	a, b, c := h.addrs[0], h.addrs[1], h.addrs[2]
+	h.net.Partition([]string{a, b}, []string{c})
+	h.waitAgreed([]string{a, b})
+	waitFor(t, 5*time.Second, func() bool { return slices.Equal(h.node(c).mem.Live(), []string{c}) })
+	for i := range 50 {
+		k := svc(fmt.Sprintf("minority-%d", i))
+		if h.node(c).eng.Owns(k) {
+			t.Fatalf("%s, cut off alone, judges %s", c, k)
+		}
+		if !h.node(a).eng.Owns(k) && !h.node(b).eng.Owns(k) {
+			t.Fatalf("nobody on the majority side judges %s", k)
+		}
+	}
+	if err := h.node(c).eng.Apply(context.Background(), registerOp(svc("minority-0"), "10.3.0.1", 80)); err != nil {
+		t.Fatalf("the minority node refused a write: %v", err)
+	}
+}

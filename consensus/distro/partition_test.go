@@ -110,6 +110,7 @@ func TestHealKeepsInstanceThatKeptBeating(t *testing.T) {
 		}
 	}
 }
+
 // Cutting only the link between B and C: A still reaches both, so every
 // node keeps {A,B,C} as its view, each service keeps one judging node, and
 // writes through A go through without refusals.

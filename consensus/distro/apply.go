@@ -63,6 +63,12 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	}
 	mark := e.marks.get(key, ik)
 	floor := e.tombs.get(key, ik)
+	if op.Kind == naming.OpBeat && prev == nil && floor != 0 && op.Time <= floor {
+		// A beat sent before the instance was deregistered must not bring
+		// it back; a live client registers again on "not found".
+		e.stats.staleBeats.Add(1)
+		return naming.Errorf(naming.ErrNotFound, "instance not found: %s was deregistered after this beat was sent", ik.ID(key))
+	}
 	if prev != nil {
 		floor = max(floor, version{in: prev, mark: mark}.time())
 	}

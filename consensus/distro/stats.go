@@ -22,6 +22,7 @@ type Stats struct {
 	VerifyMismatch                 uint64 // keys peers reported as differing
 	Repaired                       uint64 // records fetched by verify and merged
 	OrphansRemoved                 uint64 // services dropped because their owner never listed them
+	StaleBeats                     uint64 // beats sent before their instance's deregistration, answered "not found"
 	LoadedRecords                  uint64 // records merged by Load
 	Dirty                          int    // services waiting for the next sync
 	Pending                        int    // services queued for peers, summed over peers
@@ -35,6 +36,7 @@ type counters struct {
 	beatNotices, beatNoticesFailed             atomic.Uint64
 	verifyRounds, verifyFailed, verifyMismatch atomic.Uint64
 	repaired, orphansRemoved, loaded           atomic.Uint64
+	staleBeats                                 atomic.Uint64
 }
 
 // Stats returns a copy of the counters and the current queue sizes.
@@ -56,6 +58,7 @@ func (e *Engine) Stats() Stats {
 		VerifyMismatch:    c.verifyMismatch.Load(),
 		Repaired:          c.repaired.Load(),
 		OrphansRemoved:    c.orphansRemoved.Load(),
+		StaleBeats:        c.staleBeats.Load(),
 		LoadedRecords:     c.loaded.Load(),
 		Dirty:             e.dirty.size(),
 		Pending:           e.pendingTotal(),

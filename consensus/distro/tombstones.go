@@ -1,6 +1,7 @@
 package distro
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 
@@ -48,18 +49,22 @@ func (t *instanceTimes) set(key naming.ServiceKey, ik naming.InstanceKey, at int
 	}
 }
 
-// trim drops the oldest tenth of a service's tombstones.
+// trim drops the oldest tenth of a service's entries, by count: oldest
+// time first, ties broken by instance key, so a burst stamped in one
+// millisecond loses a tenth, not all of it.
 func trim(s map[naming.InstanceKey]int64) {
-	times := make([]int64, 0, len(s))
-	for _, at := range s {
-		times = append(times, at)
-	}
-	slices.Sort(times)
-	cut := times[len(times)/10]
+	all := make([]Tombstone, 0, len(s))
 	for ik, at := range s {
-		if at <= cut {
-			delete(s, ik)
+		all = append(all, Tombstone{Instance: ik, Time: at})
+	}
+	slices.SortFunc(all, func(a, b Tombstone) int {
+		if a.Time != b.Time {
+			return cmp.Compare(a.Time, b.Time)
 		}
+		return compareInstanceKey(a.Instance, b.Instance)
+	})
+	for _, t := range all[:max(len(all)/10, 1)] {
+		delete(s, t.Instance)
 	}
 }
 

@@ -1,0 +1,81 @@
+package distro
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"sextant/consensus/cluster"
+	"sextant/naming"
+)
+
+// One sweep that removes more instances than the cap, all in one
+// millisecond: the cap trims a tenth, oldest first, never the whole burst.
+func TestTombstoneTrimByCountOldestFirst(t *testing.T) {
+	ts := newTombstones()
+	k := svc("burst")
+	key := func(i int) naming.InstanceKey {
+		return naming.InstanceKey{IP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), Port: 80, Cluster: naming.DefaultCluster}
+	}
+	for i := range 100 {
+		ts.set(k, key(i), 500) // older ones
+	}
+	for i := 100; i <= MaxTombstonesPerService; i++ {
+		ts.set(k, key(i), 1000)
+	}
+	got := ts.list(k)
+	if len(got) == 0 || len(got) > MaxTombstonesPerService {
+		t.Fatalf("%d tombstones kept after passing the cap of %d", len(got), MaxTombstonesPerService)
+	}
+	if want := MaxTombstonesPerService + 1 - (MaxTombstonesPerService+1)/10; len(got) != want {
+		t.Fatalf("%d tombstones kept, want %d (a tenth trimmed)", len(got), want)
+	}
+	for _, tb := range got {
+		if tb.Time == 500 {
+			t.Fatalf("tombstone %v of the older time kept while newer ones were trimmed", tb)
+		}
+	}
+}
+
+// A full beat sent before a deregistration but delivered to the
+// responsible node after it: the answer is "not found" (the live client
+// registers again) and the instance stays deregistered on every node.
+func TestStaleFullBeatDoesNotResurrect(t *testing.T) {
+	clk := newTestClock()
+	h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
+	x, y := h.addrs[0], h.addrs[1]
+	k := serviceOwnedBy(x, h.addrs)
+	if err := h.applyRetry(y, registerOp(k, "10.4.0.1", 80), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return has(h.node(y), k, "10.4.0.1:80") })
+	clk.Advance(time.Second)
+	beat := beatOp(k, "10.4.0.1", 80)
+	beat.Time = clk.Now(y).UnixMilli() // stamped when y received it
+	clk.Advance(time.Second)
+	if err := h.node(x).eng.Apply(context.Background(), deregisterOp(k, "10.4.0.1", 80)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return !has(h.node(y), k, "10.4.0.1:80") })
+	err := h.node(y).eng.Apply(context.Background(), beat)
+	if !errors.Is(err, naming.ErrNotFound) {
+		t.Fatalf("stale full beat answered %v, want not found", err)
+	}
+	rounds := h.node(x).eng.Stats().VerifyRounds
+	waitFor(t, 5*time.Second, func() bool { return h.node(x).eng.Stats().VerifyRounds >= rounds+2 && h.converged() })
+	for _, nd := range h.running() {
+		if has(nd, k, "10.4.0.1:80") {
+			t.Errorf("%s lists the deregistered instance again", nd.addr)
+		}
+	}
+	// A beat sent after the deregistration re-creates it, as a full beat does.
+	clk.Advance(time.Second)
+	if err := h.node(y).eng.Apply(context.Background(), beatOp(k, "10.4.0.1", 80)); err != nil {
+		t.Fatalf("fresh full beat: %v", err)
+	}
+	if !has(h.node(x), k, "10.4.0.1:80") {
+		t.Fatal("a fresh full beat did not re-create the instance")
+	}
+}

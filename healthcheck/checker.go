@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -22,13 +23,23 @@ type Source interface {
 	Switches() naming.Switches
 }
 
+// Peers tells the beat checker whether every other member is reachable
+// now. *cluster.Membership satisfies it.
+type Peers interface {
+	AllReachable() bool
+}
+
 // BeatChecker runs the beat sweep on a timer. Sweeps never overlap.
 type BeatChecker struct {
-	cfg Config
-	src Source
-	w   naming.Writer
-	clk Clock
-	log *logrus.Entry
+	cfg   Config
+	src   Source
+	w     naming.Writer
+	clk   Clock
+	peers Peers // nil: a lone node, nobody to miss
+	log   *logrus.Entry
+
+	held    atomic.Uint64 // removals held back by self-preservation
+	holding bool          // the last sweep held removals back (guarded by mu)
 
 	// mu serialises sweeps and guards the fields below.
 	mu sync.Mutex
@@ -52,9 +63,10 @@ type ownership struct {
 	gen   uint64
 }
 
-// NewBeatChecker builds a checker that reads src and writes through w. A nil
-// log discards log lines.
-func NewBeatChecker(cfg Config, src Source, w naming.Writer, clk Clock, log *logrus.Entry) (*BeatChecker, error) {
+// NewBeatChecker builds a checker that reads src and writes through w.
+// peers, nil on a lone node, drives self-preservation. A nil log discards
+// log lines.
+func NewBeatChecker(cfg Config, src Source, w naming.Writer, clk Clock, peers Peers, log *logrus.Entry) (*BeatChecker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -67,7 +79,7 @@ func NewBeatChecker(cfg Config, src Source, w naming.Writer, clk Clock, log *log
 		log = logrus.NewEntry(l)
 	}
 	return &BeatChecker{
-		cfg: cfg, src: src, w: w, clk: clk,
+		cfg: cfg, src: src, w: w, clk: clk, peers: peers,
 		log:   log.WithField("component", "healthcheck"),
 		owned: map[naming.ServiceKey]ownership{},
 	}, nil
@@ -153,6 +165,7 @@ func (b *BeatChecker) Sweep(ctx context.Context, now time.Time) {
 			ops = PlanService(s, ms, o.since, ops)
 		}
 	}
+	ops = b.preserve(svcs, ops)
 	for i := range ops {
 		if ctx.Err() != nil {
 			break

@@ -126,6 +126,7 @@ type nodeCollector struct {
 	pushes, subscribers                                 *prometheus.Desc
 	probeTargets, probes, probeFailures, probeApplyErrs *prometheus.Desc
 	probeLag, flips                                     *prometheus.Desc
+	beatsHeld                                           *prometheus.Desc
 	shed, inFlight                                      *prometheus.Desc
 }
 
@@ -175,6 +176,7 @@ func newNodeCollector(n *node) *nodeCollector {
 	c.probeLag = d.add("sextant_probe_lag_seconds_total", "Sum of how late each probe started after it was due; its rate over the probe rate is the mean delay.")
 	c.flips = d.add("sextant_health_flips_total", "Changes of instance health made by this node, by checker (beat: ephemeral instances; probe: persistent) and new health.",
 		"checker", "to")
+	c.beatsHeld = d.add("sextant_beat_removals_held_total", "Removals of silent ephemeral instances that self-preservation held back while a member was unreachable (one per instance per sweep).")
 	return c
 }
 
@@ -205,6 +207,9 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		e.gauge(c.subscribers, float64(n.http.Subscribers()))
 		e.counter(c.shed, n.http.Shed())
 		e.gauge(c.inFlight, float64(n.http.InFlight()))
+	}
+	if n.beats != nil {
+		e.counter(c.beatsHeld, n.beats.Stats().Held)
 	}
 	f := n.catalog.HealthFlips()
 	e.counter(c.flips, f.ToHealthy, "beat", "healthy")

@@ -131,6 +131,20 @@ func (m *Membership) Hash() uint64 { return m.view.Load().hash }
 // nothing.
 func (m *Membership) Agreed() bool { return m.view.Load().agreed }
 
+// AllReachable reports whether this node's own reports reach every other
+// configured member (all UP). The beat checker holds back mass removals
+// otherwise (self-preservation).
+func (m *Membership) AllReachable() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.peers {
+		if p.state != naming.MemberUp {
+			return false
+		}
+	}
+	return true
+}
+
 // PeerLive returns the live set peer last reported, if its hash is hash.
 func (m *Membership) PeerLive(peer string, hash uint64) ([]string, bool) {
 	m.mu.Lock()

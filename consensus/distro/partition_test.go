@@ -32,7 +32,7 @@ func newCheckers(h *harness) *checkers {
 	c := &checkers{h: h, by: map[string]*healthcheck.BeatChecker{}}
 	for _, a := range h.addrs {
 		nd := h.node(a)
-		b, err := healthcheck.NewBeatChecker(healthcheck.DefaultConfig(), nd.cat, nd.eng, idleClock{}, h.log)
+		b, err := healthcheck.NewBeatChecker(healthcheck.DefaultConfig(), nd.cat, nd.eng, idleClock{}, nil, h.log)
 		if err != nil {
 			h.t.Fatal(err)
 		}

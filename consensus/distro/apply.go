@@ -40,7 +40,12 @@ func targetOf(op *naming.Op) naming.InstanceKey {
 // own writes win the merge even when clocks disagree; deregistrations
 // leave a tombstone.
 //
-// A beat checker's op (ExpectBeat set) is stamped as of the beat it judged,
+// Every write is stamped with this node's clock when it is applied, not
+// with the clock of the node that received it: beat arrival is judged on
+// one clock, so skew between members cannot flip or keep instances. (The
+// receiver's stamp still tells whether a full beat was sent before the
+// instance's deregistration.) A beat checker's op (ExpectBeat set) is
+// stamped as of the beat it judged,
 // not as of now: its verdict rests on no beat after ExpectBeat, so a copy
 // whose responsible node (across a partition) recorded a later beat must
 // win over it. A beat on a healthy instance BeatMarkInterval or more after
@@ -50,9 +55,10 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	mu := e.lockFor(key)
 	mu.Lock()
 	defer mu.Unlock()
+	sent := op.Time // as the node that received the write stamped it
 	if op.ExpectBeat != 0 {
 		op.Time = op.ExpectBeat
-	} else if op.Time == 0 {
+	} else {
 		op.Time = e.nowMs()
 	}
 	ik := targetOf(&op)
@@ -63,7 +69,7 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	}
 	mark := e.marks.get(key, ik)
 	floor := e.tombs.get(key, ik)
-	if op.Kind == naming.OpBeat && prev == nil && floor != 0 && op.Time <= floor {
+	if op.Kind == naming.OpBeat && prev == nil && floor != 0 && sent != 0 && sent <= floor {
 		// A beat sent before the instance was deregistered must not bring
 		// it back; a live client registers again on "not found".
 		e.stats.staleBeats.Add(1)

@@ -28,8 +28,13 @@
 //     already wait for that owner or the last message to it failed (then
 //     it waits like any write, until a message goes through again). The
 //     client's answer depends only on the instance existing; a beat lost
-//     on the way is covered by the next ones (three go missing before an
-//     instance turns unhealthy).
+//     on the way is sent again (up to three messages, to the node
+//     responsible then), and beats of one instance waiting for a slow node
+//     coalesce into one. Up to four messages to one node are under way at
+//     once.
+//   - The responsible node stamps every write it applies with its own
+//     clock, so skew between members neither flips a beating client nor
+//     keeps a silent one.
 //   - An acknowledged write (a beat answered at once aside) is in the
 //     owner's catalog when Apply returns and reaches every live peer about
 //     SyncDelay later (changes are batched), retried until delivered or

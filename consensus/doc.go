@@ -49,8 +49,10 @@
 //   - Services created in memory by an ephemeral registration in AP mode are
 //     not stored (they vanish on restart with their instances). Before the
 //     first CP op on such a service, its creation is logged, so that replay
-//     finds it. In MIXED mode a registration into a missing service creates
-//     it durably first.
+//     finds it. In MIXED mode a persistent registration into a missing
+//     service creates it durably first; an ephemeral one never waits on
+//     Raft: Distro takes it at once and the durable record is committed in
+//     the background once a leader exists (Router, router_create.go).
 //   - Server modes (AP, CP, MIXED) are enforced before anything changes; see
 //     Admit. The consistency class of a deregister, update or set-health op
 //     is taken from the stored instance, not from the client's flag.

@@ -3,6 +3,7 @@ package consensus
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -56,6 +57,8 @@ type Router struct {
 	cp  CPWriter
 	fwd CPForwarder
 	log *logrus.Entry
+
+	creating sync.Map // services whose durable record is being created in the background
 }
 
 var _ naming.Writer = (*Router)(nil)
@@ -97,7 +100,7 @@ func (r *Router) Apply(ctx context.Context, op naming.Op) error {
 	if adm.Create != nil {
 		// MIXED: the service becomes durable before its first instance. A
 		// concurrent create of the same service is no failure.
-		if err := r.ApplyCP(ctx, *adm.Create); err != nil && !errors.Is(err, naming.ErrConflict) {
+		if err := r.createFor(ctx, adm); err != nil {
 			return err
 		}
 	}

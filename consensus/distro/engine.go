@@ -44,7 +44,8 @@ type Engine struct {
 	fwd map[string]*forwardQueue
 
 	omu     sync.Mutex
-	orphans map[naming.ServiceKey]int
+	orphans map[naming.ServiceKey]int  // unlisted rounds counted towards dropping, per held copy
+	fetched map[naming.ServiceKey]bool // orphans the owner fetched since its last verify round
 
 	vmu   sync.Mutex
 	skips map[string]map[naming.ServiceKey]int64 // per peer: when verify first left a service to the sync (Unix ms)
@@ -95,6 +96,7 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 		peers:   map[string]*peerQueue{},
 		fwd:     map[string]*forwardQueue{},
 		orphans: map[naming.ServiceKey]int{},
+		fetched: map[naming.ServiceKey]bool{},
 		skips:   map[string]map[naming.ServiceKey]int64{},
 		kick:    make(chan struct{}, 1),
 		ctx:     ctx,

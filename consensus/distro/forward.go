@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -98,9 +99,25 @@ func (e *Engine) forward(ctx context.Context, owner string, op naming.Op) error 
 		}
 		return err // the responsible node's own answer
 	}
+	if errors.Is(err, cluster.ErrRefused) && e.ctx.Err() == nil {
+		return e.takeOver(owner, op, err)
+	}
 	e.stats.forwardsFailed.Add(1)
 	e.log.WithError(err).WithField("owner", owner).Debug("forward failed")
 	return unavailable("responsible node %s unreachable, retry: %v", owner, err)
+}
+
+// takeOver applies a write whose responsible node refused the connection
+// (no process there: it stopped or restarts) on this node, as the owner
+// would, rather than refusing it until the member views drop that node.
+// The write is stamped and synced like any owned write; the next owner
+// (or the old one, back) fetches it at its next verify round, and the
+// newest version per instance wins there as everywhere.
+func (e *Engine) takeOver(owner string, op naming.Op, cause error) error {
+	e.stats.takeovers.Add(1)
+	e.log.WithError(cause).WithField("owner", owner).WithField("service", op.Service.String()).
+		Debug("responsible node refused the connection: applying the write here")
+	return e.applyOwned(op)
 }
 
 // OnForward applies a write another node forwarded. It is never forwarded

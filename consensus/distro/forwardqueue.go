@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -44,6 +45,12 @@ func (e *Engine) answer(p *pendingForward, err error, retry *[]*pendingForward) 
 		return
 	}
 	if err == nil {
+		return
+	}
+	if errors.Is(err, cluster.ErrRefused) && e.ctx.Err() == nil {
+		if e.takeOver("", p.op, err) != nil {
+			e.stats.beatNoticesFailed.Add(1)
+		}
 		return
 	}
 	var ne *naming.Error

@@ -33,6 +33,7 @@ type Network struct {
 	rng       *rand.Rand
 	delay     time.Duration
 	blackhole bool
+	failFetch bool
 }
 
 // ReportReceiver takes membership reports. *cluster.Membership satisfies it.
@@ -118,6 +119,14 @@ func (n *Network) Drop(p float64) {
 func (n *Network) Delay(d time.Duration) {
 	n.mu.Lock()
 	n.delay = d
+	n.mu.Unlock()
+}
+
+// FailFetches makes every Fetch fail (as a fetch of a large record that
+// times out would), while other messages pass.
+func (n *Network) FailFetches(on bool) {
+	n.mu.Lock()
+	n.failFetch = on
 	n.mu.Unlock()
 }
 
@@ -265,6 +274,12 @@ func (m *memTransport) Fetch(ctx context.Context, peer string, hash uint64, keys
 	h, _, err := m.n.route(ctx, m.self, peer, true)
 	if err != nil {
 		return nil, err
+	}
+	m.n.mu.Lock()
+	fail := m.n.failFetch
+	m.n.mu.Unlock()
+	if fail {
+		return nil, fmt.Errorf("%s → %s: fetch: %w", m.self, peer, ErrDropped)
 	}
 	in, err := viaJSON(keysBody{Keys: keys})
 	if err != nil {

@@ -24,6 +24,7 @@ type Stats struct {
 	Repaired                                           uint64 // records fetched by verify and merged
 	OrphansRemoved                                     uint64 // services dropped because their owner never listed them
 	StaleBeats                                         uint64 // beats sent before their instance's deregistration, answered "not found"
+	Takeovers                                          uint64 // writes applied here because the responsible node refused the connection
 	LoadedRecords                                      uint64 // records merged by Load
 	Dirty                                              int    // services waiting for the next sync
 	Pending                                            int    // services queued for peers, summed over peers
@@ -38,7 +39,7 @@ type counters struct {
 	beatNoticesRetried                         atomic.Uint64
 	verifyRounds, verifyFailed, verifyMismatch atomic.Uint64
 	repaired, orphansRemoved, loaded           atomic.Uint64
-	staleBeats                                 atomic.Uint64
+	staleBeats, takeovers                      atomic.Uint64
 }
 
 // Stats returns a copy of the counters and the current queue sizes.
@@ -62,6 +63,7 @@ func (e *Engine) Stats() Stats {
 		Repaired:           c.repaired.Load(),
 		OrphansRemoved:     c.orphansRemoved.Load(),
 		StaleBeats:         c.staleBeats.Load(),
+		Takeovers:          c.takeovers.Load(),
 		LoadedRecords:      c.loaded.Load(),
 		Dirty:              e.dirty.size(),
 		Pending:            e.pendingTotal(),

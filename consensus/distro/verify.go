@@ -208,7 +208,15 @@ func (e *Engine) OnVerify(ctx context.Context, from string, hash uint64, sums ma
 		}
 	}
 	for k := range unlisted {
-		e.orphans[k]++
+		// A round counts towards dropping only when the owner fetched the
+		// copy since the last one and still does not list it: while its
+		// fetches fail, the copy may be the only one of its data.
+		if e.fetched[k] {
+			e.orphans[k]++
+		} else if _, ok := e.orphans[k]; !ok {
+			e.orphans[k] = 0 // known: the owner's fetch of it will count
+		}
+		delete(e.fetched, k)
 		if e.orphans[k] > e.cfg.OrphanGrace {
 			delete(e.orphans, k)
 			drop = append(drop, k)
@@ -244,6 +252,14 @@ func (e *Engine) Records(ctx context.Context, from string, hash uint64, keys []n
 		return nil, naming.Errorf(naming.ErrTooLarge, "fetch of %d services, at most %d are allowed", len(keys), MaxFetchKeys)
 	}
 	out := make([]Record, 0, len(keys))
+	t := e.table()
+	e.omu.Lock()
+	for _, k := range keys {
+		if _, held := e.orphans[k]; held && t.owner(k) == from {
+			e.fetched[k] = true
+		}
+	}
+	e.omu.Unlock()
 	for _, k := range keys {
 		out = append(out, e.snapshot(k))
 	}

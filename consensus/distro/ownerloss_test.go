@@ -1,0 +1,56 @@
+package distro
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"sextant/consensus/cluster"
+	"sextant/naming"
+)
+
+// The responsible node's process is gone (its port refuses) but the
+// members have not marked it DOWN yet: a registration for one of its
+// services is applied by the node that received it instead of being
+// refused, and reaches the other survivor.
+func TestRefusedOwnerIsTakenOver(t *testing.T) {
+	cc := cluster.TestConfig()
+	cc.ReportInterval = time.Minute // nobody is marked DOWN during the test
+	h := newHarness(t, 3, TestConfig(), cc)
+	x, y, z := h.addrs[0], h.addrs[1], h.addrs[2]
+	k := serviceOwnedBy(x, h.addrs)
+	h.stop(x)
+	if err := h.node(y).eng.Apply(context.Background(), registerOp(k, "10.9.0.1", 80)); err != nil {
+		t.Fatalf("registration with the owner's process gone: %v", err)
+	}
+	if !has(h.node(y), k, "10.9.0.1:80") {
+		t.Fatal("the receiving node does not hold the write it acknowledged")
+	}
+	waitFor(t, 5*time.Second, func() bool { return has(h.node(z), k, "10.9.0.1:80") })
+	if h.node(y).eng.Stats().Takeovers == 0 {
+		t.Fatal("takeover not counted")
+	}
+}
+
+// A copy its owner does not list is the only holder of its data (here:
+// written on a peer the owner never heard from). While the owner's fetches
+// of it fail, the copy is kept; once a fetch goes through, the owner has it.
+func TestOrphanKeptWhileFetchesFail(t *testing.T) {
+	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	x, y := h.addrs[0], h.addrs[1]
+	k := serviceOwnedBy(x, h.addrs)
+	h.net.FailFetches(true)
+	rec := Record{Key: k, Instances: []*naming.Instance{inst("10.9.1.1", 80, time.Now().UnixMilli())}}
+	if _, err := h.node(y).eng.mergeRecord(rec, false); err != nil {
+		t.Fatal(err)
+	}
+	rounds := h.node(x).eng.Stats().VerifyRounds
+	waitFor(t, 10*time.Second, func() bool {
+		return h.node(x).eng.Stats().VerifyRounds >= rounds+uint64(3*h.cfg.OrphanGrace)
+	})
+	if !has(h.node(y), k, "10.9.1.1:80") {
+		t.Fatal("the only copy was dropped while its owner could not fetch it")
+	}
+	h.net.FailFetches(false)
+	waitFor(t, 10*time.Second, func() bool { return has(h.node(x), k, "10.9.1.1:80") })
+}

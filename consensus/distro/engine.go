@@ -149,6 +149,7 @@ func (e *Engine) Close() error {
 // viewChanged runs on the membership's goroutine: it must not block.
 func (e *Engine) viewChanged() {
 	e.table()
+	e.reclaim()
 	e.kickVerify()
 }
 

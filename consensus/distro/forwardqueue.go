@@ -100,6 +100,8 @@ type forwardQueue struct {
 	// queued for a slow node take one entry per instance.
 	notices map[noticeKey]*pendingForward
 	wake    chan struct{}
+	stop    chan struct{} // closed when peer left the member view: the senders end
+	closed  bool          // set, under mu, once the senders ended; add refuses
 	// refusing is set while the last message to peer failed or peer
 	// refused a beat notice as unavailable: beats then wait for their
 	// answer, so clients see the error and turn to another node, until a
@@ -114,7 +116,7 @@ func (e *Engine) forwardQueueOf(peer string) *forwardQueue {
 	defer e.fmu.Unlock()
 	q, ok := e.fwd[peer]
 	if !ok {
-		q = &forwardQueue{peer: peer, wake: make(chan struct{}, 1), notices: map[noticeKey]*pendingForward{}}
+		q = &forwardQueue{peer: peer, wake: make(chan struct{}, 1), stop: make(chan struct{}), notices: map[noticeKey]*pendingForward{}}
 		for range forwardSenders {
 			if !e.goLoop(func() { e.sendForwards(q) }) {
 				return nil
@@ -132,8 +134,14 @@ func (e *Engine) submitForward(peer string, p *pendingForward) {
 		p.done <- unavailable("%s is shutting down, retry", e.self)
 		return
 	}
-	q.add(p, 0)
+	if !q.add(p, maxForwardWaiting) {
+		p.done <- unavailable("%d writes wait for %s already, retry", maxForwardWaiting, peer)
+	}
 }
+
+// maxForwardWaiting bounds the writes waiting for one responsible node,
+// whatever waits for them: past it a write is refused at once.
+const maxForwardWaiting = 4 * maxNoticeBacklog
 
 // noticeKey names the instance of a beat notice.
 type noticeKey struct {
@@ -147,6 +155,10 @@ type noticeKey struct {
 // the later time) and takes no new place.
 func (q *forwardQueue) add(p *pendingForward, limit int) bool {
 	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
 	if p.done == nil {
 		nk := noticeKey{p.op.Service, targetOf(&p.op)}
 		if old := q.notices[nk]; old != nil {
@@ -183,14 +195,23 @@ func (e *Engine) sendForwards(q *forwardQueue) {
 	for {
 		select {
 		case <-e.ctx.Done():
-			q.mu.Lock()
-			left := q.waiting
-			q.waiting = nil
-			clear(q.notices)
-			q.mu.Unlock()
-			for _, p := range left {
+			for _, p := range q.drain() {
 				e.answer(p, unavailable("%s is shutting down, retry", e.self), nil)
 			}
+			return
+		case <-q.stop:
+			// The peer left the member view: writes waiting for it are
+			// refused (their callers retry, reaching the new owner);
+			// beat notices go to whichever node owns them now.
+			var notices []*pendingForward
+			for _, p := range q.drain() {
+				if p.done == nil {
+					notices = append(notices, p)
+					continue
+				}
+				e.answer(p, unavailable("%s left the member view, retry", q.peer), nil)
+			}
+			e.retryNotices(notices)
 			return
 		case <-q.wake:
 		}
@@ -257,4 +278,39 @@ func (e *Engine) deliverForwards(q *forwardQueue, batch []*pendingForward) {
 	}
 	q.refusing.Store(refused)
 	e.retryNotices(retry)
+}
+
+// drain closes the queue to new writes and returns those waiting.
+func (q *forwardQueue) drain() []*pendingForward {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	left := q.waiting
+	q.waiting = nil
+	clear(q.notices)
+	return left
+}
+
+// reclaim ends the queues and senders of peers no longer in the member
+// view (a member removed from the list, or DOWN), so per-peer goroutines
+// and queues do not outlive the peers; a peer that returns gets new ones.
+// It runs on the membership's goroutine and does not block.
+func (e *Engine) reclaim() {
+	t := e.table()
+	e.fmu.Lock()
+	for addr, q := range e.fwd {
+		if !t.isLive(addr) {
+			delete(e.fwd, addr)
+			close(q.stop)
+		}
+	}
+	e.fmu.Unlock()
+	e.pmu.Lock()
+	for addr, q := range e.peers {
+		if !t.isLive(addr) {
+			delete(e.peers, addr)
+			close(q.stop)
+		}
+	}
+	e.pmu.Unlock()
 }

@@ -54,3 +54,35 @@ func TestOrphanKeptWhileFetchesFail(t *testing.T) {
 	h.net.FailFetches(false)
 	waitFor(t, 10*time.Second, func() bool { return has(h.node(x), k, "10.9.1.1:80") })
 }
+
+// A member that goes DOWN takes its per-peer queues and their goroutines
+// with it; they come back when it returns.
+func TestPeerQueuesReclaimed(t *testing.T) {
+	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	x, y := h.addrs[0], h.addrs[1]
+	k := serviceOwnedBy(x, h.addrs)
+	for _, op := range []naming.Op{registerOp(k, "10.9.2.1", 80), registerOp(serviceOwnedBy(y, h.addrs), "10.9.2.3", 80)} {
+		if err := h.applyRetry(y, op, 5*time.Second); err != nil { // a forward to x, and a sync to x
+			t.Fatal(err)
+		}
+	}
+	e := h.node(y).eng
+	queued := func() (fwd, sync bool) {
+		e.fmu.Lock()
+		_, fwd = e.fwd[x]
+		e.fmu.Unlock()
+		e.pmu.Lock()
+		_, sync = e.peers[x]
+		e.pmu.Unlock()
+		return fwd, sync
+	}
+	waitFor(t, 5*time.Second, func() bool { f, s := queued(); return f && s })
+	h.net.Isolate(x)
+	h.waitAgreed(h.addrs[1:])
+	waitFor(t, 5*time.Second, func() bool { f, s := queued(); return !f && !s })
+	h.net.Heal()
+	h.waitAgreed(h.addrs)
+	if err := h.applyRetry(y, registerOp(k, "10.9.2.2", 80), 5*time.Second); err != nil {
+		t.Fatalf("write through a returned owner: %v", err)
+	}
+}

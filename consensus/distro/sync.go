@@ -110,6 +110,7 @@ type peerQueue struct {
 	lockedSet
 	addr string
 	wake chan struct{}
+	stop chan struct{} // closed when the peer left the member view
 }
 
 // queued is one service taken from a peer queue.
@@ -180,7 +181,7 @@ func (e *Engine) peerQueueOf(peer string) *peerQueue {
 	defer e.pmu.Unlock()
 	q, ok := e.peers[peer]
 	if !ok {
-		q = &peerQueue{lockedSet: lockedSet{set: changeSet{}}, addr: peer, wake: make(chan struct{}, 1)}
+		q = &peerQueue{lockedSet: lockedSet{set: changeSet{}}, addr: peer, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 		if !e.goLoop(func() { e.peerLoop(q) }) {
 			return nil
 		}
@@ -221,6 +222,8 @@ func (e *Engine) peerLoop(q *peerQueue) {
 	for {
 		select {
 		case <-e.ctx.Done():
+			return
+		case <-q.stop:
 			return
 		case <-q.wake:
 		}

@@ -12,6 +12,10 @@ import (
 // service; beyond it the oldest are forgotten first.
 const MaxTombstonesPerService = 10000
 
+// MaxTombstones bounds the deregistrations remembered for all services;
+// each verify round forgets the oldest past it (down to nine tenths).
+const MaxTombstones = 1_000_000
+
 // instanceTimes holds one time per instance, per service: the engine
 // keeps its tombstones (recent deregistrations) and its beat marks in one.
 type instanceTimes struct {
@@ -190,4 +194,37 @@ func (t *instanceTimes) forget(key naming.ServiceKey, keep func(naming.InstanceK
 		delete(t.m, key)
 	}
 	return n
+}
+
+// capTotal forgets the oldest entries, over all services, when there are
+// more than limit, down to nine tenths of it; it returns how many.
+func (t *instanceTimes) capTotal(limit int) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	total := 0
+	for _, s := range t.m {
+		total += len(s)
+	}
+	if total <= limit {
+		return 0
+	}
+	type entry struct {
+		key naming.ServiceKey
+		Tombstone
+	}
+	all := make([]entry, 0, total)
+	for k, s := range t.m {
+		for ik, at := range s {
+			all = append(all, entry{k, Tombstone{Instance: ik, Time: at}})
+		}
+	}
+	slices.SortFunc(all, func(a, b entry) int { return cmp.Compare(a.Time, b.Time) })
+	cut := total - limit*9/10
+	for _, e := range all[:cut] {
+		delete(t.m[e.key], e.Instance)
+		if len(t.m[e.key]) == 0 {
+			delete(t.m, e.key)
+		}
+	}
+	return cut
 }

@@ -79,3 +79,31 @@ func TestStaleFullBeatDoesNotResurrect(t *testing.T) {
 		t.Fatal("a fresh full beat did not re-create the instance")
 	}
 }
+
+// The cap over all services forgets the oldest first, down to nine tenths.
+func TestTombstoneTotalCap(t *testing.T) {
+	ts := newTombstones()
+	for s := range 20 {
+		for i := range 10 {
+			ts.set(svc(fmt.Sprintf("s%d", s)), naming.InstanceKey{IP: fmt.Sprintf("10.0.0.%d", i+1), Port: 80, Cluster: naming.DefaultCluster}, int64(s*10+i+1))
+		}
+	}
+	if n := ts.capTotal(100); n != 110 {
+		t.Fatalf("forgot %d, want 110 (200 down to 90)", n)
+	}
+	total := 0
+	for _, k := range ts.keys() {
+		for _, tb := range ts.list(k) {
+			total++
+			if tb.Time <= 110 {
+				t.Fatalf("kept %v of time %d while newer ones went", tb.Instance, tb.Time)
+			}
+		}
+	}
+	if total != 90 {
+		t.Fatalf("%d kept, want 90", total)
+	}
+	if ts.capTotal(100) != 0 {
+		t.Fatal("forgot entries under the cap")
+	}
+}

@@ -297,20 +297,19 @@ func (q *forwardQueue) drain() []*pendingForward {
 // It runs on the membership's goroutine and does not block.
 func (e *Engine) reclaim() {
 	t := e.table()
-	e.fmu.Lock()
-	for addr, q := range e.fwd {
-		if !t.isLive(addr) {
-			delete(e.fwd, addr)
-			close(q.stop)
+	reclaimFrom(&e.fmu, e.fwd, t.isLive, func(q *forwardQueue) { close(q.stop) })
+	reclaimFrom(&e.pmu, e.peers, t.isLive, func(q *peerQueue) { close(q.stop) })
+}
+
+// reclaimFrom removes, under mu, the queues of m whose peer is not live,
+// and stops each.
+func reclaimFrom[Q any](mu *sync.Mutex, m map[string]Q, live func(string) bool, stop func(Q)) {
+	mu.Lock()
+	defer mu.Unlock()
+	for addr, q := range m {
+		if !live(addr) {
+			delete(m, addr)
+			stop(q)
 		}
 	}
-	e.fmu.Unlock()
-	e.pmu.Lock()
-	for addr, q := range e.peers {
-		if !t.isLive(addr) {
-			delete(e.peers, addr)
-			close(q.stop)
-		}
-	}
-	e.pmu.Unlock()
 }

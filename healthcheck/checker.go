@@ -61,6 +61,7 @@ type BeatChecker struct {
 type ownership struct {
 	since int64
 	gen   uint64
+	empty int64 // since when (Unix ms) the service has had no instance; 0 while it has some
 }
 
 // NewBeatChecker builds a checker that reads src and writes through w.
@@ -166,6 +167,7 @@ func (b *BeatChecker) Sweep(ctx context.Context, now time.Time) {
 		}
 	}
 	ops = b.preserve(svcs, ops)
+	ops = b.collect(svcs, ms, ops)
 	for i := range ops {
 		if ctx.Err() != nil {
 			break
@@ -202,8 +204,11 @@ func (b *BeatChecker) track(svcs []*naming.Service, now int64) {
 func (b *BeatChecker) apply(ctx context.Context, op naming.Op) {
 	fields := logrus.Fields{"service": op.Service.String(), "instance": op.Target.Addr(), "cluster": op.Target.Cluster}
 	if err := b.w.Apply(ctx, op); err != nil {
-		if errors.Is(err, naming.ErrNotFound) || errors.Is(err, naming.ErrConflict) {
-			// Removed or re-registered between the sweep's read and the write.
+		if errors.Is(err, naming.ErrNotFound) || errors.Is(err, naming.ErrConflict) ||
+			op.Kind == naming.OpDeleteService && errors.Is(err, naming.ErrForbidden) {
+			// Removed or re-registered between the sweep's read and the
+			// write; or, for an empty service, a server mode (AP) in which
+			// services are not deleted.
 			b.log.WithFields(fields).WithError(err).Debug("instance changed before the beat check applied")
 			return
 		}
@@ -224,5 +229,7 @@ func (b *BeatChecker) apply(ctx context.Context, op naming.Op) {
 		if in == nil {
 			b.log.WithFields(fields).WithField("reason", "no beat for "+idle(op.ExpectBeat, op.Time).String()).Info("instance removed")
 		}
+	case naming.OpDeleteService:
+		b.log.WithField("service", op.Service.String()).WithField("grace", b.cfg.EmptyServiceGrace).Info("empty service deleted")
 	}
 }

@@ -23,6 +23,10 @@ type Config struct {
 	// PreserveShare is the largest share (0 to 1) of instances one sweep
 	// may remove while a member is unreachable.
 	PreserveShare float64 `yaml:"preserve-share"`
+	// EmptyServiceGrace is how long a service created by a registration
+	// (implicit) may stay without any instance before the node that owns
+	// it deletes it through the writer; 0 keeps empty services.
+	EmptyServiceGrace time.Duration `yaml:"empty-service-grace"`
 }
 
 // DefaultConfig sweeps every second, finer than Nacos's 5 s, so that health
@@ -30,7 +34,7 @@ type Config struct {
 // more than a quarter of a service's instances while a member is
 // unreachable.
 func DefaultConfig() Config {
-	return Config{SweepInterval: time.Second, Enabled: true, SelfPreservation: true, PreserveShare: 0.25}
+	return Config{SweepInterval: time.Second, Enabled: true, SelfPreservation: true, PreserveShare: 0.25, EmptyServiceGrace: time.Minute}
 }
 
 // Limits on SweepInterval.
@@ -43,6 +47,9 @@ const (
 func (c Config) Validate() error {
 	if c.SweepInterval < MinSweepInterval || c.SweepInterval > MaxSweepInterval {
 		return fmt.Errorf("healthcheck: sweep interval %v is out of range [%v, %v]", c.SweepInterval, MinSweepInterval, MaxSweepInterval)
+	}
+	if c.EmptyServiceGrace < 0 || c.EmptyServiceGrace > 24*time.Hour {
+		return fmt.Errorf("healthcheck: empty service grace %v is out of range [0, 24h]", c.EmptyServiceGrace)
 	}
 	if c.PreserveShare < 0 || c.PreserveShare > 1 {
 		return fmt.Errorf("healthcheck: preserve share %v is out of range [0, 1]", c.PreserveShare)

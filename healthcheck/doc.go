@@ -43,6 +43,12 @@
 //     deleted for its length. It logs a warning when it starts holding and
 //     counts held removals (BeatStats.Held, metric
 //     sextant_beat_removals_held_total).
+//   - Empty services: a service that a registration created (implicit) and
+//     that has had no instance for Config.EmptyServiceGrace (1 minute) is
+//     deleted by the node that owns it, through the writer (so through
+//     Raft where services are durable). The catalog refuses the deletion
+//     if an instance arrived meanwhile. In AP mode the writer refuses
+//     service deletions and empty services stay.
 //
 // # Persistent instances: probes
 //

@@ -25,7 +25,8 @@
 //     this node reaches, sorted, and always holds this node. SUSPICIOUS
 //     members stay live: one lost report does not move work around.
 //   - Agreed holds only while Live is a majority of the configured members
-//     and every member this node reaches reported the same live set
+//     (less those whose port refused our last report: no process runs
+//     there) and every member this node reaches reported the same live set
 //     lately. A node cut off with a minority, or whose peers see the
 //     cluster otherwise, is not agreed: nothing may be expired on its
 //     judgement alone.

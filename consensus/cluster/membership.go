@@ -245,7 +245,16 @@ func (m *Membership) refreshLocked() bool {
 	}
 	sort.Strings(live)
 	hash := hashOf(live)
-	agreed := 2*len(live) > len(m.peers)+1
+	// A majority of the members that may be running: one whose port
+	// refused our last report has no process, so it cannot be judging on
+	// another side (a 2-node cluster whose peer stopped still judges).
+	voters := len(m.peers) + 1
+	for _, p := range m.peers {
+		if p.refused {
+			voters--
+		}
+	}
+	agreed := 2*len(live) > voters
 	for a, p := range m.peers {
 		if !agreed {
 			break

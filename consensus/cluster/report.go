@@ -156,6 +156,7 @@ func (m *Membership) record(targets []string, results []result) {
 		}
 		before := p.state
 		*p = next(*p, results[i], m.cfg.SuspectAfter, m.cfg.DownAfter)
+		p.refused = results[i] == reportRefused
 		if results[i] == reportOK {
 			p.lastSeen = now
 		}

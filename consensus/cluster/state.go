@@ -7,6 +7,7 @@ type peer struct {
 	state    string // by this node's own reports: whether it reaches the member
 	fails    int
 	lastSeen int64 // Unix ms of the last successful report either way
+	refused  bool  // our last report found no process listening there
 
 	// What the member said in its last report to this node.
 	heard int64    // Unix ms that report arrived; 0 for none

@@ -167,3 +167,20 @@ func TestMinorityJudgesNothing(t *testing.T) {
 		t.Fatalf("the minority node refused a write: %v", err)
 	}
 }
+
+// Two nodes: cut apart, neither is a majority and neither judges; when one
+// process is gone (its port refuses), the survivor judges alone.
+func TestTwoNodesJudgeOnlyWhenThePeerIsGone(t *testing.T) {
+	h := newHarness(t, 2, TestConfig(), cluster.TestConfig())
+	a, b := h.addrs[0], h.addrs[1]
+	k := svc("pair")
+	h.net.Isolate(b)
+	waitFor(t, 5*time.Second, func() bool { return slices.Equal(h.node(a).mem.Live(), []string{a}) })
+	if h.node(a).eng.Owns(k) || h.node(b).eng.Owns(k) {
+		t.Fatal("a node cut off from its only peer judges")
+	}
+	h.net.Heal()
+	h.waitAgreed(h.addrs)
+	h.stop(b)
+	waitFor(t, 5*time.Second, func() bool { return h.node(a).eng.Owns(k) })
+}

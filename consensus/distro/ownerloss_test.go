@@ -18,7 +18,7 @@ func TestRefusedOwnerIsTakenOver(t *testing.T) {
 	cc.ReportInterval = time.Minute // nobody is marked DOWN during the test
 	h := newHarness(t, 3, TestConfig(), cc)
 	x, y, z := h.addrs[0], h.addrs[1], h.addrs[2]
-	k := serviceOwnedBy(x, h.addrs)
+	k := keyOwnedBy(t, x, h.addrs, "owned")
 	h.stop(x)
 	if err := h.node(y).eng.Apply(context.Background(), registerOp(k, "10.9.0.1", 80)); err != nil {
 		t.Fatalf("registration with the owner's process gone: %v", err)
@@ -38,7 +38,7 @@ func TestRefusedOwnerIsTakenOver(t *testing.T) {
 func TestOrphanKeptWhileFetchesFail(t *testing.T) {
 	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
 	x, y := h.addrs[0], h.addrs[1]
-	k := serviceOwnedBy(x, h.addrs)
+	k := keyOwnedBy(t, x, h.addrs, "owned")
 	h.net.FailFetches(true)
 	rec := Record{Key: k, Instances: []*naming.Instance{inst("10.9.1.1", 80, time.Now().UnixMilli())}}
 	if _, err := h.node(y).eng.mergeRecord(rec, false); err != nil {
@@ -60,8 +60,8 @@ func TestOrphanKeptWhileFetchesFail(t *testing.T) {
 func TestPeerQueuesReclaimed(t *testing.T) {
 	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
 	x, y := h.addrs[0], h.addrs[1]
-	k := serviceOwnedBy(x, h.addrs)
-	for _, op := range []naming.Op{registerOp(k, "10.9.2.1", 80), registerOp(serviceOwnedBy(y, h.addrs), "10.9.2.3", 80)} {
+	k := keyOwnedBy(t, x, h.addrs, "owned")
+	for _, op := range []naming.Op{registerOp(k, "10.9.2.1", 80), registerOp(keyOwnedBy(t, y, h.addrs, "owned"), "10.9.2.3", 80)} {
 		if err := h.applyRetry(y, op, 5*time.Second); err != nil { // a forward to x, and a sync to x
 			t.Fatal(err)
 		}

@@ -47,16 +47,6 @@ func (c *checkers) sweep() {
 	}
 }
 
-// serviceOwnedBy returns a service key whose owner among members is want.
-func serviceOwnedBy(want string, members []string) naming.ServiceKey {
-	for i := 0; ; i++ {
-		k := svc(fmt.Sprintf("svc-%d", i))
-		if Owner(k, members) == want {
-			return k
-		}
-	}
-}
-
 // has reports whether nd's catalog holds the ephemeral instance ip:port of k.
 func has(nd *node, k naming.ServiceKey, addr string) bool {
 	return slices.Contains(ips(nd.cat, k), addr)
@@ -71,7 +61,7 @@ func TestHealKeepsInstanceThatKeptBeating(t *testing.T) {
 	clk := newTestClock()
 	h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
 	x, y, z := h.addrs[0], h.addrs[1], h.addrs[2]
-	k := serviceOwnedBy(x, h.addrs)
+	k := keyOwnedBy(t, x, h.addrs, "owned")
 	hc := newCheckers(h)
 	if err := h.applyRetry(z, registerOp(k, "10.1.0.1", 80), 5*time.Second); err != nil {
 		t.Fatal(err)

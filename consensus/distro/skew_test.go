@@ -46,7 +46,7 @@ func TestClockSkewDoesNotFlipOrKeep(t *testing.T) {
 			h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
 			x, y := h.addrs[0], h.addrs[1]
 			clk.Skew(y, skew)
-			k := serviceOwnedBy(x, h.addrs)
+			k := keyOwnedBy(t, x, h.addrs, "owned")
 			hc := newCheckers(h)
 			if err := h.applyRetry(y, registerOp(k, "10.5.0.1", 80), 5*time.Second); err != nil {
 				t.Fatal(err)
@@ -90,7 +90,7 @@ func TestLostBeatNoticeIsRetried(t *testing.T) {
 	clk := newTestClock()
 	h := newClockedHarness(t, 3, TestConfig(), cc, clk)
 	x, y := h.addrs[0], h.addrs[1]
-	k := serviceOwnedBy(x, h.addrs)
+	k := keyOwnedBy(t, x, h.addrs, "owned")
 	if err := h.applyRetry(x, registerOp(k, "10.6.0.1", 80), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}

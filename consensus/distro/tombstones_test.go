@@ -46,7 +46,7 @@ func TestStaleFullBeatDoesNotResurrect(t *testing.T) {
 	clk := newTestClock()
 	h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
 	x, y := h.addrs[0], h.addrs[1]
-	k := serviceOwnedBy(x, h.addrs)
+	k := keyOwnedBy(t, x, h.addrs, "owned")
 	if err := h.applyRetry(y, registerOp(k, "10.4.0.1", 80), 5*time.Second); err != nil {
 		t.Fatal(err)
 	}

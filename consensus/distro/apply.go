@@ -206,6 +206,7 @@ func (e *Engine) mergeRecord(rec Record, propagate bool) (bool, error) {
 		e.marks.put(key, m.Instance, m.Time)
 		changed = true
 	}
+	e.raiseBeats(key, marked)
 	if changed && propagate && e.owns(key) {
 		e.markDirty(key, touched...)
 	}
@@ -282,4 +283,24 @@ func (e *Engine) dropLocal(key naming.ServiceKey) error {
 		return nil
 	}
 	return e.cat.Apply(naming.Op{Kind: naming.OpReplaceEphemeral, Time: e.nowMs(), Service: key})
+}
+
+// raiseBeats brings the local last-beat time of healthy instances up to
+// their received beat marks: a beat a responsible node saw is a beat, and
+// a node that owns the service now (or after the next view change) must
+// not judge the instance by an older one. The caller holds key's lock.
+func (e *Engine) raiseBeats(key naming.ServiceKey, marks []BeatMark) {
+	if len(marks) == 0 {
+		return
+	}
+	s, _ := e.cat.Service(key)
+	for _, m := range marks {
+		in := ephemeralAt(s, m.Instance)
+		if m.Time == 0 || in == nil || !in.Healthy || in.LastBeat() >= m.Time {
+			continue
+		}
+		if err := e.cat.Apply(naming.Op{Kind: naming.OpBeat, Time: m.Time, Service: key, Ephemeral: true, Target: m.Instance}); err != nil {
+			e.log.WithError(err).WithField("service", key.String()).Debug("beat mark not applied")
+		}
+	}
 }

@@ -174,3 +174,184 @@ func TestTwoNodesJudgeOnlyWhenThePeerIsGone(t *testing.T) {
 	h.stop(b)
 	waitFor(t, 5*time.Second, func() bool { return h.node(a).eng.Owns(k) })
 }
+
+// judgingCheckers is newCheckers with self-preservation driven by each
+// node's membership, as a node runs it.
+func judgingCheckers(h *harness) *checkers {
+	c := &checkers{h: h, by: map[string]*healthcheck.BeatChecker{}}
+	for _, a := range h.addrs {
+		nd := h.node(a)
+		b, err := healthcheck.NewBeatChecker(healthcheck.DefaultConfig(), nd.cat, nd.eng, idleClock{}, nd.mem, h.log)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		c.by[a] = b
+	}
+	return c
+}
+
+// beating is one client instance beating through one node.
+type beating struct {
+	k    naming.ServiceKey
+	ip   string
+	via  string
+	addr string // ip:80
+}
+
+// healthyEverywhere counts the clients listed and healthy on every running
+// node; missing counts those absent from at least one node.
+func healthyEverywhere(h *harness, cs []beating) (healthy, missing int) {
+	for _, c := range cs {
+		ok, gone := true, false
+		for _, nd := range h.running() {
+			s, _ := nd.cat.Service(c.k)
+			var in *naming.Instance
+			if s != nil {
+				in = s.Lookup(naming.InstanceKey{IP: c.ip, Port: 80, Cluster: naming.DefaultCluster})
+			}
+			if in == nil {
+				gone, ok = true, false
+			} else if !in.Healthy {
+				ok = false
+			}
+		}
+		if ok {
+			healthy++
+		}
+		if gone {
+			missing++
+		}
+	}
+	return healthy, missing
+}
+
+// Numbers: a 45 s partition ({A,B} | {C}) with clients beating on both
+// sides, each through a node of its side, every 5 s; real beat checkers
+// (self-preservation on, majority rule) swept every 5 s of injected time.
+// Logs the clients lost and flipped, and the convergence time after the
+// heal (TestConfig timings: verify every 200 ms).
+//
+//	go test -count=1 -run TestNumbersPartition45s -v ./consensus/distro/
+func TestNumbersPartition45s(t *testing.T) {
+	clk := newTestClock()
+	h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
+	hc := judgingCheckers(h)
+	var cs []beating
+	for i := range 60 {
+		via := h.addrs[i%3]
+		c := beating{k: svc(fmt.Sprintf("part-%d", i%20)), ip: fmt.Sprintf("10.20.%d.%d", i/200, i%200+1), via: via}
+		c.addr = c.ip + ":80"
+		if err := h.applyRetry(via, registerOp(c.k, c.ip, 80), 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	waitFor(t, 10*time.Second, func() bool { _, miss := healthyEverywhere(h, cs); return miss == 0 && h.converged() })
+	hc.sweep()
+	beatAll := func() {
+		for _, c := range cs {
+			op := beatOp(c.k, c.ip, 80)
+			op.Time = clk.Now(c.via).UnixMilli()
+			if err := h.node(c.via).eng.Apply(context.Background(), op); err != nil {
+				// a client that gets an error retries through another node of its side
+				other := h.addrs[0]
+				if c.via == other {
+					other = h.addrs[1]
+				}
+				if c.via == h.addrs[2] || h.node(other).eng.Apply(context.Background(), op) != nil {
+					t.Logf("beat of %s through %s: %v", c.addr, c.via, err)
+				}
+			}
+		}
+	}
+	a, b, cNode := h.addrs[0], h.addrs[1], h.addrs[2]
+	h.net.Partition([]string{a, b}, []string{cNode})
+	h.waitAgreed([]string{a, b})
+	waitFor(t, 5*time.Second, func() bool { return slices.Equal(h.node(cNode).mem.Live(), []string{cNode}) })
+	minFlipped := len(cs)
+	for range 9 {
+		clk.Advance(5 * time.Second)
+		beatAll()
+		time.Sleep(20 * time.Millisecond) // let notices reach their owners
+		hc.sweep()
+		healthy, _ := healthyEverywhere(h, cs)
+		minFlipped = min(minFlipped, healthy)
+	}
+	held := uint64(0)
+	for _, ch := range hc.by {
+		held += ch.Stats().Held
+	}
+	h.net.Heal()
+	start := time.Now()
+	h.waitAgreed(h.addrs)
+	waitFor(t, 20*time.Second, func() bool {
+		healthy, miss := healthyEverywhere(h, cs)
+		return h.converged() && miss == 0 && healthy == len(cs)
+	})
+	took := time.Since(start)
+	beatAll()
+	hc.sweep()
+	healthy, missing := healthyEverywhere(h, cs)
+	t.Logf("45 s partition {A,B}|{C}, %d clients beating on both sides: lost %d of %d, healthy on every node after the heal %d of %d; "+
+		"during the partition at least %d were healthy on every node; removals held by self-preservation: %d; converged %v after the heal",
+		len(cs), missing, len(cs), healthy, len(cs), minFlipped, held, took.Round(time.Millisecond))
+	if missing != 0 || healthy != len(cs) {
+		for _, c := range cs {
+			for _, nd := range h.running() {
+				if !has(nd, c.k, c.ip+":80") {
+					t.Logf("%s of %s (beating via %s, owner %s) missing on %s", c.ip, c.k.Name, c.via, Owner(c.k, h.addrs), nd.addr)
+				}
+			}
+		}
+		t.Fatalf("lost %d, healthy %d of %d", missing, healthy, len(cs))
+	}
+}
+
+// Numbers: 60 s of clock skew: one node 60 s behind, one 60 s ahead, 30
+// clients beating every 5 s through all three nodes for 2 minutes of
+// injected time, real beat checkers swept every 5 s. Logs the false flips.
+//
+//	go test -count=1 -run TestNumbersSkew60s -v ./consensus/distro/
+func TestNumbersSkew60s(t *testing.T) {
+	clk := newTestClock()
+	h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
+	clk.Skew(h.addrs[1], -time.Minute)
+	clk.Skew(h.addrs[2], time.Minute)
+	hc := judgingCheckers(h)
+	var cs []beating
+	for i := range 30 {
+		c := beating{k: svc(fmt.Sprintf("skew-%d", i%10)), ip: fmt.Sprintf("10.21.0.%d", i+1), via: h.addrs[i%3]}
+		if err := h.applyRetry(c.via, registerOp(c.k, c.ip, 80), 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	waitFor(t, 10*time.Second, func() bool { _, miss := healthyEverywhere(h, cs); return miss == 0 && h.converged() })
+	hc.sweep()
+	var before uint64
+	for _, nd := range h.running() {
+		before += nd.cat.HealthFlips().ToUnhealthy
+	}
+	for range 24 {
+		clk.Advance(5 * time.Second)
+		for _, c := range cs {
+			op := beatOp(c.k, c.ip, 80)
+			op.Time = clk.Now(c.via).UnixMilli()
+			if err := h.node(c.via).eng.Apply(context.Background(), op); err != nil {
+				t.Fatalf("beat: %v", err)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+		hc.sweep()
+	}
+	var after uint64
+	for _, nd := range h.running() {
+		after += nd.cat.HealthFlips().ToUnhealthy
+	}
+	healthy, missing := healthyEverywhere(h, cs)
+	t.Logf("±60 s skew, %d clients beating through all nodes for 120 s: %d flips to unhealthy, %d missing, %d healthy everywhere",
+		len(cs), after-before, missing, healthy)
+	if after != before || missing != 0 {
+		t.Fatalf("%d false flips, %d lost", after-before, missing)
+	}
+}

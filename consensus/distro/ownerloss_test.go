@@ -2,6 +2,7 @@ package distro
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -84,5 +85,46 @@ func TestPeerQueuesReclaimed(t *testing.T) {
 	h.waitAgreed(h.addrs)
 	if err := h.applyRetry(y, registerOp(k, "10.9.2.2", 80), 5*time.Second); err != nil {
 		t.Fatalf("write through a returned owner: %v", err)
+	}
+}
+
+// Numbers: registrations refused after the responsible node dies, and for
+// how long: its process gone (the port refuses: taken over at once), or
+// its host gone (no answer at all: refused until the members mark it
+// DOWN). Clients retry every 50 ms through another node.
+//
+//	go test -count=1 -run TestNumbersOwnerDeath -v ./consensus/distro/
+//	SEXTANT_DISTRO_TIMINGS=default go test -count=1 -run TestNumbersOwnerDeath -v ./consensus/distro/
+func TestNumbersOwnerDeath(t *testing.T) {
+	for _, how := range []string{"process", "host"} {
+		t.Run(how, func(t *testing.T) {
+			cfg, ccfg, _ := timings()
+			h := newHarness(t, 3, cfg, ccfg)
+			x, y := h.addrs[0], h.addrs[1]
+			k := keyOwnedBy(t, x, h.addrs, "death")
+			if how == "process" {
+				h.stop(x)
+			} else {
+				h.net.Blackhole(true)
+				h.net.Isolate(x)
+			}
+			start := time.Now()
+			refused := 0
+			for i := 0; ; i++ {
+				err := h.node(y).eng.Apply(context.Background(), registerOp(k, fmt.Sprintf("10.30.%d.%d", i/250, i%250+1), 80))
+				if err == nil {
+					break
+				}
+				refused++
+				if time.Since(start) > h.scale*10*time.Second {
+					t.Fatalf("still refused after %v: %v", time.Since(start), err)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			t.Logf("owner's %s gone: %d registrations refused, first accepted %v after the death", how, refused, time.Since(start).Round(time.Millisecond))
+			if how == "process" && refused != 0 {
+				t.Fatalf("%d registrations refused while the owner's port refused connections", refused)
+			}
+		})
 	}
 }

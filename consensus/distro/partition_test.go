@@ -229,12 +229,14 @@ func healthyEverywhere(h *harness, cs []beating) (healthy, missing int) {
 // sides, each through a node of its side, every 5 s; real beat checkers
 // (self-preservation on, majority rule) swept every 5 s of injected time.
 // Logs the clients lost and flipped, and the convergence time after the
-// heal (TestConfig timings: verify every 200 ms).
+// heal (TestConfig timings: verify every 200 ms; SEXTANT_DISTRO_TIMINGS=
+// default for the production ones).
 //
 //	go test -count=1 -run TestNumbersPartition45s -v ./consensus/distro/
 func TestNumbersPartition45s(t *testing.T) {
 	clk := newTestClock()
-	h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
+	cfg, ccfg, _ := timings()
+	h := newClockedHarness(t, 3, cfg, ccfg, clk)
 	hc := judgingCheckers(h)
 	var cs []beating
 	for i := range 60 {
@@ -246,7 +248,7 @@ func TestNumbersPartition45s(t *testing.T) {
 		}
 		cs = append(cs, c)
 	}
-	waitFor(t, 10*time.Second, func() bool { _, miss := healthyEverywhere(h, cs); return miss == 0 && h.converged() })
+	waitFor(t, h.scale*10*time.Second, func() bool { _, miss := healthyEverywhere(h, cs); return miss == 0 && h.converged() })
 	hc.sweep()
 	beatAll := func() {
 		for _, c := range cs {
@@ -267,7 +269,7 @@ func TestNumbersPartition45s(t *testing.T) {
 	a, b, cNode := h.addrs[0], h.addrs[1], h.addrs[2]
 	h.net.Partition([]string{a, b}, []string{cNode})
 	h.waitAgreed([]string{a, b})
-	waitFor(t, 5*time.Second, func() bool { return slices.Equal(h.node(cNode).mem.Live(), []string{cNode}) })
+	waitFor(t, h.scale*5*time.Second, func() bool { return slices.Equal(h.node(cNode).mem.Live(), []string{cNode}) })
 	minFlipped := len(cs)
 	for range 9 {
 		clk.Advance(5 * time.Second)
@@ -284,7 +286,7 @@ func TestNumbersPartition45s(t *testing.T) {
 	h.net.Heal()
 	start := time.Now()
 	h.waitAgreed(h.addrs)
-	waitFor(t, 20*time.Second, func() bool {
+	waitFor(t, h.scale*20*time.Second, func() bool {
 		healthy, miss := healthyEverywhere(h, cs)
 		return h.converged() && miss == 0 && healthy == len(cs)
 	})

@@ -105,9 +105,9 @@ func (e *Engine) applyOwned(op naming.Op) error {
 		if e.tombs.remove(key, ik) {
 			changed = true
 		}
-		if op.Kind == naming.OpBeat && cur == prev && op.Time-max(cur.Updated, mark) >= e.cfg.BeatMarkInterval.Milliseconds() {
+		if !changed && op.Kind == naming.OpBeat && cur == prev && op.Time-max(cur.Updated, mark) >= e.cfg.BeatMarkInterval.Milliseconds() {
 			e.marks.put(key, ik, op.Time)
-			changed = true
+			e.markBeat(key, ik)
 		}
 	}
 	if changed {

@@ -132,3 +132,51 @@ func TestBeatNoticesCoalesce(t *testing.T) {
 		t.Fatalf("%d notices remembered after they left the queue", len(q.notices))
 	}
 }
+
+// Beat marks keep a service's sync queue busy, but a mark is not in the
+// checksums: a copy that missed a deregistration is repaired at the next
+// verify rounds, not left to the sync for QueuedGrace.
+func TestMarksDoNotDelayRepair(t *testing.T) {
+	cfg := TestConfig()
+	cfg.BeatMarkInterval = time.Millisecond // every beat is a mark
+	cfg.SyncDelay = 3 * time.Second         // marks wait in the dirty set between syncs
+	cfg.QueuedGrace = time.Minute
+	cfg.TombstoneTTL = 3 * time.Minute
+	h := newHarness(t, 3, cfg, cluster.TestConfig())
+	x, y := h.addrs[0], h.addrs[1]
+	k := keyOwnedBy(t, x, h.addrs, "marks")
+	for _, ip := range []string{"10.10.0.1", "10.10.0.2"} {
+		if err := h.applyRetry(x, registerOp(k, ip, 80), 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.node(x).eng.Apply(context.Background(), deregisterOp(k, "10.10.0.2", 80)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return has(h.node(y), k, "10.10.0.1:80") && h.converged() })
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // a client beating all the time
+		defer close(done)
+		for i := 0; i < 100000; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			h.node(x).eng.Apply(context.Background(), beatOp(k, "10.10.0.1", 80))
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	// y misses the deregistration: its copy lists the instance again.
+	ye := h.node(y).eng
+	mu := ye.lockFor(k)
+	mu.Lock()
+	ye.tombs.remove(k, naming.InstanceKey{IP: "10.10.0.2", Port: 80, Cluster: naming.DefaultCluster})
+	err := h.node(y).cat.Apply(naming.Op{Kind: naming.OpMergeEphemeral, Time: 1, Service: k, Instances: []*naming.Instance{inst("10.10.0.2", 80, 1)}})
+	mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return !has(h.node(y), k, "10.10.0.2:80") })
+}

@@ -107,3 +107,32 @@ func TestTombstoneTotalCap(t *testing.T) {
 		t.Fatal("forgot entries under the cap")
 	}
 }
+
+// Verify fetches large services in messages of bounded size, each large
+// one alone, and small ones together.
+func TestFetchChunksBySize(t *testing.T) {
+	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
+	cat := naming.NewCatalog()
+	e, err := New(TestConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := []naming.ServiceKey{svc("big-1"), svc("big-2")}
+	for _, k := range big {
+		rec := Record{Key: k}
+		for i := range MaxSyncEntries * 3 / 4 {
+			rec.Instances = append(rec.Instances, inst(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), 80, 1))
+		}
+		if _, err := e.mergeRecord(rec, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := append([]naming.ServiceKey{}, big...)
+	for i := range 5 {
+		keys = append(keys, svc(fmt.Sprintf("small-%d", i)))
+	}
+	chunks := e.fetchChunks(keys)
+	if len(chunks) != 2 || len(chunks[0]) != 1 || len(chunks[1]) != 6 {
+		t.Fatalf("chunks %v, want the first large service alone, then the second with the small ones", chunks)
+	}
+}

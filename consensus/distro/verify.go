@@ -93,7 +93,7 @@ func (e *Engine) verifyPeer(peer string, sums map[naming.ServiceKey]string) erro
 	if diff = e.skipQueued(peer, sums, diff); len(diff) == 0 {
 		return nil
 	}
-	for chunk := range slices.Chunk(diff, e.cfg.MaxBatch) {
+	for _, chunk := range e.fetchChunks(diff) {
 		ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
 		recs, err := e.t.Fetch(ctx, peer, hash, chunk)
 		cancel()
@@ -278,4 +278,31 @@ func (e *Engine) pruneMarks() {
 		e.marks.forget(k, func(ik naming.InstanceKey) bool { return ephemeralAt(s, ik) != nil })
 		mu.Unlock()
 	}
+}
+
+// fetchChunks splits the keys verify fetches into messages of at most
+// MaxBatch services and, by the sizes of the local copies (at least one
+// entry each), about MaxSyncEntries instances and tombstones, so a large
+// service does not make a fetch that cannot finish within SyncTimeout; a
+// service larger than that goes alone.
+func (e *Engine) fetchChunks(keys []naming.ServiceKey) [][]naming.ServiceKey {
+	var out [][]naming.ServiceKey
+	var cur []naming.ServiceKey
+	entries := 0
+	for _, k := range keys {
+		size := 1 + len(e.tombs.list(k))
+		if s, ok := e.cat.Service(k); ok {
+			size += len(s.Instances)
+		}
+		if len(cur) > 0 && (len(cur) == e.cfg.MaxBatch || entries+size > MaxSyncEntries) {
+			out = append(out, cur)
+			cur, entries = nil, 0
+		}
+		cur = append(cur, k)
+		entries += size
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
 }

@@ -58,6 +58,12 @@ func (e *Engine) noticeBeat(owner string, op naming.Op) bool {
 	if q == nil || e.ctx.Err() != nil || q.refusing.Load() {
 		return false
 	}
+	// A notice only keeps alive an instance the copy holds: it travels as
+	// a light beat, so, delivered late or retried after the client's
+	// deregistration (or to a new owner that has not seen it), it cannot
+	// re-create the instance. A client whose instance is gone gets "not
+	// found" once this copy loses it, and registers again.
+	op.Instance = nil
 	if !q.add(&pendingForward{op: op}, maxNoticeBacklog) {
 		return false
 	}

@@ -40,12 +40,13 @@ func targetOf(op *naming.Op) naming.InstanceKey {
 // own writes win the merge even when clocks disagree; deregistrations
 // leave a tombstone.
 //
-// Every write is stamped with this node's clock when it is applied, not
-// with the clock of the node that received it: beat arrival is judged on
-// one clock, so skew between members cannot flip or keep instances. (The
+// A beat is stamped with this node's clock when it is applied, not with
+// the clock of the node that received it: beat arrival is judged on one
+// clock, so skew between members cannot flip or keep instances. (The
 // receiver's stamp still tells whether a full beat was sent before the
-// instance's deregistration.) A beat checker's op (ExpectBeat set) is
-// stamped as of the beat it judged,
+// instance's deregistration.) Other writes keep the receiver's stamp, so a
+// write delivered late cannot outrank one made meanwhile elsewhere. A beat
+// checker's op (ExpectBeat set) is stamped as of the beat it judged,
 // not as of now: its verdict rests on no beat after ExpectBeat, so a copy
 // whose responsible node (across a partition) recorded a later beat must
 // win over it. A beat on a healthy instance BeatMarkInterval or more after
@@ -56,9 +57,10 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	mu.Lock()
 	defer mu.Unlock()
 	sent := op.Time // as the node that received the write stamped it
-	if op.ExpectBeat != 0 {
+	switch {
+	case op.ExpectBeat != 0:
 		op.Time = op.ExpectBeat
-	} else {
+	case op.Kind == naming.OpBeat || op.Time == 0:
 		op.Time = e.nowMs()
 	}
 	ik := targetOf(&op)
@@ -105,8 +107,15 @@ func (e *Engine) applyOwned(op naming.Op) error {
 		if e.tombs.remove(key, ik) {
 			changed = true
 		}
-		if !changed && op.Kind == naming.OpBeat && cur == prev && op.Time-max(cur.Updated, mark) >= e.cfg.BeatMarkInterval.Milliseconds() {
-			e.marks.put(key, ik, op.Time)
+		// The mark takes the earlier of the arrival and the receiver's
+		// stamp: a beat delivered late (a node that was paused works off
+		// its backlog) must not outrank a deregistration made meanwhile.
+		at := op.Time
+		if sent != 0 && sent < at {
+			at = sent
+		}
+		if !changed && op.Kind == naming.OpBeat && cur == prev && at-max(cur.Updated, mark) >= e.cfg.BeatMarkInterval.Milliseconds() {
+			e.marks.put(key, ik, at)
 			e.markBeat(key, ik)
 		}
 	}

@@ -32,7 +32,7 @@
 //     responsible then), and beats of one instance waiting for a slow node
 //     coalesce into one. Up to four messages to one node are under way at
 //     once.
-//   - The responsible node stamps every write it applies with its own
+//   - The responsible node stamps every beat it applies with its own
 //     clock, so skew between members neither flips a beating client nor
 //     keeps a silent one.
 //   - An acknowledged write (a beat answered at once aside) is in the

@@ -180,3 +180,37 @@ func TestMarksDoNotDelayRepair(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, func() bool { return !has(h.node(y), k, "10.10.0.2:80") })
 }
+
+// A node that was paused works off its backlog: a beat sent before a
+// deregistration made meanwhile elsewhere arrives at it while it still
+// holds the instance. Its beat mark takes the beat's sending time, so the
+// deregistration still wins the merge.
+func TestLateBeatDoesNotOutrankDeregistration(t *testing.T) {
+	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
+	cat := naming.NewCatalog()
+	e, err := New(TestConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newTestClock()
+	e.now = clk.of(v.self) // not started: no loop reads it
+	k := svc("late-beat")
+	t0 := clk.Now(v.self).UnixMilli()
+	if err := e.Apply(context.Background(), registerOp(k, "10.12.0.1", 80)); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(20 * time.Second)
+	late := beatOp(k, "10.12.0.1", 80)
+	late.Time = t0 + 6000 // sent 6 s after the registration, delivered 14 s later
+	if err := e.Apply(context.Background(), late); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile another side deregistered it, 10 s after the registration.
+	dereg := Record{Key: k, Tombstones: []Tombstone{tomb("10.12.0.1", 80, t0+10000)}}
+	if _, err := e.mergeRecord(dereg, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := ips(cat, k); len(got) != 0 {
+		t.Fatalf("a beat delivered late outranked the deregistration: %v", got)
+	}
+}

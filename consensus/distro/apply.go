@@ -100,6 +100,13 @@ func (e *Engine) applyOwned(op naming.Op) error {
 		if (prev != nil && cur == nil) || (prev == nil && op.ExpectBeat == 0) {
 			e.tombs.set(key, ik, op.Time)
 			e.marks.remove(key, ik)
+			if op.ExpectBeat == 0 {
+				// A client's deregistration goes to the peers at once, not
+				// SyncDelay later: acknowledged, it must survive this
+				// node's crash right after.
+				e.syncNow(key, ik)
+				return nil
+			}
 			changed = true
 		}
 	case cur == nil:

@@ -81,6 +81,18 @@ func (e *Engine) markBeat(k naming.ServiceKey, ik naming.InstanceKey) {
 	e.dirty.add(k, []naming.InstanceKey{ik}, false)
 }
 
+// syncNow queues one changed instance of k for every live peer at once,
+// past the dirty set and its SyncDelay.
+func (e *Engine) syncNow(k naming.ServiceKey, ik naming.InstanceKey) {
+	cs := changeSet{}
+	c := cs.of(k)
+	c.addKey(ik)
+	c.content = true
+	for _, p := range e.livePeers() {
+		e.enqueue(p, cs)
+	}
+}
+
 // syncLoop sends the dirty services SyncDelay after the first change of a
 // quiet period. Changes inside the window join the same batch without
 // pushing the deadline back.

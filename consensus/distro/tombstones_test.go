@@ -136,3 +136,26 @@ func TestFetchChunksBySize(t *testing.T) {
 		t.Fatalf("chunks %v, want the first large service alone, then the second with the small ones", chunks)
 	}
 }
+
+// A client's deregistration leaves for the peers at once, not a SyncDelay
+// later, so the owner crashing right after acknowledging it loses nothing.
+func TestDeregistrationSyncedAtOnce(t *testing.T) {
+	cfg := TestConfig()
+	cfg.SyncDelay = 30 * time.Second // the batched sync never runs during the test
+	cfg.QueuedGrace = time.Minute    // nor does verify repair what waits for it
+	cfg.TombstoneTTL = 3 * time.Minute
+	h := newHarness(t, 3, cfg, cluster.TestConfig())
+	x, y := h.addrs[0], h.addrs[1]
+	k := keyOwnedBy(t, x, h.addrs, "dereg-now")
+	if err := h.applyRetry(x, registerOp(k, "10.13.0.1", 80), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.node(x).eng.snapshot(k) // y gets the registration by hand
+	if _, err := h.node(y).eng.mergeRecord(rec, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.node(x).eng.Apply(context.Background(), deregisterOp(k, "10.13.0.1", 80)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Second, func() bool { return !has(h.node(y), k, "10.13.0.1:80") })
+}

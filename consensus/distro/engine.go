@@ -47,8 +47,9 @@ type Engine struct {
 	orphans map[naming.ServiceKey]int  // unlisted rounds counted towards dropping, per held copy
 	fetched map[naming.ServiceKey]bool // orphans the owner fetched since its last verify round
 
-	vmu   sync.Mutex
-	skips map[string]map[naming.ServiceKey]int64 // per peer: when verify first left a service to the sync (Unix ms)
+	vmu        sync.Mutex
+	skips      map[string]map[naming.ServiceKey]int64 // per peer: when verify first left a service to the sync (Unix ms)
+	lastVerify map[string]int64                       // per peer: the last verify exchange that succeeded (Unix ms)
 
 	stats counters
 	ready atomic.Bool
@@ -82,25 +83,26 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
-		cfg:     cfg,
-		cat:     cat,
-		view:    view,
-		t:       t,
-		log:     log.WithField("component", "distro"),
-		now:     time.Now,
-		self:    view.Self(),
-		seed:    maphash.MakeSeed(),
-		tombs:   newTombstones(),
-		marks:   newMarks(),
-		dirty:   newDirtySet(),
-		peers:   map[string]*peerQueue{},
-		fwd:     map[string]*forwardQueue{},
-		orphans: map[naming.ServiceKey]int{},
-		fetched: map[naming.ServiceKey]bool{},
-		skips:   map[string]map[naming.ServiceKey]int64{},
-		kick:    make(chan struct{}, 1),
-		ctx:     ctx,
-		cancel:  cancel,
+		cfg:        cfg,
+		cat:        cat,
+		view:       view,
+		t:          t,
+		log:        log.WithField("component", "distro"),
+		now:        time.Now,
+		self:       view.Self(),
+		seed:       maphash.MakeSeed(),
+		tombs:      newTombstones(),
+		marks:      newMarks(),
+		dirty:      newDirtySet(),
+		peers:      map[string]*peerQueue{},
+		fwd:        map[string]*forwardQueue{},
+		orphans:    map[naming.ServiceKey]int{},
+		fetched:    map[naming.ServiceKey]bool{},
+		skips:      map[string]map[naming.ServiceKey]int64{},
+		lastVerify: map[string]int64{},
+		kick:       make(chan struct{}, 1),
+		ctx:        ctx,
+		cancel:     cancel,
 	}
 	e.table()
 	return e, nil

@@ -128,3 +128,33 @@ func TestNumbersOwnerDeath(t *testing.T) {
 		})
 	}
 }
+
+// After a gap in verify exchanges with a peer (the owner was paused or cut
+// off from it), the owner's own copy may be the stale one: the first
+// exchange repairs every difference even while changes of the service wait
+// in the owner's queues, and the peer's newer deregistration reaches it.
+func TestVerifyAfterGapRepairsDespiteQueuedChanges(t *testing.T) {
+	cc := cluster.TestConfig()
+	cc.ReportInterval = time.Minute // views do not move while x and y are apart
+	cfg := TestConfig()
+	cfg.SyncDelay = 30 * time.Second // x's changes wait in its dirty set throughout
+	cfg.QueuedGrace = time.Minute
+	cfg.TombstoneTTL = 3 * time.Minute
+	h := newHarness(t, 3, cfg, cc)
+	x, y := h.addrs[0], h.addrs[1]
+	k := keyOwnedBy(t, x, h.addrs, "gap")
+	for _, ip := range []string{"10.14.0.1", "10.14.0.2"} {
+		if err := h.node(x).eng.Apply(context.Background(), registerOp(k, ip, 80)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.net.Partition([]string{x}, []string{y})
+	time.Sleep(4 * cfg.VerifyInterval) // x's exchanges with y fail meanwhile
+	// y saw a deregistration x did not (x was cut off from y).
+	later := time.Now().Add(time.Second).UnixMilli()
+	if _, err := h.node(y).eng.mergeRecord(Record{Key: k, Tombstones: []Tombstone{tomb("10.14.0.2", 80, later)}}, false); err != nil {
+		t.Fatal(err)
+	}
+	h.net.Heal()
+	waitFor(t, 5*time.Second, func() bool { return !has(h.node(x), k, "10.14.0.2:80") })
+}

@@ -86,11 +86,19 @@ func (e *Engine) verifyPeer(peer string, sums map[naming.ServiceKey]string) erro
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
 	diff, err := e.t.Verify(ctx, peer, hash, sums)
 	cancel()
+	if err == nil && len(diff) == 0 {
+		e.verified(peer)
+	}
 	if err != nil || len(diff) == 0 {
 		return err
 	}
 	e.stats.verifyMismatch.Add(uint64(len(diff)))
-	if diff = e.skipQueued(peer, sums, diff); len(diff) == 0 {
+	if e.afterGap(peer) {
+		// The first exchange after a gap (this node or the peer was cut
+		// off, paused or restarted): either copy may be the stale one,
+		// and queued changes say nothing about what the other side
+		// missed, so everything that differs is repaired now.
+	} else if diff = e.skipQueued(peer, sums, diff); len(diff) == 0 {
 		return nil
 	}
 	for _, chunk := range e.fetchChunks(diff) {
@@ -305,4 +313,22 @@ func (e *Engine) fetchChunks(keys []naming.ServiceKey) [][]naming.ServiceKey {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// verified records a verify exchange with peer that succeeded now.
+func (e *Engine) verified(peer string) {
+	e.vmu.Lock()
+	e.lastVerify[peer] = e.nowMs()
+	e.vmu.Unlock()
+}
+
+// afterGap records a successful exchange with peer and reports whether
+// the previous one was more than three verify intervals ago (or never).
+func (e *Engine) afterGap(peer string) bool {
+	now := e.nowMs()
+	e.vmu.Lock()
+	defer e.vmu.Unlock()
+	last, ok := e.lastVerify[peer]
+	e.lastVerify[peer] = now
+	return !ok || now-last > 3*e.cfg.VerifyInterval.Milliseconds()
 }

@@ -123,6 +123,7 @@ type nodeCollector struct {
 	distroRejected, distroVerify, distroVerifyFailed    *prometheus.Desc
 	distroMismatch, distroRepaired, distroDirty         *prometheus.Desc
 	distroPending, distroLoaded                         *prometheus.Desc
+	distroTakeovers, distroStaleBeats, distroRetried    *prometheus.Desc
 	pushes, subscribers                                 *prometheus.Desc
 	probeTargets, probes, probeFailures, probeApplyErrs *prometheus.Desc
 	probeLag, flips                                     *prometheus.Desc
@@ -161,6 +162,9 @@ func newNodeCollector(n *node) *nodeCollector {
 	c.distroRepaired = d.add("sextant_distro_repaired_total", "Records fetched by verify and merged.")
 	c.distroLoaded = d.add("sextant_distro_loaded_records_total", "Records loaded from peers at start.")
 	c.distroDirty = d.add("sextant_distro_dirty_services", "Services changed and waiting for the next sync (the sync lag).")
+	c.distroTakeovers = d.add("sextant_distro_takeovers_total", "Writes applied by this node because the responsible node refused the connection (its process gone).")
+	c.distroStaleBeats = d.add("sextant_distro_stale_beats_total", "Full beats sent before their instance's deregistration, answered not found instead of re-creating it.")
+	c.distroRetried = d.add("sextant_distro_beat_notices_retried_total", "Beats answered at once whose message to the responsible node was lost and that were sent again.")
 	c.distroPending = d.add("sextant_distro_pending_services", "Services queued for peers, summed over peers; grows while a peer is unreachable.")
 
 	c.pushes = d.add("sextant_push_total", "UDP pushes to subscribers, by outcome: sent (first transmissions), acked, failed (given up), superseded. "+
@@ -272,6 +276,9 @@ func (c *nodeCollector) collectDistro(e emitter) {
 	e.counter(c.distroLoaded, s.LoadedRecords)
 	e.gauge(c.distroDirty, float64(s.Dirty))
 	e.gauge(c.distroPending, float64(s.Pending))
+	e.counter(c.distroTakeovers, s.Takeovers)
+	e.counter(c.distroStaleBeats, s.StaleBeats)
+	e.counter(c.distroRetried, s.BeatNoticesRetried)
 }
 
 // instrument builds the node's metrics registry, mounts it at /metrics of

@@ -32,6 +32,11 @@ const (
 
 var errCompact = errors.New("distro: malformed compact body")
 
+// errUnknownVersion is the message of a compact body whose version byte
+// the reader does not know; every version so far says it alike, so a
+// sender can tell an older peer by it.
+const errUnknownVersion = "distro: compact body of an unknown version"
+
 type encoder struct{ b []byte }
 
 func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
@@ -234,7 +239,7 @@ func (d *decoder) begin(accept ...byte) byte {
 		}
 	}
 	if d.err == nil {
-		d.err = fmt.Errorf("distro: compact body of an unknown version")
+		d.err = errors.New(errUnknownVersion)
 	}
 	return v
 }

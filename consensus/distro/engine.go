@@ -53,7 +53,10 @@ type Engine struct {
 
 	stats counters
 	ready atomic.Bool
-	kick  chan struct{} // asks the verify loop for an early round
+	// stalledUntil (Unix ns, monotonic-free) ends the window after a stall
+	// in which Apply refuses writes; see stallLoop.
+	stalledUntil atomic.Int64
+	kick         chan struct{} // asks the verify loop for an early round
 
 	life        sync.Mutex
 	started     bool
@@ -125,9 +128,10 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.started = true
 	e.cancelWatch = e.view.Watch(e.viewChanged)
-	e.wg.Add(2)
+	e.wg.Add(3)
 	go e.syncLoop()
 	go e.verifyLoop()
+	go e.stallLoop()
 	return nil
 }
 

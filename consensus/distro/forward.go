@@ -29,6 +29,9 @@ func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
 	if err := checkOp(&op); err != nil {
 		return err
 	}
+	if err := e.stalled(); err != nil {
+		return err
+	}
 	owner := e.Owner(op.Service)
 	if owner == e.self {
 		return e.applyOwned(op)
@@ -174,6 +177,9 @@ func (e *Engine) OnForwardBatch(ctx context.Context, from string, hash uint64, o
 // its own view and, when the sender's view differs, in that one too.
 func (e *Engine) applyForwarded(op naming.Op, theirs *ownerTable) error {
 	if err := checkOp(&op); err != nil {
+		return err
+	}
+	if err := e.stalled(); err != nil {
 		return err
 	}
 	if !e.owns(op.Service) || theirs != nil && theirs.owner(op.Service) != e.self {

@@ -25,6 +25,7 @@ type Stats struct {
 	OrphansRemoved                                     uint64 // services dropped because their owner never listed them
 	StaleBeats                                         uint64 // beats sent before their instance's deregistration, answered "not found"
 	Takeovers                                          uint64 // writes applied here because the responsible node refused the connection
+	Stalls                                             uint64 // times this node found it had not run for a while (writes refused briefly after)
 	LoadedRecords                                      uint64 // records merged by Load
 	Dirty                                              int    // services waiting for the next sync
 	Pending                                            int    // services queued for peers, summed over peers
@@ -39,7 +40,7 @@ type counters struct {
 	beatNoticesRetried                         atomic.Uint64
 	verifyRounds, verifyFailed, verifyMismatch atomic.Uint64
 	repaired, orphansRemoved, loaded           atomic.Uint64
-	staleBeats, takeovers                      atomic.Uint64
+	staleBeats, takeovers, stalls              atomic.Uint64
 }
 
 // Stats returns a copy of the counters and the current queue sizes.
@@ -64,6 +65,7 @@ func (e *Engine) Stats() Stats {
 		OrphansRemoved:     c.orphansRemoved.Load(),
 		StaleBeats:         c.staleBeats.Load(),
 		Takeovers:          c.takeovers.Load(),
+		Stalls:             c.stalls.Load(),
 		LoadedRecords:      c.loaded.Load(),
 		Dirty:              e.dirty.size(),
 		Pending:            e.pendingTotal(),

@@ -363,3 +363,16 @@ func (c *testClock) Now(addr string) time.Time {
 func (c *testClock) of(addr string) func() time.Time {
 	return func() time.Time { return c.Now(addr) }
 }
+
+// soloEngine is an engine, not started, that is the only member of its
+// view and owns every service.
+func soloEngine(t testing.TB) (*Engine, *naming.Catalog, fixedView) {
+	t.Helper()
+	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
+	cat := naming.NewCatalog()
+	e, err := New(TestConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, cat, v
+}

@@ -186,12 +186,7 @@ func TestMarksDoNotDelayRepair(t *testing.T) {
 // holds the instance. Its beat mark takes the beat's sending time, so the
 // deregistration still wins the merge.
 func TestLateBeatDoesNotOutrankDeregistration(t *testing.T) {
-	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
-	cat := naming.NewCatalog()
-	e, err := New(TestConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, cat, v := soloEngine(t)
 	clk := newTestClock()
 	e.now = clk.of(v.self) // not started: no loop reads it
 	k := svc("late-beat")

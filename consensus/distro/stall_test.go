@@ -13,12 +13,7 @@ import (
 // writes, forwarded ones too, and judges nothing for a moment: what
 // waited in its sockets meanwhile was abandoned by its clients.
 func TestStalledNodeRefusesWritesBriefly(t *testing.T) {
-	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
-	cat := naming.NewCatalog()
-	e, err := New(TestConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, cat, v := soloEngine(t)
 	k := svc("stall")
 	e.noteStall(5 * time.Second)
 	if err := e.Apply(context.Background(), registerOp(k, "10.15.0.1", 80)); !errors.Is(err, naming.ErrUnavailable) {

@@ -111,12 +111,7 @@ func TestTombstoneTotalCap(t *testing.T) {
 // Verify fetches large services in messages of bounded size, each large
 // one alone, and small ones together.
 func TestFetchChunksBySize(t *testing.T) {
-	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
-	cat := naming.NewCatalog()
-	e, err := New(TestConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, _, _ := soloEngine(t)
 	big := []naming.ServiceKey{svc("big-1"), svc("big-2")}
 	for _, k := range big {
 		rec := Record{Key: k}

@@ -55,8 +55,10 @@
 //     not durable and not stored (they vanish on restart with their
 //     instances). CP ops treat them as absent (naming/durable.go), so replay
 //     gives the same state; admission creates one durably before updating
-//     it. In MIXED mode a registration into a missing service creates it
-//     durably first.
+//     it. In MIXED mode a persistent registration into a missing service
+//     creates it durably first; an ephemeral one never waits on Raft:
+//     Distro takes it at once and the durable record is committed in the
+//     background once a leader exists (Router, router_create.go).
 //   - Server modes (AP, CP, MIXED) are enforced before anything changes; see
 //     Admit. The consistency class of a deregister, update or set-health op
 //     is taken from the stored instance, not from the client's flag.

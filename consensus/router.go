@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -63,6 +64,8 @@ type Router struct {
 	cp  CPWriter
 	fwd CPForwarder
 	log *logrus.Entry
+
+	creating sync.Map // services whose durable record is being created in the background
 }
 
 var _ naming.Writer = (*Router)(nil)
@@ -99,10 +102,7 @@ func (r *Router) Apply(ctx context.Context, op naming.Op) error {
 	if adm.Create != nil {
 		// MIXED: the service becomes durable before its first instance. A
 		// concurrent create of the same service is no failure.
-		cctx, cancel := r.cpContext(ctx)
-		err := r.applyCP(cctx, *adm.Create)
-		cancel()
-		if err != nil && !errors.Is(err, naming.ErrConflict) {
+		if err := r.createFor(ctx, adm); err != nil {
 			return err
 		}
 	}

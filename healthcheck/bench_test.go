@@ -25,7 +25,7 @@ func BenchmarkSweep(b *testing.B) {
 		}
 	}
 	w := &catWriter{cat: cat}
-	chk, err := NewBeatChecker(DefaultConfig(), cat, w, newFakeClock(t0), nil)
+	chk, err := NewBeatChecker(DefaultConfig(), cat, w, newFakeClock(t0), nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -22,13 +23,23 @@ type Source interface {
 	Switches() naming.Switches
 }
 
+// Peers tells the beat checker whether every other member is reachable
+// now. *cluster.Membership satisfies it.
+type Peers interface {
+	AllReachable() bool
+}
+
 // BeatChecker runs the beat sweep on a timer. Sweeps never overlap.
 type BeatChecker struct {
-	cfg Config
-	src Source
-	w   naming.Writer
-	clk Clock
-	log *logrus.Entry
+	cfg   Config
+	src   Source
+	w     naming.Writer
+	clk   Clock
+	peers Peers // nil: a lone node, nobody to miss
+	log   *logrus.Entry
+
+	held    atomic.Uint64 // removals held back by self-preservation
+	holding bool          // the last sweep held removals back (guarded by mu)
 
 	// mu serialises sweeps and guards the fields below.
 	mu sync.Mutex
@@ -50,11 +61,13 @@ type BeatChecker struct {
 type ownership struct {
 	since int64
 	gen   uint64
+	empty int64 // since when (Unix ms) the service has had no instance; 0 while it has some
 }
 
-// NewBeatChecker builds a checker that reads src and writes through w. A nil
-// log discards log lines.
-func NewBeatChecker(cfg Config, src Source, w naming.Writer, clk Clock, log *logrus.Entry) (*BeatChecker, error) {
+// NewBeatChecker builds a checker that reads src and writes through w.
+// peers, nil on a lone node, drives self-preservation. A nil log discards
+// log lines.
+func NewBeatChecker(cfg Config, src Source, w naming.Writer, clk Clock, peers Peers, log *logrus.Entry) (*BeatChecker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -67,7 +80,7 @@ func NewBeatChecker(cfg Config, src Source, w naming.Writer, clk Clock, log *log
 		log = logrus.NewEntry(l)
 	}
 	return &BeatChecker{
-		cfg: cfg, src: src, w: w, clk: clk,
+		cfg: cfg, src: src, w: w, clk: clk, peers: peers,
 		log:   log.WithField("component", "healthcheck"),
 		owned: map[naming.ServiceKey]ownership{},
 	}, nil
@@ -153,6 +166,8 @@ func (b *BeatChecker) Sweep(ctx context.Context, now time.Time) {
 			ops = PlanService(s, ms, o.since, ops)
 		}
 	}
+	ops = b.preserve(svcs, ops)
+	ops = b.collect(svcs, ms, ops)
 	for i := range ops {
 		if ctx.Err() != nil {
 			break
@@ -189,8 +204,11 @@ func (b *BeatChecker) track(svcs []*naming.Service, now int64) {
 func (b *BeatChecker) apply(ctx context.Context, op naming.Op) {
 	fields := logrus.Fields{"service": op.Service.String(), "instance": op.Target.Addr(), "cluster": op.Target.Cluster}
 	if err := b.w.Apply(ctx, op); err != nil {
-		if errors.Is(err, naming.ErrNotFound) || errors.Is(err, naming.ErrConflict) {
-			// Removed or re-registered between the sweep's read and the write.
+		if errors.Is(err, naming.ErrNotFound) || errors.Is(err, naming.ErrConflict) ||
+			op.Kind == naming.OpDeleteService && errors.Is(err, naming.ErrForbidden) {
+			// Removed or re-registered between the sweep's read and the
+			// write; or, for an empty service, a server mode (AP) in which
+			// services are not deleted.
 			b.log.WithFields(fields).WithError(err).Debug("instance changed before the beat check applied")
 			return
 		}
@@ -211,5 +229,7 @@ func (b *BeatChecker) apply(ctx context.Context, op naming.Op) {
 		if in == nil {
 			b.log.WithFields(fields).WithField("reason", "no beat for "+idle(op.ExpectBeat, op.Time).String()).Info("instance removed")
 		}
+	case naming.OpDeleteService:
+		b.log.WithField("service", op.Service.String()).WithField("grace", b.cfg.EmptyServiceGrace).Info("empty service deleted")
 	}
 }

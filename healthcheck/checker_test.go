@@ -258,7 +258,7 @@ func TestLoopFlipsWithinOneSecondOfDue(t *testing.T) {
 	src := &countingSource{Catalog: cat}
 	w := &catWriter{cat: cat}
 	clk := newFakeClock(t0)
-	b, err := NewBeatChecker(DefaultConfig(), src, w, clk, quietLog())
+	b, err := NewBeatChecker(DefaultConfig(), src, w, clk, nil, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestDisabledCheckerDoesNothing(t *testing.T) {
 	w := &catWriter{cat: cat}
 	cfg := DefaultConfig()
 	cfg.Enabled = false
-	b, err := NewBeatChecker(cfg, cat, w, newFakeClock(t0), nil)
+	b, err := NewBeatChecker(cfg, cat, w, newFakeClock(t0), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,17 +354,17 @@ func TestConfigValidate(t *testing.T) {
 		if c.Validate() == nil {
 			t.Errorf("interval %v accepted", d)
 		}
-		if _, err := NewBeatChecker(c, naming.NewCatalog(), &catWriter{}, RealClock(), nil); err == nil {
+		if _, err := NewBeatChecker(c, naming.NewCatalog(), &catWriter{}, RealClock(), nil, nil); err == nil {
 			t.Errorf("NewBeatChecker accepted interval %v", d)
 		}
 	}
-	if _, err := NewBeatChecker(DefaultConfig(), nil, &catWriter{}, RealClock(), nil); err == nil {
+	if _, err := NewBeatChecker(DefaultConfig(), nil, &catWriter{}, RealClock(), nil, nil); err == nil {
 		t.Error("nil source accepted")
 	}
-	if _, err := NewBeatChecker(DefaultConfig(), naming.NewCatalog(), nil, RealClock(), nil); err == nil {
+	if _, err := NewBeatChecker(DefaultConfig(), naming.NewCatalog(), nil, RealClock(), nil, nil); err == nil {
 		t.Error("nil writer accepted")
 	}
-	if _, err := NewBeatChecker(DefaultConfig(), naming.NewCatalog(), &catWriter{}, nil, nil); err == nil {
+	if _, err := NewBeatChecker(DefaultConfig(), naming.NewCatalog(), &catWriter{}, nil, nil, nil); err == nil {
 		t.Error("nil clock accepted")
 	}
 }

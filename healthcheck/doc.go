@@ -33,6 +33,22 @@
 //   - The rules are the pure functions Plan and PlanService over
 //     naming.Service views and a time; the loop only supplies the time and
 //     applies the result.
+//   - Self-preservation (Config.SelfPreservation, on by default; switch
+//     beat-preserve-share on a node, 0 turning it off): while a member is
+//     unreachable (Peers.AllReachable), a sweep that would remove more than
+//     Config.PreserveShare (a quarter) of a service's ephemeral instances,
+//     or of all those this node judges, removes none of them: they are
+//     marked unhealthy instead and removed once every member is reachable
+//     again. Clients that beat through the far side of a partition are not
+//     deleted for its length. It logs a warning when it starts holding and
+//     counts held removals (BeatStats.Held, metric
+//     sextant_beat_removals_held_total).
+//   - Empty services: a service that a registration created (implicit) and
+//     that has had no instance for Config.EmptyServiceGrace (1 minute) is
+//     deleted by the node that owns it, through the writer (so through
+//     Raft where services are durable). The catalog refuses the deletion
+//     if an instance arrived meanwhile. In AP mode the writer refuses
+//     service deletions and empty services stay.
 //
 // # Persistent instances: probes
 //

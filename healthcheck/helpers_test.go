@@ -174,7 +174,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	cat := naming.NewCatalog()
 	w := &catWriter{cat: cat}
-	b, err := NewBeatChecker(DefaultConfig(), cat, w, newFakeClock(t0), quietLog())
+	b, err := NewBeatChecker(DefaultConfig(), cat, w, newFakeClock(t0), nil, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}

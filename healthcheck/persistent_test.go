@@ -188,7 +188,7 @@ func TestMixedEphemeralAndPersistent(t *testing.T) {
 	p := newFakeProber()
 	p.setFail("10.0.0.2:8080", "connection refused")
 	clk := newFakeClock(t0)
-	beats, err := NewBeatChecker(DefaultConfig(), cat, w, clk, quietLog())
+	beats, err := NewBeatChecker(DefaultConfig(), cat, w, clk, nil, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ type Config struct {
 	SnapshotEvery      int           `yaml:"snapshot-every"`
 	LogLevel           string        `yaml:"log-level"`
 	BeatSweepInterval  time.Duration `yaml:"beat-sweep-interval"`
+	BeatPreserveShare  float64       `yaml:"beat-preserve-share"`
 	PushEnabled        bool          `yaml:"push-enabled"`
 	PushTarget         string        `yaml:"push-target"`
 	PushMergeDelay     time.Duration `yaml:"push-merge-delay"`
@@ -100,6 +101,7 @@ func DefaultConfig() Config {
 		SnapshotEvery:      10000,
 		LogLevel:           "info",
 		BeatSweepInterval:  time.Second,
+		BeatPreserveShare:  healthcheck.DefaultConfig().PreserveShare,
 		PushEnabled:        true,
 		PushTarget:         "clientIP",
 		PushMergeDelay:     push.DefaultConfig().MergeDelay,
@@ -192,6 +194,7 @@ func newServerFlags(name string) *serverFlags {
 	fs.IntVar(&v.SnapshotEvery, "snapshot-every", v.SnapshotEvery, "compact the log after this many records")
 	fs.StringVar(&v.LogLevel, "log-level", v.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&v.BeatSweepInterval, "beat-sweep-interval", v.BeatSweepInterval, "how often beat timeouts are checked")
+	fs.Float64Var(&v.BeatPreserveShare, "beat-preserve-share", v.BeatPreserveShare, "self-preservation: while a member is unreachable, a beat sweep removing more than this share of a service's (or all) instances removes none; 0 turns it off")
 	fs.DurationVar(&v.HealthCheckInterval, "health-check-interval", v.HealthCheckInterval, "default time between two probes of a persistent instance")
 	fs.DurationVar(&v.HealthCheckTCPTimeout, "health-check-tcp-timeout", v.HealthCheckTCPTimeout, "default TCP probe (connect) timeout")
 	fs.DurationVar(&v.HealthCheckHTTPTimeout, "health-check-http-timeout", v.HealthCheckHTTPTimeout, "default HTTP probe timeout")
@@ -260,6 +263,7 @@ func (f *serverFlags) build() (Config, error) {
 		"snapshot-every":       func() { cfg.SnapshotEvery = over.SnapshotEvery },
 		"log-level":            func() { cfg.LogLevel = over.LogLevel },
 		"beat-sweep-interval":  func() { cfg.BeatSweepInterval = over.BeatSweepInterval },
+		"beat-preserve-share":  func() { cfg.BeatPreserveShare = over.BeatPreserveShare },
 		"push-enabled":         func() { cfg.PushEnabled = over.PushEnabled },
 		"push-target":          func() { cfg.PushTarget = over.PushTarget },
 		"push-merge-delay":     func() { cfg.PushMergeDelay = over.PushMergeDelay },

@@ -134,9 +134,12 @@ type nodeCollector struct {
 	distroRejected, distroVerify, distroVerifyFailed    *prometheus.Desc
 	distroMismatch, distroRepaired, distroDirty         *prometheus.Desc
 	distroPending, distroLoaded                         *prometheus.Desc
+	distroTakeovers, distroStaleBeats, distroRetried    *prometheus.Desc
+	distroStalls                                        *prometheus.Desc
 	pushes, subscribers                                 *prometheus.Desc
 	probeTargets, probes, probeFailures, probeApplyErrs *prometheus.Desc
 	probeLag, flips                                     *prometheus.Desc
+	beatsHeld                                           *prometheus.Desc
 	shed, inFlight                                      *prometheus.Desc
 }
 
@@ -171,6 +174,10 @@ func newNodeCollector(n *node) *nodeCollector {
 	c.distroRepaired = d.add("sextant_distro_repaired_total", "Records fetched by verify and merged.")
 	c.distroLoaded = d.add("sextant_distro_loaded_records_total", "Records loaded from peers at start.")
 	c.distroDirty = d.add("sextant_distro_dirty_services", "Services changed and waiting for the next sync (the sync lag).")
+	c.distroTakeovers = d.add("sextant_distro_takeovers_total", "Writes applied by this node because the responsible node refused the connection (its process gone).")
+	c.distroStaleBeats = d.add("sextant_distro_stale_beats_total", "Full beats sent before their instance's deregistration, answered not found instead of re-creating it.")
+	c.distroRetried = d.add("sextant_distro_beat_notices_retried_total", "Beats answered at once whose message to the responsible node was lost and that were sent again.")
+	c.distroStalls = d.add("sextant_distro_stalls_total", "Times this node found it had not run for 2 s or more (stopped, frozen) and refused writes for a moment after.")
 	c.distroPending = d.add("sextant_distro_pending_services", "Services queued for peers, summed over peers; grows while a peer is unreachable.")
 
 	c.pushes = d.add("sextant_push_total", "UDP pushes to subscribers, by outcome: sent (first transmissions), acked, failed (given up), superseded. "+
@@ -186,6 +193,7 @@ func newNodeCollector(n *node) *nodeCollector {
 	c.probeLag = d.add("sextant_probe_lag_seconds_total", "Sum of how late each probe started after it was due; its rate over the probe rate is the mean delay.")
 	c.flips = d.add("sextant_health_flips_total", "Changes of instance health made by this node, by checker (beat: ephemeral instances; probe: persistent) and new health.",
 		"checker", "to")
+	c.beatsHeld = d.add("sextant_beat_removals_held_total", "Removals of silent ephemeral instances that self-preservation held back while a member was unreachable (one per instance per sweep).")
 	return c
 }
 
@@ -216,6 +224,9 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		e.gauge(c.subscribers, float64(n.http.Subscribers()))
 		e.counter(c.shed, n.http.Shed())
 		e.gauge(c.inFlight, float64(n.http.InFlight()))
+	}
+	if n.beats != nil {
+		e.counter(c.beatsHeld, n.beats.Stats().Held)
 	}
 	f := n.catalog.HealthFlips()
 	e.counter(c.flips, f.ToHealthy, "beat", "healthy")
@@ -278,6 +289,10 @@ func (c *nodeCollector) collectDistro(e emitter) {
 	e.counter(c.distroLoaded, s.LoadedRecords)
 	e.gauge(c.distroDirty, float64(s.Dirty))
 	e.gauge(c.distroPending, float64(s.Pending))
+	e.counter(c.distroTakeovers, s.Takeovers)
+	e.counter(c.distroStaleBeats, s.StaleBeats)
+	e.counter(c.distroRetried, s.BeatNoticesRetried)
+	e.counter(c.distroStalls, s.Stalls)
 }
 
 // instrument builds the node's metrics registry, mounts it at /metrics of

@@ -99,6 +99,19 @@ func (n *testNet) cut(i int) { n.routes(i, "add") }
 
 func (n *testNet) heal(i int) { n.routes(i, "del") }
 
+// cutLink cuts only the link between nodes i and j (blackhole routes to
+// each other in both namespaces); a third node still reaches both.
+// healLink removes the routes.
+func (n *testNet) cutLink(i, j int) { n.link(i, j, "add") }
+
+func (n *testNet) healLink(i, j int) { n.link(i, j, "del") }
+
+func (n *testNet) link(i, j int, verb string) {
+	n.t.Helper()
+	n.must("-n", n.ns(i), "route", verb, "blackhole", n.addr(j)+"/32")
+	n.must("-n", n.ns(j), "route", verb, "blackhole", n.addr(i)+"/32")
+}
+
 func (n *testNet) routes(i int, verb string) {
 	n.t.Helper()
 	for j := 0; j < n.nodes; j++ {

@@ -83,7 +83,12 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 
 	hcfg := healthcheck.DefaultConfig()
 	hcfg.SweepInterval = cfg.BeatSweepInterval
-	if n.beats, err = healthcheck.NewBeatChecker(hcfg, n.catalog, n.writer, healthcheck.RealClock(), log.WithField("component", "beats")); err != nil {
+	hcfg.SelfPreservation, hcfg.PreserveShare = cfg.BeatPreserveShare > 0, cfg.BeatPreserveShare
+	var peers healthcheck.Peers // a lone node misses nobody
+	if n.cluster != nil && n.cluster.members != nil {
+		peers = n.cluster.members
+	}
+	if n.beats, err = healthcheck.NewBeatChecker(hcfg, n.catalog, n.writer, healthcheck.RealClock(), peers, log.WithField("component", "beats")); err != nil {
 		return n, fmt.Errorf("beat checker: %w", err)
 	}
 	if err = n.beats.Start(ctx); err != nil {

@@ -21,6 +21,8 @@ type rcluster struct {
 	members []string
 	// state of each node, for repairs
 	cut, paused, dead, slow []bool
+	// linkCut[i] is the node whose link with i alone is cut, -1 for none
+	linkCut []int
 	// slowWith is the qdisc the slow fault uses ("" when none works here).
 	slowWith string
 	// stopFlood ends the Raft port flood of faultFlood (nil when none).
@@ -30,7 +32,10 @@ type rcluster struct {
 func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
 	t.Helper()
 	tn := newTestNet(t, n)
-	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n)}
+	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n), linkCut: make([]int, n)}
+	for i := range c.linkCut {
+		c.linkCut[i] = -1
+	}
 	for i := 0; i < n; i++ {
 		c.members = append(c.members, tn.addr(i)+":8848")
 	}
@@ -118,6 +123,9 @@ const (
 	// faultFlood floods every member's Raft port with idle connections
 	// (about 750 a second from the test host) and kills the leader.
 	faultFlood fault = "raft-flood"
+	// faultCutLink cuts the link between the victim and the next node
+	// only: the third node still sees both (a partial partition).
+	faultCutLink fault = "partial-partition"
 )
 
 // inflict starts a fault on node i; repair ends it.
@@ -127,6 +135,10 @@ func (c *rcluster) inflict(f fault, i int) {
 	case faultCut, faultCutLeader:
 		c.net.cut(i)
 		c.cut[i] = true
+	case faultCutLink:
+		j := (i + 1) % len(c.ps)
+		c.net.cutLink(i, j)
+		c.linkCut[i] = j
 	case faultKill:
 		c.ps[i].kill()
 		c.dead[i] = true
@@ -170,6 +182,10 @@ func (c *rcluster) repair(i int) {
 		c.net.heal(i)
 		c.cut[i] = false
 	}
+	if j := c.linkCut[i]; j >= 0 {
+		c.net.healLink(i, j)
+		c.linkCut[i] = -1
+	}
 	if c.slow[i] {
 		if err := c.shape(i, ""); err != nil {
 			c.t.Fatal(err)
@@ -200,7 +216,7 @@ func (c *rcluster) repairAll() {
 func (c *rcluster) nemesis(d time.Duration, seed uint64) map[fault]int {
 	c.t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 99))
-	kinds := []fault{faultCut, faultCutLeader, faultKill, faultPause, faultFlood}
+	kinds := []fault{faultCut, faultCutLeader, faultCutLink, faultKill, faultPause, faultFlood}
 	switch c.slowWith = c.slowKind(); c.slowWith {
 	case "netem":
 		c.t.Log("slow-link faults: tc netem, 80±40 ms delay and 5% loss")

@@ -31,7 +31,8 @@ var (
 // TestReliability is the fault-injection suite: three real nodes, each in
 // a network namespace of its own, driven through the HTTP API by
 // concurrent clients while a nemesis partitions nodes off (blackhole
-// routes), slows their links (tc netem delay and loss), pauses them
+// routes), cuts the link between two nodes only (a partial partition:
+// the third sees both), slows their links (tc netem delay and loss), pauses them
 // (SIGSTOP/SIGCONT), kills them (SIGKILL) and restarts them on their data.
 // Afterwards, with every fault repaired:
 //

@@ -13,10 +13,23 @@
 // it DOWN at once. A member is DOWN from the start until a first report
 // succeeds, so a node never routes work to a peer it has not heard from.
 //
+// Each report carries the sender's live set and the members its own
+// reports reach. A member this node does not reach stays live while a
+// member it does reach (and heard from within DownAfter+1 intervals) says
+// it reaches it: cutting one link between two members leaves every view
+// the same, since a third member still sees both. A live-set change sends
+// a report round at once, so views agree again within a round trip.
+//
 // Guarantees:
-//   - Live lists the members that are not DOWN, sorted, and always holds
-//     this node. SUSPICIOUS members stay live: one lost report does not move
-//     work around.
+//   - Live lists the members that are neither DOWN nor reached by a member
+//     this node reaches, sorted, and always holds this node. SUSPICIOUS
+//     members stay live: one lost report does not move work around.
+//   - Agreed holds only while Live is a majority of the configured members
+//     (less those whose port refused our last report: no process runs
+//     there) and every member this node reaches reported the same live set
+//     lately. A node cut off with a minority, or whose peers see the
+//     cluster otherwise, is not agreed: nothing may be expired on its
+//     judgement alone.
 //   - Hash is a digest of Live. Two nodes have the same Hash exactly when
 //     they see the same live set (barring a 64-bit collision), so a receiver
 //     can refuse a message built on another view of the cluster.

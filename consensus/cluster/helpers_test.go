@@ -39,7 +39,7 @@ func newFakeTransport() *fakeTransport {
 	return &fakeTransport{fail: map[string]error{}, calls: map[string]int{}}
 }
 
-func (f *fakeTransport) Report(ctx context.Context, peer, self string, hash uint64) error {
+func (f *fakeTransport) Report(ctx context.Context, peer string, _ Report) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[peer]++

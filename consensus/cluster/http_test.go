@@ -110,7 +110,7 @@ func TestHTTPReports(t *testing.T) {
 	s2.Close()
 	m2.Close()
 	waitFor(t, 2*time.Second, func() bool { return stateOf(m1, b) == naming.MemberDown })
-	err = tr.Report(context.Background(), b, a, 1)
+	err = tr.Report(context.Background(), b, Report{From: a, Hash: 1})
 	if !errors.Is(err, ErrRefused) {
 		t.Fatalf("report to a closed port: %v", err)
 	}

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 
 	"sextant/consensus/nodeauth"
@@ -20,7 +21,15 @@ func NewHTTPHandler(m *Membership, cfg HTTPConfig) http.Handler {
 			http.Error(w, "report needs "+FromHeader+" and "+HashHeader, http.StatusBadRequest)
 			return
 		}
-		if err := m.HandleReport(from, hash); err != nil {
+		var body reportBody
+		if r.ContentLength != 0 {
+			// An older member sends no body; a bad one is refused.
+			if err := json.NewDecoder(io.LimitReader(r.Body, maxReportBody)).Decode(&body); err != nil && err != io.EOF {
+				http.Error(w, "bad report body: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+		}
+		if err := m.HandleReport(Report{From: from, Hash: hash, Live: body.Live, Reach: body.Reach}); err != nil {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}
@@ -31,5 +40,5 @@ func NewHTTPHandler(m *Membership, cfg HTTPConfig) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(m.Members())
 	})
-	return nodeauth.Require(cfg.Secret, 4<<10, mux)
+	return nodeauth.Require(cfg.Secret, maxReportBody, mux)
 }

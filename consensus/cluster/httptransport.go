@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -104,13 +106,27 @@ func NewHTTPTransport(cfg HTTPConfig, client *http.Client) (*HTTPTransport, erro
 	return &HTTPTransport{cfg: cfg, client: client}, nil
 }
 
+// reportBody is the body of a report; sender and hash travel in headers.
+type reportBody struct {
+	Live  []string `json:"live,omitempty"`
+	Reach []string `json:"reach,omitempty"`
+}
+
+// maxReportBody bounds a report body a handler reads.
+const maxReportBody = 1 << 20
+
 // Report posts a report to peer.
-func (t *HTTPTransport) Report(ctx context.Context, peer, self string, hash uint64) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.cfg.Scheme+"://"+peer+ReportPath, nil)
+func (t *HTTPTransport) Report(ctx context.Context, peer string, r Report) error {
+	body, err := json.Marshal(reportBody{Live: r.Live, Reach: r.Reach})
 	if err != nil {
 		return fmt.Errorf("report to %s: %w", peer, err)
 	}
-	SetHeaders(req, t.cfg.Secret, self, hash, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.cfg.Scheme+"://"+peer+ReportPath, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("report to %s: %w", peer, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	SetHeaders(req, t.cfg.Secret, r.From, r.Hash, body)
 	resp, err := t.client.Do(req)
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) {
@@ -119,9 +135,9 @@ func (t *HTTPTransport) Report(ctx context.Context, peer, self string, hash uint
 		return fmt.Errorf("report to %s: %w", peer, err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("report to %s: HTTP %d: %s", peer, resp.StatusCode, body)
+		return fmt.Errorf("report to %s: HTTP %d: %s", peer, resp.StatusCode, msg)
 	}
 	return nil
 }

@@ -18,12 +18,24 @@ import (
 	"sextant/naming"
 )
 
-// Transport carries reports to other members. Report tells peer that self
-// is alive and sees the live set whose hash is given; it returns once the
-// peer has taken the report. An error wrapping ErrRefused means nothing
-// listens at peer. Report must honour ctx.
+// Transport carries reports to other members. Report tells peer that
+// r.From is alive, which live set it sees and which members it reaches; it
+// returns once the peer has taken the report. An error wrapping ErrRefused
+// means nothing listens at peer. Report must honour ctx.
 type Transport interface {
-	Report(ctx context.Context, peer string, self string, hash uint64) error
+	Report(ctx context.Context, peer string, r Report) error
+}
+
+// Report is what a member tells every other member each ReportInterval.
+type Report struct {
+	From string
+	// Hash digests the sender's live set.
+	Hash uint64
+	// Live is the sender's live set, Reach the members its own reports
+	// reach (not DOWN by its own evidence). Both are empty from a member of
+	// an older version, which sends only From and Hash.
+	Live  []string `json:"live,omitempty"`
+	Reach []string `json:"reach,omitempty"`
 }
 
 // Membership is this node's view of the cluster. All methods are safe for
@@ -47,14 +59,17 @@ type Membership struct {
 	life      sync.Mutex
 	started   bool
 	stop      chan struct{}
+	kick      chan struct{} // asks for a report round now: the live set changed
 	wg        sync.WaitGroup
 	closeOnce sync.Once
 }
 
-// view is an immutable live set and its hash.
+// view is an immutable live set, its hash, and whether this node may
+// judge by it (Agreed).
 type view struct {
-	live []string
-	hash uint64
+	live   []string
+	hash   uint64
+	agreed bool
 }
 
 // New builds a Membership from cfg, reading cfg.File if set. It fails when
@@ -81,6 +96,7 @@ func New(cfg Config, t Transport, log *logrus.Entry) (*Membership, error) {
 		peers:    map[string]*peer{},
 		watchers: map[int]func(){},
 		stop:     make(chan struct{}),
+		kick:     make(chan struct{}, 1),
 	}
 	var list []string
 	var err error
@@ -106,6 +122,39 @@ func (m *Membership) Live() []string { return slices.Clone(m.view.Load().live) }
 
 // Hash returns a digest of Live.
 func (m *Membership) Hash() uint64 { return m.view.Load().hash }
+
+// Agreed reports whether this node's view is one it may act on alone:
+// Live holds a majority of the configured members, and every member this
+// node reaches reported, within the last few report intervals, the same
+// live set. A node that is cut off with a minority, or whose peers see
+// the cluster otherwise, is not agreed; the beat checker then judges
+// nothing.
+func (m *Membership) Agreed() bool { return m.view.Load().agreed }
+
+// AllReachable reports whether this node's own reports reach every other
+// configured member (all UP). The beat checker holds back mass removals
+// otherwise (self-preservation).
+func (m *Membership) AllReachable() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.peers {
+		if p.state != naming.MemberUp {
+			return false
+		}
+	}
+	return true
+}
+
+// PeerLive returns the live set peer last reported, if its hash is hash.
+func (m *Membership) PeerLive(peer string, hash uint64) ([]string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.peers[peer]
+	if !ok || p.live == nil || p.hash != hash {
+		return nil, false
+	}
+	return slices.Clone(p.live), true
+}
 
 // Members returns every configured member with its state, sorted by address.
 func (m *Membership) Members() []naming.Member {
@@ -177,21 +226,86 @@ func (m *Membership) setList(list []string) error {
 	return nil
 }
 
-// refreshLocked recomputes the live view; it reports whether it changed.
-// The caller holds m.mu.
+// refreshLocked recomputes the live view; it reports whether the live set
+// changed. The caller holds m.mu.
+//
+// A member is live when this node's reports reach it, or when a member
+// this node reaches, and heard from recently, reports reaching it: a link
+// cut between two members leaves both live in every view (a third member
+// still sees both), so views stay equal and each service keeps one owner.
+// A member nobody reachable reaches is DOWN.
 func (m *Membership) refreshLocked() bool {
+	now := m.now().UnixMilli()
+	fresh := m.freshness().Milliseconds()
 	live := []string{m.self}
 	for a, p := range m.peers {
-		if p.state != naming.MemberDown {
+		if p.state != naming.MemberDown || m.vouchedLocked(a, now, fresh) {
 			live = append(live, a)
 		}
 	}
 	sort.Strings(live)
-	if old := m.view.Load(); old != nil && slices.Equal(old.live, live) {
+	hash := hashOf(live)
+	// A majority of the members that may be running: one whose port
+	// refused our last report has no process, so it cannot be judging on
+	// another side (a 2-node cluster whose peer stopped still judges).
+	voters := len(m.peers) + 1
+	for _, p := range m.peers {
+		if p.refused {
+			voters--
+		}
+	}
+	agreed := 2*len(live) > voters
+	for a, p := range m.peers {
+		if !agreed {
+			break
+		}
+		if p.state == naming.MemberDown || !slices.Contains(live, a) {
+			continue
+		}
+		// A member this node reaches must have said lately that it sees
+		// the same live set.
+		agreed = p.heard != 0 && now-p.heard <= fresh && p.hash == hash
+	}
+	old := m.view.Load()
+	if old != nil && slices.Equal(old.live, live) {
+		if old.agreed != agreed {
+			m.view.Store(&view{live: old.live, hash: old.hash, agreed: agreed})
+		}
 		return false
 	}
-	m.view.Store(&view{live: live, hash: hashOf(live)})
+	m.view.Store(&view{live: live, hash: hash, agreed: agreed})
 	return true
+}
+
+// vouchedLocked reports whether a member this node reaches, heard from
+// within fresh, says it reaches addr.
+func (m *Membership) vouchedLocked(addr string, now, fresh int64) bool {
+	for b, q := range m.peers {
+		if b != addr && q.state != naming.MemberDown && q.heard != 0 && now-q.heard <= fresh && slices.Contains(q.reach, addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// freshness is how long a member's report counts as its current word:
+// long enough to cover a few lost reports, short enough that a member
+// that went away stops vouching for others within a few intervals.
+func (m *Membership) freshness() time.Duration {
+	return time.Duration(m.cfg.DownAfter+1) * m.cfg.ReportInterval
+}
+
+// reachLocked lists the members this node's own reports reach, itself
+// included. The caller holds m.mu.
+func (m *Membership) reachLocked() []string {
+	out := []string{m.self}
+	for a, p := range m.peers {
+		if p.state != naming.MemberDown {
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // hashOf digests a sorted address list.

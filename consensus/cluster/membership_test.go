@@ -95,7 +95,7 @@ func TestMemberStates(t *testing.T) {
 	}
 
 	// Their report reaching us brings them back even though ours still fail.
-	if err := m.HandleReport(c, 42); err != nil {
+	if err := m.HandleReport(Report{From: c, Hash: 42}); err != nil {
 		t.Fatal(err)
 	}
 	if s := stateOf(m, c); s != naming.MemberUp {
@@ -113,10 +113,10 @@ func TestMemberStates(t *testing.T) {
 		t.Fatalf("after a good report %s", s)
 	}
 
-	if err := m.HandleReport("10.9.9.9:1", 1); err == nil {
+	if err := m.HandleReport(Report{From: "10.9.9.9:1", Hash: 1}); err == nil {
 		t.Error("report from a stranger accepted")
 	}
-	if err := m.HandleReport(a, 1); err == nil {
+	if err := m.HandleReport(Report{From: a, Hash: 1}); err == nil {
 		t.Error("report from self accepted")
 	}
 	ms := m.Members()

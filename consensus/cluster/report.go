@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -56,6 +57,10 @@ func (m *Membership) reportLoop() {
 			return
 		case <-t.C:
 			m.round(ctx)
+		case <-m.kick:
+			// The live set changed: tell the others now, so that views
+			// agree again within a round trip rather than an interval.
+			m.round(ctx)
 		}
 	}
 }
@@ -68,7 +73,9 @@ func (m *Membership) round(ctx context.Context) {
 		targets = append(targets, a)
 	}
 	m.mu.Unlock()
-	hash := m.Hash()
+	m.mu.Lock()
+	rep := Report{From: m.self, Hash: m.Hash(), Live: m.Live(), Reach: m.reachLocked()}
+	m.mu.Unlock()
 	results := make([]result, len(targets))
 	var wg sync.WaitGroup
 	for i, a := range targets {
@@ -76,7 +83,7 @@ func (m *Membership) round(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			rctx, cancel := context.WithTimeout(ctx, m.cfg.ReportTimeout)
-			err := m.t.Report(rctx, a, m.self, hash)
+			err := m.t.Report(rctx, a, rep)
 			cancel()
 			switch {
 			case err == nil:
@@ -98,22 +105,43 @@ func (m *Membership) round(ctx context.Context) {
 	m.record(targets, results)
 }
 
-// HandleReport takes a report that member from sent: it marks from UP.
-// Reports from addresses that are not configured members are refused. The
-// sender's hash is not needed here: distro messages carry it and are
-// refused while views differ.
-func (m *Membership) HandleReport(from string, _ uint64) error {
+// HandleReport takes a report a member sent: it marks the sender UP and
+// keeps what it said (its live set and hash, the members it reaches) for
+// the live view and Agreed. Reports from addresses that are not
+// configured members are refused.
+func (m *Membership) HandleReport(r Report) error {
+	from := r.From
 	if from == m.self {
 		return fmt.Errorf("cluster: report from self (%s)", from)
 	}
 	m.mu.Lock()
-	_, ok := m.peers[from]
+	p, ok := m.peers[from]
+	if ok {
+		p.heard, p.hash = m.now().UnixMilli(), r.Hash
+		p.live, p.reach = m.known(r.Live), m.known(r.Reach)
+	}
 	m.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("cluster: report from %q, which is not a member", from)
 	}
 	m.record([]string{from}, []result{reportOK})
 	return nil
+}
+
+// known keeps the configured members of a reported list (at most one
+// entry per member, so a report cannot grow this node's memory). The
+// caller holds m.mu.
+func (m *Membership) known(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, 0, min(len(list), len(m.peers)+1))
+	for _, a := range list {
+		if _, ok := m.peers[a]; (ok || a == m.self) && !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // record applies outcomes to the members' states and tells watchers when
@@ -128,6 +156,7 @@ func (m *Membership) record(targets []string, results []result) {
 		}
 		before := p.state
 		*p = next(*p, results[i], m.cfg.SuspectAfter, m.cfg.DownAfter)
+		p.refused = results[i] == reportRefused
 		if results[i] == reportOK {
 			p.lastSeen = now
 		}
@@ -138,6 +167,10 @@ func (m *Membership) record(targets []string, results []result) {
 	changed := m.refreshLocked()
 	m.mu.Unlock()
 	if changed {
+		select {
+		case m.kick <- struct{}{}:
+		default:
+		}
 		m.notify()
 	}
 }

@@ -4,9 +4,16 @@ import "sextant/naming"
 
 // peer is what this node knows of one other member.
 type peer struct {
-	state    string
+	state    string // by this node's own reports: whether it reaches the member
 	fails    int
 	lastSeen int64 // Unix ms of the last successful report either way
+	refused  bool  // our last report found no process listening there
+
+	// What the member said in its last report to this node.
+	heard int64    // Unix ms that report arrived; 0 for none
+	hash  uint64   // its live-set hash
+	live  []string // its live set (nil from a member that does not send it)
+	reach []string // the members its own reports reach
 }
 
 // result is the outcome of one report exchange with a peer.

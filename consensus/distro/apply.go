@@ -11,7 +11,11 @@ import (
 // appears once. The caller holds key's lock.
 func (e *Engine) record(key naming.ServiceKey) Record {
 	s, _ := e.cat.Service(key)
-	return Merge(Record{Key: key, Instances: ephemeralOf(s)}, Record{Key: key, Tombstones: e.tombs.list(key)})
+	var beats []BeatMark
+	for _, t := range e.marks.list(key) {
+		beats = append(beats, BeatMark(t))
+	}
+	return Merge(Record{Key: key, Instances: ephemeralOf(s), Beats: beats}, Record{Key: key, Tombstones: e.tombs.list(key)})
 }
 
 // snapshot is record under key's lock.
@@ -32,14 +36,31 @@ func targetOf(op *naming.Op) naming.InstanceKey {
 
 // applyOwned applies a write this node is responsible for. The op is
 // stamped later than every version of the instance this node knows (its
-// last change and any tombstone), so the responsible node's own writes win
-// the merge even when clocks disagree; deregistrations leave a tombstone.
+// last change, its beat mark and any tombstone), so the responsible node's
+// own writes win the merge even when clocks disagree; deregistrations
+// leave a tombstone.
+//
+// A beat is stamped with this node's clock when it is applied, not with
+// the clock of the node that received it: beat arrival is judged on one
+// clock, so skew between members cannot flip or keep instances. (The
+// receiver's stamp still tells whether a full beat was sent before the
+// instance's deregistration.) Other writes keep the receiver's stamp, so a
+// write delivered late cannot outrank one made meanwhile elsewhere. A beat
+// checker's op (ExpectBeat set) is stamped as of the beat it judged,
+// not as of now: its verdict rests on no beat after ExpectBeat, so a copy
+// whose responsible node (across a partition) recorded a later beat must
+// win over it. A beat on a healthy instance BeatMarkInterval or more after
+// its last change or mark becomes its new beat mark, a replicated change.
 func (e *Engine) applyOwned(op naming.Op) error {
 	key := op.Service
 	mu := e.lockFor(key)
 	mu.Lock()
 	defer mu.Unlock()
-	if op.Time == 0 {
+	sent := op.Time // as the node that received the write stamped it
+	switch {
+	case op.ExpectBeat != 0:
+		op.Time = op.ExpectBeat
+	case op.Kind == naming.OpBeat || op.Time == 0:
 		op.Time = e.nowMs()
 	}
 	ik := targetOf(&op)
@@ -48,9 +69,16 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	if before != nil {
 		prev = before.Lookup(ik)
 	}
+	mark := e.marks.get(key, ik)
 	floor := e.tombs.get(key, ik)
-	if prev != nil && prev.Updated > floor {
-		floor = prev.Updated
+	if op.Kind == naming.OpBeat && prev == nil && floor != 0 && sent != 0 && sent <= floor {
+		// A beat sent before the instance was deregistered must not bring
+		// it back; a live client registers again on "not found".
+		e.stats.staleBeats.Add(1)
+		return naming.Errorf(naming.ErrNotFound, "instance not found: %s was deregistered after this beat was sent", ik.ID(key))
+	}
+	if prev != nil {
+		floor = max(floor, version{in: prev, mark: mark}.time())
 	}
 	if op.Time <= floor {
 		op.Time = floor + 1
@@ -60,20 +88,43 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	}
 	after, _ := e.cat.Service(key)
 	changed := after != before
-	var present bool
+	var cur *naming.Instance
 	if after != nil {
-		present = after.Lookup(ik) != nil
+		cur = after.Lookup(ik)
 	}
-	if op.Kind == naming.OpDeregister {
+	switch {
+	case op.Kind == naming.OpDeregister:
 		// A deregistration of an instance this node does not hold still
 		// counts: a peer may hold it. One that ExpectBeat turned into a
 		// no-op does not.
-		if (prev != nil && !present) || (prev == nil && op.ExpectBeat == 0) {
+		if (prev != nil && cur == nil) || (prev == nil && op.ExpectBeat == 0) {
 			e.tombs.set(key, ik, op.Time)
+			e.marks.remove(key, ik)
+			if op.ExpectBeat == 0 {
+				// A client's deregistration goes to the peers at once, not
+				// SyncDelay later: acknowledged, it must survive this
+				// node's crash right after.
+				e.syncNow(key, ik)
+				return nil
+			}
 			changed = true
 		}
-	} else if present && e.tombs.remove(key, ik) {
-		changed = true
+	case cur == nil:
+	default:
+		if e.tombs.remove(key, ik) {
+			changed = true
+		}
+		// The mark takes the earlier of the arrival and the receiver's
+		// stamp: a beat delivered late (a node that was paused works off
+		// its backlog) must not outrank a deregistration made meanwhile.
+		at := op.Time
+		if sent != 0 && sent < at {
+			at = sent
+		}
+		if !changed && op.Kind == naming.OpBeat && cur == prev && at-max(cur.Updated, mark) >= e.cfg.BeatMarkInterval.Milliseconds() {
+			e.marks.put(key, ik, at)
+			e.markBeat(key, ik)
+		}
 	}
 	if changed {
 		e.markDirty(key, ik)
@@ -103,9 +154,10 @@ func (e *Engine) mergeRecord(rec Record, propagate bool) (bool, error) {
 			incoming[ik] = v
 		}
 	}
+	marks := rec.marks()
 	for _, in := range rec.Instances {
 		if in != nil {
-			offer(in.Key(), version{in: in})
+			offer(in.Key(), version{in: in, mark: marks[in.Key()]})
 		}
 	}
 	for _, t := range rec.Tombstones {
@@ -120,16 +172,22 @@ func (e *Engine) mergeRecord(rec Record, propagate bool) (bool, error) {
 		buried  []Tombstone          // tombstones to keep
 		revived []naming.InstanceKey // tombstones beaten by an instance
 		touched []naming.InstanceKey
+		marked  []BeatMark // winners' marks that differ from the local ones
 	)
 	for ik, v := range incoming {
 		lin := ephemeralAt(before, ik)
-		lt := e.tombs.get(key, ik)
-		if local, ok := localVersion(lin, lt); ok && !newer(v, local) {
+		lt, lm := e.tombs.get(key, ik), e.marks.get(key, ik)
+		if local, ok := localVersion(lin, lm, lt); ok && !newer(v, local) {
 			continue
 		}
 		touched = append(touched, ik)
+		if v.mark != lm {
+			marked = append(marked, BeatMark{Instance: ik, Time: v.mark})
+		}
 		if v.in != nil {
-			ups = append(ups, v.in)
+			if lin == nil || compareContent(lin, v.in) != 0 {
+				ups = append(ups, v.in) // not when only the mark moved
+			}
 			if lt != 0 {
 				revived = append(revived, ik)
 			}
@@ -160,17 +218,23 @@ func (e *Engine) mergeRecord(rec Record, propagate bool) (bool, error) {
 		e.tombs.set(key, t.Instance, t.Time)
 		changed = true
 	}
-	if changed && propagate && e.Owns(key) {
+	for _, m := range marked {
+		e.marks.put(key, m.Instance, m.Time)
+		changed = true
+	}
+	e.raiseBeats(key, marked)
+	if changed && propagate && e.owns(key) {
 		e.markDirty(key, touched...)
 	}
 	return changed, nil
 }
 
 // localVersion is the local state of one instance key: the newer of its
-// instance and its tombstone; ok is false when there is neither.
-func localVersion(in *naming.Instance, tomb int64) (v version, ok bool) {
+// instance (with its beat mark) and its tombstone; ok is false when there
+// is neither.
+func localVersion(in *naming.Instance, mark, tomb int64) (v version, ok bool) {
 	if in != nil {
-		v, ok = version{in: in}, true
+		v, ok = version{in: in, mark: mark}, true
 	}
 	if tomb != 0 {
 		if t := (version{tomb: tomb}); !ok || newer(t, v) {
@@ -206,11 +270,14 @@ func (e *Engine) deltaRecord(key naming.ServiceKey, keys map[naming.InstanceKey]
 	s, _ := e.cat.Service(key)
 	r := Record{Key: key}
 	for ik := range keys {
-		v, ok := localVersion(ephemeralAt(s, ik), e.tombs.get(key, ik))
+		v, ok := localVersion(ephemeralAt(s, ik), e.marks.get(key, ik), e.tombs.get(key, ik))
 		switch {
 		case !ok:
 		case v.in != nil:
 			r.Instances = append(r.Instances, v.in)
+			if v.mark != 0 {
+				r.Beats = append(r.Beats, BeatMark{Instance: ik, Time: v.mark})
+			}
 		default:
 			r.Tombstones = append(r.Tombstones, Tombstone{Instance: ik, Time: v.tomb})
 		}
@@ -226,9 +293,30 @@ func (e *Engine) dropLocal(key naming.ServiceKey) error {
 	mu.Lock()
 	defer mu.Unlock()
 	e.tombs.replace(key, nil)
+	e.marks.replace(key, nil)
 	s, _ := e.cat.Service(key)
 	if len(ephemeralOf(s)) == 0 {
 		return nil
 	}
 	return e.cat.Apply(naming.Op{Kind: naming.OpReplaceEphemeral, Time: e.nowMs(), Service: key})
+}
+
+// raiseBeats brings the local last-beat time of healthy instances up to
+// their received beat marks: a beat a responsible node saw is a beat, and
+// a node that owns the service now (or after the next view change) must
+// not judge the instance by an older one. The caller holds key's lock.
+func (e *Engine) raiseBeats(key naming.ServiceKey, marks []BeatMark) {
+	if len(marks) == 0 {
+		return
+	}
+	s, _ := e.cat.Service(key)
+	for _, m := range marks {
+		in := ephemeralAt(s, m.Instance)
+		if m.Time == 0 || in == nil || !in.Healthy || in.LastBeat() >= m.Time {
+			continue
+		}
+		if err := e.cat.Apply(naming.Op{Kind: naming.OpBeat, Time: m.Time, Service: key, Ephemeral: true, Target: m.Instance}); err != nil {
+			e.log.WithError(err).WithField("service", key.String()).Debug("beat mark not applied")
+		}
+	}
 }

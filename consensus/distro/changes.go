@@ -12,6 +12,9 @@ const MaxDeltaKeys = 1024
 type changes struct {
 	full bool
 	keys map[naming.InstanceKey]struct{}
+	// content is set when something other than beat marks changed: only
+	// such changes explain a checksum that differs.
+	content bool
 }
 
 func (c *changes) addKey(ik naming.InstanceKey) {
@@ -34,6 +37,7 @@ func (c *changes) setFull() {
 
 // addAll adds o's changes to c (o is left as it is).
 func (c *changes) addAll(o *changes) {
+	c.content = c.content || o.content
 	if o.full {
 		c.setFull()
 		return

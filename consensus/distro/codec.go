@@ -22,10 +22,20 @@ import (
 // JSON; they answer in the encoding of the request.
 const CompactType = "application/x-sextant-distro"
 
-// compactVersion is the first byte of every compact body.
-const compactVersion = 1
+// compactVersion is the first byte of every compact body but sync
+// records, which start with recordsVersion: version 2 adds beat marks
+// after the tombstones of each record. Records of version 1 are still read.
+const (
+	compactVersion = 1
+	recordsVersion = 2
+)
 
 var errCompact = errors.New("distro: malformed compact body")
+
+// errUnknownVersion is the message of a compact body whose version byte
+// the reader does not know; every version so far says it alike, so a
+// sender can tell an older peer by it.
+const errUnknownVersion = "distro: compact body of an unknown version"
 
 type encoder struct{ b []byte }
 
@@ -216,11 +226,22 @@ func (d *decoder) instance() *naming.Instance {
 	return in
 }
 
-// begin checks the version byte.
-func (d *decoder) begin() {
-	if d.byte() != compactVersion && d.err == nil {
-		d.err = fmt.Errorf("distro: compact body of an unknown version")
+// begin checks the version byte against the versions accepted (by
+// default compactVersion) and returns it.
+func (d *decoder) begin(accept ...byte) byte {
+	if len(accept) == 0 {
+		accept = []byte{compactVersion}
 	}
+	v := d.byte()
+	for _, a := range accept {
+		if v == a {
+			return v
+		}
+	}
+	if d.err == nil {
+		d.err = errors.New(errUnknownVersion)
+	}
+	return v
 }
 
 func (d *decoder) end() error {
@@ -353,7 +374,7 @@ func decodeOps(b []byte) ([]naming.Op, error) {
 
 func appendRecords(b []byte, recs []Record) []byte {
 	e := encoder{b: b}
-	e.byte(compactVersion)
+	e.byte(recordsVersion)
 	e.uvarint(uint64(len(recs)))
 	for i := range recs {
 		r := &recs[i]
@@ -370,13 +391,18 @@ func appendRecords(b []byte, recs []Record) []byte {
 			e.instanceKey(t.Instance)
 			e.varint(t.Time)
 		}
+		e.uvarint(uint64(len(r.Beats)))
+		for _, m := range r.Beats {
+			e.instanceKey(m.Instance)
+			e.varint(m.Time)
+		}
 	}
 	return e.b
 }
 
 func decodeRecords(b []byte) ([]Record, error) {
 	d := decoder{b: b}
-	d.begin()
+	ver := d.begin(compactVersion, recordsVersion)
 	n := d.count(4)
 	recs := make([]Record, n)
 	for i := 0; i < n && d.err == nil; i++ {
@@ -392,6 +418,15 @@ func decodeRecords(b []byte) ([]Record, error) {
 			r.Tombstones = make([]Tombstone, m)
 			for j := range m {
 				r.Tombstones[j] = Tombstone{Instance: d.instanceKey(), Time: d.varint()}
+			}
+		}
+		if ver < recordsVersion {
+			continue
+		}
+		if m := d.count(4); m > 0 {
+			r.Beats = make([]BeatMark, m)
+			for j := range m {
+				r.Beats[j] = BeatMark{Instance: d.instanceKey(), Time: d.varint()}
 			}
 		}
 	}

@@ -104,6 +104,9 @@ func randomWireRecord(rng *rand.Rand) Record {
 	for range rng.Intn(3) {
 		r.Tombstones = append(r.Tombstones, Tombstone{Instance: naming.InstanceKey{IP: "10.0.0.2", Port: rng.Intn(9), Cluster: "DEFAULT"}, Time: rng.Int63()})
 	}
+	for range rng.Intn(3) {
+		r.Beats = append(r.Beats, BeatMark{Instance: naming.InstanceKey{IP: "10.0.0.3", Port: rng.Intn(9), Cluster: "DEFAULT"}, Time: rng.Int63()})
+	}
 	return r
 }
 

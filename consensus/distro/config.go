@@ -37,6 +37,13 @@ type Config struct {
 	OrphanGrace int `yaml:"orphan-grace"`
 	// MaxBatch is the largest number of services in one sync or fetch message.
 	MaxBatch int `yaml:"max-batch"`
+	// BeatMarkInterval is how often the responsible node records a beat
+	// of a healthy instance as a replicated change (its beat mark): at
+	// most once per instance per interval. After a partition, an instance
+	// whose responsible node saw beats wins over an expiry decided on the
+	// other side; the interval must stay well below the gap between the
+	// beat timeout and the delete timeout (15 s by default).
+	BeatMarkInterval time.Duration `yaml:"beat-mark-interval"`
 }
 
 // DefaultConfig uses Nacos's timings: sync after 1 s, verify every 5 s,
@@ -53,6 +60,8 @@ func DefaultConfig() Config {
 		QueuedGrace:    time.Minute,
 		OrphanGrace:    3,
 		MaxBatch:       500,
+
+		BeatMarkInterval: 5 * time.Second,
 	}
 }
 
@@ -70,6 +79,8 @@ func TestConfig() Config {
 		QueuedGrace:    time.Second,
 		OrphanGrace:    3,
 		MaxBatch:       100,
+
+		BeatMarkInterval: 5 * time.Second,
 	}
 }
 
@@ -88,6 +99,7 @@ func (c Config) Validate() error {
 		{"forward timeout", c.ForwardTimeout, time.Millisecond, time.Minute},
 		{"tombstone ttl", c.TombstoneTTL, time.Second, 24 * time.Hour},
 		{"queued grace", c.QueuedGrace, 0, time.Hour},
+		{"beat mark interval", c.BeatMarkInterval, time.Millisecond, time.Hour},
 	}
 	for _, ch := range checks {
 		if ch.v < ch.min || ch.v > ch.max {

@@ -9,8 +9,13 @@
 //     leaves moves only the services it owned. Owns is a cached lookup.
 //   - Every message carries the sender's member-list hash; a receiver whose
 //     hash differs refuses it (naming.ErrUnavailable, "retry") and changes
-//     nothing. A forwarded write is applied by the receiver or refused,
-//     never forwarded again.
+//     nothing, except a forwarded write whose key it owns both in its view
+//     and in the sender's (as last reported). A forwarded write is applied
+//     by the receiver or refused, never forwarded again.
+//   - Owns (asked by the beat checker) is true on at most the owner, and
+//     only while its member view is agreed (a majority, and the peers it
+//     reaches report the same view): a node cut off with a minority, or
+//     whose view differs from its peers', expires nothing.
 //   - Apply on a non-owner forwards once to the owner and returns its
 //     answer; an unreachable owner gives naming.ErrUnavailable within
 //     Config.ForwardTimeout. Apply never blocks longer. Writes forwarded
@@ -23,8 +28,13 @@
 //     already wait for that owner or the last message to it failed (then
 //     it waits like any write, until a message goes through again). The
 //     client's answer depends only on the instance existing; a beat lost
-//     on the way is covered by the next ones (three go missing before an
-//     instance turns unhealthy).
+//     on the way is sent again (up to three messages, to the node
+//     responsible then), and beats of one instance waiting for a slow node
+//     coalesce into one. Up to four messages to one node are under way at
+//     once.
+//   - The responsible node stamps every beat it applies with its own
+//     clock, so skew between members neither flips a beating client nor
+//     keeps a silent one.
 //   - An acknowledged write (a beat answered at once aside) is in the
 //     owner's catalog when Apply returns and reaches every live peer about
 //     SyncDelay later (changes are batched), retried until delivered or
@@ -38,6 +48,11 @@
 //     unless a later write replaced or removed them, and deregistrations are
 //     not undone by older copies. The merge rule (Merge) is commutative,
 //     associative and idempotent.
+//   - An instance whose responsible node kept receiving beats outlives an
+//     expiry decided on the other side of a partition: beats are recorded
+//     as replicated beat marks (at most one per instance per
+//     BeatMarkInterval), and the beat checker's verdicts are stamped as of
+//     the beat they judged.
 //   - Every VerifyInterval each owner compares checksums with every peer and
 //     repairs differences in both directions. A difference in a service
 //     whose changes are already queued for that peer is left to the sync

@@ -33,7 +33,8 @@ type Engine struct {
 	own   atomic.Pointer[ownerTable]
 	seed  maphash.Seed
 	locks [lockStripes]sync.Mutex
-	tombs *tombstones
+	tombs *instanceTimes
+	marks *instanceTimes // beat marks of the instances held
 	dirty *dirtySet
 
 	pmu   sync.Mutex
@@ -43,14 +44,19 @@ type Engine struct {
 	fwd map[string]*forwardQueue
 
 	omu     sync.Mutex
-	orphans map[naming.ServiceKey]int
+	orphans map[naming.ServiceKey]int  // unlisted rounds counted towards dropping, per held copy
+	fetched map[naming.ServiceKey]bool // orphans the owner fetched since its last verify round
 
-	vmu   sync.Mutex
-	skips map[string]map[naming.ServiceKey]int64 // per peer: when verify first left a service to the sync (Unix ms)
+	vmu        sync.Mutex
+	skips      map[string]map[naming.ServiceKey]int64 // per peer: when verify first left a service to the sync (Unix ms)
+	lastVerify map[string]int64                       // per peer: the last verify exchange that succeeded (Unix ms)
 
 	stats counters
 	ready atomic.Bool
-	kick  chan struct{} // asks the verify loop for an early round
+	// stalledUntil (Unix ns, monotonic-free) ends the window after a stall
+	// in which Apply refuses writes; see stallLoop.
+	stalledUntil atomic.Int64
+	kick         chan struct{} // asks the verify loop for an early round
 
 	life        sync.Mutex
 	started     bool
@@ -80,23 +86,26 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
-		cfg:     cfg,
-		cat:     cat,
-		view:    view,
-		t:       t,
-		log:     log.WithField("component", "distro"),
-		now:     time.Now,
-		self:    view.Self(),
-		seed:    maphash.MakeSeed(),
-		tombs:   newTombstones(),
-		dirty:   newDirtySet(),
-		peers:   map[string]*peerQueue{},
-		fwd:     map[string]*forwardQueue{},
-		orphans: map[naming.ServiceKey]int{},
-		skips:   map[string]map[naming.ServiceKey]int64{},
-		kick:    make(chan struct{}, 1),
-		ctx:     ctx,
-		cancel:  cancel,
+		cfg:        cfg,
+		cat:        cat,
+		view:       view,
+		t:          t,
+		log:        log.WithField("component", "distro"),
+		now:        time.Now,
+		self:       view.Self(),
+		seed:       maphash.MakeSeed(),
+		tombs:      newTombstones(),
+		marks:      newMarks(),
+		dirty:      newDirtySet(),
+		peers:      map[string]*peerQueue{},
+		fwd:        map[string]*forwardQueue{},
+		orphans:    map[naming.ServiceKey]int{},
+		fetched:    map[naming.ServiceKey]bool{},
+		skips:      map[string]map[naming.ServiceKey]int64{},
+		lastVerify: map[string]int64{},
+		kick:       make(chan struct{}, 1),
+		ctx:        ctx,
+		cancel:     cancel,
 	}
 	e.table()
 	return e, nil
@@ -119,9 +128,10 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.started = true
 	e.cancelWatch = e.view.Watch(e.viewChanged)
-	e.wg.Add(2)
+	e.wg.Add(3)
 	go e.syncLoop()
 	go e.verifyLoop()
+	go e.stallLoop()
 	return nil
 }
 
@@ -145,6 +155,7 @@ func (e *Engine) Close() error {
 // viewChanged runs on the membership's goroutine: it must not block.
 func (e *Engine) viewChanged() {
 	e.table()
+	e.reclaim()
 	e.kickVerify()
 }
 

@@ -229,7 +229,20 @@ func TestOrphanDroppedAfterGrace(t *testing.T) {
 	}
 	s, _ := cat.Service(listed)
 	sums := map[naming.ServiceKey]string{listed: s.EphemeralChecksum}
+	// The owner's fetches fail: however many rounds pass, the copy stays.
+	for round := 1; round <= 3*cfg.OrphanGrace; round++ {
+		if diff, err := e.OnVerify(context.Background(), owner, v.Hash(), sums); err != nil || !slices.Equal(diff, []naming.ServiceKey{k}) {
+			t.Fatalf("round %d without fetches: diff %v, err %v", round, diff, err)
+		}
+	}
+	if len(ips(cat, k)) != 1 {
+		t.Fatal("a copy was dropped while its owner never fetched it")
+	}
+	// The owner fetches it every round and still does not list it.
 	for round := 1; round <= cfg.OrphanGrace; round++ {
+		if _, err := e.Records(context.Background(), owner, v.Hash(), []naming.ServiceKey{k}); err != nil {
+			t.Fatal(err)
+		}
 		diff, err := e.OnVerify(context.Background(), owner, v.Hash(), sums)
 		if err != nil {
 			t.Fatal(err)
@@ -237,6 +250,9 @@ func TestOrphanDroppedAfterGrace(t *testing.T) {
 		if !slices.Equal(diff, []naming.ServiceKey{k}) {
 			t.Fatalf("round %d: diff %v, want the unlisted key so the owner fetches it", round, diff)
 		}
+	}
+	if _, err := e.Records(context.Background(), owner, v.Hash(), []naming.ServiceKey{k}); err != nil {
+		t.Fatal(err)
 	}
 	if len(ips(cat, k)) != 1 {
 		t.Fatal("dropped before the grace ran out")

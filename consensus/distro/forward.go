@@ -3,7 +3,9 @@ package distro
 import (
 	"context"
 	"errors"
+	"slices"
 
+	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -25,6 +27,9 @@ import (
 // and answered as usual (re-created by a full beat, 20404 otherwise).
 func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
 	if err := checkOp(&op); err != nil {
+		return err
+	}
+	if err := e.stalled(); err != nil {
 		return err
 	}
 	owner := e.Owner(op.Service)
@@ -56,6 +61,12 @@ func (e *Engine) noticeBeat(owner string, op naming.Op) bool {
 	if q == nil || e.ctx.Err() != nil || q.refusing.Load() {
 		return false
 	}
+	// A notice only keeps alive an instance the copy holds: it travels as
+	// a light beat, so, delivered late or retried after the client's
+	// deregistration (or to a new owner that has not seen it), it cannot
+	// re-create the instance. A client whose instance is gone gets "not
+	// found" once this copy loses it, and registers again.
+	op.Instance = nil
 	if !q.add(&pendingForward{op: op}, maxNoticeBacklog) {
 		return false
 	}
@@ -97,18 +108,50 @@ func (e *Engine) forward(ctx context.Context, owner string, op naming.Op) error 
 		}
 		return err // the responsible node's own answer
 	}
+	if errors.Is(err, cluster.ErrRefused) && e.ctx.Err() == nil {
+		return e.takeOver(owner, op, err)
+	}
 	e.stats.forwardsFailed.Add(1)
 	e.log.WithError(err).WithField("owner", owner).Debug("forward failed")
 	return unavailable("responsible node %s unreachable, retry: %v", owner, err)
 }
 
+// takeOver applies a write whose responsible node refused the connection
+// (no process there: it stopped or restarts) on this node, as the owner
+// would, rather than refusing it until the member views drop that node.
+// The write is stamped and synced like any owned write; the next owner
+// (or the old one, back) fetches it at its next verify round, and the
+// newest version per instance wins there as everywhere.
+func (e *Engine) takeOver(owner string, op naming.Op, cause error) error {
+	e.stats.takeovers.Add(1)
+	e.log.WithError(cause).WithField("owner", owner).WithField("service", op.Service.String()).
+		Debug("responsible node refused the connection: applying the write here")
+	return e.applyOwned(op)
+}
+
 // OnForward applies a write another node forwarded. It is never forwarded
 // again: a node that is not responsible refuses it.
 func (e *Engine) OnForward(ctx context.Context, from string, hash uint64, op naming.Op) error {
-	if err := e.checkHash(from, hash); err != nil {
+	theirs, err := e.forwardView(from, hash)
+	if err != nil {
 		return err
 	}
-	return e.applyForwarded(op)
+	return e.applyForwarded(op, theirs)
+}
+
+// forwardView accepts a forward message built on this node's member view
+// (nil), or on the view the sender last reported (its owner table): while
+// views differ for a moment, a write is then applied if this node owns its
+// key in both. A message built on a view this node does not know is
+// refused as a whole.
+func (e *Engine) forwardView(from string, hash uint64) (*ownerTable, error) {
+	if hash != e.view.Hash() {
+		if live, ok := e.view.PeerLive(from, hash); ok && slices.Contains(live, from) {
+			slices.Sort(live)
+			return newOwnerTable(live, hash), nil
+		}
+	}
+	return nil, e.checkHash(from, hash)
 }
 
 // OnForwardBatch applies writes another node forwarded in one message, in
@@ -116,7 +159,8 @@ func (e *Engine) OnForward(ctx context.Context, from string, hash uint64, op nam
 // member view is refused as a whole; a write for a service this node is
 // not responsible for is refused alone, and never forwarded again.
 func (e *Engine) OnForwardBatch(ctx context.Context, from string, hash uint64, ops []naming.Op) ([]error, error) {
-	if err := e.checkHash(from, hash); err != nil {
+	theirs, err := e.forwardView(from, hash)
+	if err != nil {
 		return nil, err
 	}
 	if len(ops) > MaxForwardOps {
@@ -124,16 +168,21 @@ func (e *Engine) OnForwardBatch(ctx context.Context, from string, hash uint64, o
 	}
 	out := make([]error, len(ops))
 	for i := range ops {
-		out[i] = e.applyForwarded(ops[i])
+		out[i] = e.applyForwarded(ops[i], theirs)
 	}
 	return out, nil
 }
 
-func (e *Engine) applyForwarded(op naming.Op) error {
+// applyForwarded applies a forwarded write if this node owns its key, in
+// its own view and, when the sender's view differs, in that one too.
+func (e *Engine) applyForwarded(op naming.Op, theirs *ownerTable) error {
 	if err := checkOp(&op); err != nil {
 		return err
 	}
-	if !e.Owns(op.Service) {
+	if err := e.stalled(); err != nil {
+		return err
+	}
+	if !e.owns(op.Service) || theirs != nil && theirs.owner(op.Service) != e.self {
 		return unavailable("%s is not the responsible node of %s, retry", e.self, op.Service)
 	}
 	return e.applyOwned(op)

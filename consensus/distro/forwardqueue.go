@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -19,20 +20,71 @@ const MaxForwardOps = 4096
 
 // pendingForward is one write waiting for the responsible node's answer.
 type pendingForward struct {
-	op   naming.Op
-	done chan error // buffered: the sender never blocks on it; nil: nobody waits (noticeBeat)
-	gone atomic.Bool
+	op    naming.Op
+	done  chan error // buffered: the sender never blocks on it; nil: nobody waits (noticeBeat)
+	gone  atomic.Bool
+	tries int // messages that carried this beat notice and failed
 }
 
-// answer hands p its answer, if anybody waits for it.
-func (e *Engine) answer(p *pendingForward, err error) {
+// forwardSenders is the number of messages one responsible node may have
+// under way at once: one slow answer does not hold every write behind it.
+const forwardSenders = 4
+
+// maxNoticeTries bounds the messages one beat notice rides in: a notice
+// lost on the way is sent again (to whichever node is responsible then)
+// after RetryInterval, and counted as failed only after this many.
+const maxNoticeTries = 3
+
+// answer hands p its answer, if anybody waits for it. A beat notice the
+// responsible node did not take (unreachable, or refused for a member
+// view) is sent again later, up to maxNoticeTries messages; the client
+// was answered already, so the beat must not be lost to one failure.
+func (e *Engine) answer(p *pendingForward, err error, retry *[]*pendingForward) {
 	if p.done != nil {
 		p.done <- err
 		return
 	}
-	if err != nil {
-		e.stats.beatNoticesFailed.Add(1)
+	if err == nil {
+		return
 	}
+	if errors.Is(err, cluster.ErrRefused) && e.ctx.Err() == nil {
+		if e.takeOver("", p.op, err) != nil {
+			e.stats.beatNoticesFailed.Add(1)
+		}
+		return
+	}
+	var ne *naming.Error
+	if p.tries++; p.tries < maxNoticeTries && retry != nil && (!errors.As(err, &ne) || errors.Is(err, naming.ErrUnavailable)) {
+		*retry = append(*retry, p)
+		return
+	}
+	e.stats.beatNoticesFailed.Add(1)
+}
+
+// retryNotices sends beat notices again after RetryInterval, each to the
+// node responsible for it then (this node applies its own).
+func (e *Engine) retryNotices(ps []*pendingForward) {
+	if len(ps) == 0 {
+		return
+	}
+	e.stats.beatNoticesRetried.Add(uint64(len(ps)))
+	e.goLoop(func() {
+		if !e.sleep(e.cfg.RetryInterval) {
+			return
+		}
+		for _, p := range ps {
+			owner := e.Owner(p.op.Service)
+			if owner == e.self {
+				if err := e.applyOwned(p.op); err != nil {
+					e.stats.beatNoticesFailed.Add(1)
+				}
+				continue
+			}
+			if q := e.forwardQueueOf(owner); q == nil || !q.add(p, maxNoticeBacklog) {
+				e.stats.beatNoticesFailed.Add(1)
+			}
+		}
+	})
 }
 
 // forwardQueue holds the writes waiting to go to one responsible node. One
@@ -43,7 +95,13 @@ type forwardQueue struct {
 	peer    string
 	mu      sync.Mutex
 	waiting []*pendingForward
+	// notices maps each instance with a beat notice in waiting to it: a
+	// newer beat of the same instance replaces the waiting one, so beats
+	// queued for a slow node take one entry per instance.
+	notices map[noticeKey]*pendingForward
 	wake    chan struct{}
+	stop    chan struct{} // closed when peer left the member view: the senders end
+	closed  bool          // set, under mu, once the senders ended; add refuses
 	// refusing is set while the last message to peer failed or peer
 	// refused a beat notice as unavailable: beats then wait for their
 	// answer, so clients see the error and turn to another node, until a
@@ -58,9 +116,11 @@ func (e *Engine) forwardQueueOf(peer string) *forwardQueue {
 	defer e.fmu.Unlock()
 	q, ok := e.fwd[peer]
 	if !ok {
-		q = &forwardQueue{peer: peer, wake: make(chan struct{}, 1)}
-		if !e.goLoop(func() { e.sendForwards(q) }) {
-			return nil
+		q = &forwardQueue{peer: peer, wake: make(chan struct{}, 1), stop: make(chan struct{}), notices: map[noticeKey]*pendingForward{}}
+		for range forwardSenders {
+			if !e.goLoop(func() { e.sendForwards(q) }) {
+				return nil
+			}
 		}
 		e.fwd[peer] = q
 	}
@@ -74,14 +134,46 @@ func (e *Engine) submitForward(peer string, p *pendingForward) {
 		p.done <- unavailable("%s is shutting down, retry", e.self)
 		return
 	}
-	q.add(p, 0)
+	if !q.add(p, maxForwardWaiting) {
+		p.done <- unavailable("%d writes wait for %s already, retry", maxForwardWaiting, peer)
+	}
 }
 
-// add queues p and wakes the sender; with limit > 0, only while fewer
-// than limit writes wait (false: nothing queued).
+// maxForwardWaiting bounds the writes waiting for one responsible node,
+// whatever waits for them: past it a write is refused at once.
+const maxForwardWaiting = 4 * maxNoticeBacklog
+
+// noticeKey names the instance of a beat notice.
+type noticeKey struct {
+	svc naming.ServiceKey
+	ik  naming.InstanceKey
+}
+
+// add queues p and wakes a sender; with limit > 0, only while fewer
+// than limit writes wait (false: nothing queued). A beat notice for an
+// instance that already has one waiting replaces that one's op (keeping
+// the later time) and takes no new place.
 func (q *forwardQueue) add(p *pendingForward, limit int) bool {
 	q.mu.Lock()
-	if limit > 0 && len(q.waiting) >= limit {
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	if p.done == nil {
+		nk := noticeKey{p.op.Service, targetOf(&p.op)}
+		if old := q.notices[nk]; old != nil {
+			if p.op.Time >= old.op.Time {
+				old.op = p.op
+			}
+			q.mu.Unlock()
+			return true
+		}
+		if limit > 0 && len(q.waiting) >= limit {
+			q.mu.Unlock()
+			return false
+		}
+		q.notices[nk] = p
+	} else if limit > 0 && len(q.waiting) >= limit {
 		q.mu.Unlock()
 		return false
 	}
@@ -94,21 +186,32 @@ func (q *forwardQueue) add(p *pendingForward, limit int) bool {
 	return true
 }
 
-// sendForwards is the sender of one queue: it sends the waiting writes,
-// MaxForwardBatch per message, until none is left, then sleeps until woken.
+// sendForwards is one of the forwardSenders senders of a queue: it sends
+// the waiting writes, MaxForwardBatch per message, until none is left,
+// then sleeps until woken.
 // Writes whose callers stopped waiting are left out. At Close it answers
 // the writes still waiting.
 func (e *Engine) sendForwards(q *forwardQueue) {
 	for {
 		select {
 		case <-e.ctx.Done():
-			q.mu.Lock()
-			left := q.waiting
-			q.waiting = nil
-			q.mu.Unlock()
-			for _, p := range left {
-				e.answer(p, unavailable("%s is shutting down, retry", e.self))
+			for _, p := range q.drain() {
+				e.answer(p, unavailable("%s is shutting down, retry", e.self), nil)
 			}
+			return
+		case <-q.stop:
+			// The peer left the member view: writes waiting for it are
+			// refused (their callers retry, reaching the new owner);
+			// beat notices go to whichever node owns them now.
+			var notices []*pendingForward
+			for _, p := range q.drain() {
+				if p.done == nil {
+					notices = append(notices, p)
+					continue
+				}
+				e.answer(p, unavailable("%s left the member view, retry", q.peer), nil)
+			}
+			e.retryNotices(notices)
 			return
 		case <-q.wake:
 		}
@@ -131,6 +234,9 @@ func (q *forwardQueue) take() []*pendingForward {
 	n := 0
 	for _, p := range q.waiting {
 		n++
+		if p.done == nil {
+			delete(q.notices, noticeKey{p.op.Service, targetOf(&p.op)})
+		}
 		if !p.gone.Load() {
 			batch = append(batch, p)
 			if len(batch) == MaxForwardBatch {
@@ -159,6 +265,7 @@ func (e *Engine) deliverForwards(q *forwardQueue, batch []*pendingForward) {
 		err = fmt.Errorf("%s answered %d results for %d writes", peer, len(errs), len(ops))
 	}
 	refused := err != nil
+	var retry []*pendingForward
 	for i, p := range batch {
 		perr := err
 		if err == nil {
@@ -167,7 +274,42 @@ func (e *Engine) deliverForwards(q *forwardQueue, batch []*pendingForward) {
 		if p.done == nil && errors.Is(perr, naming.ErrUnavailable) {
 			refused = true
 		}
-		e.answer(p, perr)
+		e.answer(p, perr, &retry)
 	}
 	q.refusing.Store(refused)
+	e.retryNotices(retry)
+}
+
+// drain closes the queue to new writes and returns those waiting.
+func (q *forwardQueue) drain() []*pendingForward {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	left := q.waiting
+	q.waiting = nil
+	clear(q.notices)
+	return left
+}
+
+// reclaim ends the queues and senders of peers no longer in the member
+// view (a member removed from the list, or DOWN), so per-peer goroutines
+// and queues do not outlive the peers; a peer that returns gets new ones.
+// It runs on the membership's goroutine and does not block.
+func (e *Engine) reclaim() {
+	t := e.table()
+	reclaimFrom(&e.fmu, e.fwd, t.isLive, func(q *forwardQueue) { close(q.stop) })
+	reclaimFrom(&e.pmu, e.peers, t.isLive, func(q *peerQueue) { close(q.stop) })
+}
+
+// reclaimFrom removes, under mu, the queues of m whose peer is not live,
+// and stops each.
+func reclaimFrom[Q any](mu *sync.Mutex, m map[string]Q, live func(string) bool, stop func(Q)) {
+	mu.Lock()
+	defer mu.Unlock()
+	for addr, q := range m {
+		if !live(addr) {
+			delete(m, addr)
+			stop(q)
+		}
+	}
 }

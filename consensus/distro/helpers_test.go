@@ -85,10 +85,12 @@ type fixedView struct {
 	live []string
 }
 
-func (v fixedView) Self() string                 { return v.self }
-func (v fixedView) Live() []string               { return slices.Clone(v.live) }
-func (v fixedView) Hash() uint64                 { return uint64(len(v.live)) }
-func (v fixedView) Watch(func()) (cancel func()) { return func() {} }
+func (v fixedView) Self() string                             { return v.self }
+func (v fixedView) Live() []string                           { return slices.Clone(v.live) }
+func (v fixedView) Hash() uint64                             { return uint64(len(v.live)) }
+func (v fixedView) Watch(func()) (cancel func())             { return func() {} }
+func (v fixedView) Agreed() bool                             { return true }
+func (v fixedView) PeerLive(string, uint64) ([]string, bool) { return nil, false }
 
 // node is one member of an in-process cluster.
 type node struct {
@@ -111,6 +113,9 @@ type harness struct {
 	nodes map[string]*node
 	// scale multiplies the harness's waits (production timings are slower).
 	scale time.Duration
+	// clock, when set, is every engine's clock (per node, so nodes can
+	// disagree); nil means the real one.
+	clock *testClock
 }
 
 // timings returns the configurations of the scenario tests: the test
@@ -125,7 +130,14 @@ func timings() (Config, cluster.Config, time.Duration) {
 
 func newHarness(t testing.TB, n int, cfg Config, ccfg cluster.Config) *harness {
 	t.Helper()
-	h := &harness{t: t, net: NewNetwork(1), cfg: cfg, ccfg: ccfg, log: testLog(t), nodes: map[string]*node{}, scale: 1}
+	return newClockedHarness(t, n, cfg, ccfg, nil)
+}
+
+// newClockedHarness is newHarness with every engine reading clk (nil: the
+// real clock).
+func newClockedHarness(t testing.TB, n int, cfg Config, ccfg cluster.Config, clk *testClock) *harness {
+	t.Helper()
+	h := &harness{t: t, net: NewNetwork(1), cfg: cfg, ccfg: ccfg, log: testLog(t), nodes: map[string]*node{}, scale: 1, clock: clk}
 	if ccfg.ReportInterval > cluster.TestConfig().ReportInterval {
 		h.scale = 10
 	}
@@ -161,6 +173,9 @@ func (h *harness) build(addr string) *node {
 	e, err := New(h.cfg, cat, m, h.net.Transport(addr), h.log.WithField("node", addr))
 	if err != nil {
 		h.t.Fatal(err)
+	}
+	if h.clock != nil {
+		e.now = h.clock.of(addr)
 	}
 	nd := &node{addr: addr, cat: cat, mem: m, eng: e}
 	h.mu.Lock()
@@ -228,14 +243,17 @@ func (h *harness) close() {
 	}
 }
 
-// waitAgreed waits until every node in group sees exactly group as live.
+// waitAgreed waits until every node in group sees exactly group as live,
+// and, when group is a majority, calls that view agreed.
 func (h *harness) waitAgreed(group []string) {
 	h.t.Helper()
 	want := slices.Clone(group)
 	slices.Sort(want)
+	majority := 2*len(group) > len(h.addrs)
 	waitFor(h.t, h.scale*5*time.Second, func() bool {
 		for _, a := range group {
-			if !slices.Equal(h.node(a).mem.Live(), want) {
+			m := h.node(a).mem
+			if !slices.Equal(m.Live(), want) || majority && !m.Agreed() {
 				return false
 			}
 		}
@@ -307,4 +325,54 @@ func (h *harness) applyRetry(addr string, op naming.Op, timeout time.Duration) e
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// testClock is a hand-driven clock shared by the nodes of a harness: every
+// node reads the same base time, moved only by Advance, plus its own skew.
+type testClock struct {
+	mu   sync.Mutex
+	base time.Time
+	skew map[string]time.Duration
+}
+
+func newTestClock() *testClock {
+	return &testClock{base: time.UnixMilli(1_700_000_000_000), skew: map[string]time.Duration{}}
+}
+
+// Advance moves every node's clock by d.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.base = c.base.Add(d)
+	c.mu.Unlock()
+}
+
+// Skew sets how far addr's clock runs ahead (negative: behind).
+func (c *testClock) Skew(addr string, d time.Duration) {
+	c.mu.Lock()
+	c.skew[addr] = d
+	c.mu.Unlock()
+}
+
+// Now returns addr's current time.
+func (c *testClock) Now(addr string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.base.Add(c.skew[addr])
+}
+
+func (c *testClock) of(addr string) func() time.Time {
+	return func() time.Time { return c.Now(addr) }
+}
+
+// soloEngine is an engine, not started, that is the only member of its
+// view and owns every service.
+func soloEngine(t testing.TB) (*Engine, *naming.Catalog, fixedView) {
+	t.Helper()
+	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
+	cat := naming.NewCatalog()
+	e, err := New(TestConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, cat, v
 }

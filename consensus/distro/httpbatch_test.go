@@ -2,6 +2,7 @@ package distro
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -94,5 +95,39 @@ func TestForwardBatchOverHTTP(t *testing.T) {
 	}
 	if st := nodes[2].eng.Stats(); st.Forwards != 0 {
 		t.Fatalf("the non-owner forwarded again: %+v", st)
+	}
+}
+
+// A peer of the previous version reads compact sync records of version 1
+// only; it gets version 2 as JSON, and ignores the beat marks.
+func TestSyncFallsBackToJSONForAnOlderReader(t *testing.T) {
+	var mu sync.Mutex
+	var got []Record
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == CompactSyncPath {
+			fail(w, naming.Errorf(naming.ErrInvalid, "bad request body: %s", errUnknownVersion)) // as the old reader answers
+			return
+		}
+		var b syncBody
+		if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		got = append(got, b.Records...)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	tr, err := NewHTTPTransport(DefaultHTTPConfig(), "10.0.0.1:8848", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := Record{Key: svc("old-reader"), Instances: []*naming.Instance{inst("10.1.0.1", 80, 5)},
+		Beats: []BeatMark{{Instance: naming.InstanceKey{IP: "10.1.0.1", Port: 80, Cluster: naming.DefaultCluster}, Time: 9}}}
+	if err := tr.Sync(context.Background(), strings.TrimPrefix(srv.URL, "http://"), 1, []Record{rec}); err != nil {
+		t.Fatalf("sync to an older reader: %v", err)
+	}
+	if len(got) != 1 || len(got[0].Instances) != 1 {
+		t.Fatalf("the older reader got %+v", got)
 	}
 }

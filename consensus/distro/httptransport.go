@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -151,10 +152,11 @@ func (t *HTTPTransport) forwardEach(ctx context.Context, peer string, hash uint6
 var errNoRoute = errors.New("distro: path not served by the peer")
 
 // Sync sends records in the compact encoding; a peer that does not serve
-// CompactSyncPath (an older version) gets them as JSON.
+// CompactSyncPath, or does not read this version of it (older versions),
+// gets them as JSON, whose fields it does not know it ignores.
 func (t *HTTPTransport) Sync(ctx context.Context, peer string, hash uint64, recs []Record) error {
 	_, _, err := t.send(ctx, http.MethodPost, peer, CompactSyncPath, hash, CompactType, appendRecords(nil, recs))
-	if errors.Is(err, errNoRoute) {
+	if errors.Is(err, errNoRoute) || errors.Is(err, naming.ErrInvalid) && strings.Contains(err.Error(), errUnknownVersion) {
 		return t.call(ctx, http.MethodPost, peer, SyncPath, hash, syncBody{Records: recs}, nil)
 	}
 	return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,11 +33,12 @@ type Network struct {
 	rng       *rand.Rand
 	delay     time.Duration
 	blackhole bool
+	failFetch bool
 }
 
 // ReportReceiver takes membership reports. *cluster.Membership satisfies it.
 type ReportReceiver interface {
-	HandleReport(from string, hash uint64) error
+	HandleReport(r cluster.Report) error
 }
 
 // Errors of the in-memory network.
@@ -120,6 +122,14 @@ func (n *Network) Delay(d time.Duration) {
 	n.mu.Unlock()
 }
 
+// FailFetches makes every Fetch fail (as a fetch of a large record that
+// times out would), while other messages pass.
+func (n *Network) FailFetches(on bool) {
+	n.mu.Lock()
+	n.failFetch = on
+	n.mu.Unlock()
+}
+
 // Blackhole makes cut links hang until the caller's context ends instead
 // of failing at once, like a peer that stopped answering.
 func (n *Network) Blackhole(on bool) {
@@ -175,12 +185,14 @@ type memReporter struct {
 	self string
 }
 
-func (m *memReporter) Report(ctx context.Context, peer, _ string, hash uint64) error {
+func (m *memReporter) Report(ctx context.Context, peer string, rep cluster.Report) error {
 	_, r, err := m.n.route(ctx, m.self, peer, false)
 	if err != nil {
 		return err
 	}
-	return r.HandleReport(m.self, hash)
+	rep.From = m.self
+	rep.Live, rep.Reach = slices.Clone(rep.Live), slices.Clone(rep.Reach)
+	return r.HandleReport(rep)
 }
 
 type memTransport struct {
@@ -262,6 +274,12 @@ func (m *memTransport) Fetch(ctx context.Context, peer string, hash uint64, keys
 	h, _, err := m.n.route(ctx, m.self, peer, true)
 	if err != nil {
 		return nil, err
+	}
+	m.n.mu.Lock()
+	fail := m.n.failFetch
+	m.n.mu.Unlock()
+	if fail {
+		return nil, fmt.Errorf("%s → %s: fetch: %w", m.self, peer, ErrDropped)
 	}
 	in, err := viaJSON(keysBody{Keys: keys})
 	if err != nil {

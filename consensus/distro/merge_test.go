@@ -1,6 +1,7 @@
 package distro
 
 import (
+	"maps"
 	"math/rand"
 	"slices"
 	"testing"
@@ -71,6 +72,14 @@ func TestMergeTable(t *testing.T) {
 			Record{Tombstones: []Tombstone{tomb("10.0.0.1", 80, 3)}},
 			Record{Tombstones: []Tombstone{tomb("10.0.0.1", 80, 7)}},
 			[]string{"-10.0.0.1:80@7"}},
+		{"a beat mark after the tombstone keeps the instance",
+			Record{Instances: []*naming.Instance{inst("10.0.0.1", 80, 2)}, Beats: []BeatMark{{Instance: tomb("10.0.0.1", 80, 0).Instance, Time: 9}}},
+			Record{Tombstones: []Tombstone{tomb("10.0.0.1", 80, 5)}},
+			[]string{"10.0.0.1:80@2w1"}},
+		{"a beat mark before the tombstone does not",
+			Record{Instances: []*naming.Instance{inst("10.0.0.1", 80, 2)}, Beats: []BeatMark{{Instance: tomb("10.0.0.1", 80, 0).Instance, Time: 4}}},
+			Record{Tombstones: []Tombstone{tomb("10.0.0.1", 80, 5)}},
+			[]string{"-10.0.0.1:80@5"}},
 		{"empty with empty", Record{}, Record{}, nil},
 	}
 	for _, c := range cases {
@@ -114,6 +123,9 @@ func randomRecord(rng *rand.Rand, k naming.ServiceKey) Record {
 				in.Metadata = map[string]string{"v": itoa(int64(rng.Intn(2)))}
 			}
 			r.Instances = append(r.Instances, in)
+			if rng.Intn(2) == 0 {
+				r.Beats = append(r.Beats, BeatMark{Instance: in.Key(), Time: int64(rng.Intn(5))})
+			}
 		case 2:
 			r.Tombstones = append(r.Tombstones, tomb(ip, 80, int64(rng.Intn(4))))
 		}
@@ -122,7 +134,8 @@ func randomRecord(rng *rand.Rand, k naming.ServiceKey) Record {
 }
 
 func same(a, b Record) bool {
-	return a.Key == b.Key && sameInstances(a.Instances, b.Instances) && slices.Equal(a.Tombstones, b.Tombstones)
+	return a.Key == b.Key && sameInstances(a.Instances, b.Instances) && slices.Equal(a.Tombstones, b.Tombstones) &&
+		maps.Equal(a.marks(), b.marks())
 }
 
 func TestMergeProperties(t *testing.T) {
@@ -144,7 +157,7 @@ func TestMergeProperties(t *testing.T) {
 		newest := map[naming.InstanceKey]int64{}
 		for _, r := range []Record{a, b} {
 			for _, in := range r.Instances {
-				newest[in.Key()] = max(newest[in.Key()], in.Updated)
+				newest[in.Key()] = max(newest[in.Key()], in.Updated, r.markOf(in.Key()))
 			}
 			for _, tb := range r.Tombstones {
 				newest[tb.Instance] = max(newest[tb.Instance], tb.Time)
@@ -154,7 +167,7 @@ func TestMergeProperties(t *testing.T) {
 			t.Fatalf("#%d: %d entries for %d keys", i, got, len(newest))
 		}
 		for _, in := range ab.Instances {
-			if in.Updated != newest[in.Key()] {
+			if max(in.Updated, ab.markOf(in.Key())) != newest[in.Key()] {
 				t.Fatalf("#%d: %s kept at %d, newest %d", i, in.Key().Addr(), in.Updated, newest[in.Key()])
 			}
 		}

@@ -88,3 +88,28 @@ func TestBeatNoticedWithoutWaiting(t *testing.T) {
 		t.Fatalf("notices after the owner came back: %d, want %d", got, notices+1)
 	}
 }
+
+// A beat answered at once by a copy travels as a light beat: delivered to
+// a responsible node that does not hold the instance (it was deregistered
+// there, the notice arriving late), it does not re-create it.
+func TestBeatNoticeDoesNotRecreate(t *testing.T) {
+	cc := cluster.TestConfig()
+	cc.ReportInterval = time.Minute
+	cfg := TestConfig()
+	cfg.VerifyInterval = 20 * time.Minute // no repair during the test
+	cfg.TombstoneTTL = time.Hour
+	h := newHarness(t, 3, cfg, cc)
+	x, y := h.addrs[0], h.addrs[1]
+	k := keyOwnedBy(t, x, h.addrs, "late")
+	rec := Record{Key: k, Instances: []*naming.Instance{inst("10.11.0.1", 80, time.Now().UnixMilli())}}
+	if _, err := h.node(y).eng.mergeRecord(rec, false); err != nil { // y's copy, x without it
+		t.Fatal(err)
+	}
+	if err := h.node(y).eng.Apply(context.Background(), beatOp(k, "10.11.0.1", 80)); err != nil {
+		t.Fatalf("beat of an instance the copy holds: %v", err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return h.node(y).eng.Stats().BeatNoticesFailed == 1 })
+	if has(h.node(x), k, "10.11.0.1:80") {
+		t.Fatal("a beat notice re-created an instance the responsible node did not hold")
+	}
+}

@@ -113,9 +113,19 @@ func (e *Engine) table() *ownerTable {
 // Owner returns the responsible node of key in the current member view.
 func (e *Engine) Owner(key naming.ServiceKey) string { return e.table().owner(key) }
 
-// Owns reports whether this node is responsible for key. It is cheap: the
-// owner of each key is cached until the member view changes.
-func (e *Engine) Owns(key naming.ServiceKey) bool { return e.table().owner(key) == e.self }
+// Owns reports whether this node is responsible for key and may judge its
+// instances now: it owns key in its member view, and that view is agreed
+// (View.Agreed: a majority, and the peers it reaches see the same live
+// set) and this node is not just back from a stall (stall.go). So while
+// views differ or this node is cut off with a minority, no node's beat
+// checker expires what another may own. It is cheap: the owner
+// of each key is cached until the member view changes.
+func (e *Engine) Owns(key naming.ServiceKey) bool {
+	return e.owns(key) && e.view.Agreed() && e.stalled() == nil
+}
+
+// owns reports whether this node is the owner of key in its member view.
+func (e *Engine) owns(key naming.ServiceKey) bool { return e.table().owner(key) == e.self }
 
 // livePeers returns the live members other than this node.
 func (e *Engine) livePeers() []string {

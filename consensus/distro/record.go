@@ -10,11 +10,49 @@ import (
 
 // Record is what Distro replicates for one service: its ephemeral
 // instances, each stamped with the time of its last change
-// (Instance.Updated), and tombstones of recent deregistrations.
+// (Instance.Updated), the beat marks of those instances, and tombstones of
+// recent deregistrations.
 type Record struct {
 	Key        naming.ServiceKey  `json:"key"`
 	Instances  []*naming.Instance `json:"instances"`
 	Tombstones []Tombstone        `json:"tombstones,omitempty"`
+	// Beats holds, for instances of this record, the last beat a
+	// responsible node recorded (coarsely, see Config.BeatMarkInterval).
+	// An instance's version is the later of its Updated and its mark, so a
+	// copy whose owner kept seeing beats wins over an expiry decided on an
+	// older beat. Marks of instances the record does not carry mean nothing.
+	Beats []BeatMark `json:"beats,omitempty"`
+}
+
+// BeatMark is the last beat (Unix ms) a responsible node recorded for an
+// instance.
+type BeatMark struct {
+	Instance naming.InstanceKey `json:"instance"`
+	Time     int64              `json:"time"`
+}
+
+// markOf returns the mark of ik in r, 0 for none.
+func (r *Record) markOf(ik naming.InstanceKey) int64 {
+	for _, m := range r.Beats {
+		if m.Instance == ik {
+			return m.Time
+		}
+	}
+	return 0
+}
+
+// marks returns r's beat marks by instance key; nil when there are none.
+func (r *Record) marks() map[naming.InstanceKey]int64 {
+	if len(r.Beats) == 0 {
+		return nil
+	}
+	m := make(map[naming.InstanceKey]int64, len(r.Beats))
+	for _, b := range r.Beats {
+		if b.Time > m[b.Instance] {
+			m[b.Instance] = b.Time
+		}
+	}
+	return m
 }
 
 // Tombstone remembers that an instance was deregistered at Time (Unix ms).

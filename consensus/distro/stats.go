@@ -13,18 +13,22 @@ type Stats struct {
 	ForwardBatches uint64 // forward messages sent (each carries one or more writes)
 	ForwardsFailed uint64 // forwards that did not reach the responsible node
 	// BeatNotices are the beats forwarded without waiting for the answer
-	// (counted in Forwards too); BeatNoticesFailed those the responsible
-	// node did not take.
-	BeatNotices, BeatNoticesFailed uint64
-	Rejected                       uint64 // incoming messages refused for a member-view mismatch
-	VerifyRounds                   uint64 // verify rounds run as owner
-	VerifyFailed                   uint64 // verify or fetch exchanges that failed
-	VerifyMismatch                 uint64 // keys peers reported as differing
-	Repaired                       uint64 // records fetched by verify and merged
-	OrphansRemoved                 uint64 // services dropped because their owner never listed them
-	LoadedRecords                  uint64 // records merged by Load
-	Dirty                          int    // services waiting for the next sync
-	Pending                        int    // services queued for peers, summed over peers
+	// (counted in Forwards too); BeatNoticesRetried those sent again after
+	// a lost message; BeatNoticesFailed those the responsible node did not
+	// take in the end.
+	BeatNotices, BeatNoticesFailed, BeatNoticesRetried uint64
+	Rejected                                           uint64 // incoming messages refused for a member-view mismatch
+	VerifyRounds                                       uint64 // verify rounds run as owner
+	VerifyFailed                                       uint64 // verify or fetch exchanges that failed
+	VerifyMismatch                                     uint64 // keys peers reported as differing
+	Repaired                                           uint64 // records fetched by verify and merged
+	OrphansRemoved                                     uint64 // services dropped because their owner never listed them
+	StaleBeats                                         uint64 // beats sent before their instance's deregistration, answered "not found"
+	Takeovers                                          uint64 // writes applied here because the responsible node refused the connection
+	Stalls                                             uint64 // times this node found it had not run for a while (writes refused briefly after)
+	LoadedRecords                                      uint64 // records merged by Load
+	Dirty                                              int    // services waiting for the next sync
+	Pending                                            int    // services queued for peers, summed over peers
 }
 
 type counters struct {
@@ -33,31 +37,37 @@ type counters struct {
 	forwards, forwardsFailed, rejected         atomic.Uint64
 	forwardBatches                             atomic.Uint64
 	beatNotices, beatNoticesFailed             atomic.Uint64
+	beatNoticesRetried                         atomic.Uint64
 	verifyRounds, verifyFailed, verifyMismatch atomic.Uint64
 	repaired, orphansRemoved, loaded           atomic.Uint64
+	staleBeats, takeovers, stalls              atomic.Uint64
 }
 
 // Stats returns a copy of the counters and the current queue sizes.
 func (e *Engine) Stats() Stats {
 	c := &e.stats
 	return Stats{
-		SyncOK:            c.syncOK.Load(),
-		SyncFailed:        c.syncFailed.Load(),
-		SyncRecords:       c.syncRecords.Load(),
-		SyncDeltas:        c.syncDeltas.Load(),
-		Forwards:          c.forwards.Load(),
-		ForwardsFailed:    c.forwardsFailed.Load(),
-		ForwardBatches:    c.forwardBatches.Load(),
-		BeatNotices:       c.beatNotices.Load(),
-		BeatNoticesFailed: c.beatNoticesFailed.Load(),
-		Rejected:          c.rejected.Load(),
-		VerifyRounds:      c.verifyRounds.Load(),
-		VerifyFailed:      c.verifyFailed.Load(),
-		VerifyMismatch:    c.verifyMismatch.Load(),
-		Repaired:          c.repaired.Load(),
-		OrphansRemoved:    c.orphansRemoved.Load(),
-		LoadedRecords:     c.loaded.Load(),
-		Dirty:             e.dirty.size(),
-		Pending:           e.pendingTotal(),
+		SyncOK:             c.syncOK.Load(),
+		SyncFailed:         c.syncFailed.Load(),
+		SyncRecords:        c.syncRecords.Load(),
+		SyncDeltas:         c.syncDeltas.Load(),
+		Forwards:           c.forwards.Load(),
+		ForwardsFailed:     c.forwardsFailed.Load(),
+		ForwardBatches:     c.forwardBatches.Load(),
+		BeatNotices:        c.beatNotices.Load(),
+		BeatNoticesFailed:  c.beatNoticesFailed.Load(),
+		BeatNoticesRetried: c.beatNoticesRetried.Load(),
+		Rejected:           c.rejected.Load(),
+		VerifyRounds:       c.verifyRounds.Load(),
+		VerifyFailed:       c.verifyFailed.Load(),
+		VerifyMismatch:     c.verifyMismatch.Load(),
+		Repaired:           c.repaired.Load(),
+		OrphansRemoved:     c.orphansRemoved.Load(),
+		StaleBeats:         c.staleBeats.Load(),
+		Takeovers:          c.takeovers.Load(),
+		Stalls:             c.stalls.Load(),
+		LoadedRecords:      c.loaded.Load(),
+		Dirty:              e.dirty.size(),
+		Pending:            e.pendingTotal(),
 	}
 }

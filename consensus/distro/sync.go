@@ -22,11 +22,12 @@ func (l *lockedSet) size() int {
 	return len(l.set)
 }
 
-func (l *lockedSet) has(k naming.ServiceKey) bool {
+// hasContent reports whether changes of k other than beat marks wait.
+func (l *lockedSet) hasContent(k naming.ServiceKey) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, ok := l.set[k]
-	return ok
+	c, ok := l.set[k]
+	return ok && c.content
 }
 
 // dirtySet holds what changed since the last sync, per service.
@@ -40,11 +41,12 @@ func newDirtySet() *dirtySet {
 }
 
 // add records changes of k: the instances iks, or the whole service when
-// iks is empty.
-func (d *dirtySet) add(k naming.ServiceKey, iks []naming.InstanceKey) {
+// iks is empty. content is false for a change of beat marks alone.
+func (d *dirtySet) add(k naming.ServiceKey, iks []naming.InstanceKey, content bool) {
 	d.mu.Lock()
 	first := len(d.set) == 0
 	c := d.set.of(k)
+	c.content = c.content || content
 	if len(iks) == 0 {
 		c.setFull()
 	}
@@ -70,7 +72,26 @@ func (d *dirtySet) take() changeSet {
 
 // markDirty queues changes of k for the next sync: the instances iks, or
 // the whole record when iks is empty.
-func (e *Engine) markDirty(k naming.ServiceKey, iks ...naming.InstanceKey) { e.dirty.add(k, iks) }
+func (e *Engine) markDirty(k naming.ServiceKey, iks ...naming.InstanceKey) { e.dirty.add(k, iks, true) }
+
+// markBeat queues the new beat mark of one instance for the next sync. A
+// mark is not in the checksums verify compares, so a queued mark never
+// explains a copy that differs (see pending).
+func (e *Engine) markBeat(k naming.ServiceKey, ik naming.InstanceKey) {
+	e.dirty.add(k, []naming.InstanceKey{ik}, false)
+}
+
+// syncNow queues one changed instance of k for every live peer at once,
+// past the dirty set and its SyncDelay.
+func (e *Engine) syncNow(k naming.ServiceKey, ik naming.InstanceKey) {
+	cs := changeSet{}
+	c := cs.of(k)
+	c.addKey(ik)
+	c.content = true
+	for _, p := range e.livePeers() {
+		e.enqueue(p, cs)
+	}
+}
 
 // syncLoop sends the dirty services SyncDelay after the first change of a
 // quiet period. Changes inside the window join the same batch without
@@ -110,6 +131,7 @@ type peerQueue struct {
 	lockedSet
 	addr string
 	wake chan struct{}
+	stop chan struct{} // closed when the peer left the member view
 }
 
 // queued is one service taken from a peer queue.
@@ -170,7 +192,9 @@ func (e *Engine) enqueue(peer string, cs changeSet) {
 func (e *Engine) enqueueFull(peer string, keys []naming.ServiceKey) {
 	cs := changeSet{}
 	for _, k := range keys {
-		cs.of(k).setFull()
+		c := cs.of(k)
+		c.setFull()
+		c.content = true
 	}
 	e.enqueue(peer, cs)
 }
@@ -180,7 +204,7 @@ func (e *Engine) peerQueueOf(peer string) *peerQueue {
 	defer e.pmu.Unlock()
 	q, ok := e.peers[peer]
 	if !ok {
-		q = &peerQueue{lockedSet: lockedSet{set: changeSet{}}, addr: peer, wake: make(chan struct{}, 1)}
+		q = &peerQueue{lockedSet: lockedSet{set: changeSet{}}, addr: peer, wake: make(chan struct{}, 1), stop: make(chan struct{})}
 		if !e.goLoop(func() { e.peerLoop(q) }) {
 			return nil
 		}
@@ -191,13 +215,13 @@ func (e *Engine) peerQueueOf(peer string) *peerQueue {
 
 // pending reports whether changes of k wait to be sent to peer.
 func (e *Engine) pending(peer string, k naming.ServiceKey) bool {
-	if e.dirty.has(k) {
+	if e.dirty.hasContent(k) {
 		return true
 	}
 	e.pmu.Lock()
 	q := e.peers[peer]
 	e.pmu.Unlock()
-	return q != nil && q.has(k)
+	return q != nil && q.hasContent(k)
 }
 
 func (e *Engine) pendingTotal() int {
@@ -221,6 +245,8 @@ func (e *Engine) peerLoop(q *peerQueue) {
 	for {
 		select {
 		case <-e.ctx.Done():
+			return
+		case <-q.stop:
 			return
 		case <-q.wake:
 		}

@@ -1,6 +1,7 @@
 package distro
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 
@@ -11,56 +12,68 @@ import (
 // service; beyond it the oldest are forgotten first.
 const MaxTombstonesPerService = 10000
 
-// tombstones remembers recent deregistrations per service.
-type tombstones struct {
-	mu sync.Mutex
-	m  map[naming.ServiceKey]map[naming.InstanceKey]int64
+// MaxTombstones bounds the deregistrations remembered for all services;
+// each verify round forgets the oldest past it (down to nine tenths).
+const MaxTombstones = 1_000_000
+
+// instanceTimes holds one time per instance, per service: the engine
+// keeps its tombstones (recent deregistrations) and its beat marks in one.
+type instanceTimes struct {
+	mu    sync.Mutex
+	m     map[naming.ServiceKey]map[naming.InstanceKey]int64
+	limit int // per service; 0 for none
 }
 
-func newTombstones() *tombstones {
-	return &tombstones{m: map[naming.ServiceKey]map[naming.InstanceKey]int64{}}
+// newTombstones remembers at most MaxTombstonesPerService per service.
+func newTombstones() *instanceTimes {
+	return &instanceTimes{m: map[naming.ServiceKey]map[naming.InstanceKey]int64{}, limit: MaxTombstonesPerService}
 }
 
-func (t *tombstones) get(key naming.ServiceKey, ik naming.InstanceKey) int64 {
+// newMarks holds beat marks: one per instance, no limit beyond the catalog's.
+func newMarks() *instanceTimes {
+	return &instanceTimes{m: map[naming.ServiceKey]map[naming.InstanceKey]int64{}}
+}
+
+func (t *instanceTimes) get(key naming.ServiceKey, ik naming.InstanceKey) int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.m[key][ik]
 }
 
-// set records a deregistration, keeping the later time.
-func (t *tombstones) set(key naming.ServiceKey, ik naming.InstanceKey, at int64) {
+// set records a time, keeping the later one.
+func (t *instanceTimes) set(key naming.ServiceKey, ik naming.InstanceKey, at int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	s := t.m[key]
-	if s == nil {
-		s = map[naming.InstanceKey]int64{}
-		t.m[key] = s
-	}
+	s := t.of(key)
 	if s[ik] < at {
 		s[ik] = at
 	}
-	if len(s) > MaxTombstonesPerService {
+	if t.limit > 0 && len(s) > t.limit {
 		trim(s)
 	}
 }
 
-// trim drops the oldest tenth of a service's tombstones.
+// trim drops the oldest tenth of a service's entries, by count: oldest
+// time first, ties broken by instance key, so a burst stamped in one
+// millisecond loses a tenth, not all of it.
 func trim(s map[naming.InstanceKey]int64) {
-	times := make([]int64, 0, len(s))
-	for _, at := range s {
-		times = append(times, at)
-	}
-	slices.Sort(times)
-	cut := times[len(times)/10]
+	all := make([]Tombstone, 0, len(s))
 	for ik, at := range s {
-		if at <= cut {
-			delete(s, ik)
+		all = append(all, Tombstone{Instance: ik, Time: at})
+	}
+	slices.SortFunc(all, func(a, b Tombstone) int {
+		if a.Time != b.Time {
+			return cmp.Compare(a.Time, b.Time)
 		}
+		return compareInstanceKey(a.Instance, b.Instance)
+	})
+	for _, t := range all[:max(len(all)/10, 1)] {
+		delete(s, t.Instance)
 	}
 }
 
 // remove forgets a tombstone; it reports whether there was one.
-func (t *tombstones) remove(key naming.ServiceKey, ik naming.InstanceKey) bool {
+func (t *instanceTimes) remove(key naming.ServiceKey, ik naming.InstanceKey) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.m[key]
@@ -74,8 +87,8 @@ func (t *tombstones) remove(key naming.ServiceKey, ik naming.InstanceKey) bool {
 	return true
 }
 
-// list returns a service's tombstones sorted by instance key.
-func (t *tombstones) list(key naming.ServiceKey) []Tombstone {
+// list returns a service's times as tombstones, sorted by instance key.
+func (t *instanceTimes) list(key naming.ServiceKey) []Tombstone {
 	t.mu.Lock()
 	s := t.m[key]
 	out := make([]Tombstone, 0, len(s))
@@ -87,8 +100,8 @@ func (t *tombstones) list(key naming.ServiceKey) []Tombstone {
 	return out
 }
 
-// replace sets a service's tombstones; it reports whether they changed.
-func (t *tombstones) replace(key naming.ServiceKey, list []Tombstone) bool {
+// replace sets a service's times; it reports whether they changed.
+func (t *instanceTimes) replace(key naming.ServiceKey, list []Tombstone) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	old := t.m[key]
@@ -100,7 +113,7 @@ func (t *tombstones) replace(key naming.ServiceKey, list []Tombstone) bool {
 	for _, tb := range list {
 		s[tb.Instance] = tb.Time
 	}
-	if len(s) > MaxTombstonesPerService {
+	if t.limit > 0 && len(s) > t.limit {
 		trim(s)
 	}
 	t.m[key] = s
@@ -115,7 +128,7 @@ func (t *tombstones) replace(key naming.ServiceKey, list []Tombstone) bool {
 	return false
 }
 
-func (t *tombstones) keys() []naming.ServiceKey {
+func (t *instanceTimes) keys() []naming.ServiceKey {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]naming.ServiceKey, 0, len(t.m))
@@ -125,8 +138,8 @@ func (t *tombstones) keys() []naming.ServiceKey {
 	return out
 }
 
-// prune forgets tombstones older than before (Unix ms); it returns how many.
-func (t *tombstones) prune(before int64) int {
+// prune forgets times older than before (Unix ms); it returns how many.
+func (t *instanceTimes) prune(before int64) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := 0
@@ -142,4 +155,76 @@ func (t *tombstones) prune(before int64) int {
 		}
 	}
 	return n
+}
+
+// put sets the time of one instance, 0 forgetting it.
+func (t *instanceTimes) put(key naming.ServiceKey, ik naming.InstanceKey, at int64) {
+	if at == 0 {
+		t.remove(key, ik)
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.of(key)[ik] = at
+}
+
+// of returns key's map, creating it. The caller holds t.mu.
+func (t *instanceTimes) of(key naming.ServiceKey) map[naming.InstanceKey]int64 {
+	s := t.m[key]
+	if s == nil {
+		s = map[naming.InstanceKey]int64{}
+		t.m[key] = s
+	}
+	return s
+}
+
+// forget drops the times of key's instances that keep does not report
+// present; it returns how many.
+func (t *instanceTimes) forget(key naming.ServiceKey, keep func(naming.InstanceKey) bool) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for ik := range t.m[key] {
+		if !keep(ik) {
+			delete(t.m[key], ik)
+			n++
+		}
+	}
+	if len(t.m[key]) == 0 {
+		delete(t.m, key)
+	}
+	return n
+}
+
+// capTotal forgets the oldest entries, over all services, when there are
+// more than limit, down to nine tenths of it; it returns how many.
+func (t *instanceTimes) capTotal(limit int) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	total := 0
+	for _, s := range t.m {
+		total += len(s)
+	}
+	if total <= limit {
+		return 0
+	}
+	type entry struct {
+		key naming.ServiceKey
+		Tombstone
+	}
+	all := make([]entry, 0, total)
+	for k, s := range t.m {
+		for ik, at := range s {
+			all = append(all, entry{k, Tombstone{Instance: ik, Time: at}})
+		}
+	}
+	slices.SortFunc(all, func(a, b entry) int { return cmp.Compare(a.Time, b.Time) })
+	cut := total - limit*9/10
+	for _, e := range all[:cut] {
+		delete(t.m[e.key], e.Instance)
+		if len(t.m[e.key]) == 0 {
+			delete(t.m, e.key)
+		}
+	}
+	return cut
 }

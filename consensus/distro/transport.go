@@ -17,6 +17,15 @@ type View interface {
 	Hash() uint64
 	// Watch calls fn after every change of Live; fn must not block.
 	Watch(fn func()) (cancel func())
+	// Agreed reports whether this node may act on its view alone: it
+	// holds a majority of the members and its peers report the same live
+	// set. Only then does Owns say yes (the beat checker judges nothing
+	// otherwise).
+	Agreed() bool
+	// PeerLive returns the live set peer last reported, if its hash is
+	// hash: a forward built on another view is accepted when the receiver
+	// owns the key in both views.
+	PeerLive(peer string, hash uint64) ([]string, bool)
 }
 
 // Transport carries Distro messages to one peer. Every message but

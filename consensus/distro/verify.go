@@ -57,6 +57,10 @@ func (e *Engine) verifyRound() (retry bool) {
 	}
 	e.stats.verifyRounds.Add(1)
 	e.tombs.prune(e.nowMs() - e.cfg.TombstoneTTL.Milliseconds())
+	if n := e.tombs.capTotal(MaxTombstones); n > 0 {
+		e.log.WithField("forgotten", n).Warn("more than the cap of tombstones: the oldest were forgotten")
+	}
+	e.pruneMarks()
 	sums := e.ownedSums()
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -82,14 +86,22 @@ func (e *Engine) verifyPeer(peer string, sums map[naming.ServiceKey]string) erro
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
 	diff, err := e.t.Verify(ctx, peer, hash, sums)
 	cancel()
+	if err == nil && len(diff) == 0 {
+		e.verified(peer)
+	}
 	if err != nil || len(diff) == 0 {
 		return err
 	}
 	e.stats.verifyMismatch.Add(uint64(len(diff)))
-	if diff = e.skipQueued(peer, sums, diff); len(diff) == 0 {
+	if e.afterGap(peer) {
+		// The first exchange after a gap (this node or the peer was cut
+		// off, paused or restarted): either copy may be the stale one,
+		// and queued changes say nothing about what the other side
+		// missed, so everything that differs is repaired now.
+	} else if diff = e.skipQueued(peer, sums, diff); len(diff) == 0 {
 		return nil
 	}
-	for chunk := range slices.Chunk(diff, e.cfg.MaxBatch) {
+	for _, chunk := range e.fetchChunks(diff) {
 		ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
 		recs, err := e.t.Fetch(ctx, peer, hash, chunk)
 		cancel()
@@ -97,7 +109,7 @@ func (e *Engine) verifyPeer(peer string, sums map[naming.ServiceKey]string) erro
 			return err
 		}
 		for _, r := range recs {
-			if !slices.Contains(chunk, r.Key) || !e.Owns(r.Key) {
+			if !slices.Contains(chunk, r.Key) || !e.owns(r.Key) {
 				continue
 			}
 			if _, err := e.mergeRecord(r, true); err != nil {
@@ -158,12 +170,12 @@ func (e *Engine) skipQueued(peer string, sums map[naming.ServiceKey]string, diff
 func (e *Engine) ownedSums() map[naming.ServiceKey]string {
 	sums := map[naming.ServiceKey]string{}
 	for _, s := range e.cat.Services("", "") {
-		if sum := sumOf(s); sum != "" && e.Owns(s.Key) {
+		if sum := sumOf(s); sum != "" && e.owns(s.Key) {
 			sums[s.Key] = sum
 		}
 	}
 	for _, k := range e.tombs.keys() {
-		if _, ok := sums[k]; !ok && e.Owns(k) {
+		if _, ok := sums[k]; !ok && e.owns(k) {
 			s, _ := e.cat.Service(k)
 			sums[k] = sumOf(s)
 		}
@@ -207,7 +219,15 @@ func (e *Engine) OnVerify(ctx context.Context, from string, hash uint64, sums ma
 		}
 	}
 	for k := range unlisted {
-		e.orphans[k]++
+		// A round counts towards dropping only when the owner fetched the
+		// copy since the last one and still does not list it: while its
+		// fetches fail, the copy may be the only one of its data.
+		if e.fetched[k] {
+			e.orphans[k]++
+		} else if _, ok := e.orphans[k]; !ok {
+			e.orphans[k] = 0 // known: the owner's fetch of it will count
+		}
+		delete(e.fetched, k)
 		if e.orphans[k] > e.cfg.OrphanGrace {
 			delete(e.orphans, k)
 			drop = append(drop, k)
@@ -243,8 +263,72 @@ func (e *Engine) Records(ctx context.Context, from string, hash uint64, keys []n
 		return nil, naming.Errorf(naming.ErrTooLarge, "fetch of %d services, at most %d are allowed", len(keys), MaxFetchKeys)
 	}
 	out := make([]Record, 0, len(keys))
+	t := e.table()
+	e.omu.Lock()
+	for _, k := range keys {
+		if _, held := e.orphans[k]; held && t.owner(k) == from {
+			e.fetched[k] = true
+		}
+	}
+	e.omu.Unlock()
 	for _, k := range keys {
 		out = append(out, e.snapshot(k))
 	}
 	return out, nil
+}
+
+// pruneMarks forgets the beat marks of instances no longer held.
+func (e *Engine) pruneMarks() {
+	for _, k := range e.marks.keys() {
+		mu := e.lockFor(k)
+		mu.Lock()
+		s, _ := e.cat.Service(k)
+		e.marks.forget(k, func(ik naming.InstanceKey) bool { return ephemeralAt(s, ik) != nil })
+		mu.Unlock()
+	}
+}
+
+// fetchChunks splits the keys verify fetches into messages of at most
+// MaxBatch services and, by the sizes of the local copies (at least one
+// entry each), about MaxSyncEntries instances and tombstones, so a large
+// service does not make a fetch that cannot finish within SyncTimeout; a
+// service larger than that goes alone.
+func (e *Engine) fetchChunks(keys []naming.ServiceKey) [][]naming.ServiceKey {
+	var out [][]naming.ServiceKey
+	var cur []naming.ServiceKey
+	entries := 0
+	for _, k := range keys {
+		size := 1 + len(e.tombs.list(k))
+		if s, ok := e.cat.Service(k); ok {
+			size += len(s.Instances)
+		}
+		if len(cur) > 0 && (len(cur) == e.cfg.MaxBatch || entries+size > MaxSyncEntries) {
+			out = append(out, cur)
+			cur, entries = nil, 0
+		}
+		cur = append(cur, k)
+		entries += size
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// verified records a verify exchange with peer that succeeded now.
+func (e *Engine) verified(peer string) {
+	e.vmu.Lock()
+	e.lastVerify[peer] = e.nowMs()
+	e.vmu.Unlock()
+}
+
+// afterGap records a successful exchange with peer and reports whether
+// the previous one was more than three verify intervals ago (or never).
+func (e *Engine) afterGap(peer string) bool {
+	now := e.nowMs()
+	e.vmu.Lock()
+	defer e.vmu.Unlock()
+	last, ok := e.lastVerify[peer]
+	e.lastVerify[peer] = now
+	return !ok || now-last > 3*e.cfg.VerifyInterval.Milliseconds()
 }

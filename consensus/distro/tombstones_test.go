@@ -1,0 +1,156 @@
+package distro
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"sextant/consensus/cluster"
+	"sextant/naming"
+)
+
+// One sweep that removes more instances than the cap, all in one
+// millisecond: the cap trims a tenth, oldest first, never the whole burst.
+func TestTombstoneTrimByCountOldestFirst(t *testing.T) {
+	ts := newTombstones()
+	k := svc("burst")
+	key := func(i int) naming.InstanceKey {
+		return naming.InstanceKey{IP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), Port: 80, Cluster: naming.DefaultCluster}
+	}
+	for i := range 100 {
+		ts.set(k, key(i), 500) // older ones
+	}
+	for i := 100; i <= MaxTombstonesPerService; i++ {
+		ts.set(k, key(i), 1000)
+	}
+	got := ts.list(k)
+	if len(got) == 0 || len(got) > MaxTombstonesPerService {
+		t.Fatalf("%d tombstones kept after passing the cap of %d", len(got), MaxTombstonesPerService)
+	}
+	if want := MaxTombstonesPerService + 1 - (MaxTombstonesPerService+1)/10; len(got) != want {
+		t.Fatalf("%d tombstones kept, want %d (a tenth trimmed)", len(got), want)
+	}
+	for _, tb := range got {
+		if tb.Time == 500 {
+			t.Fatalf("tombstone %v of the older time kept while newer ones were trimmed", tb)
+		}
+	}
+}
+
+// A full beat sent before a deregistration but delivered to the
+// responsible node after it: the answer is "not found" (the live client
+// registers again) and the instance stays deregistered on every node.
+func TestStaleFullBeatDoesNotResurrect(t *testing.T) {
+	clk := newTestClock()
+	h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
+	x, y := h.addrs[0], h.addrs[1]
+	k := keyOwnedBy(t, x, h.addrs, "owned")
+	if err := h.applyRetry(y, registerOp(k, "10.4.0.1", 80), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return has(h.node(y), k, "10.4.0.1:80") })
+	clk.Advance(time.Second)
+	beat := beatOp(k, "10.4.0.1", 80)
+	beat.Time = clk.Now(y).UnixMilli() // stamped when y received it
+	clk.Advance(time.Second)
+	if err := h.node(x).eng.Apply(context.Background(), deregisterOp(k, "10.4.0.1", 80)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return !has(h.node(y), k, "10.4.0.1:80") })
+	err := h.node(y).eng.Apply(context.Background(), beat)
+	if !errors.Is(err, naming.ErrNotFound) {
+		t.Fatalf("stale full beat answered %v, want not found", err)
+	}
+	rounds := h.node(x).eng.Stats().VerifyRounds
+	waitFor(t, 5*time.Second, func() bool { return h.node(x).eng.Stats().VerifyRounds >= rounds+2 && h.converged() })
+	for _, nd := range h.running() {
+		if has(nd, k, "10.4.0.1:80") {
+			t.Errorf("%s lists the deregistered instance again", nd.addr)
+		}
+	}
+	// A beat sent after the deregistration re-creates it, as a full beat does.
+	clk.Advance(time.Second)
+	if err := h.node(y).eng.Apply(context.Background(), beatOp(k, "10.4.0.1", 80)); err != nil {
+		t.Fatalf("fresh full beat: %v", err)
+	}
+	if !has(h.node(x), k, "10.4.0.1:80") {
+		t.Fatal("a fresh full beat did not re-create the instance")
+	}
+}
+
+// The cap over all services forgets the oldest first, down to nine tenths.
+func TestTombstoneTotalCap(t *testing.T) {
+	ts := newTombstones()
+	for s := range 20 {
+		for i := range 10 {
+			ts.set(svc(fmt.Sprintf("s%d", s)), naming.InstanceKey{IP: fmt.Sprintf("10.0.0.%d", i+1), Port: 80, Cluster: naming.DefaultCluster}, int64(s*10+i+1))
+		}
+	}
+	if n := ts.capTotal(100); n != 110 {
+		t.Fatalf("forgot %d, want 110 (200 down to 90)", n)
+	}
+	total := 0
+	for _, k := range ts.keys() {
+		for _, tb := range ts.list(k) {
+			total++
+			if tb.Time <= 110 {
+				t.Fatalf("kept %v of time %d while newer ones went", tb.Instance, tb.Time)
+			}
+		}
+	}
+	if total != 90 {
+		t.Fatalf("%d kept, want 90", total)
+	}
+	if ts.capTotal(100) != 0 {
+		t.Fatal("forgot entries under the cap")
+	}
+}
+
+// Verify fetches large services in messages of bounded size, each large
+// one alone, and small ones together.
+func TestFetchChunksBySize(t *testing.T) {
+	e, _, _ := soloEngine(t)
+	big := []naming.ServiceKey{svc("big-1"), svc("big-2")}
+	for _, k := range big {
+		rec := Record{Key: k}
+		for i := range MaxSyncEntries * 3 / 4 {
+			rec.Instances = append(rec.Instances, inst(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), 80, 1))
+		}
+		if _, err := e.mergeRecord(rec, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := append([]naming.ServiceKey{}, big...)
+	for i := range 5 {
+		keys = append(keys, svc(fmt.Sprintf("small-%d", i)))
+	}
+	chunks := e.fetchChunks(keys)
+	if len(chunks) != 2 || len(chunks[0]) != 1 || len(chunks[1]) != 6 {
+		t.Fatalf("chunks %v, want the first large service alone, then the second with the small ones", chunks)
+	}
+}
+
+// A client's deregistration leaves for the peers at once, not a SyncDelay
+// later, so the owner crashing right after acknowledging it loses nothing.
+func TestDeregistrationSyncedAtOnce(t *testing.T) {
+	cfg := TestConfig()
+	cfg.SyncDelay = 30 * time.Second // the batched sync never runs during the test
+	cfg.QueuedGrace = time.Minute    // nor does verify repair what waits for it
+	cfg.TombstoneTTL = 3 * time.Minute
+	h := newHarness(t, 3, cfg, cluster.TestConfig())
+	x, y := h.addrs[0], h.addrs[1]
+	k := keyOwnedBy(t, x, h.addrs, "dereg-now")
+	if err := h.applyRetry(x, registerOp(k, "10.13.0.1", 80), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	rec := h.node(x).eng.snapshot(k) // y gets the registration by hand
+	if _, err := h.node(y).eng.mergeRecord(rec, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.node(x).eng.Apply(context.Background(), deregisterOp(k, "10.13.0.1", 80)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Second, func() bool { return !has(h.node(y), k, "10.13.0.1:80") })
+}

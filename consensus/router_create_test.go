@@ -9,12 +9,6 @@ import (
 	"sextant/naming"
 )
 
-// catalogAP is a Distro stand-in that applies ephemeral ops to the catalog.
-type catalogAP struct{ cat *naming.Catalog }
-
-func (a catalogAP) Apply(_ context.Context, op naming.Op) error { return a.cat.Apply(op) }
-func (a catalogAP) Owns(naming.ServiceKey) bool                 { return true }
-
 // outageCP is a Raft node without a leader until elect is called; it
 // records what it commits.
 type outageCP struct {

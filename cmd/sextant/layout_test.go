@@ -21,7 +21,7 @@ var libraryOwners = map[string][]string{
 	"github.com/hashicorp/raft-boltdb/v2":    {"sextant/consensus/raftcp"},
 	"github.com/hashicorp/go-hclog":          {"sextant/consensus/raftcp"},
 	"go.etcd.io/bbolt":                       {"sextant/consensus/raftcp"},
-	"google.golang.org/grpc":                 {"sextant/grpcfront"},
+	"google.golang.org/grpc":                 {"sextant/grpcfront", benchTool},
 	"google.golang.org/protobuf":             {"sextant/grpcfront"},
 	"golang.org/x/crypto":                    {"sextant/httpfront/auth"},
 	"github.com/prometheus/client_golang":    {"sextant/cmd/sextant"},
@@ -38,7 +38,8 @@ var libraryOwners = map[string][]string{
 // reference DNS server is by definition a plain miekg/dns server, and its
 // load generator reads answers with the same library, so it may import
 // miekg/dns (and x/sys for its socket options) without going through
-// dnsfront.
+// dnsfront; its gRPC load opens raw Nacos 2.x connections, as many as a
+// fleet of clients would, with grpc itself.
 const benchTool = "sextant/cmd/sextant-bench"
 
 // testOnly lists libraries that tests may import beside their owner's

@@ -416,3 +416,27 @@ func BenchmarkQueryWire(b *testing.B) {
 		})
 	}
 }
+
+// TestMarkerOfReplacedEntryIsNotCurrent: a query that looked a service up
+// just before a change replaced its entry leaves a marker bound to the
+// dead entry; that marker must not keep later queries off the wire path.
+func TestMarkerOfReplacedEntryIsNotCurrent(t *testing.T) {
+	c := naming.NewCatalog()
+	register(t, c, key("swap"), inst("10.9.0.1", 80))
+	s := newServer(t, c, nil)
+	old := s.idx.lookup(key("swap"))
+	if old == nil {
+		t.Fatal("no entry")
+	}
+	register(t, c, key("swap"), inst("10.9.0.2", 80))
+	if s.idx.lookup(key("swap")) == old {
+		t.Fatal("the change did not replace the entry")
+	}
+	if ws := (&wireSet{owner: old, gen: old.wire.Load()}); s.wireCurrent(ws) {
+		t.Fatal("a marker of the replaced entry is still current")
+	}
+	q := pack(t, question("swap.service.nacos.", dns.TypeA, 0))
+	if _, res := s.answerWire(q, netip.Addr{}, nil); res != wireReply {
+		t.Fatal("not answered on the wire path after the change")
+	}
+}

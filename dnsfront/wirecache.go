@@ -94,7 +94,10 @@ func (s *Server) wireCurrent(ws *wireSet) bool {
 	case ws.static:
 		return true
 	case ws.owner != nil:
-		return ws.owner.wire.Load() == ws.gen
+		// A marker of an entry already replaced (dead) is never current:
+		// the entry no longer changes, so its generation would match for
+		// ever while a newer entry serves the name.
+		return ws.gen != deadWire && ws.owner.wire.Load() == ws.gen
 	}
 	return ws.keys == s.idx.keys.Load()
 }

@@ -215,15 +215,7 @@ func TestClusterPersistentThroughRaft(t *testing.T) {
 			return len(p.list(t, "DEFAULT_GROUP@@ledger")) == 1
 		})
 	}
-	leaderOf := func(p *proc) string {
-		_, body := p.get("/nacos/v1/ns/raft/leader", nil)
-		var v struct{ Leader string }
-		var peer struct{ IP string }
-		_ = json.Unmarshal([]byte(body), &v)
-		_ = json.Unmarshal([]byte(v.Leader), &peer) // a Nacos RaftPeer as a string
-		return peer.IP
-	}
-	leader := leaderOf(ps[0])
+	leader := raftLeaderOf(ps[0])
 	var lp *proc
 	var rest []*proc
 	for _, p := range ps {

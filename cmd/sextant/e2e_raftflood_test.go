@@ -10,6 +10,17 @@ import (
 	"time"
 )
 
+// raftLeaderOf is the HTTP address of the Raft leader as p names it in
+// /raft/leader (a Nacos RaftPeer, as a JSON string), "" for none.
+func raftLeaderOf(p *proc) string {
+	_, body := p.get("/nacos/v1/ns/raft/leader", nil)
+	var v struct{ Leader string }
+	var peer struct{ IP string }
+	_ = json.Unmarshal([]byte(body), &v)
+	_ = json.Unmarshal([]byte(v.Leader), &peer)
+	return peer.IP
+}
+
 // raftAddrOfProc is the Raft address of a member: its HTTP port − 1000.
 func raftAddrOfProc(t *testing.T, p *proc) string {
 	t.Helper()
@@ -27,17 +38,11 @@ func raftAddrOfProc(t *testing.T, p *proc) string {
 // be elected within 5 s.
 func TestNewLeaderUnderRaftPortFlood(t *testing.T) {
 	ps := startClusterOn(t, []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"})
-	leaderOf := func(p *proc) string {
-		_, body := p.get("/nacos/v1/ns/raft/leader", nil)
-		var v struct{ Leader string }
-		_ = json.Unmarshal([]byte(body), &v)
-		return v.Leader
-	}
 	var lp *proc
 	var rest []*proc
 	waitFor(t, 20*time.Second, "a leader", func() bool {
 		lp, rest = nil, nil
-		l := leaderOf(ps[0])
+		l := raftLeaderOf(ps[0])
 		for _, p := range ps {
 			if p.httpAddr == l {
 				lp = p
@@ -70,7 +75,7 @@ func TestNewLeaderUnderRaftPortFlood(t *testing.T) {
 	elected := ""
 	for time.Since(start) < 20*time.Second && elected == "" {
 		for _, p := range rest {
-			if l := leaderOf(p); l == rest[0].httpAddr || l == rest[1].httpAddr {
+			if l := raftLeaderOf(p); l == rest[0].httpAddr || l == rest[1].httpAddr {
 				elected, took = l, time.Since(start)
 			}
 		}

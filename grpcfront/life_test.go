@@ -225,6 +225,11 @@ func TestBatchRegisterReplacesTheConnectionsSet(t *testing.T) {
 	if strings.Join(ips, ",") != "10.8.0.2,10.8.0.3" {
 		t.Fatalf("instances after two batches: %v", ips)
 	}
+	// The operators' list of clients shows the connection and what it holds.
+	cs := f.srv.Clients()
+	if len(cs) != 1 || cs[0].Instances != 2 || cs[0].ConnectionID == "" || cs[0].Remote == "" || cs[0].IdleMillis < 0 {
+		t.Fatalf("clients %+v", cs)
+	}
 }
 
 type fakeAccess struct{}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -213,6 +215,35 @@ func (s *Server) setUp() []*conn {
 	for c := range s.conns {
 		out = append(out, c)
 	}
+	return out
+}
+
+// Client is one connected client as operators see it.
+type Client struct {
+	ConnectionID  string `json:"connectionId"`
+	Remote        string `json:"remote"`
+	ClientVersion string `json:"clientVersion"`
+	App           string `json:"app"`
+	Subscriptions int    `json:"subscriptions"`
+	Instances     int    `json:"instances"`
+	// IdleMillis is how long ago the client last sent anything.
+	IdleMillis int64 `json:"idleMillis"`
+}
+
+// Clients lists the connections set up, by connection id.
+func (s *Server) Clients() []Client {
+	now := s.now().UnixNano()
+	conns := s.setUp()
+	out := make([]Client, 0, len(conns))
+	for _, c := range conns {
+		c.mu.Lock()
+		cl := Client{ConnectionID: c.id, Remote: c.remote, ClientVersion: c.clientVersion, App: c.app,
+			Subscriptions: len(c.subs), Instances: len(c.insts)}
+		c.mu.Unlock()
+		cl.IdleMillis = max(now-c.lastActive.Load(), 0) / int64(time.Millisecond)
+		out = append(out, cl)
+	}
+	slices.SortFunc(out, func(a, b Client) int { return strings.Compare(a.ConnectionID, b.ConnectionID) })
 	return out
 }
 

@@ -31,6 +31,20 @@ type ConsoleSource interface {
 	History() []history.Sample
 	// DNS is where the node answers DNS.
 	DNS() DNSView
+	// GRPCClients are the Nacos 2.x clients connected to this node (nil
+	// when it serves no gRPC).
+	GRPCClients() []GRPCClientView
+}
+
+// GRPCClientView is one gRPC client connected to the node.
+type GRPCClientView struct {
+	ConnectionID  string `json:"connectionId"`
+	Remote        string `json:"remote"`
+	ClientVersion string `json:"clientVersion"`
+	App           string `json:"app"`
+	Subscriptions int    `json:"subscriptions"`
+	Instances     int    `json:"instances"`
+	IdleMillis    int64  `json:"idleMillis"`
 }
 
 // RaftView is a node's Raft state as the console shows it.
@@ -127,10 +141,13 @@ func (s *Server) clusterView(c *gin.Context, _ *request) {
 		}
 	}
 	raft := RaftView{LastContact: -1}
+	var clients []GRPCClientView
 	if s.cfg.Console != nil {
 		raft = s.cfg.Console.Raft()
+		clients = s.cfg.Console.GRPCClients()
 	}
-	s.writeJSON(c, map[string]any{"self": self, "leader": s.cl.Leader(), "raft": raft, "members": views})
+	s.writeJSON(c, map[string]any{"self": self, "leader": s.cl.Leader(), "raft": raft, "members": views,
+		"grpc": clients != nil, "grpcClients": append([]GRPCClientView{}, clients...)})
 }
 
 // historyView serves GET /console/history.

@@ -16,6 +16,9 @@ func (fakeConsole) History() []history.Sample {
 	return []history.Sample{{Time: 1, Instances: 2, Healthy: 1, Beats: 0.5}}
 }
 func (fakeConsole) DNS() DNSView { return DNSView{Zone: "nacos.", Addr: "127.0.0.1:8600"} }
+func (fakeConsole) GRPCClients() []GRPCClientView {
+	return []GRPCClientView{{ConnectionID: "c-1", Remote: "127.0.0.9:50000", ClientVersion: "Nacos-Go-Client:v2.3.2", Instances: 2}}
+}
 
 func TestConsoleIsServedAndRootRedirects(t *testing.T) {
 	e := newEnv(t)
@@ -49,6 +52,9 @@ func TestConsoleViews(t *testing.T) {
 	}
 	if r := m["raft"].(map[string]any); r["role"] != "Leader" || r["term"] != 7.0 || m["leader"] != "10.0.0.5:8848" {
 		t.Fatalf("cluster view %v", m)
+	}
+	if cs := m["grpcClients"].([]any); m["grpc"] != true || len(cs) != 1 || cs[0].(map[string]any)["connectionId"] != "c-1" || cs[0].(map[string]any)["instances"] != 2.0 {
+		t.Fatalf("gRPC clients in the cluster view: %v %v", m["grpc"], m["grpcClients"])
 	}
 	h := decode(t, e.must(200, "GET", "/nacos/v1/console/history", ""))
 	if s := h["samples"].([]any); len(s) != 1 || s[0].(map[string]any)["beats"] != 0.5 {

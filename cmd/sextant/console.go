@@ -73,6 +73,18 @@ func (s consoleSource) Raft() httpfront.RaftView {
 
 func (s consoleSource) History() []history.Sample { return s.ring.Samples() }
 
+func (s consoleSource) GRPCClients() []httpfront.GRPCClientView {
+	if s.n.grpc == nil {
+		return nil
+	}
+	cs := s.n.grpc.Clients()
+	out := make([]httpfront.GRPCClientView, len(cs))
+	for i, c := range cs {
+		out[i] = httpfront.GRPCClientView(c)
+	}
+	return out
+}
+
 func (s consoleSource) DNS() httpfront.DNSView {
 	addr := s.dnsAddr
 	if s.n.dns != nil {

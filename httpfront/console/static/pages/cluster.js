@@ -32,7 +32,18 @@ export async function render(main, params, ctx) {
         ], v.members, 'No members.', 'members'),
         h('p', { class: 'muted' }, 'Ownership is Distro\u2019s: the member that checks beats of a service\u2019s ephemeral instances. Terms of other members are shown on their own consoles.')),
       section('Raft (CP data)', raftRows),
-      section('gRPC clients', h('p', { class: 'muted' }, 'This node does not serve the gRPC protocol yet.')));
+      section('gRPC clients of this node (' + v.grpcClients.length + ')',
+        v.grpc ? table('Nacos 2.x clients connected to this node', [
+          { title: 'Connection', cell: (c) => h('code', {}, c.connectionId) },
+          { title: 'From', cell: (c) => h('code', {}, c.remote) },
+          { title: 'Client', cell: (c) => c.clientVersion || '—' },
+          { title: 'App', cell: (c) => c.app || '—' },
+          { title: 'Instances', cell: (c) => String(c.instances), class: 'num' },
+          { title: 'Subscriptions', cell: (c) => String(c.subscriptions), class: 'num' },
+          { title: 'Last heard', cell: (c) => duration(c.idleMillis) + ' ago' },
+        ], v.grpcClients, 'No gRPC client is connected to this node.', 'grpc-clients')
+          : h('p', { class: 'muted' }, 'This node serves no gRPC (grpc-addr is off).'),
+        h('p', { class: 'muted' }, 'Each member lists the clients connected to it; `sextant members` counts them for every member.')));
   };
   await draw();
   ctx.every(5000, () => draw().catch(() => {}));

@@ -19,7 +19,7 @@ func mergeWhole(e *Engine, rec Record) error {
 	key := rec.Key
 	local := e.record(key)
 	now := e.nowMs()
-	merged := Prune(Merge(local, rec), now-e.cfg.TombstoneTTL.Milliseconds())
+	merged := prune(Merge(local, rec), now-e.cfg.TombstoneTTL.Milliseconds())
 	if !sameInstances(local.Instances, merged.Instances) {
 		op := naming.Op{Kind: naming.OpReplaceEphemeral, Time: now, Service: key, Instances: merged.Instances}
 		if err := e.cat.Apply(op); err != nil {

@@ -100,7 +100,7 @@ func newBoundCluster(t *testing.T, applyTimeout time.Duration) ([]*boundNode, *c
 	}
 	var nodes []*boundNode
 	for i, p := range links.peers {
-		cfg := raftcp.TestConfig()
+		cfg := raftConfig()
 		cfg.Self, cfg.Peers, cfg.InMemory, cfg.Transport = p, links.peers, true, links.trans[p.RaftAddr]
 		cfg.ApplyTimeout = applyTimeout
 		cat := naming.NewCatalog()
@@ -205,4 +205,13 @@ func TestForwardCarriesTheCallersBudget(t *testing.T) {
 	if !errors.Is(err, naming.ErrUnavailable) || !strings.HasPrefix(err.Error(), "leader:") {
 		t.Fatalf("got %v, want the leader's own answer", err)
 	}
+}
+
+// raftConfig is raftcp's DefaultConfig with timings short enough for an
+// in-process cluster (the caller sets ApplyTimeout).
+func raftConfig() raftcp.Config {
+	c := raftcp.DefaultConfig()
+	c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = 100*time.Millisecond, 100*time.Millisecond, 100*time.Millisecond
+	c.CommitTimeout, c.SnapshotInterval = 5*time.Millisecond, 100*time.Millisecond
+	return c
 }

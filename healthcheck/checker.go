@@ -3,7 +3,6 @@ package healthcheck
 import (
 	"context"
 	"errors"
-	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,9 +48,7 @@ type BeatChecker struct {
 	gen   uint64
 	ops   []naming.Op // reused between sweeps
 
-	life      sync.Mutex
-	started   bool
-	closed    bool
+	life      lifecycle
 	cancel    context.CancelFunc
 	stopTick  func()
 	done      chan struct{}
@@ -74,14 +71,9 @@ func NewBeatChecker(cfg Config, src Source, w naming.Writer, clk Clock, peers Pe
 	if src == nil || w == nil || clk == nil {
 		return nil, errors.New("healthcheck: source, writer and clock are required")
 	}
-	if log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		log = logrus.NewEntry(l)
-	}
 	return &BeatChecker{
 		cfg: cfg, src: src, w: w, clk: clk, peers: peers,
-		log:   log.WithField("component", "healthcheck"),
+		log:   logOrDiscard(log).WithField("component", "healthcheck"),
 		owned: map[naming.ServiceKey]ownership{},
 	}, nil
 }
@@ -92,13 +84,9 @@ func NewBeatChecker(cfg Config, src Source, w naming.Writer, clk Clock, peers Pe
 func (b *BeatChecker) Start(ctx context.Context) error {
 	b.life.Lock()
 	defer b.life.Unlock()
-	if b.closed {
-		return errors.New("healthcheck: checker is closed")
+	if err := b.life.begin(); err != nil {
+		return err
 	}
-	if b.started {
-		return errors.New("healthcheck: checker already started")
-	}
-	b.started = true
 	if !b.cfg.Enabled {
 		b.log.Info("beat checking is disabled")
 		return nil
@@ -134,7 +122,7 @@ func (b *BeatChecker) Close() error {
 	b.life.Lock()
 	defer b.life.Unlock()
 	b.closeOnce.Do(func() {
-		b.closed = true
+		b.life.closed = true
 		if b.cancel != nil {
 			b.cancel()
 			b.stopTick()

@@ -30,7 +30,7 @@
 //     a local registration from data that arrived from another node: an
 //     instance of a brand-new service that never beats after registering may
 //     flip up to one more interval late.
-//   - The rules are the pure functions Plan and PlanService over
+//   - The rules are in the pure function PlanService over
 //     naming.Service views and a time; the loop only supplies the time and
 //     applies the result.
 //   - Self-preservation (Config.SelfPreservation, on by default; switch

@@ -3,7 +3,6 @@ package healthcheck
 import (
 	"context"
 	"errors"
-	"io"
 	"sync"
 	"time"
 
@@ -47,9 +46,7 @@ type PersistentChecker struct {
 	dmu   sync.Mutex
 	dirty map[naming.ServiceKey]bool
 
-	life      sync.Mutex
-	started   bool
-	closed    bool
+	life      lifecycle
 	cancel    context.CancelFunc
 	stopTick  func()
 	unwatch   func()
@@ -69,14 +66,9 @@ func NewPersistentChecker(cfg ProbeConfig, src ProbeSource, w naming.Writer, p P
 	if p == nil {
 		p = ProberFor(cfg)
 	}
-	if log == nil {
-		l := logrus.New()
-		l.SetOutput(io.Discard)
-		log = logrus.NewEntry(l)
-	}
 	return &PersistentChecker{
 		cfg: cfg, src: src, w: w, probe: p, clk: clk,
-		log:   log.WithField("component", "probes"),
+		log:   logOrDiscard(log).WithField("component", "probes"),
 		sched: newSchedule(cfg),
 		wake:  make(chan struct{}, cfg.Workers),
 		dirty: map[naming.ServiceKey]bool{},
@@ -91,13 +83,9 @@ func NewPersistentChecker(cfg ProbeConfig, src ProbeSource, w naming.Writer, p P
 func (c *PersistentChecker) Start(ctx context.Context) error {
 	c.life.Lock()
 	defer c.life.Unlock()
-	if c.closed {
-		return errors.New("healthcheck: checker is closed")
+	if err := c.life.begin(); err != nil {
+		return err
 	}
-	if c.started {
-		return errors.New("healthcheck: checker already started")
-	}
-	c.started = true
 	if !c.cfg.Enabled {
 		c.log.Info("probes of persistent instances are disabled")
 		return nil
@@ -121,7 +109,7 @@ func (c *PersistentChecker) Close() error {
 	c.life.Lock()
 	defer c.life.Unlock()
 	c.closeOnce.Do(func() {
-		c.closed = true
+		c.life.closed = true
 		if c.cancel == nil {
 			return
 		}

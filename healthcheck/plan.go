@@ -6,23 +6,6 @@ import (
 	"sextant/naming"
 )
 
-// Plan returns the ops that a sweep at now (Unix ms) must apply to svcs,
-// all of which the caller is responsible for: for each ephemeral instance
-// whose beat timeout has passed, an OpSetHealth to unhealthy; for each whose
-// delete timeout has passed, an OpDeregister. It returns nil when enabled
-// (the healthCheckEnabled switch) is false. Plan applies no ownership grace;
-// see PlanService.
-func Plan(svcs []*naming.Service, now int64, enabled bool) []naming.Op {
-	if !enabled {
-		return nil
-	}
-	var ops []naming.Op
-	for _, s := range svcs {
-		ops = PlanService(s, now, 0, ops)
-	}
-	return ops
-}
-
 // PlanService appends to dst the ops a sweep at now (Unix ms) must apply to
 // one service. ownedSince is when this node became responsible for the
 // service (Unix ms, 0 for "always"): a last beat older than that is taken

@@ -87,7 +87,7 @@ func TestPlanAcrossServices(t *testing.T) {
 	register(t, cat, b, "10.0.0.4", true, nil, 0)
 	svcs := cat.Services("", "")
 
-	ops := Plan(svcs, ms(31*time.Second), true)
+	ops := plan(svcs, ms(31*time.Second), true)
 	got := map[string]naming.OpKind{}
 	for _, op := range ops {
 		got[op.Service.Name+"/"+op.Target.IP] = op.Kind
@@ -101,10 +101,27 @@ func TestPlanAcrossServices(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", k, got[k], v)
 		}
 	}
-	if ops := Plan(svcs, ms(time.Hour), false); ops != nil {
+	if ops := plan(svcs, ms(time.Hour), false); ops != nil {
 		t.Fatalf("switch off: got %+v", ops)
 	}
-	if ops := Plan(nil, ms(time.Hour), true); len(ops) != 0 {
+	if ops := plan(nil, ms(time.Hour), true); len(ops) != 0 {
 		t.Fatalf("no services: got %+v", ops)
 	}
+}
+
+// plan returns the ops that a sweep at now (Unix ms) must apply to svcs,
+// all of which the caller is responsible for: for each ephemeral instance
+// whose beat timeout has passed, an OpSetHealth to unhealthy; for each whose
+// delete timeout has passed, an OpDeregister. It returns nil when enabled
+// (the healthCheckEnabled switch) is false. It applies no ownership grace;
+// see PlanService.
+func plan(svcs []*naming.Service, now int64, enabled bool) []naming.Op {
+	if !enabled {
+		return nil
+	}
+	var ops []naming.Op
+	for _, s := range svcs {
+		ops = PlanService(s, now, 0, ops)
+	}
+	return ops
 }

@@ -23,9 +23,6 @@ type Stats struct {
 	Lag time.Duration
 }
 
-// Flips returns FlipsUnhealthy + FlipsHealthy.
-func (s Stats) Flips() uint64 { return s.FlipsUnhealthy + s.FlipsHealthy }
-
 type counters struct {
 	probes, failures            atomic.Uint64
 	flipsUnhealthy, flipsHealth atomic.Uint64

@@ -5,14 +5,9 @@ import (
 	"strings"
 )
 
-// compareID compares id with k.ID(svc) ("ip#port#cluster#group@@name") as
-// strings.Compare would, without building the second string.
-func compareID(id string, k InstanceKey, svc ServiceKey) int {
-	var pbuf [20]byte
-	return compareIDPort(id, k, strconv.AppendInt(pbuf[:0], int64(k.Port), 10), svc)
-}
-
-// compareIDPort is compareID with k.Port already in decimal.
+// compareIDPort compares id with k.ID(svc) ("ip#port#cluster#group@@name")
+// as strings.Compare would, without building the second string; port is
+// k.Port in decimal.
 func compareIDPort(id string, k InstanceKey, port []byte, svc ServiceKey) int {
 	rest := id
 	if c := cmpPart(&rest, k.IP); c != 0 {

@@ -3,11 +3,12 @@ package naming
 import (
 	"fmt"
 	"math/rand"
+	"strconv"
 	"strings"
 	"testing"
 )
 
-// compareID must order exactly like comparing the built ID strings.
+// compareIDPort must order exactly like comparing the built ID strings.
 func TestCompareIDMatchesStringCompare(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	alphabet := "19#@.:aZ_-"
@@ -40,8 +41,8 @@ func TestCompareIDMatchesStringCompare(t *testing.T) {
 			id = word() + "#" + word() + "#" + word() + "#" + word()
 		}
 		want := strings.Compare(id, k.ID(svc))
-		if got := compareID(id, k, svc); got != want {
-			t.Fatalf("compareID(%q, %q) = %d, strings.Compare = %d", id, k.ID(svc), got, want)
+		if got := compareIDPort(id, k, strconv.AppendInt(nil, int64(k.Port), 10), svc); got != want {
+			t.Fatalf("compareIDPort(%q, %q) = %d, strings.Compare = %d", id, k.ID(svc), got, want)
 		}
 	}
 }

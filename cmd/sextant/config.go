@@ -149,9 +149,9 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// loadConfigFile reads a YAML file over cfg. Unknown keys are an error, so a
-// typo never passes silently.
-func loadConfigFile(path string, cfg *Config) error {
+// loadConfigFile reads a YAML file over cfg, a node's or a gateway's
+// configuration. Unknown keys are an error, so a typo never passes silently.
+func loadConfigFile[C Config | GatewayConfig](path string, cfg *C) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
-	"gopkg.in/yaml.v3"
 
 	"sextant/naming"
 )
@@ -190,7 +187,7 @@ func parseGatewayArgs(args []string, stderr io.Writer) (GatewayConfig, string, e
 func buildGatewayConfig(args []string, path string, stderr io.Writer) (GatewayConfig, error) {
 	cfg := DefaultGatewayConfig()
 	if path != "" {
-		if err := loadGatewayFile(path, &cfg); err != nil {
+		if err := loadConfigFile(path, &cfg); err != nil {
 			return GatewayConfig{}, err
 		}
 	}
@@ -204,18 +201,4 @@ func buildGatewayConfig(args []string, path string, stderr io.Writer) (GatewayCo
 		return GatewayConfig{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return cfg, cfg.Validate()
-}
-
-// loadGatewayFile reads a YAML file over cfg; unknown keys are an error.
-func loadGatewayFile(path string, cfg *GatewayConfig) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	return nil
 }

@@ -432,7 +432,7 @@ func TestGatewayBinary(t *testing.T) {
 func TestGatewayShippedConfig(t *testing.T) {
 	const path = "../../etc/sextant-gateway.yaml"
 	cfg := DefaultGatewayConfig()
-	if err := loadGatewayFile(path, &cfg); err != nil {
+	if err := loadConfigFile(path, &cfg); err != nil {
 		t.Fatal(err)
 	}
 	if err := cfg.Validate(); err != nil {

@@ -39,16 +39,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// TestConfig is DefaultConfig with intervals short enough for in-process
-// clusters.
-func TestConfig() Config {
-	c := DefaultConfig()
-	c.ReportInterval = 50 * time.Millisecond
-	c.ReportTimeout = 40 * time.Millisecond
-	c.FilePollInterval = 50 * time.Millisecond
-	return c
-}
-
 // Validate checks the settings; it does not read File.
 func (c Config) Validate() error {
 	switch {

@@ -24,7 +24,7 @@ func TestFileChangePickedUp(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cluster.conf")
 	writeFile(t, path, "# two nodes\n10.0.0.1\n10.0.0.2\n")
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.Self, cfg.File = "10.0.0.1:8848", path
 	ft := newFakeTransport()
 	m, err := New(cfg, ft, testLog())
@@ -72,7 +72,7 @@ func TestFileChangePickedUp(t *testing.T) {
 }
 
 func TestMissingFile(t *testing.T) {
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.Self, cfg.File = "10.0.0.1:8848", filepath.Join(t.TempDir(), "none.conf")
 	if _, err := New(cfg, newFakeTransport(), nil); err == nil {
 		t.Fatal("missing file accepted")

@@ -30,7 +30,7 @@ func TestHTTPReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	mk := func(self string) *Membership {
-		cfg := TestConfig()
+		cfg := testConfig()
 		cfg.Self, cfg.Members = self, []string{a, b}
 		cfg.ReportTimeout = time.Second
 		m, err := New(cfg, tr, testLog())

@@ -15,7 +15,7 @@ import (
 
 func newTestMembership(t *testing.T, ft Transport, self string, members ...string) *Membership {
 	t.Helper()
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.Self = self
 	cfg.Members = members
 	// Start is not called: the test drives rounds itself.
@@ -28,7 +28,7 @@ func newTestMembership(t *testing.T, ft Transport, self string, members ...strin
 }
 
 func TestNewRejectsMissingSelf(t *testing.T) {
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.Self = "10.0.0.9:8848"
 	cfg.Members = []string{"10.0.0.1", "10.0.0.2"}
 	if _, err := New(cfg, newFakeTransport(), nil); err == nil || !strings.Contains(err.Error(), "not in the member list") {
@@ -158,7 +158,7 @@ func TestHashFollowsLive(t *testing.T) {
 func TestStartRunsFirstRoundAndLoop(t *testing.T) {
 	ft := newFakeTransport()
 	a, b := "10.0.0.1:8848", "10.0.0.2:8848"
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.Self, cfg.Members = a, []string{a, b}
 	m, err := New(cfg, ft, testLog())
 	if err != nil {

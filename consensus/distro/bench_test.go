@@ -8,14 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
 func benchEngine(b *testing.B) (*Engine, *naming.Catalog) {
 	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
 	cat := naming.NewCatalog()
-	e, err := New(TestConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
+	e, err := New(testConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -101,7 +100,7 @@ func BenchmarkMergeRecord(b *testing.B) {
 func BenchmarkClusterRegister(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.SyncDelay = 100 * time.Millisecond
-	h := newHarness(b, 3, cfg, cluster.TestConfig())
+	h := newHarness(b, 3, cfg, clusterConfig())
 	var engs []*Engine
 	var cats []*naming.Catalog
 	for _, nd := range h.running() {
@@ -179,7 +178,7 @@ func processCPU() time.Duration {
 // through the three nodes of an in-process cluster (two in three reach a
 // node that forwards them), 64 senders at once.
 func BenchmarkClusterBeat(b *testing.B) {
-	h := newHarness(b, 3, DefaultConfig(), cluster.TestConfig())
+	h := newHarness(b, 3, DefaultConfig(), clusterConfig())
 	nodes := h.running()
 	const n, services = 3000, 30
 	key := func(i int) naming.ServiceKey { return svc(fmt.Sprintf("beat-%03d", i%services)) }

@@ -65,25 +65,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// TestConfig is DefaultConfig with intervals short enough for in-process
-// clusters.
-func TestConfig() Config {
-	return Config{
-		SyncDelay:      50 * time.Millisecond,
-		SyncTimeout:    500 * time.Millisecond,
-		RetryInterval:  100 * time.Millisecond,
-		VerifyInterval: 200 * time.Millisecond,
-		LoadTimeout:    time.Second,
-		ForwardTimeout: 500 * time.Millisecond,
-		TombstoneTTL:   time.Minute,
-		QueuedGrace:    time.Second,
-		OrphanGrace:    3,
-		MaxBatch:       100,
-
-		BeatMarkInterval: 5 * time.Second,
-	}
-}
-
 // Validate checks ranges and the relations between the settings.
 func (c Config) Validate() error {
 	checks := []struct {

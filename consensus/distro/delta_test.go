@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -20,7 +19,7 @@ func mergeWhole(e *Engine, rec Record) error {
 	key := rec.Key
 	local := e.record(key)
 	now := e.nowMs()
-	merged := Prune(Merge(local, rec), now-e.cfg.TombstoneTTL.Milliseconds())
+	merged := prune(Merge(local, rec), now-e.cfg.TombstoneTTL.Milliseconds())
 	if !sameInstances(local.Instances, merged.Instances) {
 		op := naming.Op{Kind: naming.OpReplaceEphemeral, Time: now, Service: key, Instances: merged.Instances}
 		if err := e.cat.Apply(op); err != nil {
@@ -55,7 +54,7 @@ func TestMergeRecordMatchesWholeMerge(t *testing.T) {
 	k := svc("equiv")
 	const now = 10_000_000
 	clock := func() time.Time { return time.UnixMilli(now) }
-	cfg := TestConfig()
+	cfg := testConfig()
 	horizon := int64(now) - cfg.TombstoneTTL.Milliseconds()
 	// draw makes a record whose times are near now, or far in the past.
 	draw := func(ancient bool) Record {
@@ -186,7 +185,7 @@ func pair(t *testing.T, cfg Config) (a, b *Engine, rec *recorder) {
 // as the changed instance or tombstone alone, and the peer ends up with the
 // owner's set.
 func TestSyncSendsOnlyChanges(t *testing.T) {
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.VerifyInterval = time.Hour // only sync moves data
 	cfg.TombstoneTTL = 3 * time.Hour
 	a, b, rec := pair(t, cfg)
@@ -245,7 +244,7 @@ func mustService(e *Engine, k naming.ServiceKey) *naming.Service {
 // repaired by verify even while new writes to the same service keep its
 // sync queue busy.
 func TestVerifyRepairsUnderConstantWrites(t *testing.T) {
-	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 3, testConfig(), clusterConfig())
 	owner, peer := h.node(h.addrs[0]), h.node(h.addrs[1])
 	k := keyOwnedBy(t, owner.addr, h.addrs, "busy")
 	if err := owner.eng.Apply(context.Background(), registerOp(k, "10.6.0.1", 80)); err != nil {
@@ -278,7 +277,7 @@ func TestVerifyRepairsUnderConstantWrites(t *testing.T) {
 // together, and each caller gets the responsible node's answer to its own
 // write.
 func TestForwardsShareMessages(t *testing.T) {
-	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 3, testConfig(), clusterConfig())
 	from, to := h.node(h.addrs[0]), h.node(h.addrs[1])
 	h.net.Delay(20 * time.Millisecond)
 	var keys []naming.ServiceKey
@@ -331,9 +330,9 @@ func TestForwardsShareMessages(t *testing.T) {
 // not answer all fail with ErrUnavailable within ForwardTimeout, and none
 // is applied anywhere.
 func TestForwardsToSilentOwnerFailFast(t *testing.T) {
-	cc := cluster.TestConfig()
+	cc := clusterConfig()
 	cc.ReportInterval = time.Minute
-	cfg := TestConfig()
+	cfg := testConfig()
 	h := newHarness(t, 3, cfg, cc)
 	a, c := h.addrs[0], h.addrs[2]
 	k := keyOwnedBy(t, c, h.addrs, "silent")
@@ -366,7 +365,7 @@ func TestForwardsToSilentOwnerFailFast(t *testing.T) {
 // TestSyncSplitsLargeBatches: records past MaxSyncEntries go in further
 // messages, and a single larger record goes alone.
 func TestSyncSplitsLargeBatches(t *testing.T) {
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.VerifyInterval = time.Hour
 	cfg.TombstoneTTL = 3 * time.Hour
 	a, b, rec := pair(t, cfg)

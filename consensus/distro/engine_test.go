@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -25,7 +24,7 @@ func keyOwnedBy(t testing.TB, want string, live []string, prefix string) naming.
 }
 
 func TestForwardedRegisterVisibleEverywhere(t *testing.T) {
-	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 3, testConfig(), clusterConfig())
 	a, b := h.addrs[0], h.addrs[1]
 	k := keyOwnedBy(t, b, h.addrs, "fwd")
 	if err := h.node(a).eng.Apply(context.Background(), registerOp(k, "10.1.0.1", 80)); err != nil {
@@ -72,7 +71,7 @@ func TestForwardedRegisterVisibleEverywhere(t *testing.T) {
 }
 
 func TestApplyRejectsBadOps(t *testing.T) {
-	h := newHarness(t, 2, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 2, testConfig(), clusterConfig())
 	e := h.node(h.addrs[0]).eng
 	persistent := registerOp(svc("p"), "10.0.0.1", 80)
 	persistent.Instance.Ephemeral = false
@@ -94,9 +93,9 @@ func TestApplyRejectsBadOps(t *testing.T) {
 }
 
 func TestForwardToUnreachableOwnerFailsFast(t *testing.T) {
-	cc := cluster.TestConfig()
+	cc := clusterConfig()
 	cc.ReportInterval = time.Minute // the owner is never marked DOWN during the test
-	cfg := TestConfig()
+	cfg := testConfig()
 	h := newHarness(t, 3, cfg, cc)
 	a, c := h.addrs[0], h.addrs[2]
 	k := keyOwnedBy(t, c, h.addrs, "down")
@@ -120,7 +119,7 @@ func TestForwardToUnreachableOwnerFailsFast(t *testing.T) {
 }
 
 func TestViewMismatchRefused(t *testing.T) {
-	h := newHarness(t, 2, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 2, testConfig(), clusterConfig())
 	b := h.node(h.addrs[1])
 	k := keyOwnedBy(t, b.addr, h.addrs, "hash")
 	wrong := b.mem.Hash() + 1
@@ -157,7 +156,7 @@ func TestViewMismatchRefused(t *testing.T) {
 func TestOwnerStampsAfterKnownVersions(t *testing.T) {
 	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
 	cat := naming.NewCatalog()
-	e, err := New(TestConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
+	e, err := New(testConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +214,7 @@ func TestOrphanDroppedAfterGrace(t *testing.T) {
 	self, owner := "10.0.0.1:8848", "10.0.0.2:8848"
 	v := fixedView{self: self, live: []string{self, owner}}
 	cat := naming.NewCatalog()
-	cfg := TestConfig()
+	cfg := testConfig()
 	e, err := New(cfg, cat, v, NewNetwork(1).Transport(self), quietLog())
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +269,7 @@ func TestOrphanDroppedAfterGrace(t *testing.T) {
 }
 
 func TestUnknownSenderRefused(t *testing.T) {
-	h := newHarness(t, 2, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 2, testConfig(), clusterConfig())
 	b := h.node(h.addrs[1])
 	k := keyOwnedBy(t, b.addr, h.addrs, "stranger")
 	// Same view, but the sender names itself differently from the member list.

@@ -125,7 +125,7 @@ func timings() (Config, cluster.Config, time.Duration) {
 	if os.Getenv("SEXTANT_DISTRO_TIMINGS") == "default" {
 		return DefaultConfig(), cluster.DefaultConfig(), 10
 	}
-	return TestConfig(), cluster.TestConfig(), 1
+	return testConfig(), clusterConfig(), 1
 }
 
 func newHarness(t testing.TB, n int, cfg Config, ccfg cluster.Config) *harness {
@@ -138,7 +138,7 @@ func newHarness(t testing.TB, n int, cfg Config, ccfg cluster.Config) *harness {
 func newClockedHarness(t testing.TB, n int, cfg Config, ccfg cluster.Config, clk *testClock) *harness {
 	t.Helper()
 	h := &harness{t: t, net: NewNetwork(1), cfg: cfg, ccfg: ccfg, log: testLog(t), nodes: map[string]*node{}, scale: 1, clock: clk}
-	if ccfg.ReportInterval > cluster.TestConfig().ReportInterval {
+	if ccfg.ReportInterval > clusterConfig().ReportInterval {
 		h.scale = 10
 	}
 	for i := range n {
@@ -370,7 +370,7 @@ func soloEngine(t testing.TB) (*Engine, *naming.Catalog, fixedView) {
 	t.Helper()
 	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
 	cat := naming.NewCatalog()
-	e, err := New(TestConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
+	e, err := New(testConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}

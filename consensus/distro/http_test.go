@@ -28,7 +28,7 @@ type httpNode struct {
 
 // startHTTPCluster runs n nodes over real HTTP on 127.0.0.1.
 func startHTTPCluster(t testing.TB, n int, secret string) []*httpNode {
-	return startHTTPClusterWith(t, n, secret, TestConfig(), 64<<10)
+	return startHTTPClusterWith(t, n, secret, testConfig(), 64<<10)
 }
 
 // startHTTPClusterWith runs n nodes with the engine configuration cfg,
@@ -57,7 +57,7 @@ func startHTTPClusterWith(t testing.TB, n int, secret string, cfg Config, maxBod
 		if err != nil {
 			t.Fatal(err)
 		}
-		cc := cluster.TestConfig()
+		cc := clusterConfig()
 		cc.Self, cc.Members = a, addrs
 		cc.ReportTimeout = 500 * time.Millisecond
 		m, err := cluster.New(cc, rep, log)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -18,11 +17,11 @@ import (
 // asserts only that every write becomes visible. With
 // SEXTANT_DISTRO_LATENCY=default it runs with DefaultConfig (1 s sync delay).
 func TestVisibilityLatency(t *testing.T) {
-	cfg := TestConfig()
+	cfg := testConfig()
 	if os.Getenv("SEXTANT_DISTRO_LATENCY") == "default" {
 		cfg = DefaultConfig()
 	}
-	h := newHarness(t, 3, cfg, cluster.TestConfig())
+	h := newHarness(t, 3, cfg, clusterConfig())
 	const writes = 200
 	type want struct {
 		key naming.ServiceKey

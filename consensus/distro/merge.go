@@ -97,18 +97,3 @@ type keyed struct {
 	key naming.InstanceKey
 	v   version
 }
-
-// Prune drops tombstones older than before (Unix ms).
-func Prune(r Record, before int64) Record {
-	if len(r.Tombstones) == 0 {
-		return r
-	}
-	kept := make([]Tombstone, 0, len(r.Tombstones))
-	for _, t := range r.Tombstones {
-		if t.Time >= before {
-			kept = append(kept, t)
-		}
-	}
-	r.Tombstones = kept
-	return r
-}

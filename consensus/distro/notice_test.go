@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -17,9 +16,9 @@ import (
 // first such beat is still answered at once; once it has failed, beats
 // wait for the answer (and fail) until a message goes through again.
 func TestBeatNoticedWithoutWaiting(t *testing.T) {
-	cc := cluster.TestConfig()
+	cc := clusterConfig()
 	cc.ReportInterval = time.Minute // the owner is never marked DOWN during the test
-	h := newHarness(t, 3, TestConfig(), cc)
+	h := newHarness(t, 3, testConfig(), cc)
 	a, b := h.addrs[0], h.addrs[1]
 	k := keyOwnedBy(t, b, h.addrs, "notice")
 	if err := h.node(a).eng.Apply(context.Background(), registerOp(k, "10.1.0.1", 80)); err != nil {
@@ -93,9 +92,9 @@ func TestBeatNoticedWithoutWaiting(t *testing.T) {
 // a responsible node that does not hold the instance (it was deregistered
 // there, the notice arriving late), it does not re-create it.
 func TestBeatNoticeDoesNotRecreate(t *testing.T) {
-	cc := cluster.TestConfig()
+	cc := clusterConfig()
 	cc.ReportInterval = time.Minute
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.VerifyInterval = 20 * time.Minute // no repair during the test
 	cfg.TombstoneTTL = time.Hour
 	h := newHarness(t, 3, cfg, cc)

@@ -53,7 +53,7 @@ func TestRendezvousOwner(t *testing.T) {
 
 func BenchmarkOwnsCached(b *testing.B) {
 	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848", "10.0.0.2:8848", "10.0.0.3:8848"}}
-	e, err := New(TestConfig(), naming.NewCatalog(), v, NewNetwork(1).Transport(v.self), nil)
+	e, err := New(testConfig(), naming.NewCatalog(), v, NewNetwork(1).Transport(v.self), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

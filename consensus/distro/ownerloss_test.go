@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -15,9 +14,9 @@ import (
 // services is applied by the node that received it instead of being
 // refused, and reaches the other survivor.
 func TestRefusedOwnerIsTakenOver(t *testing.T) {
-	cc := cluster.TestConfig()
+	cc := clusterConfig()
 	cc.ReportInterval = time.Minute // nobody is marked DOWN during the test
-	h := newHarness(t, 3, TestConfig(), cc)
+	h := newHarness(t, 3, testConfig(), cc)
 	x, y, z := h.addrs[0], h.addrs[1], h.addrs[2]
 	k := keyOwnedBy(t, x, h.addrs, "owned")
 	h.stop(x)
@@ -37,7 +36,7 @@ func TestRefusedOwnerIsTakenOver(t *testing.T) {
 // written on a peer the owner never heard from). While the owner's fetches
 // of it fail, the copy is kept; once a fetch goes through, the owner has it.
 func TestOrphanKeptWhileFetchesFail(t *testing.T) {
-	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 3, testConfig(), clusterConfig())
 	x, y := h.addrs[0], h.addrs[1]
 	k := keyOwnedBy(t, x, h.addrs, "owned")
 	h.net.FailFetches(true)
@@ -59,7 +58,7 @@ func TestOrphanKeptWhileFetchesFail(t *testing.T) {
 // A member that goes DOWN takes its per-peer queues and their goroutines
 // with it; they come back when it returns.
 func TestPeerQueuesReclaimed(t *testing.T) {
-	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 3, testConfig(), clusterConfig())
 	x, y := h.addrs[0], h.addrs[1]
 	k := keyOwnedBy(t, x, h.addrs, "owned")
 	for _, op := range []naming.Op{registerOp(k, "10.9.2.1", 80), registerOp(keyOwnedBy(t, y, h.addrs, "owned"), "10.9.2.3", 80)} {
@@ -134,9 +133,9 @@ func TestNumbersOwnerDeath(t *testing.T) {
 // exchange repairs every difference even while changes of the service wait
 // in the owner's queues, and the peer's newer deregistration reaches it.
 func TestVerifyAfterGapRepairsDespiteQueuedChanges(t *testing.T) {
-	cc := cluster.TestConfig()
+	cc := clusterConfig()
 	cc.ReportInterval = time.Minute // views do not move while x and y are apart
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.SyncDelay = 30 * time.Second // x's changes wait in its dirty set throughout
 	cfg.QueuedGrace = time.Minute
 	cfg.TombstoneTTL = 3 * time.Minute

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"sextant/consensus/cluster"
 	"sextant/healthcheck"
 	"sextant/naming"
 )
@@ -59,7 +58,7 @@ func has(nd *node, k naming.ServiceKey, addr string) bool {
 // the instance is listed on every node.
 func TestHealKeepsInstanceThatKeptBeating(t *testing.T) {
 	clk := newTestClock()
-	h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
+	h := newClockedHarness(t, 3, testConfig(), clusterConfig(), clk)
 	x, y, z := h.addrs[0], h.addrs[1], h.addrs[2]
 	k := keyOwnedBy(t, x, h.addrs, "owned")
 	hc := newCheckers(h)
@@ -105,7 +104,7 @@ func TestHealKeepsInstanceThatKeptBeating(t *testing.T) {
 // node keeps {A,B,C} as its view, each service keeps one judging node, and
 // writes through A go through without refusals.
 func TestPartialPartitionKeepsOneOwner(t *testing.T) {
-	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 3, testConfig(), clusterConfig())
 	a, b, c := h.addrs[0], h.addrs[1], h.addrs[2]
 	h.net.Partition([]string{b}, []string{c})
 	// Long enough for B and C to count each other's reports as failed.
@@ -139,7 +138,7 @@ func TestPartialPartitionKeepsOneOwner(t *testing.T) {
 // A node cut off alone is a minority: its view shrinks to itself (it
 // still takes writes), but it judges nothing, while the majority side does.
 func TestMinorityJudgesNothing(t *testing.T) {
-	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 3, testConfig(), clusterConfig())
 	a, b, c := h.addrs[0], h.addrs[1], h.addrs[2]
 	h.net.Partition([]string{a, b}, []string{c})
 	h.waitAgreed([]string{a, b})
@@ -161,7 +160,7 @@ func TestMinorityJudgesNothing(t *testing.T) {
 // Two nodes: cut apart, neither is a majority and neither judges; when one
 // process is gone (its port refuses), the survivor judges alone.
 func TestTwoNodesJudgeOnlyWhenThePeerIsGone(t *testing.T) {
-	h := newHarness(t, 2, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 2, testConfig(), clusterConfig())
 	a, b := h.addrs[0], h.addrs[1]
 	k := svc("pair")
 	h.net.Isolate(b)
@@ -229,7 +228,7 @@ func healthyEverywhere(h *harness, cs []beating) (healthy, missing int) {
 // sides, each through a node of its side, every 5 s; real beat checkers
 // (self-preservation on, majority rule) swept every 5 s of injected time.
 // Logs the clients lost and flipped, and the convergence time after the
-// heal (TestConfig timings: verify every 200 ms; SEXTANT_DISTRO_TIMINGS=
+// heal (testConfig timings: verify every 200 ms; SEXTANT_DISTRO_TIMINGS=
 // default for the production ones).
 //
 //	go test -count=1 -run TestNumbersPartition45s -v ./consensus/distro/
@@ -316,7 +315,7 @@ func TestNumbersPartition45s(t *testing.T) {
 //	go test -count=1 -run TestNumbersSkew60s -v ./consensus/distro/
 func TestNumbersSkew60s(t *testing.T) {
 	clk := newTestClock()
-	h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
+	h := newClockedHarness(t, 3, testConfig(), clusterConfig(), clk)
 	clk.Skew(h.addrs[1], -time.Minute)
 	clk.Skew(h.addrs[2], time.Minute)
 	hc := judgingCheckers(h)

@@ -117,12 +117,6 @@ func canonical(in *naming.Instance) []byte {
 	return b
 }
 
-// sameInstances reports whether two sorted instance lists carry the same
-// versions.
-func sameInstances(a, b []*naming.Instance) bool {
-	return slices.EqualFunc(a, b, func(x, y *naming.Instance) bool { return compareContent(x, y) == 0 })
-}
-
 // ephemeralOf returns the ephemeral instances of a service view, sorted by
 // instance key.
 func ephemeralOf(s *naming.Service) []*naming.Instance {

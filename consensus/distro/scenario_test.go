@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -226,7 +225,7 @@ func TestPartitionHealConverges(t *testing.T) {
 }
 
 func TestOwnershipMovesWhenIsolated(t *testing.T) {
-	h := newHarness(t, 4, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 4, testConfig(), clusterConfig())
 	lost := h.addrs[3]
 	rest := h.addrs[:3]
 	before := map[naming.ServiceKey]string{}
@@ -287,7 +286,7 @@ func TestOwnershipMovesWhenIsolated(t *testing.T) {
 }
 
 func TestRestartLoadsEverything(t *testing.T) {
-	h := newHarness(t, 3, TestConfig(), cluster.TestConfig())
+	h := newHarness(t, 3, testConfig(), clusterConfig())
 	for i := range 40 {
 		k := svc(fmt.Sprintf("load-%d", i))
 		for j := range 3 {
@@ -330,7 +329,7 @@ func TestRestartLoadsEverything(t *testing.T) {
 }
 
 func TestLoadIsBounded(t *testing.T) {
-	cfg := TestConfig()
+	cfg := testConfig()
 	self := "10.0.0.1:8848"
 	// A peer that counts as live but never answers: Load gives up after LoadTimeout.
 	v := fixedView{self: self, live: []string{self, "10.0.0.2:8848"}}
@@ -370,10 +369,10 @@ func TestLoadIsBounded(t *testing.T) {
 }
 
 func TestVerifyRepairsDroppedSync(t *testing.T) {
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.RetryInterval = time.Minute // sync retries never fire: only verify can repair
 	cfg.TombstoneTTL = 2 * time.Minute
-	h := newHarness(t, 3, cfg, cluster.TestConfig())
+	h := newHarness(t, 3, cfg, clusterConfig())
 	owner := h.node(h.addrs[0])
 	k := keyOwnedBy(t, owner.addr, h.addrs, "drop")
 	h.net.Drop(1.0)

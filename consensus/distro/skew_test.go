@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -43,7 +42,7 @@ func TestClockSkewDoesNotFlipOrKeep(t *testing.T) {
 	for _, skew := range []time.Duration{-time.Minute, time.Minute} {
 		t.Run(skew.String(), func(t *testing.T) {
 			clk := newTestClock()
-			h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
+			h := newClockedHarness(t, 3, testConfig(), clusterConfig(), clk)
 			x, y := h.addrs[0], h.addrs[1]
 			clk.Skew(y, skew)
 			k := keyOwnedBy(t, x, h.addrs, "owned")
@@ -85,10 +84,10 @@ func TestClockSkewDoesNotFlipOrKeep(t *testing.T) {
 // node is lost, is sent again: the responsible node records it once the
 // link is back.
 func TestLostBeatNoticeIsRetried(t *testing.T) {
-	cc := cluster.TestConfig()
+	cc := clusterConfig()
 	cc.ReportInterval = time.Minute // member views do not move during the test
 	clk := newTestClock()
-	h := newClockedHarness(t, 3, TestConfig(), cc, clk)
+	h := newClockedHarness(t, 3, testConfig(), cc, clk)
 	x, y := h.addrs[0], h.addrs[1]
 	k := keyOwnedBy(t, x, h.addrs, "owned")
 	if err := h.applyRetry(x, registerOp(k, "10.6.0.1", 80), 5*time.Second); err != nil {
@@ -137,12 +136,12 @@ func TestBeatNoticesCoalesce(t *testing.T) {
 // checksums: a copy that missed a deregistration is repaired at the next
 // verify rounds, not left to the sync for QueuedGrace.
 func TestMarksDoNotDelayRepair(t *testing.T) {
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.BeatMarkInterval = time.Millisecond // every beat is a mark
 	cfg.SyncDelay = 3 * time.Second         // marks wait in the dirty set between syncs
 	cfg.QueuedGrace = time.Minute
 	cfg.TombstoneTTL = 3 * time.Minute
-	h := newHarness(t, 3, cfg, cluster.TestConfig())
+	h := newHarness(t, 3, cfg, clusterConfig())
 	x, y := h.addrs[0], h.addrs[1]
 	k := keyOwnedBy(t, x, h.addrs, "marks")
 	for _, ip := range []string{"10.10.0.1", "10.10.0.2"} {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"sextant/consensus/cluster"
 	"sextant/naming"
 )
 
@@ -44,7 +43,7 @@ func TestTombstoneTrimByCountOldestFirst(t *testing.T) {
 // registers again) and the instance stays deregistered on every node.
 func TestStaleFullBeatDoesNotResurrect(t *testing.T) {
 	clk := newTestClock()
-	h := newClockedHarness(t, 3, TestConfig(), cluster.TestConfig(), clk)
+	h := newClockedHarness(t, 3, testConfig(), clusterConfig(), clk)
 	x, y := h.addrs[0], h.addrs[1]
 	k := keyOwnedBy(t, x, h.addrs, "owned")
 	if err := h.applyRetry(y, registerOp(k, "10.4.0.1", 80), 5*time.Second); err != nil {
@@ -135,11 +134,11 @@ func TestFetchChunksBySize(t *testing.T) {
 // A client's deregistration leaves for the peers at once, not a SyncDelay
 // later, so the owner crashing right after acknowledging it loses nothing.
 func TestDeregistrationSyncedAtOnce(t *testing.T) {
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.SyncDelay = 30 * time.Second // the batched sync never runs during the test
 	cfg.QueuedGrace = time.Minute    // nor does verify repair what waits for it
 	cfg.TombstoneTTL = 3 * time.Minute
-	h := newHarness(t, 3, cfg, cluster.TestConfig())
+	h := newHarness(t, 3, cfg, clusterConfig())
 	x, y := h.addrs[0], h.addrs[1]
 	k := keyOwnedBy(t, x, h.addrs, "dereg-now")
 	if err := h.applyRetry(x, registerOp(k, "10.13.0.1", 80), 5*time.Second); err != nil {

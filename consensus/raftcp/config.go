@@ -101,18 +101,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// TestConfig returns short timings for in-process clusters.
-func TestConfig() Config {
-	c := DefaultConfig()
-	c.HeartbeatTimeout = 100 * time.Millisecond
-	c.ElectionTimeout = 100 * time.Millisecond
-	c.LeaderLeaseTimeout = 100 * time.Millisecond
-	c.CommitTimeout = 5 * time.Millisecond
-	c.SnapshotInterval = 100 * time.Millisecond
-	c.ApplyTimeout = time.Second
-	return c
-}
-
 // Validate reports the first problem with the configuration.
 func (c Config) Validate() error {
 	if c.Self.ID == "" || c.Self.RaftAddr == "" {

@@ -119,7 +119,7 @@ func newCluster(t testing.TB, o clusterOpts) *cluster {
 	}
 	base := t.TempDir()
 	for i, p := range peers {
-		cfg := TestConfig()
+		cfg := testConfig()
 		cfg.Self = p
 		cfg.Peers = peers
 		if o.disk {

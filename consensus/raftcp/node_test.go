@@ -23,7 +23,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := good().Validate(); err != nil {
 		t.Fatalf("default config: %v", err)
 	}
-	tc := TestConfig()
+	tc := testConfig()
 	tc.Self, tc.Peers, tc.InMemory = peers[0], peers, true
 	if err := tc.Validate(); err != nil {
 		t.Fatalf("test config: %v", err)
@@ -287,7 +287,7 @@ func TestPerOpErrorsInOneBatch(t *testing.T) {
 }
 
 func TestCloseAndLifecycle(t *testing.T) {
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.Self = Peer{ID: "127.0.0.1:8848", RaftAddr: "raft-0"}
 	cfg.Peers = []Peer{cfg.Self}
 	cfg.InMemory = true

@@ -61,7 +61,7 @@ func TestRestartFromDisk(t *testing.T) {
 
 func TestDataDirIsExclusive(t *testing.T) {
 	dir := t.TempDir()
-	cfg := TestConfig()
+	cfg := testConfig()
 	cfg.Self = Peer{ID: "127.0.0.1:8848", RaftAddr: freeAddr(t)}
 	cfg.Peers = []Peer{cfg.Self}
 	cfg.DataDir = dir

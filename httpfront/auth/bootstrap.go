@@ -43,9 +43,6 @@ func (g *Guard) Close() error {
 	return nil
 }
 
-// Bootstrapped reports whether the access-control data is initialised.
-func (g *Guard) Bootstrapped() bool { return g.src.Auth().Initialized }
-
 func (g *Guard) bootstrap(ctx context.Context) {
 	password, generated := g.cfg.AdminPassword, false
 	backoff := 200 * time.Millisecond

@@ -56,7 +56,7 @@ func testGuard(t *testing.T, mutate func(*Config)) (*Guard, *naming.Catalog, *cl
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	waitUntil(t, func() bool { return g.Bootstrapped() })
+	waitUntil(t, func() bool { return g.src.Auth().Initialized })
 	return g, cat, clk
 }
 

@@ -199,12 +199,21 @@ func (s *Server) release(c *conn, refs map[instRef]struct{}) {
 	}()
 }
 
+// reregisteredAfter is how much later than this node's registration a
+// copy's version must be to count as the client's registration through
+// another member. The responsible member stamps a write after the versions
+// it knows (the SDK's two registrations of one instance, sent in the same
+// millisecond, come out a millisecond apart), so a version a little later
+// than ours is still ours; a client that reconnected elsewhere registers
+// again only after it noticed the lost connection, far later.
+const reregisteredAfter = time.Second
+
 // deregister removes an instance this node registered at time at, unless
-// this node's copy shows a later registration (the client registered it
-// again through another member).
+// this node's copy shows a registration well after it (the client
+// registered it again through another member).
 func (s *Server) deregister(ref instRef, at int64) {
 	if svc, ok := s.r.Service(ref.svc); ok {
-		if in := svc.Find(ref.ik); in != nil && in.Updated > at {
+		if in := svc.Find(ref.ik); in != nil && in.Updated > at+reregisteredAfter.Milliseconds() {
 			return
 		}
 	}

@@ -390,3 +390,30 @@ func TestShedsOverMaxInFlight(t *testing.T) {
 		t.Fatalf("stats: %+v", st)
 	}
 }
+
+// TestReleaseRemovesAnInstanceRestampedByItsOwner: the responsible member
+// stamps a registration after the versions it knows, so the SDK's two
+// registrations in one millisecond leave a version a millisecond after
+// this node's; the connection's end must still remove the instance. A
+// version far later is the client's registration through another member,
+// and stays.
+func TestReleaseRemovesAnInstanceRestampedByItsOwner(t *testing.T) {
+	f := start(t, nil, nil)
+	key := naming.NewServiceKey("", "", "restamped")
+	for i, tc := range []struct {
+		ip   string
+		skew int64
+		kept bool
+	}{{"10.7.0.1", 1, false}, {"10.7.0.2", 5000, true}} {
+		at := int64(1_000_000 + i)
+		in := &naming.Instance{IP: tc.ip, Port: 80, Cluster: naming.DefaultCluster, Weight: 1, Healthy: true, Enabled: true, Ephemeral: true}
+		if err := f.cat.Apply(naming.Op{Kind: naming.OpRegister, Time: at + tc.skew, Service: key, Instance: in}); err != nil {
+			t.Fatal(err)
+		}
+		f.srv.deregister(instRef{svc: key, ik: in.Key()}, at)
+		svc, _ := f.cat.Service(key)
+		if kept := svc != nil && svc.Find(in.Key()) != nil; kept != tc.kept {
+			t.Fatalf("version %d ms after this node's registration: kept %v, want %v", tc.skew, kept, tc.kept)
+		}
+	}
+}

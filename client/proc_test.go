@@ -97,7 +97,8 @@ func startServer(t testing.TB, extra ...string) *server {
 	t.Helper()
 	s := &server{t: t, dataDir: t.TempDir(), addr: "127.0.0.1:" + itoa(freePort(t))}
 	s.args = append([]string{"server", "--http-addr", s.addr, "--dns-addr", "127.0.0.1:" + itoa(freePort(t)),
-		"--data-dir", s.dataDir, "--push-target", "source", "--beat-sweep-interval", "100ms", "--fsync=false"}, extra...)
+		"--data-dir", s.dataDir, "--push-target", "source", "--beat-sweep-interval", "100ms", "--fsync=false",
+		"--grpc-addr", "127.0.0.1:" + itoa(freePort(t))}, extra...)
 	s.start()
 	t.Cleanup(s.kill)
 	return s

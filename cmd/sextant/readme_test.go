@@ -63,7 +63,7 @@ func TestReadmeTopCommands(t *testing.T) {
 	if len(lines) != 2 || lines[0] != "go run ./cmd/sextant server" || lines[1] != "go test -count=1 ./..." {
 		t.Fatalf("the README's first block must be the two commands, got %q", lines)
 	}
-	m := regexp.MustCompile(`HTTP (\S+), DNS (\S+), data in ([^\s)]+)`).FindStringSubmatch(head)
+	m := regexp.MustCompile(`HTTP (\S+), gRPC (\S+), DNS (\S+), data in ([^\s)]+)`).FindStringSubmatch(head)
 	if m == nil {
 		t.Fatal("the first command's comment does not state the default addresses")
 	}
@@ -71,8 +71,13 @@ func TestReadmeTopCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("`sextant server` without flags: %v", err)
 	}
-	if cfg.HTTPAddr != m[1] || cfg.DNSAddr != m[2] || cfg.DataDir != m[3] {
-		t.Errorf("README says HTTP %s, DNS %s, data %s; the defaults are %s, %s, %s", m[1], m[2], m[3], cfg.HTTPAddr, cfg.DNSAddr, cfg.DataDir)
+	grpcAddr, err := cfg.grpcAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPAddr != m[1] || grpcAddr != m[2] || cfg.DNSAddr != m[3] || cfg.DataDir != m[4] {
+		t.Errorf("README says HTTP %s, gRPC %s, DNS %s, data %s; the defaults are %s, %s, %s, %s",
+			m[1], m[2], m[3], m[4], cfg.HTTPAddr, grpcAddr, cfg.DNSAddr, cfg.DataDir)
 	}
 }
 

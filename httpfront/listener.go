@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -94,6 +96,7 @@ func (s *Server) wireError(ctx *fasthttp.RequestCtx, err error) {
 			bound = s.wireInternalBound(&ctx.Request.Header)
 		}
 		msg = errorBody(naming.Errorf(naming.ErrTooLarge, "request body is larger than %d bytes", bound), status)
+		lingerBeforeClose(ctx.Conn())
 	case errors.As(err, &small):
 		status, msg = http.StatusRequestHeaderFieldsTooLarge, "request line and headers are larger than 16 KiB"
 	case isTimeout(err):
@@ -104,6 +107,23 @@ func (s *Server) wireError(ctx *fasthttp.RequestCtx, err error) {
 	ctx.Response.Header.SetContentType(textType)
 	ctx.SetBodyString(msg)
 	ctx.SetConnectionClose()
+}
+
+// Bounds of the body read and dropped before a 413 closes the connection.
+const (
+	lingerBytes = 256 << 10
+	lingerTime  = 100 * time.Millisecond
+)
+
+// lingerBeforeClose reads and drops what the client is still sending of a
+// refused body, up to lingerBytes for lingerTime, as net/http does: a
+// connection closed with unread data is reset, and a client still writing
+// its body would then lose the 413 that says why.
+func lingerBeforeClose(c net.Conn) {
+	if c == nil || c.SetReadDeadline(time.Now().Add(lingerTime)) != nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, c, lingerBytes)
 }
 
 func isTimeout(err error) bool {

@@ -9,66 +9,30 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"sextant/nacoswire"
 )
 
 // Defaults of the Nacos model.
 const (
-	DefaultGroup   = "DEFAULT_GROUP"
-	DefaultCluster = "DEFAULT"
-	groupSep       = "@@"
+	DefaultGroup   = nacoswire.DefaultGroup
+	DefaultCluster = nacoswire.DefaultCluster
+	groupSep       = nacoswire.GroupSep
 )
 
 // Instance is one endpoint of a service as instance/list returns it.
 // Values handed out by the client are shared: do not modify Metadata.
-type Instance struct {
-	InstanceID  string            `json:"instanceId"`
-	IP          string            `json:"ip"`
-	Port        int               `json:"port"`
-	Weight      float64           `json:"weight"`
-	Healthy     bool              `json:"healthy"`
-	Enabled     bool              `json:"enabled"`
-	Ephemeral   bool              `json:"ephemeral"`
-	ClusterName string            `json:"clusterName"`
-	ServiceName string            `json:"serviceName"`
-	Metadata    map[string]string `json:"metadata"`
-}
+type Instance nacoswire.Instance
 
 // UnmarshalJSON reads an instance leniently, so that hand-written failover
 // files stay short: a missing healthy or enabled is true, a missing weight
 // is 1, a missing ephemeral is true, a missing clusterName is DEFAULT.
 func (in *Instance) UnmarshalJSON(b []byte) error {
-	var w struct {
-		InstanceID  string            `json:"instanceId"`
-		IP          string            `json:"ip"`
-		Port        int               `json:"port"`
-		Weight      *float64          `json:"weight"`
-		Healthy     *bool             `json:"healthy"`
-		Enabled     *bool             `json:"enabled"`
-		Ephemeral   *bool             `json:"ephemeral"`
-		ClusterName string            `json:"clusterName"`
-		ServiceName string            `json:"serviceName"`
-		Metadata    map[string]string `json:"metadata"`
-	}
+	var w nacoswire.InstanceIn
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*in = Instance{InstanceID: w.InstanceID, IP: w.IP, Port: w.Port, Weight: 1, Healthy: true, Enabled: true,
-		Ephemeral: true, ClusterName: w.ClusterName, ServiceName: w.ServiceName, Metadata: w.Metadata}
-	if w.Weight != nil {
-		in.Weight = *w.Weight
-	}
-	if w.Healthy != nil {
-		in.Healthy = *w.Healthy
-	}
-	if w.Enabled != nil {
-		in.Enabled = *w.Enabled
-	}
-	if w.Ephemeral != nil {
-		in.Ephemeral = *w.Ephemeral
-	}
-	if in.ClusterName == "" {
-		in.ClusterName = DefaultCluster
-	}
+	*in = Instance(w.Resolve())
 	return nil
 }
 

@@ -1,5 +1,7 @@
 package grpcfront
 
+import "sextant/nacoswire"
+
 // The JSON bodies of the protocol. Requests are read leniently (unknown
 // fields ignored, absent ones defaulted, as the Java server's Jackson
 // does); answers carry no null fields, as Java clients send and expect.
@@ -83,30 +85,16 @@ type connectionSetupRequest struct {
 	Labels        map[string]string `json:"labels"`
 }
 
-// wireInstance is an instance as clients send and receive it.
-type wireInstance struct {
-	InstanceID  string            `json:"instanceId"`
-	IP          string            `json:"ip"`
-	Port        int               `json:"port"`
-	Weight      *float64          `json:"weight"`
-	Healthy     *bool             `json:"healthy"`
-	Enabled     *bool             `json:"enabled"`
-	Ephemeral   *bool             `json:"ephemeral"`
-	ClusterName string            `json:"clusterName"`
-	ServiceName string            `json:"serviceName"`
-	Metadata    map[string]string `json:"metadata"`
-}
-
 type instanceRequest struct {
 	request
-	Type     string        `json:"type"`
-	Instance *wireInstance `json:"instance"`
+	Type     string                `json:"type"`
+	Instance *nacoswire.InstanceIn `json:"instance"`
 }
 
 type batchInstanceRequest struct {
 	request
-	Type      string          `json:"type"`
-	Instances []*wireInstance `json:"instances"`
+	Type      string                  `json:"type"`
+	Instances []*nacoswire.InstanceIn `json:"instances"`
 }
 
 type instanceResponse struct {
@@ -146,19 +134,8 @@ type serviceListResponse struct {
 
 // outHost is an instance in a serviceInfo.
 type outHost struct {
-	InstanceID                string            `json:"instanceId"`
-	IP                        string            `json:"ip"`
-	Port                      int               `json:"port"`
-	Weight                    float64           `json:"weight"`
-	Healthy                   bool              `json:"healthy"`
-	Enabled                   bool              `json:"enabled"`
-	Ephemeral                 bool              `json:"ephemeral"`
-	ClusterName               string            `json:"clusterName"`
-	ServiceName               string            `json:"serviceName"`
-	Metadata                  map[string]string `json:"metadata"`
-	InstanceHeartBeatInterval int64             `json:"instanceHeartBeatInterval"`
-	InstanceHeartBeatTimeOut  int64             `json:"instanceHeartBeatTimeOut"`
-	IPDeleteTimeout           int64             `json:"ipDeleteTimeout"`
+	nacoswire.Instance
+	nacoswire.Timings
 }
 
 // serviceInfo is a service as gRPC answers and pushes carry it: name is

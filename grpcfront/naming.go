@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 
+	"sextant/nacoswire"
 	"sextant/naming"
 )
 
@@ -27,31 +28,35 @@ func serviceKey(base request) (naming.ServiceKey, error) {
 
 // toInstance reads an instance as clients send it: an empty clusterName is
 // DEFAULT, absent weight 1, absent healthy/enabled/ephemeral true.
-func toInstance(w *wireInstance) (*naming.Instance, error) {
+func toInstance(w *nacoswire.InstanceIn) (*naming.Instance, error) {
 	if w == nil {
 		return nil, naming.Errorf(naming.ErrInvalid, "Param 'instance' is required.")
 	}
-	in := &naming.Instance{IP: strings.TrimSpace(w.IP), Port: w.Port, Cluster: strings.TrimSpace(w.ClusterName),
-		Weight: 1, Healthy: true, Enabled: true, Ephemeral: true, Metadata: w.Metadata}
-	if in.Cluster == "" {
-		in.Cluster = naming.DefaultCluster
-	}
-	if w.Weight != nil {
-		in.Weight = *w.Weight
-	}
-	if w.Healthy != nil {
-		in.Healthy = *w.Healthy
-	}
-	if w.Enabled != nil {
-		in.Enabled = *w.Enabled
-	}
-	if w.Ephemeral != nil {
-		in.Ephemeral = *w.Ephemeral
-	}
+	t := *w
+	t.ClusterName = strings.TrimSpace(t.ClusterName)
+	r := t.Resolve()
+	in := &naming.Instance{IP: strings.TrimSpace(r.IP), Port: r.Port, Cluster: r.ClusterName,
+		Weight: r.Weight, Healthy: r.Healthy, Enabled: r.Enabled, Ephemeral: r.Ephemeral, Metadata: r.Metadata}
 	if in.Metadata == nil {
 		in.Metadata = map[string]string{}
 	}
 	return in, naming.ValidateInstance(in)
+}
+
+// hostOf renders an instance of a serviceInfo; healthy overrides its
+// health (the protect threshold lists every host as healthy).
+func hostOf(in *naming.Instance, grouped string, healthy bool) outHost {
+	t := naming.TimingsOf(in.Metadata)
+	md := in.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	return outHost{
+		Instance: nacoswire.Instance{InstanceID: in.ID, IP: in.IP, Port: in.Port, Weight: in.Weight,
+			Healthy: healthy, Enabled: in.Enabled, Ephemeral: in.Ephemeral,
+			ClusterName: in.Cluster, ServiceName: grouped, Metadata: md},
+		Timings: nacoswire.NewTimings(t.Interval, t.Timeout, t.Delete),
+	}
 }
 
 // decode reads a request body into v; a body of the wrong shape is a

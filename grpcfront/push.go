@@ -147,16 +147,7 @@ func (s *Server) render(key naming.ServiceKey, clusters string, healthyOnly bool
 		sel := svc.Select(splitClusters(clusters), healthyOnly)
 		grouped := key.Grouped()
 		for _, in := range sel.Instances {
-			t := naming.TimingsOf(in.Metadata)
-			md := in.Metadata
-			if md == nil {
-				md = map[string]string{}
-			}
-			info.Hosts = append(info.Hosts, outHost{InstanceID: in.ID, IP: in.IP, Port: in.Port, Weight: in.Weight,
-				Healthy: in.Healthy || sel.Protected, Enabled: in.Enabled, Ephemeral: in.Ephemeral,
-				ClusterName: in.Cluster, ServiceName: grouped, Metadata: md,
-				InstanceHeartBeatInterval: t.Interval.Milliseconds(), InstanceHeartBeatTimeOut: t.Timeout.Milliseconds(),
-				IPDeleteTimeout: t.Delete.Milliseconds()})
+			info.Hosts = append(info.Hosts, hostOf(in, grouped, in.Healthy || sel.Protected))
 		}
 		info.Checksum = svc.Checksum
 		info.ReachProtectionThreshold = sel.Protected

@@ -6,18 +6,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sextant/nacoswire"
 	"sextant/naming"
 )
 
 // serviceView is one row of the console's service list.
-type serviceView struct {
-	Name                 string `json:"name"`
-	GroupName            string `json:"groupName"`
-	ClusterCount         int    `json:"clusterCount"`
-	IPCount              int    `json:"ipCount"`
-	HealthyInstanceCount int    `json:"healthyInstanceCount"`
-	TriggerFlag          string `json:"triggerFlag"`
-}
+type serviceView = nacoswire.ServiceView
 
 // catalogFilter selects services by the console's search parameters.
 func catalogFilter(p *request) func(*naming.Service) bool {

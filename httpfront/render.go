@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"sextant/nacoswire"
 	"sextant/naming"
 )
 
@@ -37,21 +38,10 @@ func emptyIfNil(m map[string]string) map[string]string {
 
 // hostJSON is one instance as instance/list and the catalog show it.
 type hostJSON struct {
-	InstanceID                string            `json:"instanceId"`
-	IP                        string            `json:"ip"`
-	Port                      int               `json:"port"`
-	Weight                    float64           `json:"weight"`
-	Healthy                   bool              `json:"healthy"`
-	Enabled                   bool              `json:"enabled"`
-	Ephemeral                 bool              `json:"ephemeral"`
-	ClusterName               string            `json:"clusterName"`
-	ServiceName               string            `json:"serviceName"`
-	Metadata                  map[string]string `json:"metadata"`
-	Valid                     bool              `json:"valid"`
-	Marked                    bool              `json:"marked"`
-	InstanceHeartBeatInterval int64             `json:"instanceHeartBeatInterval"`
-	InstanceHeartBeatTimeOut  int64             `json:"instanceHeartBeatTimeOut"`
-	IPDeleteTimeout           int64             `json:"ipDeleteTimeout"`
+	nacoswire.Instance
+	Valid  bool `json:"valid"`
+	Marked bool `json:"marked"`
+	nacoswire.Timings
 }
 
 // hostOf renders an instance; healthy overrides its health (the protect
@@ -60,20 +50,20 @@ type hostJSON struct {
 func hostOf(in *naming.Instance, serviceName string, healthy bool) hostJSON {
 	t := naming.TimingsOf(in.Metadata)
 	return hostJSON{
-		InstanceID:                in.ID,
-		IP:                        in.IP,
-		Port:                      in.Port,
-		Weight:                    in.Weight,
-		Healthy:                   healthy,
-		Enabled:                   in.Enabled,
-		Ephemeral:                 in.Ephemeral,
-		ClusterName:               in.Cluster,
-		ServiceName:               serviceName,
-		Metadata:                  emptyIfNil(in.Metadata),
-		Valid:                     healthy,
-		InstanceHeartBeatInterval: t.Interval.Milliseconds(),
-		InstanceHeartBeatTimeOut:  t.Timeout.Milliseconds(),
-		IPDeleteTimeout:           t.Delete.Milliseconds(),
+		Instance: nacoswire.Instance{
+			InstanceID:  in.ID,
+			IP:          in.IP,
+			Port:        in.Port,
+			Weight:      in.Weight,
+			Healthy:     healthy,
+			Enabled:     in.Enabled,
+			Ephemeral:   in.Ephemeral,
+			ClusterName: in.Cluster,
+			ServiceName: serviceName,
+			Metadata:    emptyIfNil(in.Metadata),
+		},
+		Valid:   healthy,
+		Timings: nacoswire.NewTimings(t.Interval, t.Timeout, t.Delete),
 	}
 }
 

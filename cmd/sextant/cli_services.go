@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"sextant/nacoswire"
 	"sextant/naming"
 )
 
@@ -17,14 +18,7 @@ import (
 const cliPageSize = 100000
 
 // serviceRow is one row of GET /nacos/v1/ns/catalog/services.
-type serviceRow struct {
-	Name                 string `json:"name"`
-	GroupName            string `json:"groupName"`
-	ClusterCount         int    `json:"clusterCount"`
-	IPCount              int    `json:"ipCount"`
-	HealthyInstanceCount int    `json:"healthyInstanceCount"`
-	TriggerFlag          string `json:"triggerFlag"`
-}
+type serviceRow = nacoswire.ServiceView
 
 // runServices prints the services of a namespace with their health.
 func runServices(args []string, stdout, stderr io.Writer) int {
@@ -68,16 +62,9 @@ func runServices(args []string, stdout, stderr io.Writer) int {
 
 // instanceRow is one instance of GET /nacos/v1/ns/catalog/instances.
 type instanceRow struct {
-	IP          string             `json:"ip"`
-	Port        int                `json:"port"`
-	Weight      float64            `json:"weight"`
-	Healthy     bool               `json:"healthy"`
-	Enabled     bool               `json:"enabled"`
-	Ephemeral   bool               `json:"ephemeral"`
-	ClusterName string             `json:"clusterName"`
-	Metadata    map[string]string  `json:"metadata"`
-	LastBeat    int64              `json:"lastBeat"`
-	Check       naming.CheckResult `json:"check"`
+	nacoswire.Instance
+	LastBeat int64              `json:"lastBeat"`
+	Check    naming.CheckResult `json:"check"`
 }
 
 // runInstances prints the instances of one service with their health.

@@ -85,7 +85,8 @@ func isStd(path string) bool {
 func under(pkg, p string) bool { return pkg == p || strings.HasPrefix(pkg, p+"/") }
 
 // TestDependencyRule keeps the architecture of ARCHITECTURE.md true: naming
-// imports nothing of ours; the fronts never import each other; nothing but
+// and nacoswire import nothing of ours, the client only nacoswire and
+// internal/; the fronts never import each other; nothing but
 // cmd reaches consensus; and each third-party library is imported only by
 // the packages libraryOwners names.
 func TestDependencyRule(t *testing.T) {
@@ -117,6 +118,12 @@ func TestDependencyRule(t *testing.T) {
 			case strings.HasPrefix(d, "sextant/"):
 				if under(pkg, "sextant/naming") && !under(d, "sextant/naming") {
 					t.Errorf("%s imports %s: naming must import nothing else of ours", pkg, d)
+				}
+				if under(pkg, "sextant/nacoswire") {
+					t.Errorf("%s imports %s: the wire model imports nothing of ours, so the client can use it", pkg, d)
+				}
+				if under(pkg, "sextant/client") && !under(d, "sextant/client") && !under(d, "sextant/nacoswire") && !under(d, "sextant/internal") {
+					t.Errorf("%s imports %s: the client uses only nacoswire and internal/ of ours", pkg, d)
 				}
 				if under(d, "sextant/consensus") && !under(pkg, "sextant/cmd") && !under(pkg, "sextant/consensus") {
 					t.Errorf("%s imports %s: only cmd may wire consensus in", pkg, d)

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sirupsen/logrus"
 	"gopkg.in/yaml.v3"
 
 	"sextant/healthcheck"
@@ -20,22 +19,18 @@ import (
 // Config is the node's whole configuration. YAML keys equal flag names;
 // etc/sextant.yaml documents every key with its default.
 type Config struct {
+	// The DNS front and the log level, shared with the gateway.
+	commonSettings `yaml:",inline"`
+
 	HTTPAddr     string `yaml:"http-addr"`
 	MaxBodyBytes int64  `yaml:"max-body-bytes"`
 	// GRPCAddr is the gRPC front (Nacos 2.x clients): "" for the HTTP port
 	// + 1000 on the HTTP host, "off" for none.
 	GRPCAddr           string        `yaml:"grpc-addr"`
 	GRPCMaxConnections int           `yaml:"grpc-max-connections"`
-	DNSAddr            string        `yaml:"dns-addr"`
-	DNSZone            string        `yaml:"dns-zone"`
-	DNSTTL             time.Duration `yaml:"dns-ttl"`
-	DNSNegativeTTL     time.Duration `yaml:"dns-negative-ttl"`
-	DNSRecursors       []string      `yaml:"dns-recursors"`
-	DNSMaxUDPSize      int           `yaml:"dns-max-udp-size"`
 	DataDir            string        `yaml:"data-dir"`
 	Fsync              bool          `yaml:"fsync"`
 	SnapshotEvery      int           `yaml:"snapshot-every"`
-	LogLevel           string        `yaml:"log-level"`
 	BeatSweepInterval  time.Duration `yaml:"beat-sweep-interval"`
 	BeatPreserveShare  float64       `yaml:"beat-preserve-share"`
 	PushEnabled        bool          `yaml:"push-enabled"`
@@ -88,18 +83,14 @@ func (c Config) Clustered() bool { return len(c.Members) > 0 || c.ClusterConf !=
 // a standalone node on loopback.
 func DefaultConfig() Config {
 	c := Config{
+		commonSettings: defaultCommon("127.0.0.1:8600"),
+
 		HTTPAddr:           "127.0.0.1:8848",
 		MaxBodyBytes:       1 << 20,
 		GRPCMaxConnections: 20000,
-		DNSAddr:            "127.0.0.1:8600",
-		DNSZone:            "nacos.",
-		DNSTTL:             5 * time.Second,
-		DNSNegativeTTL:     5 * time.Second,
-		DNSMaxUDPSize:      1232,
 		DataDir:            "./data",
 		Fsync:              true,
 		SnapshotEvery:      10000,
-		LogLevel:           "info",
 		BeatSweepInterval:  time.Second,
 		BeatPreserveShare:  healthcheck.DefaultConfig().PreserveShare,
 		PushEnabled:        true,
@@ -133,14 +124,9 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New("grpc-max-connections must be positive"))
 		}
 	}
-	if c.DNSAddr == "" {
-		errs = append(errs, errors.New("dns-addr is required"))
-	}
+	errs = append(errs, c.commonSettings.validate()...)
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir is required"))
-	}
-	if _, err := logrus.ParseLevel(c.LogLevel); err != nil {
-		errs = append(errs, fmt.Errorf("log-level: %w", err))
 	}
 	if c.RaftApplyTimeout <= 0 || c.RaftApplyTimeout > time.Minute {
 		errs = append(errs, fmt.Errorf("raft-apply-timeout %s is out of range (0, 1m]", c.RaftApplyTimeout))
@@ -165,34 +151,41 @@ func loadConfigFile[C Config | GatewayConfig](path string, cfg *C) error {
 	return nil
 }
 
-// serverFlags binds every configuration flag to a flag set. Flags win over
-// the file: parseServerConfig applies only the flags that were set.
+// nodeLayers builds a node's configuration (see layered).
+var nodeLayers = layered[Config]{
+	name:       "server",
+	configHelp: "YAML config file (every key is documented in etc/sextant.yaml)",
+	defaults:   DefaultConfig,
+	bind:       bindNodeFlags,
+}
+
+// serverFlags holds the node's command line: its flag set (for -h and the
+// errors of a bad flag) and the arguments it was given, so that the
+// configuration can be built again from the same flags on SIGHUP.
 type serverFlags struct {
-	fs      *flag.FlagSet
-	config  string
-	vals    Config
-	recurs  string
-	members string
+	fs     *flag.FlagSet
+	config string
+	args   []string
 }
 
 func newServerFlags(name string) *serverFlags {
-	f := &serverFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), vals: DefaultConfig()}
-	fs, v := f.fs, &f.vals
-	fs.StringVar(&f.config, "config", "", "YAML config file (every key is documented in etc/sextant.yaml)")
+	f := &serverFlags{}
+	vals, l := DefaultConfig(), nodeLayers
+	l.name = name
+	f.fs = l.flags(&vals, &f.config)
+	return f
+}
+
+// bindNodeFlags binds every key of a node's configuration to its flag.
+func bindNodeFlags(fs *flag.FlagSet, v *Config) {
+	v.commonSettings.bind(fs)
 	fs.StringVar(&v.HTTPAddr, "http-addr", v.HTTPAddr, "HTTP listen address (Nacos API)")
 	fs.Int64Var(&v.MaxBodyBytes, "max-body-bytes", v.MaxBodyBytes, "largest accepted request body")
 	fs.StringVar(&v.GRPCAddr, "grpc-addr", v.GRPCAddr, "gRPC listen address for Nacos 2.x clients (default: the HTTP port + 1000 on the HTTP host; off: none)")
 	fs.IntVar(&v.GRPCMaxConnections, "grpc-max-connections", v.GRPCMaxConnections, "most gRPC client connections held at once; more are refused so clients try another member")
-	fs.StringVar(&v.DNSAddr, "dns-addr", v.DNSAddr, "DNS listen address, UDP and TCP")
-	fs.StringVar(&v.DNSZone, "dns-zone", v.DNSZone, "DNS zone served")
-	fs.DurationVar(&v.DNSTTL, "dns-ttl", v.DNSTTL, "TTL of DNS answers")
-	fs.DurationVar(&v.DNSNegativeTTL, "dns-negative-ttl", v.DNSNegativeTTL, "TTL of negative DNS answers (SOA minimum)")
-	fs.StringVar(&f.recurs, "dns-recursors", "", "comma-separated upstream resolvers for names outside the zone")
-	fs.IntVar(&v.DNSMaxUDPSize, "dns-max-udp-size", v.DNSMaxUDPSize, "largest UDP DNS answer")
 	fs.StringVar(&v.DataDir, "data-dir", v.DataDir, "directory for durable data")
 	fs.BoolVar(&v.Fsync, "fsync", v.Fsync, "fsync every durable write")
 	fs.IntVar(&v.SnapshotEvery, "snapshot-every", v.SnapshotEvery, "compact the log after this many records")
-	fs.StringVar(&v.LogLevel, "log-level", v.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&v.BeatSweepInterval, "beat-sweep-interval", v.BeatSweepInterval, "how often beat timeouts are checked")
 	fs.Float64Var(&v.BeatPreserveShare, "beat-preserve-share", v.BeatPreserveShare, "self-preservation: while a member is unreachable, a beat sweep removing more than this share of a service's (or all) instances removes none; 0 turns it off")
 	fs.DurationVar(&v.HealthCheckInterval, "health-check-interval", v.HealthCheckInterval, "default time between two probes of a persistent instance")
@@ -204,7 +197,7 @@ func newServerFlags(name string) *serverFlags {
 	fs.BoolVar(&v.PushEnabled, "push-enabled", v.PushEnabled, "UDP push to subscribers")
 	fs.StringVar(&v.PushTarget, "push-target", v.PushTarget, "push to the subscriber's clientIP parameter (clientIP) or to the request's source address (source)")
 	fs.DurationVar(&v.PushMergeDelay, "push-merge-delay", v.PushMergeDelay, "shortest time between two pushes of one service; a change after a quiet spell is pushed at once")
-	fs.StringVar(&f.members, "members", "", "comma-separated HTTP addresses of every cluster member, this node included (empty: standalone)")
+	fs.Var(listFlag{&v.Members}, "members", "comma-separated HTTP addresses of every cluster member, this node included (empty: standalone)")
 	fs.StringVar(&v.ClusterConf, "cluster-conf", v.ClusterConf, "Nacos cluster.conf file listing the members; re-read when it changes")
 	fs.StringVar(&v.RaftAddr, "raft-addr", v.RaftAddr, "address the Raft transport binds (default: this node's HTTP port minus 1000)")
 	fs.StringVar(&v.ClusterSecret, "cluster-secret", v.ClusterSecret, "shared secret that signs node-to-node requests and the Raft handshake; required on a member of a cluster of several (head -c 32 /dev/urandom | base64)")
@@ -212,83 +205,22 @@ func newServerFlags(name string) *serverFlags {
 	fs.BoolVar(&v.RaftJoin, "raft-join", v.RaftJoin, "this node is added to a running cluster: never bootstrap Raft, wait to be added by the leader")
 	fs.DurationVar(&v.RaftApplyTimeout, "raft-apply-timeout", v.RaftApplyTimeout, "a CP write answers within this time wherever it entered, forward to the leader included")
 	bindSecurityFlags(fs, v)
-	return f
 }
 
-// parse reads args, then the config file if given, then re-applies the flags
-// that were set on the command line.
+// parse reads args (a bad flag or -h reports on the flag set's output),
+// then builds the configuration from them.
 func (f *serverFlags) parse(args []string) (Config, error) {
 	if err := f.fs.Parse(args); err != nil {
 		return Config{}, err
 	}
-	return f.build()
+	f.args = args
+	return f.reparse()
 }
 
 // reparse builds the configuration again from the same flags and the
 // current content of the config file (for SIGHUP).
 func (f *serverFlags) reparse() (Config, error) {
-	return f.build()
-}
-
-func (f *serverFlags) build() (Config, error) {
-	if f.fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(f.fs.Args(), " "))
-	}
-	cfg := DefaultConfig()
-	if f.config != "" {
-		if err := loadConfigFile(f.config, &cfg); err != nil {
-			return Config{}, err
-		}
-	}
-	set := map[string]bool{}
-	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	over := f.vals
-	if f.recurs != "" {
-		over.DNSRecursors = splitList(f.recurs)
-	}
-	over.Members = splitList(f.members)
-	apply := map[string]func(){
-		"http-addr":            func() { cfg.HTTPAddr = over.HTTPAddr },
-		"max-body-bytes":       func() { cfg.MaxBodyBytes = over.MaxBodyBytes },
-		"grpc-addr":            func() { cfg.GRPCAddr = over.GRPCAddr },
-		"grpc-max-connections": func() { cfg.GRPCMaxConnections = over.GRPCMaxConnections },
-		"dns-addr":             func() { cfg.DNSAddr = over.DNSAddr },
-		"dns-zone":             func() { cfg.DNSZone = over.DNSZone },
-		"dns-ttl":              func() { cfg.DNSTTL = over.DNSTTL },
-		"dns-negative-ttl":     func() { cfg.DNSNegativeTTL = over.DNSNegativeTTL },
-		"dns-recursors":        func() { cfg.DNSRecursors = over.DNSRecursors },
-		"dns-max-udp-size":     func() { cfg.DNSMaxUDPSize = over.DNSMaxUDPSize },
-		"data-dir":             func() { cfg.DataDir = over.DataDir },
-		"fsync":                func() { cfg.Fsync = over.Fsync },
-		"snapshot-every":       func() { cfg.SnapshotEvery = over.SnapshotEvery },
-		"log-level":            func() { cfg.LogLevel = over.LogLevel },
-		"beat-sweep-interval":  func() { cfg.BeatSweepInterval = over.BeatSweepInterval },
-		"beat-preserve-share":  func() { cfg.BeatPreserveShare = over.BeatPreserveShare },
-		"push-enabled":         func() { cfg.PushEnabled = over.PushEnabled },
-		"push-target":          func() { cfg.PushTarget = over.PushTarget },
-		"push-merge-delay":     func() { cfg.PushMergeDelay = over.PushMergeDelay },
-		"members":              func() { cfg.Members = over.Members },
-		"cluster-conf":         func() { cfg.ClusterConf = over.ClusterConf },
-		"raft-addr":            func() { cfg.RaftAddr = over.RaftAddr },
-		"cluster-secret":       func() { cfg.ClusterSecret = over.ClusterSecret },
-		"raft-join":            func() { cfg.RaftJoin = over.RaftJoin },
-		"raft-apply-timeout":   func() { cfg.RaftApplyTimeout = over.RaftApplyTimeout },
-		"distro-sync-delay":    func() { cfg.DistroSyncDelay = over.DistroSyncDelay },
-
-		"health-check-interval":            func() { cfg.HealthCheckInterval = over.HealthCheckInterval },
-		"health-check-tcp-timeout":         func() { cfg.HealthCheckTCPTimeout = over.HealthCheckTCPTimeout },
-		"health-check-http-timeout":        func() { cfg.HealthCheckHTTPTimeout = over.HealthCheckHTTPTimeout },
-		"health-check-unhealthy-threshold": func() { cfg.HealthCheckUnhealthyThreshold = over.HealthCheckUnhealthyThreshold },
-		"health-check-healthy-threshold":   func() { cfg.HealthCheckHealthyThreshold = over.HealthCheckHealthyThreshold },
-		"health-check-workers":             func() { cfg.HealthCheckWorkers = over.HealthCheckWorkers },
-	}
-	for name := range set {
-		if fn, ok := apply[name]; ok {
-			fn()
-		}
-	}
-	applySecurityFlags(set, &cfg, over)
-	return cfg, cfg.Validate()
+	return nodeLayers.build(f.args, f.config)
 }
 
 func splitList(s string) []string {

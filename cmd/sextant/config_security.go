@@ -66,37 +66,6 @@ func bindSecurityFlags(fs *flag.FlagSet, v *Config) {
 	fs.BoolVar(&v.MetricsNamespaceLabels, "metrics-namespace-labels", v.MetricsNamespaceLabels, "label /metrics series with every namespace's name (off: public and \"other\" only, since /metrics needs no login)")
 }
 
-// applySecurityFlags copies the flags of those settings that were set.
-func applySecurityFlags(set map[string]bool, cfg *Config, over Config) {
-	apply := map[string]func(){
-		"auth-enabled":                func() { cfg.AuthEnabled = over.AuthEnabled },
-		"auth-token-secret":           func() { cfg.AuthTokenSecret = over.AuthTokenSecret },
-		"auth-token-ttl":              func() { cfg.AuthTokenTTL = over.AuthTokenTTL },
-		"auth-admin-password":         func() { cfg.AuthAdminPassword = over.AuthAdminPassword },
-		"tls-cert-file":               func() { cfg.TLSCertFile = over.TLSCertFile },
-		"tls-key-file":                func() { cfg.TLSKeyFile = over.TLSKeyFile },
-		"tls-ca-file":                 func() { cfg.TLSCAFile = over.TLSCAFile },
-		"max-in-flight":               func() { cfg.MaxInFlight = over.MaxInFlight },
-		"max-instances-per-service":   func() { cfg.MaxInstancesPerService = over.MaxInstancesPerService },
-		"max-services-per-namespace":  func() { cfg.MaxServicesPerNamespace = over.MaxServicesPerNamespace },
-		"dns-recursion-allow":         func() { cfg.DNSRecursionAllow = over.DNSRecursionAllow },
-		"dns-rate-limit":              func() { cfg.DNSRateLimit = over.DNSRateLimit },
-		"push-trusted-proxies":        func() { cfg.PushTrustedProxies = over.PushTrustedProxies },
-		"health-check-allow-internal": func() { cfg.HealthCheckAllowInternal = over.HealthCheckAllowInternal },
-		"dns-rate-limit-exempt":       func() { cfg.DNSRateLimitExempt = over.DNSRateLimitExempt },
-		"max-namespaces":              func() { cfg.MaxNamespaces = over.MaxNamespaces },
-		"max-connections":             func() { cfg.MaxConnections = over.MaxConnections },
-		"max-connections-per-ip":      func() { cfg.MaxConnectionsPerIP = over.MaxConnectionsPerIP },
-		"metrics-namespace-labels":    func() { cfg.MetricsNamespaceLabels = over.MetricsNamespaceLabels },
-		"health-check-min-interval":   func() { cfg.HealthCheckMinInterval = over.HealthCheckMinInterval },
-	}
-	for name := range set {
-		if fn, ok := apply[name]; ok {
-			fn()
-		}
-	}
-}
-
 // errNoClusterSecret: members must share a secret, or anyone reaching the
 // node-to-node paths could write to the cluster.
 var errNoClusterSecret = errors.New("cluster-secret is required on a cluster member: node-to-node requests are signed with it; " +

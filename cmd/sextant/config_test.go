@@ -41,9 +41,7 @@ func TestShippedConfigDocumentsEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	typ := reflect.TypeOf(Config{})
-	for i := 0; i < typ.NumField(); i++ {
-		key := typ.Field(i).Tag.Get("yaml")
+	for _, key := range yamlKeys(reflect.TypeOf(Config{})) {
 		if !strings.Contains(string(b), "\n"+key+":") {
 			t.Errorf("etc/sextant.yaml does not document key %q", key)
 		}
@@ -51,6 +49,18 @@ func TestShippedConfigDocumentsEveryKey(t *testing.T) {
 			t.Errorf("key %q has no flag of the same name", key)
 		}
 	}
+}
+
+// yamlKeys lists the YAML keys of a configuration struct, those of the
+// inline-embedded shared settings included.
+func yamlKeys(typ reflect.Type) []string {
+	var keys []string
+	for _, f := range reflect.VisibleFields(typ) {
+		if !f.Anonymous {
+			keys = append(keys, f.Tag.Get("yaml"))
+		}
+	}
+	return keys
 }
 
 func TestFlagsWinOverFile(t *testing.T) {

@@ -115,7 +115,7 @@ func runGateway(args []string, stderr io.Writer) int {
 		return 1
 	}
 	reload := func() {
-		c, err := buildGatewayConfig(args, path, io.Discard)
+		c, err := gatewayLayers.build(args, path)
 		if err != nil {
 			log.WithError(err).Error("reload: keeping the running configuration")
 			return
@@ -160,9 +160,7 @@ func startGateway(ctx context.Context, cfg GatewayConfig, logger *logrus.Logger)
 		}
 	}
 
-	dcfg := dnsfront.DefaultConfig()
-	dcfg.Addr, dcfg.Zone, dcfg.TTL, dcfg.NegativeTTL = cfg.DNSAddr, cfg.DNSZone, cfg.DNSTTL, cfg.DNSNegativeTTL
-	dcfg.Recursors, dcfg.MaxUDPSize = cfg.DNSRecursors, cfg.DNSMaxUDPSize
+	dcfg := cfg.dnsConfig()
 	dcfg.OnMiss = g.onMiss
 	if g.dns, err = dnsfront.New(dcfg, g.mirror, logger.WithField("component", "dns")); err != nil {
 		return g, fmt.Errorf("dns: %w", err)

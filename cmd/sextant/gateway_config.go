@@ -9,24 +9,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
 	"sextant/naming"
 )
 
 // GatewayConfig is the configuration of `sextant gateway`. YAML keys equal
 // flag names; etc/sextant-gateway.yaml documents every key.
 type GatewayConfig struct {
+	// The DNS front and the log level, shared with the node.
+	commonSettings `yaml:",inline"`
+
 	Servers               []string      `yaml:"servers"`
 	Endpoint              string        `yaml:"endpoint"`
 	Namespace             string        `yaml:"namespace"`
 	Services              []string      `yaml:"services"`
-	DNSAddr               string        `yaml:"dns-addr"`
-	DNSZone               string        `yaml:"dns-zone"`
-	DNSTTL                time.Duration `yaml:"dns-ttl"`
-	DNSNegativeTTL        time.Duration `yaml:"dns-negative-ttl"`
-	DNSRecursors          []string      `yaml:"dns-recursors"`
-	DNSMaxUDPSize         int           `yaml:"dns-max-udp-size"`
 	HTTPAddr              string        `yaml:"http-addr"`
 	CacheDir              string        `yaml:"cache-dir"`
 	Snapshot              bool          `yaml:"snapshot"`
@@ -46,19 +41,14 @@ type GatewayConfig struct {
 	MaxServices           int           `yaml:"max-services"`
 	MissWait              time.Duration `yaml:"miss-wait"`
 	StaleWarnAfter        time.Duration `yaml:"stale-warn-after"`
-	LogLevel              string        `yaml:"log-level"`
 }
 
 // DefaultGatewayConfig is what a gateway runs with when no file or flag
 // says otherwise (servers must be given).
 func DefaultGatewayConfig() GatewayConfig {
 	return GatewayConfig{
+		commonSettings:        defaultCommon("127.0.0.1:53"),
 		Namespace:             naming.DefaultNamespace,
-		DNSAddr:               "127.0.0.1:53",
-		DNSZone:               "nacos.",
-		DNSTTL:                5 * time.Second,
-		DNSNegativeTTL:        5 * time.Second,
-		DNSMaxUDPSize:         1232,
 		HTTPAddr:              "127.0.0.1:8849",
 		CacheDir:              "./cache",
 		Snapshot:              true,
@@ -71,7 +61,6 @@ func DefaultGatewayConfig() GatewayConfig {
 		MaxServices:           1000,
 		MissWait:              time.Second,
 		StaleWarnAfter:        30 * time.Second,
-		LogLevel:              "info",
 	}
 }
 
@@ -89,9 +78,7 @@ func (c GatewayConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("services: %q: %w", s, err))
 		}
 	}
-	if c.DNSAddr == "" {
-		errs = append(errs, errors.New("dns-addr is required"))
-	}
+	errs = append(errs, c.commonSettings.validate()...)
 	if c.HTTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 			errs = append(errs, fmt.Errorf("http-addr %q: %w", c.HTTPAddr, err))
@@ -108,9 +95,6 @@ func (c GatewayConfig) Validate() error {
 	}
 	if c.StaleWarnAfter <= 0 {
 		errs = append(errs, fmt.Errorf("stale-warn-after must be positive, got %s", c.StaleWarnAfter))
-	}
-	if _, err := logrus.ParseLevel(c.LogLevel); err != nil {
-		errs = append(errs, fmt.Errorf("log-level: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -130,20 +114,26 @@ func (l listFlag) Set(s string) error {
 	return nil
 }
 
-// gatewayFlags binds every key to a flag writing into cfg.
+// gatewayLayers builds a gateway's configuration (see layered).
+var gatewayLayers = layered[GatewayConfig]{
+	name:       "gateway",
+	configHelp: "YAML config file (every key is documented in etc/sextant-gateway.yaml)",
+	defaults:   DefaultGatewayConfig,
+	bind:       bindGatewayFlags,
+}
+
+// gatewayFlags is the gateway's flag set over cfg, --config into config.
 func gatewayFlags(cfg *GatewayConfig, config *string) *flag.FlagSet {
-	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
-	fs.StringVar(config, "config", "", "YAML config file (every key is documented in etc/sextant-gateway.yaml)")
+	return gatewayLayers.flags(cfg, config)
+}
+
+// bindGatewayFlags binds every key of a gateway's configuration to its flag.
+func bindGatewayFlags(fs *flag.FlagSet, cfg *GatewayConfig) {
+	cfg.commonSettings.bind(fs)
 	fs.Var(listFlag{&cfg.Servers}, "servers", "comma-separated server addresses host:port (Nacos v1 HTTP API)")
 	fs.StringVar(&cfg.Endpoint, "endpoint", cfg.Endpoint, "address server host[:port] answering /nacos/serverlist, used when servers is empty")
 	fs.StringVar(&cfg.Namespace, "namespace", cfg.Namespace, "namespace of the services listed in services")
 	fs.Var(listFlag{&cfg.Services}, "services", "comma-separated services to follow from the start (name or group@@name)")
-	fs.StringVar(&cfg.DNSAddr, "dns-addr", cfg.DNSAddr, "DNS listen address, UDP and TCP")
-	fs.StringVar(&cfg.DNSZone, "dns-zone", cfg.DNSZone, "DNS zone served")
-	fs.DurationVar(&cfg.DNSTTL, "dns-ttl", cfg.DNSTTL, "TTL of DNS answers")
-	fs.DurationVar(&cfg.DNSNegativeTTL, "dns-negative-ttl", cfg.DNSNegativeTTL, "TTL of negative DNS answers (SOA minimum)")
-	fs.Var(listFlag{&cfg.DNSRecursors}, "dns-recursors", "comma-separated upstream resolvers for names outside the zone")
-	fs.IntVar(&cfg.DNSMaxUDPSize, "dns-max-udp-size", cfg.DNSMaxUDPSize, "largest UDP DNS answer")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", cfg.HTTPAddr, "HTTP listen address: read-only instance/list and /gateway/status (empty: off)")
 	fs.StringVar(&cfg.CacheDir, "cache-dir", cfg.CacheDir, "folder of the snapshot and failover files ({cache-dir}/naming/{namespace}/)")
 	fs.BoolVar(&cfg.Snapshot, "snapshot", cfg.Snapshot, "write a snapshot file per service after each change")
@@ -163,42 +153,10 @@ func gatewayFlags(cfg *GatewayConfig, config *string) *flag.FlagSet {
 	fs.IntVar(&cfg.MaxServices, "max-services", cfg.MaxServices, "most services followed on demand")
 	fs.DurationVar(&cfg.MissWait, "miss-wait", cfg.MissWait, "how long a DNS query for a service not yet followed waits for it")
 	fs.DurationVar(&cfg.StaleWarnAfter, "stale-warn-after", cfg.StaleWarnAfter, "log a warning when no server has answered for this long")
-	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "debug, info, warn or error")
-	return fs
 }
 
 // parseGatewayArgs reads the flags, then the config file, then applies the
 // flags again so that they win over the file.
 func parseGatewayArgs(args []string, stderr io.Writer) (GatewayConfig, string, error) {
-	var path string
-	scratch := DefaultGatewayConfig()
-	first := gatewayFlags(&scratch, &path)
-	first.SetOutput(io.Discard)
-	if err := first.Parse(args); err != nil {
-		second := gatewayFlags(&scratch, &path)
-		second.SetOutput(stderr)
-		return GatewayConfig{}, "", second.Parse(args)
-	}
-	cfg, err := buildGatewayConfig(args, path, stderr)
-	return cfg, path, err
-}
-
-// buildGatewayConfig is the second pass: defaults, the file, the flags.
-func buildGatewayConfig(args []string, path string, stderr io.Writer) (GatewayConfig, error) {
-	cfg := DefaultGatewayConfig()
-	if path != "" {
-		if err := loadConfigFile(path, &cfg); err != nil {
-			return GatewayConfig{}, err
-		}
-	}
-	var ignored string
-	fs := gatewayFlags(&cfg, &ignored)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return GatewayConfig{}, err
-	}
-	if fs.NArg() > 0 {
-		return GatewayConfig{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	return cfg, cfg.Validate()
+	return gatewayLayers.parse(args, stderr)
 }

@@ -441,9 +441,7 @@ func TestGatewayShippedConfig(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	var scratch string
 	flags := gatewayFlags(&GatewayConfig{}, &scratch)
-	typ := reflect.TypeOf(GatewayConfig{})
-	for i := 0; i < typ.NumField(); i++ {
-		key := typ.Field(i).Tag.Get("yaml")
+	for _, key := range yamlKeys(reflect.TypeOf(GatewayConfig{})) {
 		if !strings.Contains(string(b), "\n"+key+":") {
 			t.Errorf("%s does not document key %q", path, key)
 		}

@@ -98,9 +98,7 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 		return n, fmt.Errorf("persistent checker: %w", err)
 	}
 
-	dcfg := dnsfront.DefaultConfig()
-	dcfg.Addr, dcfg.Zone, dcfg.TTL, dcfg.NegativeTTL = cfg.DNSAddr, cfg.DNSZone, cfg.DNSTTL, cfg.DNSNegativeTTL
-	dcfg.Recursors, dcfg.MaxUDPSize = cfg.DNSRecursors, cfg.DNSMaxUDPSize
+	dcfg := cfg.dnsConfig()
 	dcfg.RecursionAllow, dcfg.RateLimit, dcfg.RateLimitExempt = cfg.DNSRecursionAllow, cfg.DNSRateLimit, cfg.DNSRateLimitExempt
 	if n.dns, err = dnsfront.New(dcfg, n.catalog, log.WithField("component", "dns")); err != nil {
 		return n, fmt.Errorf("dns: %w", err)

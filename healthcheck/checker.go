@@ -28,11 +28,20 @@ type Peers interface {
 	AllReachable() bool
 }
 
+// Writer is what both checkers change state through: naming's Writer for
+// their verdicts, and Owns, which tells them whether this node is
+// responsible for judging a service's instances (the Distro owner; every
+// service on a lone node). A checker judges only the services it owns.
+type Writer interface {
+	naming.Writer
+	Owns(key naming.ServiceKey) bool
+}
+
 // BeatChecker runs the beat sweep on a timer. Sweeps never overlap.
 type BeatChecker struct {
 	cfg   Config
 	src   Source
-	w     naming.Writer
+	w     Writer
 	clk   Clock
 	peers Peers // nil: a lone node, nobody to miss
 	log   *logrus.Entry
@@ -64,7 +73,7 @@ type ownership struct {
 // NewBeatChecker builds a checker that reads src and writes through w.
 // peers, nil on a lone node, drives self-preservation. A nil log discards
 // log lines.
-func NewBeatChecker(cfg Config, src Source, w naming.Writer, clk Clock, peers Peers, log *logrus.Entry) (*BeatChecker, error) {
+func NewBeatChecker(cfg Config, src Source, w Writer, clk Clock, peers Peers, log *logrus.Entry) (*BeatChecker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

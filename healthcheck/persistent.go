@@ -27,7 +27,7 @@ type ProbeSource interface {
 type PersistentChecker struct {
 	cfg   ProbeConfig
 	src   ProbeSource
-	w     naming.Writer
+	w     Writer
 	probe Prober
 	clk   Clock
 	log   *logrus.Entry
@@ -56,7 +56,7 @@ type PersistentChecker struct {
 
 // NewPersistentChecker builds a checker that reads src, probes with p (nil
 // means ProberFor(cfg)) and writes through w. A nil log discards log lines.
-func NewPersistentChecker(cfg ProbeConfig, src ProbeSource, w naming.Writer, p Prober, clk Clock, log *logrus.Entry) (*PersistentChecker, error) {
+func NewPersistentChecker(cfg ProbeConfig, src ProbeSource, w Writer, p Prober, clk Clock, log *logrus.Entry) (*PersistentChecker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -189,7 +189,7 @@ func TestShedOverMaxInFlight(t *testing.T) {
 
 // blockingWriter holds every Apply until release is closed.
 type blockingWriter struct {
-	naming.Writer
+	Writer
 	held    chan<- struct{}
 	release <-chan struct{}
 }

@@ -225,7 +225,7 @@ func TestWireRecoversAsGin(t *testing.T) {
 
 // panickingWriter counts its calls and panics on each.
 type panickingWriter struct {
-	naming.Writer
+	Writer
 	calls atomic.Int64
 }
 

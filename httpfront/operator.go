@@ -32,6 +32,15 @@ func (s *Server) setSwitch(c *gin.Context, p *request) {
 	ok(c)
 }
 
+// Writer is what the front changes state through: naming's Writer, and
+// Owns, which says whether this node is responsible for a service (the
+// Distro owner; every service on a lone node), for the responsible counts
+// of /operator/metrics.
+type Writer interface {
+	naming.Writer
+	Owns(key naming.ServiceKey) bool
+}
+
 // metrics serves GET /operator/metrics. Clients read only status ("UP").
 // onlyStatus=true answers just the status, as Nacos 2 does by default.
 func (s *Server) metrics(c *gin.Context, p *request) {

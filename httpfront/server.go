@@ -38,7 +38,7 @@ type Cluster interface {
 type Server struct {
 	cfg   Config
 	r     naming.Reader
-	w     naming.Writer
+	w     Writer
 	cl    Cluster
 	log   *logrus.Entry
 	lists *listCache
@@ -71,7 +71,7 @@ type Server struct {
 }
 
 // New builds the front; it listens only after Start.
-func New(cfg Config, r naming.Reader, w naming.Writer, cl Cluster, log *logrus.Entry) (*Server, error) {
+func New(cfg Config, r naming.Reader, w Writer, cl Cluster, log *logrus.Entry) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -25,11 +25,12 @@ type Reader interface {
 // for its consistency class: an ephemeral op once the responsible node has
 // applied it, a persistent op once it is committed. Writers stamp Op.Time
 // when it is zero. Apply never blocks past ctx.
+//
+// Which node is responsible for a service is not part of it: the health
+// checker and the HTTP front's metrics, which ask, each declare an Owns of
+// their own beside it.
 type Writer interface {
 	Apply(ctx context.Context, op Op) error
-	// Owns reports whether this node is responsible for health-checking the
-	// service's instances (the Distro owner; every service on a lone node).
-	Owns(key ServiceKey) bool
 }
 
 var _ Reader = (*Catalog)(nil)

@@ -300,7 +300,7 @@ func (c *nodeCollector) collectDistro(e emitter) {
 // the writer the front should use (the node's writer, counting writes) and
 // the write counts. Namespace names label the catalog series only with
 // nsLabels.
-func (n *node) instrument(fcfg *httpfront.Config, nsLabels bool, log *logrus.Entry) (naming.Writer, *writeMetrics) {
+func (n *node) instrument(fcfg *httpfront.Config, nsLabels bool, log *logrus.Entry) (owningWriter, *writeMetrics) {
 	reg := newRegistry()
 	n.metrics = reg
 	hm := newHTTPMetrics(reg)

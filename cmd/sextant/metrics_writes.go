@@ -64,7 +64,7 @@ func (m *writeMetrics) count(kind naming.OpKind, err error) {
 }
 
 // wrap returns w counting every Apply.
-func (m *writeMetrics) wrap(w naming.Writer) naming.Writer { return countingWriter{w: w, m: m} }
+func (m *writeMetrics) wrap(w owningWriter) owningWriter { return countingWriter{w: w, m: m} }
 
 func (m *writeMetrics) Describe(ch chan<- *prometheus.Desc) { ch <- m.desc }
 
@@ -83,9 +83,17 @@ func (m *writeMetrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// countingWriter is a naming.Writer that counts what passes through it.
+// owningWriter is the consensus router as the health checkers and the HTTP
+// front take it: a naming.Writer that also says which services this node
+// is responsible for.
+type owningWriter interface {
+	naming.Writer
+	Owns(key naming.ServiceKey) bool
+}
+
+// countingWriter is an owningWriter that counts what passes through it.
 type countingWriter struct {
-	w naming.Writer
+	w owningWriter
 	m *writeMetrics
 }
 

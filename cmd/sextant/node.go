@@ -27,7 +27,7 @@ type node struct {
 	catalog *naming.Catalog
 	// writer is the node's naming.Writer: the standalone store, or the
 	// router of a cluster member.
-	writer  naming.Writer
+	writer  owningWriter
 	status  httpfront.Cluster
 	store   *consensus.Standalone
 	cluster *clusterNode
@@ -38,7 +38,7 @@ type node struct {
 	dns     *dnsfront.Server
 	// apiWriter is the writer the fronts use (writes counted for metrics);
 	// metrics the node's registry.
-	apiWriter naming.Writer
+	apiWriter owningWriter
 	metrics   *prometheus.Registry
 	cancel    context.CancelFunc
 	// guard is the access control, certs the HTTPS certificate (nil

@@ -11,7 +11,7 @@ import (
 
 // startProbes starts the checker of persistent instances with the node's
 // defaults; it probes the services the writer says this node owns.
-func startProbes(ctx context.Context, cfg Config, cat *naming.Catalog, w naming.Writer, log *logrus.Logger) (*healthcheck.PersistentChecker, error) {
+func startProbes(ctx context.Context, cfg Config, cat *naming.Catalog, w owningWriter, log *logrus.Logger) (*healthcheck.PersistentChecker, error) {
 	pcfg := healthcheck.DefaultProbeConfig()
 	pcfg.Interval, pcfg.TCPTimeout, pcfg.HTTPTimeout = cfg.HealthCheckInterval, cfg.HealthCheckTCPTimeout, cfg.HealthCheckHTTPTimeout
 	pcfg.UnhealthyThreshold, pcfg.HealthyThreshold = cfg.HealthCheckUnhealthyThreshold, cfg.HealthCheckHealthyThreshold

@@ -112,7 +112,7 @@
 //
 // Records are built once per change of a service, on the first query that
 // needs them, not per query: a query looks the service up by its folded
-// key in an index kept by Source.Watch, copies the prepared records of the
+// key in an index kept by the source's Watch, copies the prepared records of the
 // asked cluster and type, shuffles, and fits them by their known wire
 // sizes. A change made to the catalog is visible in the next query.
 //

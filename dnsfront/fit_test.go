@@ -11,7 +11,7 @@ import (
 	"sextant/naming"
 )
 
-// staticSource is a Source that never changes: a stand-in for a gateway
+// staticSource is a naming.ServiceReader that never changes: a stand-in for a gateway
 // cache, and a cheap way to hold services too big to register one by one.
 type staticSource map[naming.ServiceKey]*naming.Service
 

@@ -14,7 +14,7 @@ import (
 	"sextant/naming"
 )
 
-var _ Source = (*naming.Catalog)(nil)
+var _ naming.ServiceReader = (*naming.Catalog)(nil)
 
 func quietLog() *logrus.Entry {
 	l := logrus.New()
@@ -53,7 +53,7 @@ func bigService(t testing.TB, c *naming.Catalog, name string, n int) {
 	}
 }
 
-func newServer(t testing.TB, src Source, change func(*Config)) *Server {
+func newServer(t testing.TB, src naming.ServiceReader, change func(*Config)) *Server {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
@@ -68,7 +68,7 @@ func newServer(t testing.TB, src Source, change func(*Config)) *Server {
 	return s
 }
 
-func startServer(t testing.TB, src Source, change func(*Config)) *Server {
+func startServer(t testing.TB, src naming.ServiceReader, change func(*Config)) *Server {
 	t.Helper()
 	s := newServer(t, src, change)
 	if err := s.Start(t.Context()); err != nil {

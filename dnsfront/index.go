@@ -78,7 +78,7 @@ func (e *entry) records(cluster string) *rrsets {
 // index holds the prepared entries of every service, found by folded key,
 // and keeps them current from the Source's change notifications.
 type index struct {
-	src     Source
+	src     naming.ServiceReader
 	build   recordBuilder
 	changed func() // called after every update, outside mu
 
@@ -94,7 +94,7 @@ type index struct {
 	suffixes map[foldKey]int      // proper label suffixes of service names, counted
 }
 
-func newIndex(src Source, b recordBuilder, changed func()) *index {
+func newIndex(src naming.ServiceReader, b recordBuilder, changed func()) *index {
 	return &index{src: src, build: b, changed: changed,
 		services: map[foldKey][]*entry{}, suffixes: map[foldKey]int{}}
 }

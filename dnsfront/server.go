@@ -17,19 +17,6 @@ import (
 	"sextant/naming"
 )
 
-// Source is what the DNS front reads: *naming.Catalog satisfies it, and so
-// can a cache fed by the client library. Implementations must be safe for
-// concurrent use and return views that never change.
-type Source interface {
-	// Service returns the current view of one service.
-	Service(key naming.ServiceKey) (*naming.Service, bool)
-	// Services lists the services of a namespace and group ("" = all).
-	Services(namespace, group string) []*naming.Service
-	// Watch calls fn with the key of every service whose visible state
-	// changes, until cancel is called. fn must not block.
-	Watch(fn func(naming.ServiceKey)) (cancel func())
-}
-
 const (
 	// udpReadSize is the read buffer for UDP queries: large queries are
 	// read whole instead of being cut and answered FORMERR.
@@ -75,9 +62,9 @@ type Server struct {
 	tcpAddr   string
 }
 
-// New prepares the answers for everything src holds and follows its
-// changes; Resolve works from then on. Start opens the sockets.
-func New(cfg Config, src Source, log *logrus.Entry) (*Server, error) {
+// New prepares the answers for everything src (*naming.Catalog, or any
+// source of services) holds and follows its changes; Resolve works from then on. Start opens the sockets.
+func New(cfg Config, src naming.ServiceReader, log *logrus.Entry) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

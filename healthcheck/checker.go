@@ -12,16 +12,6 @@ import (
 	"sextant/naming"
 )
 
-// Source is what the beat checker reads. *naming.Catalog satisfies it.
-type Source interface {
-	// Services lists services ("" = all namespaces / groups).
-	Services(namespace, group string) []*naming.Service
-	// Service returns the current view of one service.
-	Service(key naming.ServiceKey) (*naming.Service, bool)
-	// Switches returns the cluster-wide switches.
-	Switches() naming.Switches
-}
-
 // Peers tells the beat checker whether every other member is reachable
 // now. *cluster.Membership satisfies it.
 type Peers interface {
@@ -40,7 +30,7 @@ type Writer interface {
 // BeatChecker runs the beat sweep on a timer. Sweeps never overlap.
 type BeatChecker struct {
 	cfg   Config
-	src   Source
+	src   naming.Reader
 	w     Writer
 	clk   Clock
 	peers Peers // nil: a lone node, nobody to miss
@@ -73,7 +63,7 @@ type ownership struct {
 // NewBeatChecker builds a checker that reads src and writes through w.
 // peers, nil on a lone node, drives self-preservation. A nil log discards
 // log lines.
-func NewBeatChecker(cfg Config, src Source, w Writer, clk Clock, peers Peers, log *logrus.Entry) (*BeatChecker, error) {
+func NewBeatChecker(cfg Config, src naming.Reader, w Writer, clk Clock, peers Peers, log *logrus.Entry) (*BeatChecker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

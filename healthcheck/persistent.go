@@ -11,22 +11,11 @@ import (
 	"sextant/naming"
 )
 
-// ProbeSource is what the persistent checker reads. *naming.Catalog
-// satisfies it.
-type ProbeSource interface {
-	Services(namespace, group string) []*naming.Service
-	Service(key naming.ServiceKey) (*naming.Service, bool)
-	Switches() naming.Switches
-	// Watch calls fn with the key of every service that changes; fn must
-	// not block.
-	Watch(fn func(naming.ServiceKey)) (cancel func())
-}
-
 // PersistentChecker probes the persistent instances of the services this
 // node owns and writes each change of health through the writer.
 type PersistentChecker struct {
 	cfg   ProbeConfig
-	src   ProbeSource
+	src   naming.Reader
 	w     Writer
 	probe Prober
 	clk   Clock
@@ -56,7 +45,7 @@ type PersistentChecker struct {
 
 // NewPersistentChecker builds a checker that reads src, probes with p (nil
 // means ProberFor(cfg)) and writes through w. A nil log discards log lines.
-func NewPersistentChecker(cfg ProbeConfig, src ProbeSource, w Writer, p Prober, clk Clock, log *logrus.Entry) (*PersistentChecker, error) {
+func NewPersistentChecker(cfg ProbeConfig, src naming.Reader, w Writer, p Prober, clk Clock, log *logrus.Entry) (*PersistentChecker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func fastProbeConfig() ProbeConfig {
 	return cfg
 }
 
-func startChecker(t *testing.T, cfg ProbeConfig, src ProbeSource, w Writer, p Prober, clk Clock) *PersistentChecker {
+func startChecker(t *testing.T, cfg ProbeConfig, src naming.Reader, w Writer, p Prober, clk Clock) *PersistentChecker {
 	t.Helper()
 	c, err := NewPersistentChecker(cfg, src, w, p, clk, quietLog())
 	if err != nil {

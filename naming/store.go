@@ -2,22 +2,34 @@ package naming
 
 import "context"
 
-// Reader is what the fronts and the health checker read. *Catalog
-// implements it. All methods are safe for concurrent use; returned *Service
-// views are immutable and must not be modified.
+// Reader is what the fronts, the health checkers and access control read.
+// *Catalog implements it. All methods are safe for concurrent use; returned
+// views (*Service, *AuthState) are immutable and must not be modified.
 type Reader interface {
-	// Service returns the current view of one service.
-	Service(key ServiceKey) (*Service, bool)
-	// Services lists the services of a namespace and group ("" = all), sorted.
-	Services(namespace, group string) []*Service
+	ServiceReader
 	// Namespace returns one namespace; "public" always exists.
 	Namespace(id string) (Namespace, bool)
 	// Namespaces lists every namespace, "public" first.
 	Namespaces() []Namespace
 	// Switches returns the cluster-wide switches.
 	Switches() Switches
+	// Auth returns the access-control data (users, roles, permissions).
+	Auth() *AuthState
+}
+
+// ServiceReader is the part of Reader that reads and watches services. It
+// is all the DNS front reads, so that a source holding nothing but
+// services (a fixed table in a test, a mirror fed by the client) can serve
+// DNS. Implementations are safe for concurrent use and hand out views that
+// never change.
+type ServiceReader interface {
+	// Service returns the current view of one service.
+	Service(key ServiceKey) (*Service, bool)
+	// Services lists the services of a namespace and group ("" = all), sorted.
+	Services(namespace, group string) []*Service
 	// Watch calls fn with the key of every service whose visible state
-	// changes, until cancel is called. See Catalog.Watch for the rules.
+	// changes, until cancel is called; fn must not block. See
+	// Catalog.Watch for the rules.
 	Watch(fn func(ServiceKey)) (cancel func())
 }
 

@@ -20,11 +20,6 @@ var ErrDenied = errors.New("access denied")
 
 func denied(msg string) error { return &naming.Error{Kind: ErrDenied, Msg: msg} }
 
-// Source is where the access-control data lives: *naming.Catalog.
-type Source interface {
-	Auth() *naming.AuthState
-}
-
 // Credentials are what a request carries; the first non-empty of Bearer,
 // AccessToken and Username (with Password) is used, in that order.
 type Credentials struct {
@@ -69,7 +64,7 @@ type Session struct {
 // Guard checks credentials and rights, and logs users in.
 type Guard struct {
 	cfg    Config
-	src    Source
+	src    naming.Reader
 	w      naming.Writer
 	log    *logrus.Entry
 	now    func() time.Time
@@ -90,7 +85,7 @@ type Guard struct {
 
 // New builds a guard. It reads or creates the token secret (see Config), so
 // it fails when the data directory cannot be used.
-func New(cfg Config, src Source, w naming.Writer, log *logrus.Entry) (*Guard, error) {
+func New(cfg Config, src naming.Reader, w naming.Writer, log *logrus.Entry) (*Guard, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -92,9 +92,6 @@ func (r *Router) Apply(ctx context.Context, op naming.Op) error {
 	if op.Time == 0 {
 		op.Time = r.cfg.Now().UnixMilli()
 	}
-	if err := op.Validate(); err != nil {
-		return err
-	}
 	adm, cur, err := r.admit(op)
 	if err != nil {
 		return err
@@ -123,9 +120,24 @@ func (r *Router) cpContext(ctx context.Context) (context.Context, context.Cancel
 	return context.WithTimeoutCause(ctx, r.cfg.ApplyTimeout, errCPTimeout)
 }
 
-// admit runs the server mode (Admit) and the limits (CheckLimits) on op
-// against this node's catalog; cur is op's service as found.
+// admit validates op, then runs the server mode (Admit) and the limits
+// (CheckLimits) on it against this node's catalog; cur is op's service as
+// found.
 func (r *Router) admit(op naming.Op) (Admission, *naming.Service, error) {
+	// This is where a cluster node validates an op, once. Every write
+	// passes here before anything acts on it: the fronts' writes (Apply)
+	// and those a follower forwards to the leader (CPApplyHandler). Past
+	// this point admission reads the op, a MIXED registration may have its
+	// service created, a deregistration of an absent instance is answered
+	// "ok", and the op is ordered by Raft or handed to Distro; an invalid
+	// op must be refused before all of that, with nothing done. So the
+	// Raft node behind the router takes the op as valid (raftcp.Node.Apply
+	// does not validate again). The catalog still refuses what it cannot
+	// hold when it applies an op: that guards what reaches it without
+	// passing a node's door (Raft entries read back, the gateway's mirror).
+	if err := op.Validate(); err != nil {
+		return Admission{}, nil, err
+	}
 	var cur *naming.Service
 	if op.Kind != naming.OpSetSwitch && op.Kind != naming.OpCreateNamespace &&
 		op.Kind != naming.OpUpdateNamespace && op.Kind != naming.OpDeleteNamespace && !op.Kind.IsAuth() {
@@ -154,9 +166,6 @@ func (a admittingCP) IsLeader() bool { return a.r.cp.IsLeader() }
 func (a admittingCP) Leader() string { return a.r.cp.Leader() }
 
 func (a admittingCP) Apply(ctx context.Context, op naming.Op) error {
-	if err := op.Validate(); err != nil {
-		return err
-	}
 	adm, _, err := a.r.admit(op)
 	if err != nil {
 		return err

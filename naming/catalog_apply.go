@@ -2,7 +2,11 @@ package naming
 
 import "sync/atomic"
 
-// Apply validates op and applies it. On error nothing changes.
+// Apply validates op and applies it. On error nothing changes. A node's
+// writes are validated before they get here (consensus.Router, Standalone);
+// Apply checks again because not every op comes through such a door: Raft
+// entries and WAL records read back, Distro records from other members and
+// the gateway's mirror reach the catalog directly.
 func (c *Catalog) Apply(op Op) error {
 	if err := op.Validate(); err != nil {
 		return err

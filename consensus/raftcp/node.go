@@ -193,9 +193,12 @@ func (n *Node) running() (*raft.Raft, error) {
 }
 
 // Apply commits op through raft and applies it to the catalog. It stamps
-// op.Time when zero, validates the op, and returns the op's own catalog
-// error (such as naming.ErrConflict) once the entry carrying it is
-// committed and applied. Only the leader accepts writes: elsewhere it
+// op.Time when zero and returns the op's own catalog error (such as
+// naming.ErrConflict) once the entry carrying it is committed and applied.
+// op must be valid: the node's door, consensus.Router, validates every op
+// before it reaches Raft, so Apply does not do it again (an invalid op
+// given here anyway is refused by every member's catalog, changing
+// nothing, and that error comes back). Only the leader accepts writes: elsewhere it
 // returns a *NotLeaderError naming the leader. Apply returns within
 // ApplyTimeout (or ctx, if sooner); without a quorum it fails with an error
 // wrapping naming.ErrUnavailable and never reports a write it could not
@@ -207,9 +210,6 @@ func (n *Node) Apply(ctx context.Context, op naming.Op) error {
 	}
 	if op.Time == 0 {
 		op.Time = n.now().UnixMilli()
-	}
-	if err := op.Validate(); err != nil {
-		return err
 	}
 	if op.IsEphemeral() {
 		return errEphemeral(op.Kind)

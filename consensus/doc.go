@@ -58,7 +58,8 @@
 //     it. In MIXED mode a persistent registration into a missing service
 //     creates it durably first; an ephemeral one never waits on Raft:
 //     Distro takes it at once and the durable record is committed in the
-//     background once a leader exists (Router, router_create.go).
+//     background once a leader exists (Router, router_create.go), until
+//     Router.Close, which stops those background creates and waits for them.
 //   - Server modes (AP, CP, MIXED) are enforced before anything changes; see
 //     Admit. The consistency class of a deregister, update or set-health op
 //     is taken from the stored instance, not from the client's flag.

@@ -66,6 +66,15 @@ type Router struct {
 	log *logrus.Entry
 
 	creating sync.Map // services whose durable record is being created in the background
+
+	// The background creates (createLater) run under stop and are counted
+	// in bg; Close cancels stop and waits for them. closed (guarded by mu)
+	// keeps a create from starting once Close has begun.
+	stop   context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
+	bg     sync.WaitGroup
 }
 
 var _ naming.Writer = (*Router)(nil)
@@ -81,7 +90,23 @@ func NewRouter(cfg RouterConfig, cat *naming.Catalog, ap APWriter, cp CPWriter, 
 	if cfg.ApplyTimeout <= 0 {
 		cfg.ApplyTimeout = DefaultRouterConfig().ApplyTimeout
 	}
-	return &Router{cfg: cfg, cat: cat, ap: ap, cp: cp, fwd: fwd, log: log}
+	stop, cancel := context.WithCancel(context.Background())
+	return &Router{cfg: cfg, cat: cat, ap: ap, cp: cp, fwd: fwd, log: log, stop: stop, cancel: cancel}
+}
+
+// Close stops the background creates of durable service records and
+// waits for them to end; a create cut short is made again by the next
+// registration into the service (on any member). The router writes
+// nothing in the background afterwards. Writes still given to Apply are
+// served as before: closing the Raft node and Distro is their owner's
+// business. Close is idempotent and returns nil.
+func (r *Router) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.cancel()
+	r.bg.Wait()
+	return nil
 }
 
 // Owns reports whether this node is the Distro owner of key.

@@ -34,20 +34,27 @@ const (
 
 // createLater commits a service create in the background, at most one per
 // service at a time, retrying with backoff until it commits, Raft answers
-// that the service exists, or the service has left the catalog (nothing
-// left to make durable).
+// that the service exists, the service has left the catalog (nothing left
+// to make durable), or the router is closed.
 func (r *Router) createLater(op naming.Op) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
 	if _, busy := r.creating.LoadOrStore(op.Service, struct{}{}); busy {
 		return
 	}
+	r.bg.Add(1)
 	go func() {
+		defer r.bg.Done()
 		defer r.creating.Delete(op.Service)
 		wait := createRetryMin
 		for {
-			ctx, cancel := context.WithTimeout(context.Background(), r.cfg.LeaderWait)
+			ctx, cancel := context.WithTimeout(r.stop, r.cfg.LeaderWait)
 			err := r.ApplyCP(ctx, op)
 			cancel()
-			if err == nil || errors.Is(err, naming.ErrConflict) {
+			if err == nil || errors.Is(err, naming.ErrConflict) || r.stop.Err() != nil {
 				return
 			}
 			if _, ok := r.cat.Service(op.Service); !ok {
@@ -56,7 +63,9 @@ func (r *Router) createLater(op naming.Op) {
 			if r.log != nil {
 				r.log.WithError(err).WithField("service", op.Service.String()).Debug("durable service record not created yet, will retry")
 			}
-			time.Sleep(wait)
+			if sleepCtx(r.stop, wait) != nil {
+				return
+			}
 			wait = min(2*wait, createRetryMax)
 		}
 	}()

@@ -46,15 +46,24 @@ func (c *outageCP) creates(k naming.ServiceKey) int {
 	return n
 }
 
+// outageRouter is a MIXED router over a catalog (Distro applies straight
+// to it) and an outageCP without a leader.
+func outageRouter(leaderWait time.Duration) (*naming.Catalog, *outageCP, *Router) {
+	cat, cp := naming.NewCatalog(), &outageCP{}
+	return cat, cp, NewRouter(RouterConfig{LeaderWait: leaderWait, Limits: DefaultLimits()}, cat, catalogAP{cat}, cp, nil, nil)
+}
+
+func ephemeralInstance(ip string) *naming.Instance {
+	return &naming.Instance{IP: ip, Port: 80, Cluster: naming.DefaultCluster, Weight: 1, Healthy: true, Enabled: true, Ephemeral: true}
+}
+
 // In MIXED mode, the first ephemeral instance of a new service is taken
 // while Raft has no leader; the service's durable record follows once a
 // leader exists. A persistent registration still needs Raft.
 func TestEphemeralRegistrationDoesNotWaitForRaft(t *testing.T) {
-	cat := naming.NewCatalog()
-	cp := &outageCP{}
-	r := NewRouter(RouterConfig{LeaderWait: 50 * time.Millisecond, Limits: DefaultLimits()}, cat, catalogAP{cat}, cp, nil, nil)
+	cat, cp, r := outageRouter(50 * time.Millisecond)
 	k := naming.NewServiceKey("", "", "brand-new")
-	in := &naming.Instance{IP: "10.8.0.1", Port: 80, Cluster: naming.DefaultCluster, Weight: 1, Healthy: true, Enabled: true, Ephemeral: true}
+	in := ephemeralInstance("10.8.0.1")
 	if err := r.Apply(context.Background(), naming.Op{Kind: naming.OpRegister, Service: k, Instance: in}); err != nil {
 		t.Fatalf("ephemeral registration into a new service without a raft leader: %v", err)
 	}
@@ -77,5 +86,50 @@ func TestEphemeralRegistrationDoesNotWaitForRaft(t *testing.T) {
 			t.Fatal("the durable service record was never created once a leader existed")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCloseStopsBackgroundCreates: a durable service record still waiting
+// for a Raft leader is given up when the router closes. Close returns once
+// the retrying create has ended, nothing is committed for it afterwards,
+// and a registration after Close starts no new one.
+func TestCloseStopsBackgroundCreates(t *testing.T) {
+	_, cp, r := outageRouter(20 * time.Millisecond)
+	k := naming.NewServiceKey("", "", "closing")
+	in := ephemeralInstance("10.8.0.2")
+	if err := r.Apply(context.Background(), naming.Op{Kind: naming.OpRegister, Service: k, Instance: in}); err != nil {
+		t.Fatalf("ephemeral registration: %v", err)
+	}
+	if _, busy := r.creating.Load(k); !busy {
+		t.Fatal("no background create was started for the new service")
+	}
+
+	closed := make(chan error, 1)
+	go func() { closed <- r.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return while a background create was retrying")
+	}
+	if _, busy := r.creating.Load(k); busy {
+		t.Fatal("the background create is still running after Close returned")
+	}
+	// A leader now would take a create at once; the closed router sends none.
+	cp.elect()
+	later := naming.NewServiceKey("", "", "after-close")
+	if err := r.Apply(context.Background(), naming.Op{Kind: naming.OpRegister, Service: later, Instance: in}); err != nil {
+		t.Fatalf("registration after Close: %v", err)
+	}
+	if _, busy := r.creating.Load(later); busy {
+		t.Fatal("a background create started after Close")
+	}
+	if n := cp.creates(k) + cp.creates(later); n != 0 {
+		t.Fatalf("%d creates committed after Close", n)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 }

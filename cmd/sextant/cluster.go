@@ -226,12 +226,16 @@ func (c *clusterNode) Ready() error { return c.distro.Ready() }
 // Leader is the Raft leader's HTTP address.
 func (c *clusterNode) Leader() string { return c.raft.Leader() }
 
-// Close stops Distro, then Raft, then membership.
+// Close stops the router's background writes, then Distro, then Raft,
+// then membership.
 func (c *clusterNode) Close() error {
 	if c.stopVoters != nil {
 		c.stopVoters()
 	}
 	var errs []error
+	if c.router != nil {
+		errs = append(errs, c.router.Close())
+	}
 	if c.distro != nil {
 		errs = append(errs, c.distro.Close())
 	}

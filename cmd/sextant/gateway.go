@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -98,12 +97,8 @@ type follow struct {
 
 func runGateway(args []string, stderr io.Writer) int {
 	cfg, path, err := parseGatewayArgs(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "sextant gateway:", err)
-		return 2
+	if code, ok := configExit(err, stderr, "sextant gateway"); !ok {
+		return code
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 
@@ -116,13 +111,7 @@ func runGateway(args []string, stderr io.Writer) int {
 	}
 	reload := func() {
 		c, err := gatewayLayers.build(args, path)
-		if err != nil {
-			log.WithError(err).Error("reload: keeping the running configuration")
-			return
-		}
-		level, _ := logrus.ParseLevel(c.LogLevel)
-		log.SetLevel(level)
-		log.WithField("log-level", c.LogLevel).Info("configuration reloaded")
+		reloadLogLevel(log, c.LogLevel, err)
 	}
 	return serveUntilSignal(ctx, log, g.alive, reload, g.Close)
 }

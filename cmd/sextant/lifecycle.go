@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -9,6 +12,33 @@ import (
 
 	"github.com/sirupsen/logrus"
 )
+
+// configExit is how a node or gateway ends when its configuration does
+// not build: 0 after -h (the flag set printed the help), 2 with the error
+// on stderr otherwise. ok says there was no error and the command goes on.
+func configExit(err error, stderr io.Writer, name string) (code int, ok bool) {
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return 0, false
+	}
+	fmt.Fprintln(stderr, name+":", err)
+	return 2, false
+}
+
+// reloadLogLevel applies the log level of a configuration read again on
+// SIGHUP, or logs why the running configuration is kept; false then.
+func reloadLogLevel(log *logrus.Logger, level string, err error) bool {
+	if err != nil {
+		log.WithError(err).Error("reload: keeping the running configuration")
+		return false
+	}
+	l, _ := logrus.ParseLevel(level)
+	log.SetLevel(l)
+	log.WithField("log-level", level).Info("configuration reloaded")
+	return true
+}
 
 // newLogger returns the process logger writing to w at level (already
 // validated by the configuration).

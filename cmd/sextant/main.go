@@ -9,8 +9,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -84,13 +82,9 @@ or 127.0.0.1:8848; exit 0 on success, 1 when refused or unreachable, 2 on bad us
 // cluster-conf (a bad file keeps the current list).
 func reload(f *serverFlags, n *node, log *logrus.Logger) {
 	cfg, err := f.reparse()
-	if err != nil {
-		log.WithError(err).Error("reload: keeping the running configuration")
+	if !reloadLogLevel(log, cfg.LogLevel, err) {
 		return
 	}
-	level, _ := logrus.ParseLevel(cfg.LogLevel)
-	log.SetLevel(level)
-	log.WithField("log-level", cfg.LogLevel).Info("configuration reloaded")
 	n.reloadTLS(log)
 	if n.cluster != nil && cfg.ClusterConf != "" {
 		if err := n.cluster.members.Reload(); err != nil {
@@ -105,12 +99,8 @@ func runServer(args []string, stderr io.Writer) int {
 	f := newServerFlags("server")
 	f.fs.SetOutput(stderr)
 	cfg, err := f.parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "sextant:", err)
-		return 2
+	if code, ok := configExit(err, stderr, "sextant"); !ok {
+		return code
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 

@@ -112,6 +112,7 @@ func checkConvergence(t *testing.T, w *workload, size suiteSize) int {
 		deadline = deregDeadline
 	}
 	resurrected := map[string]bool{}
+	culprits := map[string]int{}
 	for {
 		problems, present := w.divergences(services)
 		for _, p := range present {
@@ -122,8 +123,10 @@ func checkConvergence(t *testing.T, w *workload, size suiteSize) int {
 			if i := strings.LastIndex(p, "deregistered "); i >= 0 {
 				ago, _ = time.ParseDuration(strings.TrimSuffix(p[i+len("deregistered "):], " ago"))
 			}
-			if ago > 5*time.Second {
-				resurrected[p[strings.Index(p, "lists ")+6:strings.Index(p, ", deregistered")]] = true
+			k := p[strings.Index(p, "lists ")+6 : strings.Index(p, ", deregistered")]
+			if ago > 5*time.Second && !resurrected[k] {
+				resurrected[k] = true
+				culprits[w.explainLingering(t, k)]++
 			}
 		}
 		if len(problems) == 0 && len(present) == 0 {
@@ -147,6 +150,9 @@ func checkConvergence(t *testing.T, w *workload, size suiteSize) int {
 	}
 	t.Logf("nodes agree %v after the last repair; %d deregistered instances were listed more than 5 s after their deregistration (gone by expiry)",
 		time.Since(start).Round(100*time.Millisecond), len(resurrected))
+	if len(culprits) > 0 {
+		t.Logf("what brought them back: %s", tally(culprits))
+	}
 	w.mu.Lock()
 	w.lingered = len(resurrected)
 	w.mu.Unlock()

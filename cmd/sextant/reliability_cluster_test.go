@@ -27,12 +27,19 @@ type rcluster struct {
 	slowWith string
 	// stopFlood ends the Raft port flood of faultFlood (nil when none).
 	stopFlood func() int64
+	// oldLogs holds each node's output from processes killed before.
+	oldLogs []string
+}
+
+// nodeLogs returns everything node i wrote, over its restarts.
+func (c *rcluster) nodeLogs(i int) string {
+	return c.oldLogs[i] + c.ps[i].logs.String()
 }
 
 func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
 	t.Helper()
 	tn := newTestNet(t, n)
-	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n), linkCut: make([]int, n)}
+	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n), linkCut: make([]int, n), oldLogs: make([]string, n)}
 	for i := range c.linkCut {
 		c.linkCut[i] = -1
 	}
@@ -199,6 +206,7 @@ func (c *rcluster) repair(i int) {
 		c.paused[i] = false
 	}
 	if c.dead[i] {
+		c.oldLogs[i] += c.ps[i].logs.String()
 		c.ps[i].launch()
 		c.dead[i] = false
 	}
@@ -250,10 +258,12 @@ func (c *rcluster) nemesis(d time.Duration, seed uint64) map[fault]int {
 				victim = l
 			}
 		}
+		c.t.Logf("%s %s on node %d", time.Now().Format("15:04:05.000"), f, victim)
 		c.inflict(f, victim)
 		counts[f]++
 		time.Sleep(time.Duration(2000+rng.IntN(4000)) * time.Millisecond)
 		c.repair(victim)
+		c.t.Logf("%s node %d repaired", time.Now().Format("15:04:05.000"), victim)
 		time.Sleep(time.Duration(1000+rng.IntN(2000)) * time.Millisecond)
 	}
 	return counts

@@ -1,0 +1,51 @@
+package distro
+
+import (
+	"net"
+	"strconv"
+
+	"github.com/sirupsen/logrus"
+
+	"sextant/naming"
+)
+
+// Instances that come back. A deregistered instance listed again is what
+// clients notice most, so every way one returns is logged at warning
+// level with what brought it: the kind of write, the way it came
+// (origin), its stamps and the tombstone it beat. The lines carry
+// "instance=IP:PORT" so a test or an operator can find them by instance.
+
+// noteCreated logs a write that created an instance over a tombstone, or
+// that was applied more than ForwardTimeout after the node that received
+// it stamped it (nobody waits that long for an answer: its client has
+// given up, and may since have deregistered elsewhere).
+func (e *Engine) noteCreated(op naming.Op, ik naming.InstanceKey, origin string, sent, tomb int64) {
+	now := e.nowMs()
+	late := sent != 0 && now-sent > e.cfg.ForwardTimeout.Milliseconds()
+	if tomb == 0 && !late {
+		return
+	}
+	e.stats.revivals.Add(1)
+	msg := "instance created over its tombstone"
+	if tomb == 0 {
+		msg = "instance created by a late write"
+	}
+	e.revivalLog(op.Service, ik).WithFields(logrus.Fields{
+		"origin": origin, "kind": op.Kind.String(), "sent": sent, "stamp": op.Time, "tomb": tomb, "now": now,
+	}).Warn(msg)
+}
+
+// noteRevived logs a received record whose instance beats this node's
+// tombstone of it.
+func (e *Engine) noteRevived(key naming.ServiceKey, ik naming.InstanceKey, v version, tomb int64, peer string) {
+	e.stats.revivals.Add(1)
+	e.revivalLog(key, ik).WithFields(logrus.Fields{
+		"origin": peer, "kind": "merge", "stamp": v.in.Updated, "mark": v.mark, "tomb": tomb, "now": e.nowMs(),
+	}).Warn("instance revived by a record over its tombstone")
+}
+
+func (e *Engine) revivalLog(key naming.ServiceKey, ik naming.InstanceKey) *logrus.Entry {
+	return e.log.WithFields(logrus.Fields{
+		"node": e.self, "service": key.String(), "instance": net.JoinHostPort(ik.IP, strconv.Itoa(ik.Port)),
+	})
+}

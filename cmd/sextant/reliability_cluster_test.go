@@ -27,8 +27,11 @@ type rcluster struct {
 	slowWith string
 	// stopFlood ends the Raft port flood of faultFlood (nil when none).
 	stopFlood func() int64
-	// oldLogs holds each node's output from processes killed before.
-	oldLogs []string
+	// oldLogs holds each node's output from processes killed before, each
+	// ended by a line "process killed at=<Unix ms>"; killedAt is the time
+	// of each node's last kill.
+	oldLogs  []string
+	killedAt []time.Time
 }
 
 // nodeLogs returns everything node i wrote, over its restarts.
@@ -39,7 +42,7 @@ func (c *rcluster) nodeLogs(i int) string {
 func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
 	t.Helper()
 	tn := newTestNet(t, n)
-	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n), linkCut: make([]int, n), oldLogs: make([]string, n)}
+	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n), linkCut: make([]int, n), oldLogs: make([]string, n), killedAt: make([]time.Time, n)}
 	for i := range c.linkCut {
 		c.linkCut[i] = -1
 	}
@@ -52,7 +55,10 @@ func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
 			wrap: []string{"ip", "netns", "exec", tn.ns(i)}}
 		p.args = append([]string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--data-dir", dataDir,
 			"--push-enabled=false", "--members", strings.Join(c.members, ","), "--cluster-secret", "reliability-secret",
-			"--log-level", "warn", "--dns-rate-limit", "0"}, extra...) // the checks query DNS from outside loopback by the hundred
+			// info: the checks read the beat checkers' judging periods,
+			// flips and removals from the logs.
+			"--log-level", "info",
+			"--dns-rate-limit", "0"}, extra...) // the checks query DNS from outside loopback by the hundred
 		p.launch()
 		c.ps = append(c.ps, p)
 	}
@@ -148,7 +154,7 @@ func (c *rcluster) inflict(f fault, i int) {
 		c.linkCut[i] = j
 	case faultKill:
 		c.ps[i].kill()
-		c.dead[i] = true
+		c.dead[i], c.killedAt[i] = true, time.Now()
 	case faultPause:
 		if err := c.ps[i].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 			c.t.Fatal(err)
@@ -173,7 +179,7 @@ func (c *rcluster) inflict(f fault, i int) {
 		c.t.Cleanup(func() { stop() })
 		time.Sleep(500 * time.Millisecond)
 		c.ps[i].kill()
-		c.dead[i] = true
+		c.dead[i], c.killedAt[i] = true, time.Now()
 	}
 }
 
@@ -206,7 +212,7 @@ func (c *rcluster) repair(i int) {
 		c.paused[i] = false
 	}
 	if c.dead[i] {
-		c.oldLogs[i] += c.ps[i].logs.String()
+		c.oldLogs[i] += c.ps[i].logs.String() + fmt.Sprintf("process killed at=%d\n", c.killedAt[i].UnixMilli())
 		c.ps[i].launch()
 		c.dead[i] = false
 	}

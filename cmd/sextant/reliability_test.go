@@ -38,6 +38,9 @@ var (
 //
 //   - every acknowledged ephemeral registration whose client still beats
 //     is listed, healthy, by every node;
+//   - no node's beat checker removed or marked unhealthy an instance whose
+//     client beat throughout (every beat answered);
+//   - at no moment did two nodes judge (sweep) the same service;
 //   - no acknowledged deregistration is undone: the instance is absent
 //     from every node and stays absent;
 //   - every node lists every service alike, and answers DNS alike;
@@ -84,6 +87,8 @@ func TestReliability(t *testing.T) {
 
 	violations := checkConvergence(t, w, size)
 	violations += checkLinearizable(t, w)
+	violations += checkOneJudge(t, c)
+	violations += checkBeatersUnharmed(t, w)
 	w.logRevivals(t)
 	t.Logf("faults: %d %v", nFaults, faults)
 	t.Logf("ops: %d registrations acknowledged, %d beats ok, %d beats failed over all nodes, %d re-registrations after 20404, %d deregistrations, %d churn instances unresolved",

@@ -43,6 +43,9 @@ type workload struct {
 	// traces holds, per churn instance, every request its client sent
 	// (node, answer, wall times), to explain an instance listed again.
 	traces map[string][]string
+	// beatTrouble counts, per long-lived beating instance, its beats that
+	// no node answered and those answered "not found" (it was gone).
+	beatTrouble map[string]int
 
 	registers, beatsOK, beatsFailed, reregisters, deregs atomic.Int64
 	linOK, linConflict, linNotFound, linUnknown          atomic.Int64
@@ -64,7 +67,7 @@ func newWorkload(c *rcluster) *workload {
 	return &workload{c: c, t0: time.Now(), stop: make(chan struct{}), stopWrites: make(chan struct{}),
 		fast:    &http.Client{Timeout: 2 * time.Second, Transport: tr()},
 		slow:    &http.Client{Timeout: 12 * time.Second, Transport: tr()},
-		beating: map[string]instRef{}, deregistered: map[string]time.Time{}, traces: map[string][]string{}}
+		beating: map[string]instRef{}, deregistered: map[string]time.Time{}, traces: map[string][]string{}, beatTrouble: map[string]int{}}
 }
 
 // sleep waits d or until stop; it reports whether the workload goes on.
@@ -139,14 +142,20 @@ func (w *workload) beat(rng *rand.Rand, r instRef) {
 	b, _ := json.Marshal(map[string]any{"ip": r.ip, "port": r.port, "serviceName": "DEFAULT_GROUP@@" + r.svc,
 		"cluster": "DEFAULT", "weight": 1, "metadata": map[string]string{}, "ephemeral": true})
 	code, body := w.anyNode(rng, w.traceKey(r), http.MethodPut, "/nacos/v1/ns/instance/beat", url.Values{"serviceName": {r.svc}, "beat": {string(b)}})
+	gone := code == 200 && strings.Contains(body, "20404")
 	switch {
-	case code == 200 && strings.Contains(body, "20404"):
+	case gone:
 		w.reregisters.Add(1)
 		w.register(rng, r)
 	case code == 200:
 		w.beatsOK.Add(1)
 	default:
 		w.beatsFailed.Add(1)
+	}
+	if r.port != churnPort && (code != 200 || gone) {
+		w.mu.Lock()
+		w.beatTrouble[r.key()]++
+		w.mu.Unlock()
 	}
 }
 

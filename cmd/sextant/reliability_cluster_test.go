@@ -27,12 +27,40 @@ type rcluster struct {
 	slowWith string
 	// stopFlood ends the Raft port flood of faultFlood (nil when none).
 	stopFlood func() int64
+	// stopStutter ends node i's faultStutter (nil when none).
+	stopStutter []func()
 	// oldLogs holds each node's output from processes killed before, each
 	// ended by a line "process killed at=<Unix ms>"; killedAt is the time
 	// of each node's last kill.
 	oldLogs  []string
 	killedAt []time.Time
+	// offsets are the nodes' clock offsets (SEXTANT_CLOCK_OFFSET), which
+	// the checks take off the times nodes log.
+	offsets []time.Duration
 }
+
+// skewFromEnv reads SEXTANT_SKEW (e.g. 60s), the largest difference
+// between two members' clocks: node i's clock runs (i-1)×skew/2 off, so
+// with three nodes one is behind by half of it and one ahead by half.
+func skewFromEnv(t *testing.T, n int) []time.Duration {
+	offsets := make([]time.Duration, n)
+	v := os.Getenv("SEXTANT_SKEW")
+	if v == "" {
+		return offsets
+	}
+	skew, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("SEXTANT_SKEW=%q: %v", v, err)
+	}
+	for i := range offsets {
+		offsets[i] = time.Duration(i-1) * skew / 2
+	}
+	t.Logf("node clocks off by %v", offsets)
+	return offsets
+}
+
+// nodeMs turns a time node i logged (Unix ms on its clock) into the test's.
+func (c *rcluster) nodeMs(i int, ms int64) int64 { return ms - c.offsets[i].Milliseconds() }
 
 // nodeLogs returns everything node i wrote, over its restarts.
 func (c *rcluster) nodeLogs(i int) string {
@@ -42,7 +70,7 @@ func (c *rcluster) nodeLogs(i int) string {
 func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
 	t.Helper()
 	tn := newTestNet(t, n)
-	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n), linkCut: make([]int, n), oldLogs: make([]string, n), killedAt: make([]time.Time, n)}
+	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n), linkCut: make([]int, n), oldLogs: make([]string, n), killedAt: make([]time.Time, n), offsets: skewFromEnv(t, n), stopStutter: make([]func(), n)}
 	for i := range c.linkCut {
 		c.linkCut[i] = -1
 	}
@@ -53,6 +81,9 @@ func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
 		dataDir := t.TempDir()
 		p := &proc{t: t, dataDir: dataDir, httpAddr: c.members[i], dnsAddr: tn.addr(i) + ":8600",
 			wrap: []string{"ip", "netns", "exec", tn.ns(i)}}
+		if d := c.offsets[i]; d != 0 {
+			p.wrap = append(p.wrap, "env", "SEXTANT_CLOCK_OFFSET="+d.String())
+		}
 		p.args = append([]string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--data-dir", dataDir,
 			"--push-enabled=false", "--members", strings.Join(c.members, ","), "--cluster-secret", "reliability-secret",
 			// info: the checks read the beat checkers' judging periods,
@@ -139,7 +170,33 @@ const (
 	// faultCutLink cuts the link between the victim and the next node
 	// only: the third node still sees both (a partial partition).
 	faultCutLink fault = "partial-partition"
+	// faultStutter slows the victim down without stopping it for long:
+	// stopped 300 ms, running 200 ms, over and over (an overloaded or
+	// swapping owner); each stop is well under the 2 s stall limit.
+	faultStutter fault = "stutter"
 )
+
+// stutter stops and resumes node i in bursts until stop is closed, and
+// leaves it running.
+func (c *rcluster) stutter(i int, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	p := c.ps[i].cmd.Process
+	for {
+		_ = p.Signal(syscall.SIGSTOP)
+		select {
+		case <-stop:
+			_ = p.Signal(syscall.SIGCONT)
+			return
+		case <-time.After(300 * time.Millisecond):
+		}
+		_ = p.Signal(syscall.SIGCONT)
+		select {
+		case <-stop:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
 
 // inflict starts a fault on node i; repair ends it.
 func (c *rcluster) inflict(f fault, i int) {
@@ -160,6 +217,10 @@ func (c *rcluster) inflict(f fault, i int) {
 			c.t.Fatal(err)
 		}
 		c.paused[i] = true
+	case faultStutter:
+		stop, done := make(chan struct{}), make(chan struct{})
+		go c.stutter(i, stop, done)
+		c.stopStutter[i] = func() { close(stop); <-done }
 	case faultSlow:
 		if err := c.shape(i, c.slowWith); err != nil {
 			c.t.Fatal(err)
@@ -205,6 +266,10 @@ func (c *rcluster) repair(i int) {
 		}
 		c.slow[i] = false
 	}
+	if stop := c.stopStutter[i]; stop != nil {
+		stop()
+		c.stopStutter[i] = nil
+	}
 	if c.paused[i] {
 		if err := c.ps[i].cmd.Process.Signal(syscall.SIGCONT); err != nil {
 			c.t.Fatal(err)
@@ -230,7 +295,7 @@ func (c *rcluster) repairAll() {
 func (c *rcluster) nemesis(d time.Duration, seed uint64) map[fault]int {
 	c.t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 99))
-	kinds := []fault{faultCut, faultCutLeader, faultCutLink, faultKill, faultPause, faultFlood}
+	kinds := []fault{faultCut, faultCutLeader, faultCutLink, faultKill, faultPause, faultFlood, faultStutter}
 	switch c.slowWith = c.slowKind(); c.slowWith {
 	case "netem":
 		c.t.Log("slow-link faults: tc netem, 80±40 ms delay and 5% loss")

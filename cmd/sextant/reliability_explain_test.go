@@ -56,6 +56,7 @@ func (w *workload) explainLingering(t *testing.T, key string) string {
 				continue
 			}
 			now, _ := strconv.ParseInt(logField(line, "now"), 10, 64)
+			now = w.c.nodeMs(i, now)
 			// A node's clock may differ a little from the test's: look from
 			// a second before the acknowledgement.
 			if now < deregAt.Add(-time.Second).UnixMilli() || first >= 0 && now >= first {

@@ -33,11 +33,12 @@ func (c *rcluster) judgingPeriods() []judgingPeriod {
 		for _, line := range strings.Split(c.nodeLogs(i), "\n") {
 			num := func(name string) int64 {
 				v, _ := strconv.ParseInt(logField(line, name), 10, 64)
-				return v
+				return c.nodeMs(i, v)
 			}
 			switch {
 			case strings.HasPrefix(line, "process killed "):
-				closeAll(num("at"))
+				at, _ := strconv.ParseInt(logField(line, "at"), 10, 64) // the test's clock
+				closeAll(at)
 			case strings.Contains(line, `msg="judging starts"`):
 				open[logField(line, "service")] = num("at")
 			case strings.Contains(line, `msg="judging stops"`):
@@ -80,6 +81,10 @@ func checkOneJudge(t *testing.T, c *rcluster) int {
 		}
 	}
 	t.Logf("judging: %d periods over %d services, %d moments with two judges", len(periods), len(byService), violations)
+	if len(periods) == 0 {
+		t.Error("no node logged a judging period: the check saw nothing")
+		violations++
+	}
 	return violations
 }
 

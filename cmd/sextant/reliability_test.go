@@ -33,7 +33,10 @@ var (
 // concurrent clients while a nemesis partitions nodes off (blackhole
 // routes), cuts the link between two nodes only (a partial partition:
 // the third sees both), slows their links (tc netem delay and loss), pauses them
-// (SIGSTOP/SIGCONT), kills them (SIGKILL) and restarts them on their data.
+// (SIGSTOP/SIGCONT), stops them in short bursts (stutter: a slowed
+// owner), kills them (SIGKILL) and restarts them on their data.
+// SEXTANT_SKEW=60s runs the nodes' clocks 30 s behind, even and 30 s
+// ahead (SEXTANT_CLOCK_OFFSET per process) for the whole run.
 // Afterwards, with every fault repaired:
 //
 //   - every acknowledged ephemeral registration whose client still beats

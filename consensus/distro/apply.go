@@ -334,18 +334,25 @@ func (e *Engine) dropLocal(key naming.ServiceKey) error {
 // raiseBeats brings the local last-beat time of healthy instances up to
 // their received beat marks: a beat a responsible node saw is a beat, and
 // a node that owns the service now (or after the next view change) must
-// not judge the instance by an older one. The caller holds key's lock.
+// not judge the instance by an older one. A mark later than this node's
+// clock (the marking node's clock runs ahead) counts as a beat now, not
+// in the future: otherwise, once this node judges the instance, a client
+// that stopped beating would stay listed for the delete timeout plus the
+// skew (the reliability suite with clocks 120 s apart kept a
+// deregistered instance 2.5 minutes). The caller holds key's lock.
 func (e *Engine) raiseBeats(key naming.ServiceKey, marks []BeatMark) {
 	if len(marks) == 0 {
 		return
 	}
 	s, _ := e.cat.Service(key)
+	now := e.nowMs()
 	for _, m := range marks {
 		in := ephemeralAt(s, m.Instance)
-		if m.Time == 0 || in == nil || !in.Healthy || in.LastBeat() >= m.Time {
+		at := min(m.Time, now)
+		if m.Time == 0 || in == nil || !in.Healthy || in.LastBeat() >= at {
 			continue
 		}
-		if err := e.cat.Apply(naming.Op{Kind: naming.OpBeat, Time: m.Time, Service: key, Ephemeral: true, Target: m.Instance}); err != nil {
+		if err := e.cat.Apply(naming.Op{Kind: naming.OpBeat, Time: at, Service: key, Ephemeral: true, Target: m.Instance}); err != nil {
 			e.log.WithError(err).WithField("service", key.String()).Debug("beat mark not applied")
 		}
 	}

@@ -113,6 +113,9 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 		ctx:        ctx,
 		cancel:     cancel,
 	}
+	if cfg.Now != nil {
+		e.now = cfg.Now
+	}
 	e.table()
 	return e, nil
 }

@@ -54,6 +54,9 @@ func TestAbandonedRegistrationDoesNotUndoDeregistration(t *testing.T) {
 			t.Errorf("%s lists the deregistered instance again", nd.addr)
 		}
 	}
+	if n := h.node(x).eng.Stats().StaleRegistrations; n != 1 {
+		t.Errorf("%d stale registrations counted, want 1", n)
+	}
 
 	// A registration made after the deregistration still goes through.
 	clk.Advance(time.Second)

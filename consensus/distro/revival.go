@@ -3,6 +3,7 @@ package distro
 import (
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 
@@ -16,12 +17,14 @@ import (
 // "instance=IP:PORT" so a test or an operator can find them by instance.
 
 // noteCreated logs a write that created an instance over a tombstone, or
-// that was applied more than ForwardTimeout after the node that received
-// it stamped it (nobody waits that long for an answer: its client has
-// given up, and may since have deregistered elsewhere).
+// one this node stamped itself and applied more than ForwardTimeout later
+// (nobody waits that long for an answer: its client has given up, and may
+// since have deregistered elsewhere). A forwarded write's stamp is on
+// another node's clock, so lateness is not judged for it: skew would make
+// every one look late or none.
 func (e *Engine) noteCreated(op naming.Op, ik naming.InstanceKey, origin string, sent, tomb int64) {
 	now := e.nowMs()
-	late := sent != 0 && now-sent > e.cfg.ForwardTimeout.Milliseconds()
+	late := sent != 0 && now-sent > e.cfg.ForwardTimeout.Milliseconds() && !strings.HasPrefix(origin, "forwarded")
 	if tomb == 0 && !late {
 		return
 	}

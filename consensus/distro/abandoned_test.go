@@ -2,8 +2,11 @@ package distro
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"sextant/naming"
 )
 
 // A registration its client gave up on reaches the responsible node only
@@ -66,4 +69,24 @@ func TestAbandonedRegistrationDoesNotUndoDeregistration(t *testing.T) {
 		t.Fatalf("registration after the deregistration: %v", err)
 	}
 	waitFor(t, 5*time.Second, func() bool { return h.converged() && has(h.node(z), k, "10.14.9.1:9000") })
+}
+
+// A write whose request context has ended (its client closed the
+// connection) before the engine got it is not applied: nobody hears the
+// answer, and a request that waited past its client's timeout would
+// otherwise be stamped as if sent now.
+func TestWriteOfAGoneClientIsNotApplied(t *testing.T) {
+	e, cat, _ := soloEngine(t)
+	k := svc("gone-client")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := e.Apply(ctx, registerOp(k, "10.14.9.2", 80)); !errors.Is(err, naming.ErrUnavailable) {
+		t.Fatalf("write of a gone client: %v, want unavailable", err)
+	}
+	if got := ips(cat, k); len(got) != 0 {
+		t.Fatalf("applied anyway: %v", got)
+	}
+	if err := e.Apply(context.Background(), registerOp(k, "10.14.9.2", 80)); err != nil {
+		t.Fatal(err)
+	}
 }

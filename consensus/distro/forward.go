@@ -32,6 +32,13 @@ func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
 	if err := e.stalled(); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		// The client went away (its connection closed) before the write
+		// was applied: it gets no answer, so the write is not made. A
+		// request that waited in a socket past its client's timeout is
+		// otherwise stamped as if sent now.
+		return unavailable("the request was abandoned before it was applied: %v", err)
+	}
 	owner := e.Owner(op.Service)
 	if owner == e.self {
 		return e.applyOwned(op)

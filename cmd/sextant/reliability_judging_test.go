@@ -16,40 +16,59 @@ type judgingPeriod struct {
 	from, to int64
 }
 
-// judgingPeriods reads every node's "judging starts"/"judging stops"
-// lines (healthcheck). A period still open when its process was killed
-// ends at the kill; one still open now ends now.
+// judgingPeriods reads every node's judging periods (parseJudging). A
+// period still open now ends now.
 func (c *rcluster) judgingPeriods() []judgingPeriod {
 	var out []judgingPeriod
 	now := time.Now().UnixMilli()
 	for i := range c.ps {
-		open := map[string]int64{}
-		closeAll := func(at int64) {
-			for svc, from := range open {
-				out = append(out, judgingPeriod{node: i, service: svc, from: from, to: at})
-			}
-			clear(open)
-		}
-		for _, line := range strings.Split(c.nodeLogs(i), "\n") {
-			num := func(name string) int64 {
-				v, _ := strconv.ParseInt(logField(line, name), 10, 64)
-				return c.nodeMs(i, v)
-			}
-			switch {
-			case strings.HasPrefix(line, "process killed "):
-				at, _ := strconv.ParseInt(logField(line, "at"), 10, 64) // the test's clock
-				closeAll(at)
-			case strings.Contains(line, `msg="judging starts"`):
-				open[logField(line, "service")] = num("at")
-			case strings.Contains(line, `msg="judging stops"`):
-				svc := logField(line, "service")
-				delete(open, svc)
-				out = append(out, judgingPeriod{node: i, service: svc, from: num("from"), to: num("to")})
-			}
-		}
-		closeAll(now)
+		out = append(out, parseJudging(c.nodeLogs(i), i, c.offsets[i], now)...)
 	}
 	return out
+}
+
+// parseJudging reads node's "judging starts"/"judging stops" lines
+// (healthcheck) from its logs, taking its clock offset off their times. A
+// period still open when its process was killed ends at the kill; one
+// still open at the end of the logs ends at end.
+func parseJudging(logs string, node int, offset time.Duration, end int64) []judgingPeriod {
+	var out []judgingPeriod
+	open := map[string]int64{}
+	closeAll := func(at int64) {
+		for svc, from := range open {
+			out = append(out, judgingPeriod{node: node, service: svc, from: from, to: at})
+		}
+		clear(open)
+	}
+	for _, line := range strings.Split(logs, "\n") {
+		num := func(name string) int64 {
+			v, _ := strconv.ParseInt(logField(line, name), 10, 64)
+			return v - offset.Milliseconds()
+		}
+		switch {
+		case strings.HasPrefix(line, "process killed "):
+			at, _ := strconv.ParseInt(logField(line, "at"), 10, 64) // the test's clock
+			closeAll(at)
+		case strings.Contains(line, `msg="judging starts"`):
+			open[logField(line, "service")] = num("at")
+		case strings.Contains(line, `msg="judging stops"`):
+			svc := logField(line, "service")
+			delete(open, svc)
+			out = append(out, judgingPeriod{node: node, service: svc, from: num("from"), to: num("to")})
+		}
+	}
+	closeAll(end)
+	return out
+}
+
+// harmedKey returns the workload key (svc|ip:port) of an instance a beat
+// checker's log line says it marked unhealthy or removed.
+func harmedKey(line string) (string, bool) {
+	if !strings.Contains(line, `msg="instance marked unhealthy"`) && !strings.Contains(line, `msg="instance removed"`) {
+		return "", false
+	}
+	svc := logField(line, "service")
+	return svc[strings.LastIndex(svc, "@@")+2:] + "|" + logField(line, "instance"), true
 }
 
 // checkOneJudge checks that at no moment did two nodes judge (sweep, so
@@ -107,12 +126,7 @@ func checkBeatersUnharmed(t *testing.T, w *workload) int {
 	violations := 0
 	for i := range w.c.ps {
 		for _, line := range strings.Split(w.c.nodeLogs(i), "\n") {
-			if !strings.Contains(line, `msg="instance marked unhealthy"`) && !strings.Contains(line, `msg="instance removed"`) {
-				continue
-			}
-			svc := logField(line, "service")
-			k := svc[strings.LastIndex(svc, "@@")+2:] + "|" + logField(line, "instance")
-			if throughout[k] {
+			if k, ok := harmedKey(line); ok && throughout[k] {
 				violations++
 				t.Errorf("node %d harmed %s, whose client beat throughout: %s", i, k, line)
 			}

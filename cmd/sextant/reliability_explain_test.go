@@ -28,6 +28,11 @@ func logField(line, name string) string {
 	return m[1]
 }
 
+// noCulprit is explainLingering's answer when no node logged bringing the
+// instance back: its deregistration did not reach every node (a node cut
+// off or killed right after acknowledging it) rather than being undone.
+const noCulprit = "no node logged bringing it back after its deregistration"
+
 // explainLingering logs what the client of a deregistered instance that is
 // listed again sent, and what the nodes logged about bringing it back; it
 // returns the culprit: the first write or record after the deregistration
@@ -75,7 +80,7 @@ func (w *workload) explainLingering(t *testing.T, key string) string {
 		}
 	}
 	if culprit == "" {
-		culprit = "no node logged bringing it back after its deregistration"
+		culprit = noCulprit
 	}
 	t.Logf("    culprit: %s", culprit)
 	return culprit

@@ -45,7 +45,9 @@ var (
 //     client beat throughout (every beat answered);
 //   - at no moment did two nodes judge (sweep) the same service;
 //   - no acknowledged deregistration is undone: the instance is absent
-//     from every node and stays absent;
+//     from every node and stays absent, and (with clocks in step) none
+//     was listed again more than 5 s after it was acknowledged; each that
+//     was is reported with its client's requests and what brought it back;
 //   - every node lists every service alike, and answers DNS alike;
 //   - the history of CP writes (services created and deleted on random
 //     nodes) is linearizable (porcupine).

@@ -11,10 +11,12 @@ import (
 )
 
 // Instances that come back. A deregistered instance listed again is what
-// clients notice most, so every way one returns is logged at warning
-// level with what brought it: the kind of write, the way it came
-// (origin), its stamps and the tombstone it beat. The lines carry
-// "instance=IP:PORT" so a test or an operator can find them by instance.
+// clients notice most, so every way one returns is logged with what
+// brought it: the kind of write, the way it came (origin), its stamps and
+// the tombstone it beat. The lines carry "instance=IP:PORT" so a test or
+// an operator can find them by instance. A client that registers again
+// after deregistering (a restart, a rolling deploy) does this too, so
+// these lines are at info level; a write applied late is a warning.
 
 // noteCreated logs a write that created an instance over a tombstone, or
 // one this node stamped itself and applied more than ForwardTimeout later
@@ -29,13 +31,14 @@ func (e *Engine) noteCreated(op naming.Op, ik naming.InstanceKey, origin string,
 		return
 	}
 	e.stats.revivals.Add(1)
-	msg := "instance created over its tombstone"
-	if tomb == 0 {
-		msg = "instance created by a late write"
-	}
-	e.revivalLog(op.Service, ik).WithFields(logrus.Fields{
+	l := e.revivalLog(op.Service, ik).WithFields(logrus.Fields{
 		"origin": origin, "kind": op.Kind.String(), "sent": sent, "stamp": op.Time, "tomb": tomb, "now": now,
-	}).Warn(msg)
+	})
+	if late {
+		l.Warn("instance created by a late write")
+		return
+	}
+	l.Info("instance created over its tombstone")
 }
 
 // noteRevived logs a received record whose instance beats this node's
@@ -44,7 +47,7 @@ func (e *Engine) noteRevived(key naming.ServiceKey, ik naming.InstanceKey, v ver
 	e.stats.revivals.Add(1)
 	e.revivalLog(key, ik).WithFields(logrus.Fields{
 		"origin": peer, "kind": "merge", "stamp": v.in.Updated, "mark": v.mark, "tomb": tomb, "now": e.nowMs(),
-	}).Warn("instance revived by a record over its tombstone")
+	}).Info("instance revived by a record over its tombstone")
 }
 
 func (e *Engine) revivalLog(key naming.ServiceKey, ik naming.InstanceKey) *logrus.Entry {

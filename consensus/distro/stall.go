@@ -49,8 +49,8 @@ func (e *Engine) sinceBorn() int64 { return int64(time.Since(e.born)) }
 // the gap note it once.
 func (e *Engine) checkStall() {
 	last := e.lastTick.Load()
-	if last == 0 {
-		return // the ticker has not started
+	if last == 0 || e.ctx.Err() != nil {
+		return // the ticker has not started, or has ended with the engine
 	}
 	now := e.sinceBorn()
 	if gap := time.Duration(now - last); gap > stallLimit && e.lastTick.CompareAndSwap(last, now) {

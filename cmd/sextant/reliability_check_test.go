@@ -158,7 +158,7 @@ func checkConvergence(t *testing.T, w *workload, size suiteSize) int {
 	w.lingered = len(resurrected)
 	w.mu.Unlock()
 	lingering := 0
-	if len(w.c.offsets) > 0 && w.c.offsets[0] == 0 {
+	if !w.c.skewed() {
 		// With clocks in step no node may bring a deregistered instance
 		// back; with skewed clocks (SEXTANT_SKEW) a deregistration stamped
 		// on a slower clock can lose to an instance stamped on a faster

@@ -56,6 +56,7 @@ type BeatChecker struct {
 
 type ownership struct {
 	since int64
+	last  int64 // the last sweep (Unix ms) that judged the service
 	gen   uint64
 	empty int64 // since when (Unix ms) the service has had no instance; 0 while it has some
 }
@@ -127,6 +128,11 @@ func (b *BeatChecker) Close() error {
 			b.stopTick()
 			<-b.done
 		}
+		b.mu.Lock()
+		for k, o := range b.owned {
+			b.judgingStops(k, o)
+		}
+		b.mu.Unlock()
 	})
 	return nil
 }
@@ -176,15 +182,25 @@ func (b *BeatChecker) track(svcs []*naming.Service, now int64) {
 		o, ok := b.owned[s.Key]
 		if !ok {
 			o.since = now
+			b.log.WithField("service", s.Key.String()).WithField("at", now).Info("judging starts")
 		}
-		o.gen = b.gen
+		o.gen, o.last = b.gen, now
 		b.owned[s.Key] = o
 	}
 	for k, o := range b.owned {
 		if o.gen != b.gen {
+			b.judgingStops(k, o)
 			delete(b.owned, k)
 		}
 	}
+}
+
+// judgingStops logs the end of a period in which this node judged a
+// service: from its first sweep to its last. With the "judging starts"
+// lines, they let a check (the reliability suite) find moments at which
+// two nodes judged the same service.
+func (b *BeatChecker) judgingStops(k naming.ServiceKey, o ownership) {
+	b.log.WithFields(logrus.Fields{"service": k.String(), "from": o.since, "to": o.last}).Info("judging stops")
 }
 
 // apply writes one op and logs what it changed.

@@ -15,7 +15,11 @@
 //   - A BeatChecker sweeps every Config.SweepInterval (1 s by default), so an
 //     instance flips, and is removed, within one interval of its due time.
 //   - Only services this node is responsible for (Writer.Owns) are judged,
-//     and only while the healthCheckEnabled switch is on.
+//     and only while the healthCheckEnabled switch is on. Each period in
+//     which the node judges a service is logged at info level ("judging
+//     starts" with at, "judging stops" with from and to: its first and
+//     last sweep, Unix ms), so periods of several nodes can be checked
+//     for overlap.
 //   - Every change goes through naming.Writer as an Op carrying ExpectBeat,
 //     so a beat that lands between the sweep's decision and the write wins:
 //     the op then changes nothing.

@@ -88,8 +88,15 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	if err != nil {
 		return c, err
 	}
+	offset, err := clockOffset()
+	if err != nil {
+		return c, err
+	}
+	if offset != 0 {
+		log.WithField("offset", offset).Warn(clockOffsetEnv + " moves this node's clock: a test setting")
+	}
 	dscfg := distro.DefaultConfig()
-	dscfg.SyncDelay = cfg.DistroSyncDelay
+	dscfg.SyncDelay, dscfg.Now = cfg.DistroSyncDelay, offsetNow(offset)
 	if c.distro, err = distro.New(dscfg, cat, c.members, dtr, log.WithField("component", "distro")); err != nil {
 		return c, err
 	}
@@ -118,7 +125,9 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 		return c, err
 	}
 
-	c.router = consensus.NewRouter(routerConfig(cfg), cat, c.distro, c.raft,
+	rtcfg := routerConfig(cfg)
+	rtcfg.Now = offsetNow(offset)
+	c.router = consensus.NewRouter(rtcfg, cat, c.distro, c.raft,
 		clusterForwarder(cfg, ccfg), log.WithField("component", "router"))
 
 	c.internal = consensus.InternalHandler(c.router.CPApplyHandler(cfg.ClusterSecret),

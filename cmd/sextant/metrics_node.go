@@ -135,7 +135,7 @@ type nodeCollector struct {
 	distroMismatch, distroRepaired, distroDirty         *prometheus.Desc
 	distroPending, distroLoaded                         *prometheus.Desc
 	distroTakeovers, distroStaleBeats, distroRetried    *prometheus.Desc
-	distroStalls                                        *prometheus.Desc
+	distroStalls, distroStaleRegs, distroRevivals       *prometheus.Desc
 	pushes, subscribers                                 *prometheus.Desc
 	probeTargets, probes, probeFailures, probeApplyErrs *prometheus.Desc
 	probeLag, flips                                     *prometheus.Desc
@@ -178,6 +178,8 @@ func newNodeCollector(n *node) *nodeCollector {
 	c.distroStaleBeats = d.add("sextant_distro_stale_beats_total", "Full beats sent before their instance's deregistration, answered not found instead of re-creating it.")
 	c.distroRetried = d.add("sextant_distro_beat_notices_retried_total", "Beats answered at once whose message to the responsible node was lost and that were sent again.")
 	c.distroStalls = d.add("sextant_distro_stalls_total", "Times this node found it had not run for 2 s or more (stopped, frozen) and refused writes for a moment after.")
+	c.distroStaleRegs = d.add("sextant_distro_stale_registrations_total", "Registrations sent before their instance's deregistration (their clients gave up on them), refused instead of re-creating it.")
+	c.distroRevivals = d.add("sextant_distro_revivals_total", "Instances created over their tombstone, created by a write applied late, or revived by a received record; each is logged.")
 	c.distroPending = d.add("sextant_distro_pending_services", "Services queued for peers, summed over peers; grows while a peer is unreachable.")
 
 	c.pushes = d.add("sextant_push_total", "UDP pushes to subscribers, by outcome: sent (first transmissions), acked, failed (given up), superseded. "+
@@ -293,6 +295,8 @@ func (c *nodeCollector) collectDistro(e emitter) {
 	e.counter(c.distroStaleBeats, s.StaleBeats)
 	e.counter(c.distroRetried, s.BeatNoticesRetried)
 	e.counter(c.distroStalls, s.Stalls)
+	e.counter(c.distroStaleRegs, s.StaleRegistrations)
+	e.counter(c.distroRevivals, s.Revivals)
 }
 
 // instrument builds the node's metrics registry, mounts it at /metrics of

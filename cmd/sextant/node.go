@@ -88,7 +88,11 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 	if n.cluster != nil && n.cluster.members != nil {
 		peers = n.cluster.members
 	}
-	if n.beats, err = healthcheck.NewBeatChecker(hcfg, n.catalog, n.writer, healthcheck.RealClock(), peers, log.WithField("component", "beats")); err != nil {
+	offset, err := clockOffset()
+	if err != nil {
+		return n, err
+	}
+	if n.beats, err = healthcheck.NewBeatChecker(hcfg, n.catalog, n.writer, beatClock(offset), peers, log.WithField("component", "beats")); err != nil {
 		return n, fmt.Errorf("beat checker: %w", err)
 	}
 	if err = n.beats.Start(ctx); err != nil {

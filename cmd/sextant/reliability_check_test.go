@@ -111,7 +111,8 @@ func checkConvergence(t *testing.T, w *workload, size suiteSize) int {
 	if deregDeadline.After(deadline) {
 		deadline = deregDeadline
 	}
-	resurrected := map[string]bool{}
+	resurrected := map[string]bool{} // listed again; true when a node logged bringing it back
+	culprits := map[string]int{}
 	for {
 		problems, present := w.divergences(services)
 		for _, p := range present {
@@ -122,8 +123,11 @@ func checkConvergence(t *testing.T, w *workload, size suiteSize) int {
 			if i := strings.LastIndex(p, "deregistered "); i >= 0 {
 				ago, _ = time.ParseDuration(strings.TrimSuffix(p[i+len("deregistered "):], " ago"))
 			}
-			if ago > 5*time.Second {
-				resurrected[p[strings.Index(p, "lists ")+6:strings.Index(p, ", deregistered")]] = true
+			k := p[strings.Index(p, "lists ")+6 : strings.Index(p, ", deregistered")]
+			if _, seen := resurrected[k]; ago > 5*time.Second && !seen {
+				culprit := w.explainLingering(t, k)
+				resurrected[k] = culprit != noCulprit
+				culprits[culprit]++
 			}
 		}
 		if len(problems) == 0 && len(present) == 0 {
@@ -147,9 +151,26 @@ func checkConvergence(t *testing.T, w *workload, size suiteSize) int {
 	}
 	t.Logf("nodes agree %v after the last repair; %d deregistered instances were listed more than 5 s after their deregistration (gone by expiry)",
 		time.Since(start).Round(100*time.Millisecond), len(resurrected))
+	if len(culprits) > 0 {
+		t.Logf("what brought them back: %s", tally(culprits))
+	}
 	w.mu.Lock()
 	w.lingered = len(resurrected)
 	w.mu.Unlock()
+	lingering := 0
+	if !w.c.skewed() {
+		// With clocks in step no node may bring a deregistered instance
+		// back; with skewed clocks (SEXTANT_SKEW) a deregistration stamped
+		// on a slower clock can lose to an instance stamped on a faster
+		// one, so there they are only reported. A deregistration that did
+		// not reach a node in time (no node brought it back) is reported.
+		for k, undone := range resurrected {
+			if undone {
+				t.Errorf("deregistered %s was brought back", k)
+				lingering++
+			}
+		}
+	}
 	violations := 0
 	// Nothing comes back: keep looking for a while.
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(time.Second) {
@@ -159,12 +180,12 @@ func checkConvergence(t *testing.T, w *workload, size suiteSize) int {
 			violations++
 		}
 		if violations > 0 {
-			return violations
+			return violations + lingering
 		}
 	}
 	violations += checkDNS(t, w, services)
 	violations += checkCPAgreement(t, w, size.linKeys)
-	return violations
+	return violations + lingering
 }
 
 // checkDNS asks every node for the A records of every service and checks

@@ -27,12 +27,60 @@ type rcluster struct {
 	slowWith string
 	// stopFlood ends the Raft port flood of faultFlood (nil when none).
 	stopFlood func() int64
+	// stopStutter ends node i's faultStutter (nil when none).
+	stopStutter []func()
+	// oldLogs holds each node's output from processes killed before, each
+	// ended by a line "process killed at=<Unix ms>"; killedAt is the time
+	// of each node's last kill.
+	oldLogs  []string
+	killedAt []time.Time
+	// offsets are the nodes' clock offsets (SEXTANT_CLOCK_OFFSET), which
+	// the checks take off the times nodes log.
+	offsets []time.Duration
+}
+
+// skewFromEnv reads SEXTANT_SKEW (e.g. 60s), the largest difference
+// between two members' clocks: node i's clock runs (i-1)×skew/2 off, so
+// with three nodes one is behind by half of it and one ahead by half.
+func skewFromEnv(t *testing.T, n int) []time.Duration {
+	offsets := make([]time.Duration, n)
+	v := os.Getenv("SEXTANT_SKEW")
+	if v == "" {
+		return offsets
+	}
+	skew, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("SEXTANT_SKEW=%q: %v", v, err)
+	}
+	for i := range offsets {
+		offsets[i] = time.Duration(i-1) * skew / 2
+	}
+	t.Logf("node clocks off by %v", offsets)
+	return offsets
+}
+
+// skewed reports whether the nodes' clocks were set apart (SEXTANT_SKEW).
+func (c *rcluster) skewed() bool {
+	for _, d := range c.offsets {
+		if d != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeMs turns a time node i logged (Unix ms on its clock) into the test's.
+func (c *rcluster) nodeMs(i int, ms int64) int64 { return ms - c.offsets[i].Milliseconds() }
+
+// nodeLogs returns everything node i wrote, over its restarts.
+func (c *rcluster) nodeLogs(i int) string {
+	return c.oldLogs[i] + c.ps[i].logs.String()
 }
 
 func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
 	t.Helper()
 	tn := newTestNet(t, n)
-	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n), linkCut: make([]int, n)}
+	c := &rcluster{t: t, net: tn, cut: make([]bool, n), paused: make([]bool, n), dead: make([]bool, n), slow: make([]bool, n), linkCut: make([]int, n), oldLogs: make([]string, n), killedAt: make([]time.Time, n), offsets: skewFromEnv(t, n), stopStutter: make([]func(), n)}
 	for i := range c.linkCut {
 		c.linkCut[i] = -1
 	}
@@ -43,9 +91,15 @@ func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
 		dataDir := t.TempDir()
 		p := &proc{t: t, dataDir: dataDir, httpAddr: c.members[i], dnsAddr: tn.addr(i) + ":8600",
 			wrap: []string{"ip", "netns", "exec", tn.ns(i)}}
+		if d := c.offsets[i]; d != 0 {
+			p.wrap = append(p.wrap, "env", "SEXTANT_CLOCK_OFFSET="+d.String())
+		}
 		p.args = append([]string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--data-dir", dataDir,
 			"--push-enabled=false", "--members", strings.Join(c.members, ","), "--cluster-secret", "reliability-secret",
-			"--log-level", "warn", "--dns-rate-limit", "0"}, extra...) // the checks query DNS from outside loopback by the hundred
+			// info: the checks read the beat checkers' judging periods,
+			// flips and removals from the logs.
+			"--log-level", "info",
+			"--dns-rate-limit", "0"}, extra...) // the checks query DNS from outside loopback by the hundred
 		p.launch()
 		c.ps = append(c.ps, p)
 	}
@@ -126,7 +180,33 @@ const (
 	// faultCutLink cuts the link between the victim and the next node
 	// only: the third node still sees both (a partial partition).
 	faultCutLink fault = "partial-partition"
+	// faultStutter slows the victim down without stopping it for long:
+	// stopped 300 ms, running 200 ms, over and over (an overloaded or
+	// swapping owner); each stop is well under the 2 s stall limit.
+	faultStutter fault = "stutter"
 )
+
+// stutter stops and resumes node i in bursts until stop is closed, and
+// leaves it running.
+func (c *rcluster) stutter(i int, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	p := c.ps[i].cmd.Process
+	for {
+		_ = p.Signal(syscall.SIGSTOP)
+		select {
+		case <-stop:
+			_ = p.Signal(syscall.SIGCONT)
+			return
+		case <-time.After(300 * time.Millisecond):
+		}
+		_ = p.Signal(syscall.SIGCONT)
+		select {
+		case <-stop:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
 
 // inflict starts a fault on node i; repair ends it.
 func (c *rcluster) inflict(f fault, i int) {
@@ -141,12 +221,16 @@ func (c *rcluster) inflict(f fault, i int) {
 		c.linkCut[i] = j
 	case faultKill:
 		c.ps[i].kill()
-		c.dead[i] = true
+		c.dead[i], c.killedAt[i] = true, time.Now()
 	case faultPause:
 		if err := c.ps[i].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 			c.t.Fatal(err)
 		}
 		c.paused[i] = true
+	case faultStutter:
+		stop, done := make(chan struct{}), make(chan struct{})
+		go c.stutter(i, stop, done)
+		c.stopStutter[i] = func() { close(stop); <-done }
 	case faultSlow:
 		if err := c.shape(i, c.slowWith); err != nil {
 			c.t.Fatal(err)
@@ -166,7 +250,7 @@ func (c *rcluster) inflict(f fault, i int) {
 		c.t.Cleanup(func() { stop() })
 		time.Sleep(500 * time.Millisecond)
 		c.ps[i].kill()
-		c.dead[i] = true
+		c.dead[i], c.killedAt[i] = true, time.Now()
 	}
 }
 
@@ -192,6 +276,10 @@ func (c *rcluster) repair(i int) {
 		}
 		c.slow[i] = false
 	}
+	if stop := c.stopStutter[i]; stop != nil {
+		stop()
+		c.stopStutter[i] = nil
+	}
 	if c.paused[i] {
 		if err := c.ps[i].cmd.Process.Signal(syscall.SIGCONT); err != nil {
 			c.t.Fatal(err)
@@ -199,6 +287,7 @@ func (c *rcluster) repair(i int) {
 		c.paused[i] = false
 	}
 	if c.dead[i] {
+		c.oldLogs[i] += c.ps[i].logs.String() + fmt.Sprintf("process killed at=%d\n", c.killedAt[i].UnixMilli())
 		c.ps[i].launch()
 		c.dead[i] = false
 	}
@@ -216,7 +305,7 @@ func (c *rcluster) repairAll() {
 func (c *rcluster) nemesis(d time.Duration, seed uint64) map[fault]int {
 	c.t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 99))
-	kinds := []fault{faultCut, faultCutLeader, faultCutLink, faultKill, faultPause, faultFlood}
+	kinds := []fault{faultCut, faultCutLeader, faultCutLink, faultKill, faultPause, faultFlood, faultStutter}
 	switch c.slowWith = c.slowKind(); c.slowWith {
 	case "netem":
 		c.t.Log("slow-link faults: tc netem, 80±40 ms delay and 5% loss")
@@ -250,10 +339,12 @@ func (c *rcluster) nemesis(d time.Duration, seed uint64) map[fault]int {
 				victim = l
 			}
 		}
+		c.t.Logf("%s %s on node %d", time.Now().Format("15:04:05.000"), f, victim)
 		c.inflict(f, victim)
 		counts[f]++
 		time.Sleep(time.Duration(2000+rng.IntN(4000)) * time.Millisecond)
 		c.repair(victim)
+		c.t.Logf("%s node %d repaired", time.Now().Format("15:04:05.000"), victim)
 		time.Sleep(time.Duration(1000+rng.IntN(2000)) * time.Millisecond)
 	}
 	return counts

@@ -33,13 +33,21 @@ var (
 // concurrent clients while a nemesis partitions nodes off (blackhole
 // routes), cuts the link between two nodes only (a partial partition:
 // the third sees both), slows their links (tc netem delay and loss), pauses them
-// (SIGSTOP/SIGCONT), kills them (SIGKILL) and restarts them on their data.
+// (SIGSTOP/SIGCONT), stops them in short bursts (stutter: a slowed
+// owner), kills them (SIGKILL) and restarts them on their data.
+// SEXTANT_SKEW=60s runs the nodes' clocks 30 s behind, even and 30 s
+// ahead (SEXTANT_CLOCK_OFFSET per process) for the whole run.
 // Afterwards, with every fault repaired:
 //
 //   - every acknowledged ephemeral registration whose client still beats
 //     is listed, healthy, by every node;
+//   - no node's beat checker removed or marked unhealthy an instance whose
+//     client beat throughout (every beat answered);
+//   - at no moment did two nodes judge (sweep) the same service;
 //   - no acknowledged deregistration is undone: the instance is absent
-//     from every node and stays absent;
+//     from every node and stays absent, and (with clocks in step) none
+//     was listed again more than 5 s after it was acknowledged; each that
+//     was is reported with its client's requests and what brought it back;
 //   - every node lists every service alike, and answers DNS alike;
 //   - the history of CP writes (services created and deleted on random
 //     nodes) is linearizable (porcupine).
@@ -84,6 +92,9 @@ func TestReliability(t *testing.T) {
 
 	violations := checkConvergence(t, w, size)
 	violations += checkLinearizable(t, w)
+	violations += checkOneJudge(t, c)
+	violations += checkBeatersUnharmed(t, w)
+	w.logRevivals(t)
 	t.Logf("faults: %d %v", nFaults, faults)
 	t.Logf("ops: %d registrations acknowledged, %d beats ok, %d beats failed over all nodes, %d re-registrations after 20404, %d deregistrations, %d churn instances unresolved",
 		w.registers.Load(), w.beatsOK.Load(), w.beatsFailed.Load(), w.reregisters.Load(), w.deregs.Load(), w.unresolved)

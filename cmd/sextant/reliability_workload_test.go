@@ -40,6 +40,12 @@ type workload struct {
 	lingered     int                  // deregistered instances still listed > 5 s after their deregistration
 	history      []porcupine.Operation
 	lastDereg    time.Time
+	// traces holds, per churn instance, every request its client sent
+	// (node, answer, wall times), to explain an instance listed again.
+	traces map[string][]string
+	// beatTrouble counts, per long-lived beating instance, its beats that
+	// no node answered and those answered "not found" (it was gone).
+	beatTrouble map[string]int
 
 	registers, beatsOK, beatsFailed, reregisters, deregs atomic.Int64
 	linOK, linConflict, linNotFound, linUnknown          atomic.Int64
@@ -61,7 +67,7 @@ func newWorkload(c *rcluster) *workload {
 	return &workload{c: c, t0: time.Now(), stop: make(chan struct{}), stopWrites: make(chan struct{}),
 		fast:    &http.Client{Timeout: 2 * time.Second, Transport: tr()},
 		slow:    &http.Client{Timeout: 12 * time.Second, Transport: tr()},
-		beating: map[string]instRef{}, deregistered: map[string]time.Time{}}
+		beating: map[string]instRef{}, deregistered: map[string]time.Time{}, traces: map[string][]string{}, beatTrouble: map[string]int{}}
 }
 
 // sleep waits d or until stop; it reports whether the workload goes on.
@@ -101,14 +107,22 @@ func (w *workload) call(cl *http.Client, i int, method, path string, params url.
 	return resp.StatusCode, string(b)
 }
 
-// anyNode tries the nodes from a random one until one answers 200.
-func (w *workload) anyNode(rng *rand.Rand, method, path string, params url.Values) (int, string) {
+// anyNode tries the nodes from a random one until one answers 200. With
+// a trace key, each attempt is recorded under it.
+func (w *workload) anyNode(rng *rand.Rand, trace, method, path string, params url.Values) (int, string) {
 	n := len(w.c.members)
 	start := rng.IntN(n)
 	var code int
 	var body string
 	for k := 0; k < n; k++ {
+		at := time.Now()
 		code, body = w.call(w.fast, (start+k)%n, method, path, params)
+		if trace != "" {
+			w.mu.Lock()
+			w.traces[trace] = append(w.traces[trace], fmt.Sprintf("%s-%s %s %s on node %d: %d %.60s",
+				at.Format("15:04:05.000"), time.Now().Format("15:04:05.000"), method, path, (start+k)%n, code, strings.TrimSpace(body)))
+			w.mu.Unlock()
+		}
 		if code == 200 {
 			return code, body
 		}
@@ -117,7 +131,7 @@ func (w *workload) anyNode(rng *rand.Rand, method, path string, params url.Value
 }
 
 func (w *workload) register(rng *rand.Rand, r instRef) bool {
-	code, _ := w.anyNode(rng, http.MethodPost, "/nacos/v1/ns/instance", url.Values{"serviceName": {r.svc},
+	code, _ := w.anyNode(rng, w.traceKey(r), http.MethodPost, "/nacos/v1/ns/instance", url.Values{"serviceName": {r.svc},
 		"ip": {r.ip}, "port": {fmt.Sprint(r.port)}, "ephemeral": {"true"}, "weight": {"1"}})
 	return code == 200
 }
@@ -127,9 +141,10 @@ func (w *workload) register(rng *rand.Rand, r instRef) bool {
 func (w *workload) beat(rng *rand.Rand, r instRef) {
 	b, _ := json.Marshal(map[string]any{"ip": r.ip, "port": r.port, "serviceName": "DEFAULT_GROUP@@" + r.svc,
 		"cluster": "DEFAULT", "weight": 1, "metadata": map[string]string{}, "ephemeral": true})
-	code, body := w.anyNode(rng, http.MethodPut, "/nacos/v1/ns/instance/beat", url.Values{"serviceName": {r.svc}, "beat": {string(b)}})
+	code, body := w.anyNode(rng, w.traceKey(r), http.MethodPut, "/nacos/v1/ns/instance/beat", url.Values{"serviceName": {r.svc}, "beat": {string(b)}})
+	gone := code == 200 && strings.Contains(body, "20404")
 	switch {
-	case code == 200 && strings.Contains(body, "20404"):
+	case gone:
 		w.reregisters.Add(1)
 		w.register(rng, r)
 	case code == 200:
@@ -137,7 +152,24 @@ func (w *workload) beat(rng *rand.Rand, r instRef) {
 	default:
 		w.beatsFailed.Add(1)
 	}
+	if r.port != churnPort && (code != 200 || gone) {
+		w.mu.Lock()
+		w.beatTrouble[r.key()]++
+		w.mu.Unlock()
+	}
 }
+
+// traceKey is the key to trace r's requests under: churn instances only
+// (the ones that deregister).
+func (w *workload) traceKey(r instRef) string {
+	if r.port == churnPort {
+		return r.key()
+	}
+	return ""
+}
+
+// churnPort is the port of every churn instance.
+const churnPort = 9000
 
 // beater registers r until acknowledged, then beats every interval until
 // the workload ends; it stays on the list of beating instances.
@@ -165,7 +197,7 @@ func (w *workload) churn(services int, every time.Duration, seed uint64) {
 	defer w.writers.Done()
 	rng := rand.New(rand.NewPCG(seed, 2))
 	for n := 0; w.sleep(w.stopWrites, every); n++ {
-		r := instRef{svc: fmt.Sprintf("rel-svc-%d", rng.IntN(services)), ip: fmt.Sprintf("10.88.%d.%d", n/250%250, n%250+1), port: 9000}
+		r := instRef{svc: fmt.Sprintf("rel-svc-%d", rng.IntN(services)), ip: fmt.Sprintf("10.88.%d.%d", n/250%250, n%250+1), port: churnPort}
 		w.writers.Add(1)
 		go func(r instRef, seed uint64) {
 			defer w.writers.Done()
@@ -184,7 +216,7 @@ func (w *workload) churn(services int, every time.Duration, seed uint64) {
 			}
 			params := url.Values{"serviceName": {r.svc}, "ip": {r.ip}, "port": {fmt.Sprint(r.port)}, "ephemeral": {"true"}}
 			for time.Now().Before(deadline) {
-				if code, _ := w.anyNode(rng, http.MethodDelete, "/nacos/v1/ns/instance", params); code == 200 {
+				if code, _ := w.anyNode(rng, r.key(), http.MethodDelete, "/nacos/v1/ns/instance", params); code == 200 {
 					w.deregs.Add(1)
 					w.mu.Lock()
 					w.deregistered[r.key()] = time.Now()

@@ -52,6 +52,13 @@ func targetOf(op *naming.Op) naming.InstanceKey {
 // win over it. A beat on a healthy instance BeatMarkInterval or more after
 // its last change or mark becomes its new beat mark, a replicated change.
 func (e *Engine) applyOwned(op naming.Op) error {
+	return e.applyOwnedFrom(op, "local")
+}
+
+// applyOwnedFrom is applyOwned for a write that came by way of origin
+// ("local", "forwarded by X", "takeover", "notice retry"), which the log
+// names when the write brings an instance back.
+func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 	key := op.Service
 	mu := e.lockFor(key)
 	mu.Lock()
@@ -71,11 +78,23 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	}
 	mark := e.marks.get(key, ik)
 	floor := e.tombs.get(key, ik)
-	if op.Kind == naming.OpBeat && prev == nil && floor != 0 && sent != 0 && sent <= floor {
-		// A beat sent before the instance was deregistered must not bring
-		// it back; a live client registers again on "not found".
-		e.stats.staleBeats.Add(1)
-		return naming.Errorf(naming.ErrNotFound, "instance not found: %s was deregistered after this beat was sent", ik.ID(key))
+	if prev == nil && floor != 0 && sent != 0 && sent <= floor {
+		switch op.Kind {
+		case naming.OpBeat:
+			// A beat sent before the instance was deregistered must not
+			// bring it back; a live client registers again on "not found".
+			e.stats.staleBeats.Add(1)
+			return naming.Errorf(naming.ErrNotFound, "instance not found: %s was deregistered after this beat was sent", ik.ID(key))
+		case naming.OpRegister:
+			// Nor a registration: one that arrives after a later
+			// deregistration was abandoned by its client (it timed out
+			// on a slow or cut link and tried elsewhere); stamped past
+			// the tombstone, it would bring the instance back for a
+			// delete timeout. A client still waiting retries, and its
+			// retry is stamped anew.
+			e.stats.staleRegistrations.Add(1)
+			return naming.Errorf(naming.ErrUnavailable, "%s was deregistered after this registration was sent, retry", ik.ID(key))
+		}
 	}
 	if prev != nil {
 		floor = max(floor, version{in: prev, mark: mark}.time())
@@ -83,6 +102,7 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	if op.Time <= floor {
 		op.Time = floor + 1
 	}
+	tomb := e.tombs.get(key, ik)
 	if err := e.cat.Apply(op); err != nil {
 		return err
 	}
@@ -91,6 +111,9 @@ func (e *Engine) applyOwned(op naming.Op) error {
 	var cur *naming.Instance
 	if after != nil {
 		cur = after.Lookup(ik)
+	}
+	if prev == nil && cur != nil {
+		e.noteCreated(op, ik, origin, sent, tomb)
 	}
 	switch {
 	case op.Kind == naming.OpDeregister:
@@ -141,6 +164,12 @@ func (e *Engine) applyOwned(op naming.Op) error {
 // propagate is set and this node owns the key, the changes are queued for
 // sync.
 func (e *Engine) mergeRecord(rec Record, propagate bool) (bool, error) {
+	return e.mergeFrom(rec, propagate, "")
+}
+
+// mergeFrom is mergeRecord for a record from peer (sync, verify, load),
+// which the log names when the record brings an instance back.
+func (e *Engine) mergeFrom(rec Record, propagate bool, peer string) (bool, error) {
 	if err := rec.Key.Validate(); err != nil {
 		return false, err
 	}
@@ -190,6 +219,7 @@ func (e *Engine) mergeRecord(rec Record, propagate bool) (bool, error) {
 			}
 			if lt != 0 {
 				revived = append(revived, ik)
+				e.noteRevived(key, ik, v, lt, peer)
 			}
 			continue
 		}
@@ -304,18 +334,25 @@ func (e *Engine) dropLocal(key naming.ServiceKey) error {
 // raiseBeats brings the local last-beat time of healthy instances up to
 // their received beat marks: a beat a responsible node saw is a beat, and
 // a node that owns the service now (or after the next view change) must
-// not judge the instance by an older one. The caller holds key's lock.
+// not judge the instance by an older one. A mark later than this node's
+// clock (the marking node's clock runs ahead) counts as a beat now, not
+// in the future: otherwise, once this node judges the instance, a client
+// that stopped beating would stay listed for the delete timeout plus the
+// skew (the reliability suite with clocks 120 s apart kept a
+// deregistered instance 2.5 minutes). The caller holds key's lock.
 func (e *Engine) raiseBeats(key naming.ServiceKey, marks []BeatMark) {
 	if len(marks) == 0 {
 		return
 	}
 	s, _ := e.cat.Service(key)
+	now := e.nowMs()
 	for _, m := range marks {
 		in := ephemeralAt(s, m.Instance)
-		if m.Time == 0 || in == nil || !in.Healthy || in.LastBeat() >= m.Time {
+		at := min(m.Time, now)
+		if m.Time == 0 || in == nil || !in.Healthy || in.LastBeat() >= at {
 			continue
 		}
-		if err := e.cat.Apply(naming.Op{Kind: naming.OpBeat, Time: m.Time, Service: key, Ephemeral: true, Target: m.Instance}); err != nil {
+		if err := e.cat.Apply(naming.Op{Kind: naming.OpBeat, Time: at, Service: key, Ephemeral: true, Target: m.Instance}); err != nil {
 			e.log.WithError(err).WithField("service", key.String()).Debug("beat mark not applied")
 		}
 	}

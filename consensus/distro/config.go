@@ -44,6 +44,9 @@ type Config struct {
 	// other side; the interval must stay well below the gap between the
 	// beat timeout and the delete timeout (15 s by default).
 	BeatMarkInterval time.Duration `yaml:"beat-mark-interval"`
+	// Now is the engine's clock for stamps and judgements; nil for
+	// time.Now. (Stall detection always uses the monotonic clock.)
+	Now func() time.Time `yaml:"-"`
 }
 
 // DefaultConfig uses Nacos's timings: sync after 1 s, verify every 5 s,

@@ -48,6 +48,12 @@
 //     unless a later write replaced or removed them, and deregistrations are
 //     not undone by older copies. The merge rule (Merge) is commutative,
 //     associative and idempotent.
+//   - A registration or full beat sent (stamped by the node that received
+//     it) no later than its instance's tombstone does not re-create the
+//     instance: its client gave up on it, and it arrived late (a cut or
+//     slow link, a paused node). A node that resumes after a stop refuses
+//     writes for a moment. Any instance that does come back over its
+//     tombstone is logged with what brought it.
 //   - An instance whose responsible node kept receiving beats outlives an
 //     expiry decided on the other side of a partition: beats are recorded
 //     as replicated beat marks (at most one per instance per

@@ -56,7 +56,12 @@ type Engine struct {
 	// stalledUntil (Unix ns, monotonic-free) ends the window after a stall
 	// in which Apply refuses writes; see stallLoop.
 	stalledUntil atomic.Int64
-	kick         chan struct{} // asks the verify loop for an early round
+	// lastTick is when the stall ticker last ran (monotonic ns since
+	// born; 0 before it first runs), so a write can tell at once that the
+	// process was stopped, before the ticker runs again.
+	lastTick atomic.Int64
+	born     time.Time
+	kick     chan struct{} // asks the verify loop for an early round
 
 	life        sync.Mutex
 	started     bool
@@ -104,8 +109,12 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 		skips:      map[string]map[naming.ServiceKey]int64{},
 		lastVerify: map[string]int64{},
 		kick:       make(chan struct{}, 1),
+		born:       time.Now(),
 		ctx:        ctx,
 		cancel:     cancel,
+	}
+	if cfg.Now != nil {
+		e.now = cfg.Now
 	}
 	e.table()
 	return e, nil

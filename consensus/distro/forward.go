@@ -32,6 +32,13 @@ func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
 	if err := e.stalled(); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		// The client went away (its connection closed) before the write
+		// was applied: it gets no answer, so the write is not made. A
+		// request that waited in a socket past its client's timeout is
+		// otherwise stamped as if sent now.
+		return unavailable("the request was abandoned before it was applied: %v", err)
+	}
 	owner := e.Owner(op.Service)
 	if owner == e.self {
 		return e.applyOwned(op)
@@ -126,7 +133,7 @@ func (e *Engine) takeOver(owner string, op naming.Op, cause error) error {
 	e.stats.takeovers.Add(1)
 	e.log.WithError(cause).WithField("owner", owner).WithField("service", op.Service.String()).
 		Debug("responsible node refused the connection: applying the write here")
-	return e.applyOwned(op)
+	return e.applyOwnedFrom(op, "takeover")
 }
 
 // OnForward applies a write another node forwarded. It is never forwarded
@@ -136,7 +143,7 @@ func (e *Engine) OnForward(ctx context.Context, from string, hash uint64, op nam
 	if err != nil {
 		return err
 	}
-	return e.applyForwarded(op, theirs)
+	return e.applyForwarded(op, theirs, "forwarded by "+from)
 }
 
 // forwardView accepts a forward message built on this node's member view
@@ -168,14 +175,14 @@ func (e *Engine) OnForwardBatch(ctx context.Context, from string, hash uint64, o
 	}
 	out := make([]error, len(ops))
 	for i := range ops {
-		out[i] = e.applyForwarded(ops[i], theirs)
+		out[i] = e.applyForwarded(ops[i], theirs, "forwarded by "+from)
 	}
 	return out, nil
 }
 
 // applyForwarded applies a forwarded write if this node owns its key, in
 // its own view and, when the sender's view differs, in that one too.
-func (e *Engine) applyForwarded(op naming.Op, theirs *ownerTable) error {
+func (e *Engine) applyForwarded(op naming.Op, theirs *ownerTable, origin string) error {
 	if err := checkOp(&op); err != nil {
 		return err
 	}
@@ -185,5 +192,5 @@ func (e *Engine) applyForwarded(op naming.Op, theirs *ownerTable) error {
 	if !e.owns(op.Service) || theirs != nil && theirs.owner(op.Service) != e.self {
 		return unavailable("%s is not the responsible node of %s, retry", e.self, op.Service)
 	}
-	return e.applyOwned(op)
+	return e.applyOwnedFrom(op, origin)
 }

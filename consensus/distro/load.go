@@ -75,7 +75,7 @@ func (e *Engine) loadFrom(ctx context.Context, peers []string) (answered, loadin
 				return
 			}
 			for _, r := range recs {
-				if _, err := e.mergeRecord(r, false); err != nil {
+				if _, err := e.mergeFrom(r, false, "snapshot of "+p); err != nil {
 					e.log.WithError(err).WithField("peer", p).WithField("service", r.Key.String()).Warn("loaded record refused")
 					continue
 				}

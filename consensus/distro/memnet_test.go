@@ -20,7 +20,8 @@ import (
 // message is encoded and decoded as the HTTP transport does: forwards and
 // syncs in the compact encoding, the rest as JSON. Links can be cut
 // (Partition, Isolate), distro messages dropped at random (Drop) and all
-// messages delayed (Delay). A cut link fails at once, or, with
+// messages delayed (Delay), forwards held and delivered after their sender
+// gave up (Hold, Release). A cut link fails at once, or, with
 // Blackhole(true), hangs until the caller's context ends. An address with
 // nothing registered refuses connections (cluster.ErrRefused).
 type Network struct {
@@ -34,6 +35,9 @@ type Network struct {
 	delay     time.Duration
 	blackhole bool
 	failFetch bool
+	// held links keep forward messages (see Hold); late holds them.
+	held map[[2]string]bool
+	late []func()
 }
 
 // ReportReceiver takes membership reports. *cluster.Membership satisfies it.
@@ -128,6 +132,39 @@ func (n *Network) FailFetches(on bool) {
 	n.mu.Lock()
 	n.failFetch = on
 	n.mu.Unlock()
+}
+
+// Hold makes forward messages from → to hang until their sender's context
+// ends, as on a link that lost every packet, and keeps them: Release
+// delivers them afterwards, as TCP delivers a request its sender gave up
+// on once the link works again.
+func (n *Network) Hold(from, to string) {
+	n.mu.Lock()
+	if n.held == nil {
+		n.held = map[[2]string]bool{}
+	}
+	n.held[[2]string{from, to}] = true
+	n.mu.Unlock()
+}
+
+// Release ends every Hold and delivers the messages held, in the order
+// sent; it returns how many it delivered.
+func (n *Network) Release() int {
+	n.mu.Lock()
+	late := n.late
+	n.late, n.held = nil, nil
+	n.mu.Unlock()
+	for _, deliver := range late {
+		deliver()
+	}
+	return len(late)
+}
+
+// holding reports whether forwards from → to are held.
+func (n *Network) holding(from, to string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.held[[2]string{from, to}]
 }
 
 // Blackhole makes cut links hang until the caller's context ends instead
@@ -233,6 +270,13 @@ func (m *memTransport) ForwardBatch(ctx context.Context, peer string, hash uint6
 	in, err := decodeOps(b)
 	if err != nil {
 		return nil, err
+	}
+	if m.n.holding(m.self, peer) {
+		m.n.mu.Lock()
+		m.n.late = append(m.n.late, func() { _, _ = h.OnForwardBatch(context.Background(), m.self, hash, in) })
+		m.n.mu.Unlock()
+		<-ctx.Done()
+		return nil, fmt.Errorf("%s → %s: %w", m.self, peer, ctx.Err())
 	}
 	errs, err := h.OnForwardBatch(ctx, m.self, hash, in)
 	if err != nil {

@@ -208,3 +208,31 @@ func TestLateBeatDoesNotOutrankDeregistration(t *testing.T) {
 		t.Fatalf("a beat delivered late outranked the deregistration: %v", got)
 	}
 }
+
+// A beat mark from a responsible node whose clock runs a minute ahead
+// raises a copy's last beat only to the copy's own now: the copy, once it
+// judges the instance, must expire a client that stopped beating after
+// the delete timeout on its clock, not a minute later.
+func TestFutureMarkRaisesLastBeatOnlyToNow(t *testing.T) {
+	clk := newTestClock()
+	h := newClockedHarness(t, 3, testConfig(), clusterConfig(), clk)
+	x, y := h.addrs[0], h.addrs[1]
+	clk.Skew(x, time.Minute)
+	k := keyOwnedBy(t, x, h.addrs, "ahead")
+	reg := registerOp(k, "10.5.0.9", 80)
+	reg.Time = clk.Now(x).UnixMilli()
+	if err := h.applyRetry(x, reg, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(6 * time.Second) // past BeatMarkInterval: the next beat is a mark
+	beat := beatOp(k, "10.5.0.9", 80)
+	beat.Time = clk.Now(x).UnixMilli()
+	if err := h.node(x).eng.Apply(context.Background(), beat); err != nil {
+		t.Fatal(err)
+	}
+	mark := clk.Now(x).UnixMilli()
+	waitFor(t, 5*time.Second, func() bool { return h.node(y).eng.marks.get(k, reg.Instance.Key()) == mark })
+	if lb, now := lastBeatOn(h.node(y), k, "10.5.0.9"), clk.Now(y).UnixMilli(); lb > now {
+		t.Fatalf("y's last beat is %v past its clock", time.Duration(lb-now)*time.Millisecond)
+	}
+}

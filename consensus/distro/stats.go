@@ -26,6 +26,8 @@ type Stats struct {
 	StaleBeats                                         uint64 // beats sent before their instance's deregistration, answered "not found"
 	Takeovers                                          uint64 // writes applied here because the responsible node refused the connection
 	Stalls                                             uint64 // times this node found it had not run for a while (writes refused briefly after)
+	StaleRegistrations                                 uint64 // registrations sent before their instance's deregistration, refused for retry
+	Revivals                                           uint64 // instances created over their tombstone, by a late write, or revived by a record (logged)
 	LoadedRecords                                      uint64 // records merged by Load
 	Dirty                                              int    // services waiting for the next sync
 	Pending                                            int    // services queued for peers, summed over peers
@@ -41,6 +43,7 @@ type counters struct {
 	verifyRounds, verifyFailed, verifyMismatch atomic.Uint64
 	repaired, orphansRemoved, loaded           atomic.Uint64
 	staleBeats, takeovers, stalls              atomic.Uint64
+	revivals, staleRegistrations               atomic.Uint64
 }
 
 // Stats returns a copy of the counters and the current queue sizes.
@@ -66,6 +69,8 @@ func (e *Engine) Stats() Stats {
 		StaleBeats:         c.staleBeats.Load(),
 		Takeovers:          c.takeovers.Load(),
 		Stalls:             c.stalls.Load(),
+		Revivals:           c.revivals.Load(),
+		StaleRegistrations: c.staleRegistrations.Load(),
 		LoadedRecords:      c.loaded.Load(),
 		Dirty:              e.dirty.size(),
 		Pending:            e.pendingTotal(),

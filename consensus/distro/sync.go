@@ -329,7 +329,7 @@ func (e *Engine) OnSync(ctx context.Context, from string, hash uint64, recs []Re
 		return err
 	}
 	for _, r := range recs {
-		if _, err := e.mergeRecord(r, true); err != nil {
+		if _, err := e.mergeFrom(r, true, "sync from "+from); err != nil {
 			e.log.WithError(err).WithField("from", from).WithField("service", r.Key.String()).Warn("record refused")
 		}
 	}

@@ -112,7 +112,7 @@ func (e *Engine) verifyPeer(peer string, sums map[naming.ServiceKey]string) erro
 			if !slices.Contains(chunk, r.Key) || !e.owns(r.Key) {
 				continue
 			}
-			if _, err := e.mergeRecord(r, true); err != nil {
+			if _, err := e.mergeFrom(r, true, "fetch from "+peer); err != nil {
 				e.log.WithError(err).WithField("peer", peer).WithField("service", r.Key.String()).Warn("fetched record refused")
 				continue
 			}

@@ -1,7 +1,7 @@
 package httpfront
 
 import (
-	"github.com/gin-gonic/gin"
+	"context"
 
 	"sextant/naming"
 )
@@ -15,11 +15,10 @@ type responsible interface {
 
 // distroServer answers GET /operator/distro/server: which node is
 // responsible for a service, as {"responsibleServer":"host:port"}.
-func (s *Server) distroServer(c *gin.Context, p *request) {
+func (s *Server) distroServer(ctx context.Context, p *request) answer {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	owner := ""
 	if r, ok := s.cl.(responsible); ok {
@@ -31,5 +30,5 @@ func (s *Server) distroServer(c *gin.Context, p *request) {
 			}
 		}
 	}
-	s.writeJSON(c, map[string]any{"responsibleServer": owner})
+	return s.jsonAnswer(map[string]any{"responsibleServer": owner})
 }

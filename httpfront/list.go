@@ -1,9 +1,9 @@
 package httpfront
 
 import (
+	"context"
+	"net/http"
 	"strconv"
-
-	"github.com/gin-gonic/gin"
 
 	"sextant/httpfront/push"
 	"sextant/naming"
@@ -67,18 +67,25 @@ func (lp *listParams) check() (listQuery, error) {
 }
 
 // listInstances serves GET /nacos/v1/ns/instance/list, the query every
-// client polls, and registers UDP push subscribers. On the socket the
-// listener usually answers it natively (wireList), without gin.
-func (s *Server) listInstances(c *gin.Context, p *request) {
-	lp := listParamsOf(p)
+// client polls, and registers UDP push subscribers. A request whose
+// parameters nothing has read yet (no access check) and that has no form
+// body is read by one scan of the raw query (scanListParams), the
+// cheapest way.
+func (s *Server) listInstances(_ context.Context, p *request) answer {
+	var lp listParams
+	if !p.parsed && p.form == "" {
+		lp = scanListParams(p.query)
+	} else {
+		lp = listParamsOf(p)
+	}
 	q, err := lp.check()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	body := s.listBodyFor(&q, &lp, p.ua, p.agent, p.source, s.r.Switches())
-	now := nowMillis()
-	writeListBody(c.Writer, s.jsonType, s.date(now), body, s.stamp(now))
+	body := s.listBodyFor(&q, &lp, p.ua, p.agent, p.source, p.sw)
+	tail := s.stamp(nowMillis())
+	b := make([]byte, 0, len(body.head)+len(tail))
+	return answer{status: http.StatusOK, json: true, body: append(append(b, body.head...), tail...)}
 }
 
 // listBodyFor subscribes the caller for pushes when it asked for them and

@@ -5,33 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"sextant/naming"
 )
 
 // listRoute is the path of the query every client polls.
 const listRoute = nsPrefix + "/instance/list"
-
-// listFor is GET instance/list past load shedding, as the listener's
-// native path (wireList) serves it: access control, the parameters, then the
-// encoded body; ok false with the refusal to answer.
-func (s *Server) listFor(lp *listParams, authorization, ua, source string, sw naming.Switches) (body listBody, a answer, ok bool) {
-	if g := s.cfg.Auth; g != nil && g.Enabled() {
-		// The one access rule (access, routeNeed), over the parameters
-		// it reads.
-		p := &request{source: source}
-		p.v = append(p.buf[:0], param{"namespaceId", lp.namespaceID}, param{"accessToken", lp.accessToken},
-			param{"username", lp.username}, param{"password", lp.password})
-		if a, ok := s.access(http.MethodGet, listRoute, p, authorization); !ok {
-			return listBody{}, a, false
-		}
-	}
-	q, err := lp.check()
-	if err != nil {
-		return listBody{}, s.badAnswer(err, listRoute), false
-	}
-	return s.listBodyFor(&q, lp, ua, parseAgent(ua), source, sw), answer{}, true
-}
 
 // mayAskConsistent reports whether a raw query could carry the consistent
 // parameter as url.ParseQuery reads it: a key that is "consistent" or

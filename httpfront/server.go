@@ -34,6 +34,16 @@ type Cluster interface {
 	Leader() string
 }
 
+// LeaderReads is the read path of a cluster whose CP data has a leader:
+// reads with consistent=true are served by the leader after it confirms
+// its leadership and has applied everything committed before the request
+// (ReadBarrier; no log write).
+type LeaderReads interface {
+	IsLeader() bool
+	Leader() string
+	ReadBarrier(ctx context.Context) error
+}
+
 // Server is the Nacos-compatible HTTP front.
 type Server struct {
 	cfg   Config
@@ -44,10 +54,12 @@ type Server struct {
 	lists *listCache
 	push  *push.Pusher
 	gin   *gin.Engine
+	// wire is the table as the listener finds its rows.
+	wire wireRoutes
 	// handler is Handler.
 	handler http.Handler
-	// leaderReads: the cluster serves consistent reads (consistent.go).
-	leaderReads bool
+	// reads serves consistent reads; nil when every read is consistent.
+	reads LeaderReads
 	// jsonType and textType are Content-Type values (shared, never
 	// modified).
 	jsonType, textType []string
@@ -99,9 +111,11 @@ func New(cfg Config, r naming.Reader, w naming.Writer, cl Cluster, log *logrus.E
 		return nil, err
 	}
 	s.push = p
-	s.gin = s.routes()
+	s.reads, _ = cl.(LeaderReads)
+	t := s.routes()
+	s.gin = s.ginEngine(t)
+	s.wire = newWireRoutes(t)
 	s.handler = http.HandlerFunc(s.serveHTTP)
-	_, s.leaderReads = cl.(leaderReads)
 	return s, nil
 }
 
@@ -195,12 +209,7 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
-// apply hands op to the writer with the configured time bound.
-func (s *Server) apply(c *gin.Context, op naming.Op) error {
-	return s.applyIn(c.Request.Context(), op)
-}
-
-// applyIn is apply given the request's context.
+// applyIn hands op to the writer with the configured time bound.
 func (s *Server) applyIn(ctx context.Context, op naming.Op) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
 	defer cancel()

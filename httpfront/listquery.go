@@ -1,10 +1,8 @@
 package httpfront
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // listRoute is the path of the query every client polls.
@@ -73,44 +71,6 @@ func scanListParams(query string) listParams {
 			*dst = strings.TrimSpace(sc.value(raw))
 		}
 	}
-}
-
-// writeListBody answers 200 with a list body and its tail (stamp). date is
-// the Date header net/http would add (see Server.date).
-func writeListBody(w http.ResponseWriter, jsonType, date []string, body listBody, tail []byte) {
-	h := w.Header()
-	h["Content-Type"] = jsonType
-	h["Date"] = date
-	if len(tail) == stampDigits+1 {
-		h["Content-Length"] = body.length
-	} else {
-		h["Content-Length"] = []string{strconv.Itoa(len(body.head) + len(tail))}
-	}
-	w.WriteHeader(http.StatusOK)
-	w.Write(body.head)
-	w.Write(tail)
-}
-
-// httpDate is a Date header value for one second.
-type httpDate struct {
-	sec   int64
-	value []string // never modified once stored
-}
-
-// date returns the Date header of a response written at ms, as net/http
-// would write it. Responses of the same second share one, which spares
-// net/http formatting the time for each.
-func (s *Server) date(ms int64) []string {
-	sec := ms / 1000
-	if ms < 0 && ms%1000 != 0 {
-		sec--
-	}
-	if d := s.dates.Load(); d != nil && d.sec == sec {
-		return d.value
-	}
-	v := []string{time.Unix(sec, 0).UTC().Format(http.TimeFormat)}
-	s.dates.Store(&httpDate{sec: sec, value: v})
-	return v
 }
 
 // listTail is the end of a list body for one millisecond: lastRefTime's

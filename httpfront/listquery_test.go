@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
@@ -111,17 +110,6 @@ func listQueries() []string {
 	return qs
 }
 
-var listAgents = [][]string{
-	nil,
-	{"User-Agent", goUA},
-	{"User-Agent", javaUA},
-	{"User-Agent", nodeUA},
-	{"User-Agent", "Nacos-Java-Client:v0.9.0"},
-	{"User-Agent", "curl/8"},
-	{"Client-Version", "Nacos-Go-Client:v1.1.4"},
-	{"User-Agent", "Nacos-Java-Client:v1.4.1.2.3"},
-}
-
 // newListEnv is an env whose catalog holds demo (one unhealthy, one
 // disabled instance among them) in two clusters, and g@@demo in ns1.
 func newListEnv(t *testing.T, mutate ...func(*Config)) *env {
@@ -144,76 +132,12 @@ func newListEnv(t *testing.T, mutate ...func(*Config)) *env {
 	return e
 }
 
-// TestWireListAnswersAsGin: the listener's native list answers every
-// query and client as the gin route does.
-func TestWireListAnswersAsGin(t *testing.T) {
-	fast, slow := newListEnv(t), newListEnv(t)
-	n := 0
-	for _, q := range listQueries() {
-		for _, hdr := range listAgents {
-			want := slow.viaGin(listRequest(q, hdr...))
-			got := fast.viaWire(listRequest(q, hdr...))
-			if got.String() != want.String() {
-				t.Errorf("%s %v:\nfast %s\ngin  %s", q, hdr, got, want)
-			}
-			n++
-		}
-	}
-	// Push subscriptions made the same way.
-	for _, key := range []naming.ServiceKey{demo, naming.NewServiceKey("", "g", "demo")} {
-		if got, want := subscribersText(fast, key), subscribersText(slow, key); got != want {
-			t.Errorf("subscribers of %v: fast %s, gin %s", key, got, want)
-		}
-	}
-	if fast.s.Subscribers() == 0 {
-		t.Error("no push subscriber registered: the queries with udpPort must subscribe")
-	}
-	// A change is seen at once: the cached body is per revision.
-	fast.register(demo, healthyInstance("10.0.0.9", 1))
-	if a := fast.viaWire(listRequest("serviceName=demo")); !strings.Contains(a.body, "10.0.0.9") {
-		t.Fatalf("list after a change: %s", a)
-	}
-	t.Logf("%d requests compared", n)
-}
-
 func subscribersText(e *env, key naming.ServiceKey) string {
 	var b strings.Builder
 	for _, s := range e.s.push.Subscribers(key) {
 		fmt.Fprintf(&b, "%v|%s|%v|%s|%s;", s.Service, s.Clusters, s.Addr, s.Agent, s.App)
 	}
 	return b.String()
-}
-
-// The listener answers a list as gin alone, whatever state the node is in
-// (in some it leaves the list to gin).
-func TestWireListAnswersAsGinInEveryState(t *testing.T) {
-	e := newListEnv(t)
-	cases := []struct {
-		name string
-		set  func()
-	}{
-		{"ready", func() {}},
-		{"not ready", func() { e.cl.setReady(errBoom) }},
-		{"read only", func() {
-			e.cl.setReady(nil)
-			e.must(200, "PUT", "/nacos/v1/ns/operator/switches?entry=overriddenServerStatus&value=READ_ONLY", "")
-		}},
-		{"write only", func() {
-			e.must(200, "PUT", "/nacos/v1/ns/operator/switches?entry=overriddenServerStatus&value=WRITE_ONLY", "")
-		}},
-		{"down", func() {
-			e.must(200, "PUT", "/nacos/v1/ns/operator/switches?entry=overriddenServerStatus&value=DOWN", "")
-		}},
-	}
-	for _, c := range cases {
-		c.set()
-		for _, q := range []string{"serviceName=demo", "serviceName=", "serviceName=demo&udpPort=x"} {
-			want := e.viaGin(listRequest(q))
-			if got := e.viaWire(listRequest(q)); got.String() != want.String() {
-				t.Errorf("%s, %s:\nhandler %s\ngin     %s", c.name, q, got, want)
-			}
-		}
-	}
 }
 
 // A list's form body parameters count, as for every route.
@@ -322,82 +246,6 @@ func TestMayAskConsistentAgreesWithURLQuery(t *testing.T) {
 		r := listRequest(q)
 		if v := strings.ToLower(r.URL.Query().Get("consistent")); (v == "true" || v == "1" || v == "yes") && !mayAskConsistent(q) {
 			t.Errorf("%q: url.Query finds consistent, mayAskConsistent does not", q)
-		}
-	}
-}
-
-func TestWireListAccessControlAsGin(t *testing.T) {
-	e := newAuthEnv(t, true)
-	e.register(demo, healthyInstance("10.0.0.1", 1))
-	tok := e.login("nacos", "admin-pass-1")
-	cases := []struct {
-		q   string
-		hdr []string
-	}{
-		{"serviceName=demo", nil},
-		{"serviceName=demo&accessToken=" + url.QueryEscape(tok), nil},
-		{"serviceName=demo&accessToken=bad", nil},
-		{"serviceName=demo", []string{"Authorization", "Bearer " + tok}},
-		{"serviceName=demo", []string{"Authorization", "bearer  " + tok + " "}},
-		{"serviceName=demo", []string{"Authorization", "Basic x"}},
-		{"serviceName=demo&username=nacos&password=admin-pass-1", nil},
-		{"serviceName=demo&username=nacos&password=wrong", nil},
-		{"serviceName=demo&namespaceId=other&accessToken=" + url.QueryEscape(tok), nil},
-		{"serviceName=&accessToken=" + url.QueryEscape(tok), nil},
-		{"serviceName=&accessToken=bad", nil},
-	}
-	for _, c := range cases {
-		want := e.viaGin(listRequest(c.q, c.hdr...))
-		got := e.viaWire(listRequest(c.q, c.hdr...))
-		if got.String() != want.String() {
-			t.Errorf("%s %v:\nfast %s\ngin  %s", c.q, c.hdr, got, want)
-		}
-	}
-}
-
-func TestWireListShedsAndObservesAsGin(t *testing.T) {
-	var mu sync.Mutex
-	var seen []observed
-	e := newListEnv(t, func(c *Config) {
-		c.MaxInFlight = 2
-		c.Observe = func(route, method string, status int, d time.Duration) {
-			mu.Lock()
-			seen = append(seen, observed{route, method, status, d})
-			mu.Unlock()
-		}
-	})
-	// two requests being served
-	c1, _ := e.s.load.Enter(2)
-	c2, _ := e.s.load.Enter(2)
-	want := e.viaGin(listRequest("serviceName=demo"))
-	got := e.viaWire(listRequest("serviceName=demo"))
-	if want.status != 503 || got.String() != want.String() {
-		t.Fatalf("over MaxInFlight:\nfast %s\ngin  %s", got, want)
-	}
-	if e.s.Shed() != 2 || e.s.InFlight() != 2 {
-		t.Fatalf("shed %d, in flight %d; want 2 and 2", e.s.Shed(), e.s.InFlight())
-	}
-	e.s.load.Leave(c1)
-	e.s.load.Leave(c2)
-	e.viaWire(listRequest("serviceName=demo"))
-	e.viaWire(listRequest("serviceName="))
-	if e.s.InFlight() != 0 {
-		t.Fatalf("%d in flight after the requests ended", e.s.InFlight())
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	wantSeen := []observed{
-		{route: listRoute, method: "GET", status: 503},
-		{route: listRoute, method: "GET", status: 503},
-		{route: listRoute, method: "GET", status: 200},
-		{route: listRoute, method: "GET", status: 400},
-	}
-	if len(seen) != len(wantSeen) {
-		t.Fatalf("observed %+v", seen)
-	}
-	for i, w := range wantSeen {
-		if g := seen[i]; g.route != w.route || g.method != w.method || g.status != w.status || g.d <= 0 {
-			t.Errorf("request %d observed as %+v, want %+v", i, g, w)
 		}
 	}
 }
@@ -601,16 +449,6 @@ func TestListOnTheWireAsPlainNetHTTP(t *testing.T) {
 	if stampRE.ReplaceAllString(strings.SplitN(g, "\r\n\r\n", 2)[1], "") != stampRE.ReplaceAllString(body, "") ||
 		strings.SplitN(g, "\r\n\r\n", 2)[0] != strings.SplitN(got, "\r\n\r\n", 2)[0] {
 		t.Fatalf("through gin:\n%q\nfast:\n%q", g, got)
-	}
-}
-
-func TestDateHeaderValue(t *testing.T) {
-	e := newEnv(t)
-	for _, ms := range []int64{0, 999, 1000, 1700000000123, -1, -1000, -1001} {
-		want := time.UnixMilli(ms).UTC().Format(http.TimeFormat)
-		if got := e.s.date(ms); len(got) != 1 || got[0] != want {
-			t.Errorf("date(%d) = %v, want %q", ms, got, want)
-		}
 	}
 }
 

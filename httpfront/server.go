@@ -65,8 +65,6 @@ type Server struct {
 	jsonType, textType []string
 	// tail is the end of the lists answered in the last millisecond.
 	tail atomic.Pointer[listTail]
-	// dates is the Date header of the lists answered in the last second.
-	dates atomic.Pointer[httpDate]
 	// checks is the CheckLog GET /instance reads (SetCheckLog); may be nil.
 	checks atomic.Pointer[CheckLog]
 	// load counts requests in flight for MaxInFlight (shed.go).

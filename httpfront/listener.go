@@ -180,15 +180,21 @@ func (s *Server) wireServe(ctx *fasthttp.RequestCtx) bool {
 	if rt == nil {
 		return false
 	}
-	p := wireRequest(ctx)
+	p := s.requests.Get().(*request)
+	defer func() {
+		*p = request{}
+		s.requests.Put(p)
+	}()
+	wireRequest(ctx, p)
+	p.method, p.path = rt.method, rt.path
 	if key != "" {
+		p.path = keyedPrefix + key
 		p.set("key", key)
 	}
 	// Not ctx (a context.Context done at shutdown): a timeout under a
 	// parent of a foreign type costs a goroutine per write. ApplyTimeout
 	// bounds writes.
-	a := s.serve(context.Background(), rt, p, rt.fn)
-	wireWrite(ctx, a)
+	wireWrite(ctx, s.serve(context.Background(), rt, p, rt.fn))
 	return true
 }
 
@@ -201,11 +207,10 @@ func wireWrite(ctx *fasthttp.RequestCtx, a answer) {
 	ctx.Response.SetBodyRaw(a.body)
 }
 
-// wireRequest reads the request as parse does. The strings are copies:
-// fasthttp reuses its buffers once the request is answered.
-func wireRequest(ctx *fasthttp.RequestCtx) *request {
-	p := &request{method: string(ctx.Method()), uri: string(ctx.RequestURI()),
-		query: string(ctx.URI().QueryString())}
+// wireRequest reads the request into p as parse does. The strings are
+// copies: fasthttp reuses its buffers once the request is answered.
+func wireRequest(ctx *fasthttp.RequestCtx, p *request) {
+	p.query = string(ctx.URI().QueryString())
 	if body := ctx.PostBody(); len(body) > 0 && isForm(string(ctx.Request.Header.ContentType())) {
 		p.form = string(body)
 	}
@@ -214,7 +219,6 @@ func wireRequest(ctx *fasthttp.RequestCtx) *request {
 	}
 	p.ua = wireAgent(ctx)
 	p.agent, p.source = parseAgent(p.ua), ctx.RemoteIP().String()
-	return p
 }
 
 // wireAgent is agentOf for a fasthttp request.

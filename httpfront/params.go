@@ -22,7 +22,9 @@ type request struct {
 	form   string // the body, when it is a form
 	err    error  // the body could not be read (answered 4xx)
 	method string
-	uri    string // the request URI, for a redirect
+	// uri is the request URI (a redirect repeats it); the listener
+	// leaves it blank for a row's own path: it is path and query then.
+	uri, path string
 	// authorization is the Authorization header.
 	authorization string
 	ua            string     // User-Agent (or Client-Version)
@@ -35,6 +37,17 @@ type request struct {
 	// routes only).
 	sw  naming.Switches
 	buf [16]param // v's first backing array
+}
+
+// requestURI is the request's URI as the client sent it.
+func (p *request) requestURI() string {
+	switch {
+	case p.uri != "":
+		return p.uri
+	case p.query != "":
+		return p.path + "?" + p.query
+	}
+	return p.path
 }
 
 // load parses the query and the form body into v, once.

@@ -142,7 +142,7 @@ func (s *Server) consistentRead(ctx context.Context, p *request) (a answer, refu
 		if s.cfg.TLS != nil {
 			scheme = "https://"
 		}
-		return answer{status: http.StatusTemporaryRedirect}.with("Location", scheme+leader+p.uri), true
+		return answer{status: http.StatusTemporaryRedirect}.with("Location", scheme+leader+p.requestURI()), true
 	}
 	if err := lr.ReadBarrier(ctx); err != nil {
 		return fail(err, http.StatusNotFound), true

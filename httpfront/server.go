@@ -56,6 +56,10 @@ type Server struct {
 	gin   *gin.Engine
 	// wire is the table as the listener finds its rows.
 	wire wireRoutes
+	// requests are the listener's requests, reused: nothing keeps a
+	// request once it is answered (its strings are copies, kept by
+	// whoever needs them).
+	requests sync.Pool
 	// handler is Handler.
 	handler http.Handler
 	// reads serves consistent reads; nil when every read is consistent.
@@ -113,6 +117,7 @@ func New(cfg Config, r naming.Reader, w naming.Writer, cl Cluster, log *logrus.E
 	t := s.routes()
 	s.gin = s.ginEngine(t)
 	s.wire = newWireRoutes(t)
+	s.requests.New = func() any { return new(request) }
 	s.handler = http.HandlerFunc(s.serveHTTP)
 	return s, nil
 }

@@ -117,11 +117,10 @@ func (s *Server) clusterView(ctx context.Context, _ *request) answer {
 			self = m.Address
 		}
 	}
-	owners, _ := s.cl.(responsible)
 	for _, svc := range s.r.Services("", "") {
-		owner := self
-		if owners != nil {
-			owner = owners.Owner(svc.Key)
+		owner := s.cl.Owner(svc.Key)
+		if owner == "" {
+			owner = self
 		}
 		if i, ok := idx[owner]; ok {
 			views[i].Services++

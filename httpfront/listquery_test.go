@@ -158,6 +158,8 @@ type leaderCluster struct {
 	barriers int
 }
 
+func (l *leaderCluster) Reads() LeaderReads { return l }
+
 func (l *leaderCluster) IsLeader() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -32,6 +32,13 @@ type Cluster interface {
 	Ready() error
 	// Leader is the HTTP address of the CP leader, "" if none.
 	Leader() string
+	// Owner is the member responsible for a service (Distro's owner),
+	// "" when this node answers for every service (a single node).
+	Owner(key naming.ServiceKey) string
+	// Reads serves consistent reads (consistent=true): the CP leader's
+	// read path; nil when every local read is consistent (a single
+	// node).
+	Reads() LeaderReads
 }
 
 // LeaderReads is the read path of a cluster whose CP data has a leader:
@@ -113,7 +120,7 @@ func New(cfg Config, r naming.Reader, w naming.Writer, cl Cluster, log *logrus.E
 		return nil, err
 	}
 	s.push = p
-	s.reads, _ = cl.(LeaderReads)
+	s.reads = cl.Reads()
 	t := s.routes()
 	s.gin = s.ginEngine(t)
 	s.wire = newWireRoutes(t)

@@ -11,38 +11,35 @@ import (
 // setHealth serves PUT /health and PUT /health/instance: an operator sets
 // an instance's health, allowed only when its cluster's health checker is
 // NONE (otherwise the checker would overwrite it).
-func (s *Server) setHealth(ctx context.Context, p *request) answer {
+func (s *Server) setHealth(p *request) (naming.Op, error) {
 	healthy, err := p.boolean("healthy", "valid")
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
 	if healthy == nil {
-		return bad(invalid("Param 'healthy' is required."))
+		return naming.Op{}, invalid("Param 'healthy' is required.")
 	}
 	key, err := p.service()
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
 	t, err := p.target()
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
 	svc, found := s.r.Service(key)
 	if !found {
-		return bad(naming.Errorf(naming.ErrNotFound, "service %s is not found!", key.Grouped()))
+		return naming.Op{}, naming.Errorf(naming.ErrNotFound, "service %s is not found!", key.Grouped())
 	}
 	if svc.Meta.Cluster(t.Cluster).HealthChecker.Type != "NONE" {
-		return bad(invalid("health check is still working, service: %s", key.Grouped()))
+		return naming.Op{}, invalid("health check is still working, service: %s", key.Grouped())
 	}
 	eph := false
 	if in := svc.Find(t); in != nil {
 		eph = in.Ephemeral
 	}
 	op := naming.Op{Kind: naming.OpSetHealth, Service: key, Target: t, Healthy: *healthy, Ephemeral: eph}
-	if err := s.applyIn(ctx, op); err != nil {
-		return bad(err)
-	}
-	return okAnswer()
+	return op, nil
 }
 
 // healthServer serves /health/server.

@@ -61,16 +61,13 @@ const instanceRoute = nsPrefix + "/instance"
 
 // registerInstance adds or replaces an instance, creating its service when
 // needed; sw are the switches as the request found them.
-func (s *Server) registerInstance(ctx context.Context, p *request) answer {
+func (s *Server) registerInstance(p *request) (naming.Op, error) {
 	sw := p.sw
 	key, in, err := s.instanceParams(p, sw)
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
-	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpRegister, Service: key, Ephemeral: in.Ephemeral, Instance: in}); err != nil {
-		return bad(err)
-	}
-	return okAnswer()
+	return naming.Op{Kind: naming.OpRegister, Service: key, Ephemeral: in.Ephemeral, Instance: in}, nil
 }
 
 // deregisterInstance removes an instance; an absent instance is ok. The
@@ -163,27 +160,24 @@ func instancePatch(p *request, withHealth bool) (*naming.InstancePatch, error) {
 
 // patchInstance serves PATCH /instance: change the given fields of an
 // existing instance (400 when absent).
-func (s *Server) patchInstance(ctx context.Context, p *request) answer {
+func (s *Server) patchInstance(p *request) (naming.Op, error) {
 	key, err := p.service()
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
 	t, err := p.target()
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
 	patch, err := instancePatch(p, true)
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
 	eph := true
 	if in := s.find(key, t); in != nil {
 		eph = in.Ephemeral
 	}
-	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpUpdateInstance, Service: key, Target: t, Ephemeral: eph, Patch: patch}); err != nil {
-		return bad(err)
-	}
-	return okAnswer()
+	return naming.Op{Kind: naming.OpUpdateInstance, Service: key, Target: t, Ephemeral: eph, Patch: patch}, nil
 }
 
 // instanceDetail serves GET /instance.

@@ -181,10 +181,6 @@ func (s *Server) wireServe(ctx *fasthttp.RequestCtx) bool {
 		return false
 	}
 	p := s.requests.Get().(*request)
-	defer func() {
-		*p = request{}
-		s.requests.Put(p)
-	}()
 	wireRequest(ctx, p)
 	p.method, p.path = rt.method, rt.path
 	if key != "" {
@@ -195,6 +191,8 @@ func (s *Server) wireServe(ctx *fasthttp.RequestCtx) bool {
 	// parent of a foreign type costs a goroutine per write. ApplyTimeout
 	// bounds writes.
 	wireWrite(ctx, s.serve(context.Background(), rt, p, rt.fn))
+	p.reset()
+	s.requests.Put(p) // not on a panic (serve lets http.ErrAbortHandler through): a new one is made
 	return true
 }
 

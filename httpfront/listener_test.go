@@ -3,18 +3,21 @@ package httpfront
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"sextant/httpfront/auth"
 	"sextant/naming"
 )
 
@@ -221,5 +224,31 @@ func TestWireBodyBoundsByPath(t *testing.T) {
 		if rec = e.req("POST", target, "serviceName=demo&x="+big); rec.Code != http.StatusRequestEntityTooLarge {
 			t.Fatalf("%s with a 32 KiB body: %d %q", target, rec.Code, rec.Body.String())
 		}
+	}
+}
+
+// TestRequestResetLeavesNothingOfTheLast: a request the listener reuses
+// keeps nothing of the last but its buffers, so no caller's parameters,
+// credentials or identity reach the next.
+func TestRequestResetLeavesNothingOfTheLast(t *testing.T) {
+	e := newEnv(t)
+	r := httpRequest("POST", "/nacos/v1/ns/instance?serviceName=demo&consistent=true")
+	r.Body = io.NopCloser(strings.NewReader("ip=10.0.0.1&port=80"))
+	r.ContentLength = 19
+	r.Header.Set("Content-Type", formCT)
+	r.Header.Set("Authorization", "Bearer x")
+	r.Header.Set("User-Agent", goUA)
+	p := e.s.parse(r)
+	p.path, p.err, p.id = "/x", errors.New("x"), &auth.Identity{Username: "u"}
+	p.load()
+	p.reset()
+	v := reflect.ValueOf(p).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if name := v.Type().Field(i).Name; name != "buf" && name != "sw" && !v.Field(i).IsZero() {
+			t.Errorf("field %s kept %v", name, v.Field(i))
+		}
+	}
+	if p.get("serviceName") != "" || p.get("ip") != "" {
+		t.Fatal("parameters of the last request read again")
 	}
 }

@@ -13,19 +13,16 @@ func (s *Server) getSwitches(ctx context.Context, _ *request) answer {
 }
 
 // setSwitch serves PUT /operator/switches (entry, value).
-func (s *Server) setSwitch(ctx context.Context, p *request) answer {
+func (s *Server) setSwitch(p *request) (naming.Op, error) {
 	entry, err := p.required("entry")
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
 	value, err := p.required("value")
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
-	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpSetSwitch, SwitchEntry: entry, SwitchValue: value}); err != nil {
-		return bad(err)
-	}
-	return okAnswer()
+	return naming.Op{Kind: naming.OpSetSwitch, SwitchEntry: entry, SwitchValue: value}, nil
 }
 
 // metrics serves GET /operator/metrics. Clients read only status ("UP").

@@ -39,6 +39,16 @@ type request struct {
 	buf [16]param // v's first backing array
 }
 
+// reset readies a reused request for the next: every field blank but
+// buf (v's backing array, refilled by load) and sw (set by the readiness
+// check before anything reads it), which are not worth clearing per
+// request.
+func (p *request) reset() {
+	p.v, p.parsed, p.query, p.form, p.err = nil, false, "", "", nil
+	p.method, p.uri, p.path, p.authorization = "", "", "", ""
+	p.ua, p.agent, p.source, p.id = "", clientInfo{}, "", nil
+}
+
 // requestURI is the request's URI as the client sent it.
 func (p *request) requestURI() string {
 	switch {

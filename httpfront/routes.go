@@ -83,10 +83,10 @@ func (s *Server) routes() *table {
 	}
 
 	ns := func(m, path string, n need, fn handler) *route { return t.add(m, nsPrefix+path, n, fn) }
-	ns(post, "/instance", needByMethod, s.registerInstance)
+	ns(post, "/instance", needByMethod, s.write(s.registerInstance))
 	ns(del, "/instance", needByMethod, s.deregisterInstance)
 	ns(put, "/instance", needByMethod, s.updateInstance)
-	ns(patch, "/instance", needByMethod, s.patchInstance)
+	ns(patch, "/instance", needByMethod, s.write(s.patchInstance))
 	ns(get, "/instance", needByMethod, s.instanceDetail)
 	ns(get, "/instance/list", needByMethod, s.listInstances)
 	ns(put, "/instance/beat", needByMethod, s.beat)
@@ -94,20 +94,20 @@ func (s *Server) routes() *table {
 	ns(put, "/instance/metadata/batch", needByMethod, s.batchMetadata(false))
 	ns(del, "/instance/metadata/batch", needByMethod, s.batchMetadata(true))
 
-	ns(post, "/service", needByMethod, s.createService)
-	ns(del, "/service", needByMethod, s.deleteService)
-	ns(put, "/service", needByMethod, s.updateService)
+	ns(post, "/service", needByMethod, s.write(s.createService))
+	ns(del, "/service", needByMethod, s.write(s.deleteService))
+	ns(put, "/service", needByMethod, s.write(s.updateService))
 	ns(get, "/service", needByMethod, s.getService)
 	ns(get, "/service/list", needByMethod, s.listServices)
 	ns(anyMethod, "/service/names", needNamespaces, s.serviceNames)
 	ns(get, "/service/subscribers", needByMethod, s.subscribers)
 	ns(get, "/service/selector/types", needAuthenticated, s.selectorTypes)
 
-	ns(put, "/cluster", needByMethod, s.updateCluster)
+	ns(put, "/cluster", needByMethod, s.write(s.updateCluster))
 
 	for _, base := range []string{"/operator", "/ops"} {
 		ns(get, base+"/switches", needAuthenticated, s.getSwitches)
-		ns(put, base+"/switches", needAdmin, s.setSwitch)
+		ns(put, base+"/switches", needAdmin, s.write(s.setSwitch))
 		ns(get, base+"/metrics", needNone, s.metrics)
 		ns(get, base+"/servers", needAuthenticated, s.servers)
 		ns(anyMethod, base+"/push/state", needAuthenticated, s.pushState)
@@ -115,8 +115,8 @@ func (s *Server) routes() *table {
 	}
 	ns(get, "/raft/leader", needAuthenticated, s.raftLeader)
 
-	ns(put, "/health", needByMethod, s.setHealth)
-	ns(put, "/health/instance", needByMethod, s.setHealth)
+	ns(put, "/health", needByMethod, s.write(s.setHealth))
+	ns(put, "/health/instance", needByMethod, s.write(s.setHealth))
 	ns(anyMethod, "/health/server", needAuthenticated, s.healthServer)
 	ns(get, "/health/checkers", needAuthenticated, s.healthCheckers)
 

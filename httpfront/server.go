@@ -219,6 +219,22 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
+// write is the handler of a route that applies one op: read builds the
+// op from the request (an error answers 400), the writer applies it
+// ("ok", or 400 with the error).
+func (s *Server) write(read func(p *request) (naming.Op, error)) handler {
+	return func(ctx context.Context, p *request) answer {
+		op, err := read(p)
+		if err == nil {
+			err = s.applyIn(ctx, op)
+		}
+		if err != nil {
+			return bad(err)
+		}
+		return okAnswer()
+	}
+}
+
 // applyIn hands op to the writer with the configured time bound.
 func (s *Server) applyIn(ctx context.Context, op naming.Op) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)

@@ -53,52 +53,43 @@ func serviceMeta(p *request, base naming.ServiceMeta, requireThreshold bool) (na
 }
 
 // createService serves POST /service (400 when it exists).
-func (s *Server) createService(ctx context.Context, p *request) answer {
+func (s *Server) createService(p *request) (naming.Op, error) {
 	key, err := p.service()
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
 	meta, err := serviceMeta(p, naming.ServiceMeta{}, false)
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
-	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpCreateService, Service: key, Meta: &meta}); err != nil {
-		return bad(err)
-	}
-	return okAnswer()
+	return naming.Op{Kind: naming.OpCreateService, Service: key, Meta: &meta}, nil
 }
 
 // deleteService serves DELETE /service (400 when absent or not empty).
-func (s *Server) deleteService(ctx context.Context, p *request) answer {
+func (s *Server) deleteService(p *request) (naming.Op, error) {
 	key, err := p.service()
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
-	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpDeleteService, Service: key}); err != nil {
-		return bad(err)
-	}
-	return okAnswer()
+	return naming.Op{Kind: naming.OpDeleteService, Service: key}, nil
 }
 
 // updateService serves PUT /service. protectThreshold is required;
 // metadata and selector keep their values when absent.
-func (s *Server) updateService(ctx context.Context, p *request) answer {
+func (s *Server) updateService(p *request) (naming.Op, error) {
 	key, err := p.service()
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
 	svc, found := s.r.Service(key)
 	if !found {
-		return bad(naming.Errorf(naming.ErrNotFound, "service %s not found!", key.Grouped()))
+		return naming.Op{}, naming.Errorf(naming.ErrNotFound, "service %s not found!", key.Grouped())
 	}
 	meta, err := serviceMeta(p, svc.Meta, true)
 	if err != nil {
-		return bad(err)
+		return naming.Op{}, err
 	}
-	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpUpdateService, Service: key, Meta: &meta}); err != nil {
-		return bad(err)
-	}
-	return okAnswer()
+	return naming.Op{Kind: naming.OpUpdateService, Service: key, Meta: &meta}, nil
 }
 
 // getService serves GET /service (404 when absent).

@@ -30,11 +30,11 @@ func (s *Server) v2Routes(t *table) {
 		}
 	}
 	ns := func(m, path string, n need, rt v2Route, fn handler) { row(m, nsPrefixV2+path, n, rt, fn) }
-	ns(post, "/instance", needByMethod, v2Route{}, s.registerInstance)
+	ns(post, "/instance", needByMethod, v2Route{}, s.write(s.registerInstance))
 	ns(del, "/instance", needByMethod, v2Route{}, s.deregisterInstance)
 	// An update of an existing instance only (400 when absent), as 2.x.
 	ns(put, "/instance", needByMethod, v2Route{notFound: 21003, prep: strictUpdate}, s.updateInstance)
-	ns(patch, "/instance", needByMethod, v2Route{raw: true}, s.patchInstance)
+	ns(patch, "/instance", needByMethod, v2Route{raw: true}, s.write(s.patchInstance))
 	ns(get, "/instance", needByMethod, v2Route{notFound: 21003, shape: v2InstanceDetail}, s.instanceDetail)
 	ns(get, "/instance/list", needByMethod, v2Route{shape: v2ServiceInfo}, s.listInstancesV2)
 	ns(put, "/instance/beat", needByMethod, v2Route{raw: true}, s.beat)
@@ -42,18 +42,18 @@ func (s *Server) v2Routes(t *table) {
 	ns(put, "/instance/metadata/batch", needByMethod, v2Route{notFound: 21008}, s.batchMetadata(false))
 	ns(del, "/instance/metadata/batch", needByMethod, v2Route{notFound: 21008}, s.batchMetadata(true))
 
-	ns(post, "/service", needByMethod, v2Route{notFound: 21008}, s.createService)
-	ns(del, "/service", needByMethod, v2Route{notFound: 21008}, s.deleteService)
-	ns(put, "/service", needByMethod, v2Route{notFound: 21008, prep: s.keepThreshold}, s.updateService)
+	ns(post, "/service", needByMethod, v2Route{notFound: 21008}, s.write(s.createService))
+	ns(del, "/service", needByMethod, v2Route{notFound: 21008}, s.write(s.deleteService))
+	ns(put, "/service", needByMethod, v2Route{notFound: 21008, prep: s.keepThreshold}, s.write(s.updateService))
 	ns(get, "/service", needByMethod, v2Route{notFound: 21008, shape: s.v2ServiceDetail}, s.getService)
 	ns(get, "/service/list", needByMethod, v2Route{}, s.listServicesV2)
 
-	ns(put, "/health", needByMethod, v2Route{notFound: 21008}, s.setHealth)
-	ns(put, "/health/instance", needByMethod, v2Route{notFound: 21008}, s.setHealth)
+	ns(put, "/health", needByMethod, v2Route{notFound: 21008}, s.write(s.setHealth))
+	ns(put, "/health/instance", needByMethod, v2Route{notFound: 21008}, s.write(s.setHealth))
 
 	for _, base := range []string{"/operator", "/ops"} {
 		ns(get, base+"/switches", needAuthenticated, v2Route{}, s.getSwitches)
-		ns(put, base+"/switches", needAdmin, v2Route{}, s.setSwitch)
+		ns(put, base+"/switches", needAdmin, v2Route{}, s.write(s.setSwitch))
 		ns(get, base+"/metrics", needNone, v2Route{prep: func(p *request) { p.orDefault("onlyStatus", "true") }}, s.metrics)
 	}
 

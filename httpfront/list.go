@@ -92,24 +92,31 @@ func (s *Server) listInstances(_ context.Context, p *request) answer {
 // returns the encoded list it gets.
 func (s *Server) listBodyFor(q *listQuery, lp *listParams, ua string, agent clientInfo, source string, sw naming.Switches) listBody {
 	cacheMillis := sw.DefaultCacheMillis
-	if q.udpPort > 0 && s.push.Enabled() && agent.canPush(sw) {
-		// Subscribe before reading the service, so a change right after
-		// this read is pushed.
-		_, err := s.push.Subscribe(push.Subscription{
-			Service: q.key, Clusters: lp.clusters, ClientIP: lp.clientIP, SourceIP: source,
-			UDPPort: q.udpPort, Agent: ua, App: lp.app,
-		})
-		if err == nil {
-			cacheMillis = sw.DefaultPushCacheMillis
-		} else {
-			s.log.WithError(err).WithField("service", q.key.String()).Debug("no push for this subscriber")
-		}
+	if s.subscribe(q, lp, ua, agent, source, sw) {
+		cacheMillis = sw.DefaultPushCacheMillis
 	}
 	svc, _ := s.r.Service(q.key)
 	return s.lists.get(svc, listView{
 		key: q.key, clusters: lp.clusters, env: lp.env, healthyOnly: q.healthyOnly,
 		flavour: agent.flavour(), cacheMillis: cacheMillis,
 	})
+}
+
+// subscribe subscribes the caller for UDP pushes of the list when it asks
+// (udpPort) and its client takes them; it reports whether it did. It runs
+// before the service is read, so a change right after the read is pushed.
+func (s *Server) subscribe(q *listQuery, lp *listParams, ua string, agent clientInfo, source string, sw naming.Switches) bool {
+	if q.udpPort <= 0 || !s.push.Enabled() || !agent.canPush(sw) {
+		return false
+	}
+	_, err := s.push.Subscribe(push.Subscription{
+		Service: q.key, Clusters: lp.clusters, ClientIP: lp.clientIP, SourceIP: source,
+		UDPPort: q.udpPort, Agent: ua, App: lp.app,
+	})
+	if err != nil {
+		s.log.WithError(err).WithField("service", q.key.String()).Debug("no push for this subscriber")
+	}
+	return err == nil
 }
 
 // renderPush is the push.Render of this front: the list a subscriber would

@@ -13,20 +13,23 @@ import (
 
 // listInstancesV2 serves v2's GET /instance/list: the instance/list body
 // (the same cache and rules as v1) in 2.x's ServiceInfo form: grouped
-// names, clusterName for v1's clusters, cacheMillis the push interval, no
-// push subscription.
-func (s *Server) listInstancesV2(ctx context.Context, p *request) answer {
+// names, clusterName for v1's clusters, cacheMillis the push interval.
+// A caller that gives a UDP port (2.x's ip and port, or v1's clientIP and
+// udpPort) is subscribed for pushes as v1 subscribes it.
+func (s *Server) listInstancesV2(_ context.Context, p *request) answer {
 	p.alias("clusterName", "clusters")
+	p.alias("ip", "clientIP")
+	p.alias("port", "udpPort")
 	lp := listParamsOf(p)
-	lp.udpPort = ""
 	q, err := lp.check()
 	if err != nil {
 		return bad(err)
 	}
+	s.subscribe(&q, &lp, p.ua, p.agent, p.source, p.sw)
 	svc, _ := s.r.Service(q.key)
 	body := s.lists.get(svc, listView{
 		key: q.key, clusters: lp.clusters, healthyOnly: q.healthyOnly,
-		flavour: flavourGrouped, cacheMillis: s.r.Switches().DefaultPushCacheMillis,
+		flavour: flavourGrouped, cacheMillis: p.sw.DefaultPushCacheMillis,
 	})
 	return answer{status: http.StatusOK, json: true, body: finishList(body.head, nowMillis())}
 }

@@ -2,9 +2,7 @@ package httpfront
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
-	"io"
 	"net"
 	"net/http/httptest"
 	"net/url"
@@ -353,20 +351,7 @@ func TestV2ListSubscribesForPush(t *testing.T) {
 	v2(t, e.req("GET", "/nacos/v2/ns/instance/list?serviceName=demo&port=70000", "", "User-Agent", goUA), 400, 20002, "parameter validate error")
 
 	e.register(demo, healthyInstance("10.0.0.2", 80))
-	buf := make([]byte, 64<<10)
-	udp.SetReadDeadline(time.Now().Add(5 * time.Second))
-	n, _, err := udp.ReadFromUDP(buf)
-	if err != nil {
-		t.Fatalf("no push after a change: %v", err)
-	}
-	pkt := buf[:n]
-	if bytes.HasPrefix(pkt, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(bytes.NewReader(pkt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		pkt, _ = io.ReadAll(zr)
-	}
+	pkt, _, _ := readPush(t, udp, 5*time.Second)
 	if !bytes.Contains(pkt, []byte(`"type":"dom"`)) || !bytes.Contains(pkt, []byte(`10.0.0.2`)) {
 		t.Fatalf("push %q", pkt)
 	}

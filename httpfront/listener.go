@@ -135,6 +135,7 @@ func isTimeout(err error) bool {
 // the rows of the one path with a parameter
 // (/nacos/v2/ns/instance/statuses/:key) under its prefix.
 type wireRoutes struct {
+	hot    []*route // looked up first, by comparison
 	byPath map[string][]*route
 	keyed  []*route
 }
@@ -147,6 +148,8 @@ func newWireRoutes(t *table) wireRoutes {
 		switch {
 		case rt.web != nil:
 			// served through gin (netbridge.go)
+		case rt.hot:
+			w.hot = append(w.hot, rt)
 		case rt.path == keyedPrefix+":key":
 			w.keyed = append(w.keyed, rt)
 		default:
@@ -158,6 +161,11 @@ func newWireRoutes(t *table) wireRoutes {
 
 // find returns the row of method on path, and the key of a keyed path.
 func (w *wireRoutes) find(method, path []byte) (rt *route, key string) {
+	for _, r := range w.hot {
+		if string(path) == r.path && string(method) == r.method {
+			return r, ""
+		}
+	}
 	rows, ok := w.byPath[string(path)]
 	if !ok && bytes.HasPrefix(path, []byte(keyedPrefix)) {
 		if k := path[len(keyedPrefix):]; len(k) > 0 && bytes.IndexByte(k, '/') < 0 && bytes.IndexByte(k, '%') < 0 {

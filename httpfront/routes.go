@@ -29,6 +29,10 @@ type route struct {
 	fn           handler
 	// need is the access the route needs (auth.go).
 	need need
+	// hot routes are those clients send by the thousand (beats,
+	// registrations, deregistrations, lists): the listener looks them up
+	// first, by comparison, before its map of the rest.
+	hot bool
 	// naming routes get the readiness check and consistent reads.
 	naming bool
 	// noShed routes (health checks, metrics) are never refused for load.
@@ -83,13 +87,13 @@ func (s *Server) routes() *table {
 	}
 
 	ns := func(m, path string, n need, fn handler) *route { return t.add(m, nsPrefix+path, n, fn) }
-	ns(post, "/instance", needByMethod, s.write(s.registerInstance))
-	ns(del, "/instance", needByMethod, s.deregisterInstance)
+	ns(post, "/instance", needByMethod, s.write(s.registerInstance)).hot = true
+	ns(del, "/instance", needByMethod, s.deregisterInstance).hot = true
 	ns(put, "/instance", needByMethod, s.updateInstance)
 	ns(patch, "/instance", needByMethod, s.write(s.patchInstance))
 	ns(get, "/instance", needByMethod, s.instanceDetail)
-	ns(get, "/instance/list", needByMethod, s.listInstances)
-	ns(put, "/instance/beat", needByMethod, s.beat)
+	ns(get, "/instance/list", needByMethod, s.listInstances).hot = true
+	ns(put, "/instance/beat", needByMethod, s.beat).hot = true
 	ns(anyMethod, "/instance/statuses", needReadKey, s.instanceStatuses)
 	ns(put, "/instance/metadata/batch", needByMethod, s.batchMetadata(false))
 	ns(del, "/instance/metadata/batch", needByMethod, s.batchMetadata(true))

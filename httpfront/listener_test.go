@@ -3,21 +3,19 @@ package httpfront
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"sextant/httpfront/auth"
 	"sextant/naming"
 )
 
@@ -227,28 +225,53 @@ func TestWireBodyBoundsByPath(t *testing.T) {
 	}
 }
 
-// TestRequestResetLeavesNothingOfTheLast: a request the listener reuses
-// keeps nothing of the last but its buffers, so no caller's parameters,
-// credentials or identity reach the next.
-func TestRequestResetLeavesNothingOfTheLast(t *testing.T) {
-	e := newEnv(t)
-	r := httpRequest("POST", "/nacos/v1/ns/instance?serviceName=demo&consistent=true")
-	r.Body = io.NopCloser(strings.NewReader("ip=10.0.0.1&port=80"))
-	r.ContentLength = 19
-	r.Header.Set("Content-Type", formCT)
-	r.Header.Set("Authorization", "Bearer x")
-	r.Header.Set("User-Agent", goUA)
-	p := e.s.parse(r)
-	p.path, p.err, p.id = "/x", errors.New("x"), &auth.Identity{Username: "u"}
-	p.load()
-	p.reset()
-	v := reflect.ValueOf(p).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		if name := v.Type().Field(i).Name; name != "buf" && name != "sw" && !v.Field(i).IsZero() {
-			t.Errorf("field %s kept %v", name, v.Field(i))
-		}
+// TestReusedRequestsLeaveNothingOfTheLast: the listener reuses its
+// requests; on one connection, a request without credentials or body
+// after one with them is judged on its own: refused without the token the
+// last one carried, and without the parameters the last one's body held.
+func TestReusedRequestsLeaveNothingOfTheLast(t *testing.T) {
+	e := newAuthEnv(t, true)
+	e.start()
+	tok := e.login("nacos", "admin-pass-1")
+	conn, err := net.Dial("tcp", e.s.Addr())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if p.get("serviceName") != "" || p.get("ip") != "" {
-		t.Fatal("parameters of the last request read again")
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	send := func(method, target, body string, hdr ...string) int {
+		t.Helper()
+		req := method + " " + target + " HTTP/1.1\r\nHost: x\r\n"
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req += hdr[i] + ": " + hdr[i+1] + "\r\n"
+		}
+		if body != "" {
+			req += "Content-Type: " + formCT + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n"
+		}
+		if _, err := io.WriteString(conn, req+"\r\n"+body); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	bearer := []string{"Authorization", "Bearer " + tok}
+	for i := 0; i < 3; i++ {
+		if c := send("GET", "/nacos/v1/ns/instance/list?serviceName=demo", "", bearer...); c != 200 {
+			t.Fatalf("list with the token: %d", c)
+		}
+		if c := send("GET", "/nacos/v1/ns/instance/list?serviceName=demo", ""); c != 403 {
+			t.Fatalf("list without a token after one with it: %d", c)
+		}
+		if c := send("POST", "/nacos/v1/ns/instance?accessToken="+url.QueryEscape(tok), "serviceName=demo&ip=10.0.0.1&port=80"); c != 200 {
+			t.Fatalf("register: %d", c)
+		}
+		if c := send("POST", "/nacos/v1/ns/instance?accessToken="+url.QueryEscape(tok), ""); c != 400 {
+			t.Fatalf("register without parameters after one with them: %d", c)
+		}
 	}
 }

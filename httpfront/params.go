@@ -39,14 +39,29 @@ type request struct {
 	buf [16]param // v's first backing array
 }
 
-// reset readies a reused request for the next: every field blank but
-// buf (v's backing array, refilled by load) and sw (set by the readiness
-// check before anything reads it), which are not worth clearing per
-// request.
+// reset readies a reused request for the listener's next: it blanks
+// what the listener may leave unset (wireRequest sets query, method,
+// path, ua, agent and source every time). buf and v are refilled by load,
+// sw is set by the readiness check before anything reads it. Fields
+// already blank are not written: each pointer written into a heap object
+// costs a write barrier while the collector marks.
 func (p *request) reset() {
-	p.v, p.parsed, p.query, p.form, p.err = nil, false, "", "", nil
-	p.method, p.uri, p.path, p.authorization = "", "", "", ""
-	p.ua, p.agent, p.source, p.id = "", clientInfo{}, "", nil
+	p.parsed = false
+	if p.form != "" {
+		p.form = ""
+	}
+	if p.authorization != "" {
+		p.authorization = ""
+	}
+	if p.uri != "" {
+		p.uri = ""
+	}
+	if p.err != nil {
+		p.err = nil
+	}
+	if p.id != nil {
+		p.id = nil
+	}
 }
 
 // requestURI is the request's URI as the client sent it.

@@ -160,11 +160,13 @@ func (s *Server) noSuchAPI(wrongMethod bool) handler {
 
 // status is the server status Nacos reports: the overriddenServerStatus
 // switch when set, else UP when the cluster is ready and DOWN otherwise.
-func (s *Server) status() (string, error) { return s.statusWith(s.r.Switches()) }
+func (s *Server) status() (string, error) {
+	return s.statusWith(s.r.Switches().OverriddenServerStatus)
+}
 
-// statusWith is status given the switches.
-func (s *Server) statusWith(sw naming.Switches) (string, error) {
-	if o := sw.OverriddenServerStatus; o != "" {
+// statusWith is status given the overriddenServerStatus switch.
+func (s *Server) statusWith(overridden string) (string, error) {
+	if o := overridden; o != "" {
 		return o, nil
 	}
 	if err := s.cl.Ready(); err != nil {

@@ -71,8 +71,13 @@ func (s *Server) check(ctx context.Context, rt *route, p *request, fn handler) (
 		}
 	}
 	if rt.naming {
-		p.sw = s.r.Switches()
-		if a, refused := s.notServing(p.method, rt.path, p.sw); refused {
+		if sw := s.r.Switches(); sw != p.sw {
+			// Written only when changed: a reused request mostly holds
+			// them already, and each pointer written into it costs a
+			// write barrier while the collector marks.
+			p.sw = sw
+		}
+		if a, refused := s.notServing(p.method, rt.path, p.sw.OverriddenServerStatus); refused {
 			return a, false
 		}
 		if a, refused := s.consistentRead(ctx, p); refused {
@@ -102,8 +107,8 @@ func (s *Server) panicked(path string, p any) {
 // except that reads pass in READ_ONLY, writes in WRITE_ONLY, and the
 // operator switches and metrics always. refused is false when the
 // request may go on.
-func (s *Server) notServing(method, path string, sw naming.Switches) (a answer, refused bool) {
-	st, _ := s.statusWith(sw)
+func (s *Server) notServing(method, path, overridden string) (a answer, refused bool) {
+	st, _ := s.statusWith(overridden)
 	if st == "UP" {
 		return answer{}, false
 	}

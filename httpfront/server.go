@@ -130,9 +130,9 @@ func New(cfg Config, r naming.Reader, w naming.Writer, cl Cluster, log *logrus.E
 }
 
 // Handler returns the HTTP handler, usable without Start (for tests or an
-// outer server): gin's routes, and the node-to-node paths as the listener
-// serves them (internal.go). The listener serves the hot routes natively
-// (listener.go). Pushes are only sent after Start.
+// outer server): gin serving the route table through the same pipeline as
+// the listener (pipeline.go), and the node-to-node paths as the listener
+// serves them (internal.go). Pushes are only sent after Start.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // serveHTTP is Handler.

@@ -14,6 +14,9 @@ type answer struct {
 	status int
 	json   bool // application/json;charset=UTF-8, else text/plain;charset=UTF-8
 	body   []byte
+	// tail is written after body: a list's lastRefTime and closing brace
+	// after its shared encoding, which is then never copied.
+	tail []byte
 	// header holds the few headers an answer carries (Authorization,
 	// Location, Retry-After), as name and value.
 	header [][2]string
@@ -35,6 +38,14 @@ func (a answer) typ() string {
 		return jsonType
 	}
 	return textType
+}
+
+// whole is the body with its tail.
+func (a answer) whole() []byte {
+	if len(a.tail) == 0 {
+		return a.body
+	}
+	return append(append(make([]byte, 0, len(a.body)+len(a.tail)), a.body...), a.tail...)
 }
 
 // with adds a header.
@@ -89,7 +100,10 @@ func (s *Server) writeAnswer(w http.ResponseWriter, a answer) {
 	for _, kv := range a.header {
 		h.Set(kv[0], kv[1])
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(a.body))}
+	h["Content-Length"] = []string{strconv.Itoa(len(a.body) + len(a.tail))}
 	w.WriteHeader(a.status)
 	w.Write(a.body)
+	if len(a.tail) > 0 {
+		w.Write(a.tail)
+	}
 }

@@ -83,9 +83,7 @@ func (s *Server) listInstances(_ context.Context, p *request) answer {
 		return bad(err)
 	}
 	body := s.listBodyFor(&q, &lp, p.ua, p.agent, p.source, p.sw)
-	tail := s.stamp(nowMillis())
-	b := make([]byte, 0, len(body.head)+len(tail))
-	return answer{status: http.StatusOK, json: true, body: append(append(b, body.head...), tail...)}
+	return answer{status: http.StatusOK, json: true, body: body.head, tail: s.stamp(nowMillis())}
 }
 
 // listBodyFor subscribes the caller for pushes when it asked for them and

@@ -210,7 +210,13 @@ func wireWrite(ctx *fasthttp.RequestCtx, a answer) {
 	for _, kv := range a.header {
 		ctx.Response.Header.Set(kv[0], kv[1])
 	}
-	ctx.Response.SetBodyRaw(a.body)
+	if len(a.tail) == 0 {
+		ctx.Response.SetBodyRaw(a.body)
+		return
+	}
+	// Copied into fasthttp's pooled buffer: no allocation per list.
+	ctx.Response.AppendBody(a.body)
+	ctx.Response.AppendBody(a.tail)
 }
 
 // wireRequest reads the request into p as parse does. The strings are

@@ -92,7 +92,7 @@ func (s *Server) check(ctx context.Context, rt *route, p *request, fn handler) (
 	}
 	a = fn(ctx, p)
 	if a.status >= 500 {
-		s.log.WithField("path", rt.path).WithField("answer", string(a.body)).Warn("request failed")
+		s.log.WithField("path", rt.path).WithField("answer", string(a.whole())).Warn("request failed")
 	}
 	return a, true
 }

@@ -68,6 +68,7 @@ func (s *Server) v2Envelope(rt *v2Route, p *request, a answer) answer {
 	if a.status >= 300 && a.status < 400 {
 		return a
 	}
+	a.body, a.tail = a.whole(), nil
 	var env map[string]any
 	if a.status < 300 {
 		var data any = string(a.body)

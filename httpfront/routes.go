@@ -128,11 +128,12 @@ func (s *Server) routes() *table {
 	ns(get, "/catalog/service", needByMethod, s.catalogService)
 	ns(anyMethod, "/catalog/instances", needRead, s.catalogInstances)
 
-	for _, path := range []string{"/nodes", "/self", "/nodes/self" /* Sextant's older path */, "/simple/nodes", "/health"} {
-		fn := map[string]handler{"/nodes": s.coreNodes, "/self": s.coreSelf, "/nodes/self": s.coreSelf,
-			"/simple/nodes": s.coreSimpleNodes, "/health": s.coreHealth}[path]
-		t.add(get, corePrefix+"/cluster"+path, needAuthenticated, fn)
-	}
+	core := func(path string, fn handler) { t.add(get, corePrefix+"/cluster"+path, needAuthenticated, fn) }
+	core("/nodes", s.coreNodes)
+	core("/self", s.coreSelf)
+	core("/nodes/self", s.coreSelf) // Sextant's older path
+	core("/simple/nodes", s.coreSimpleNodes)
+	core("/health", s.coreHealth)
 
 	t.add(get, consolePrefix+"/namespaces", needNamespaces, s.getNamespaces)
 	t.add(post, consolePrefix+"/namespaces", needAdmin, s.createNamespace)

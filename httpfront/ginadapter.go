@@ -34,7 +34,8 @@ func (s *Server) ginEngine(t *table) *gin.Engine {
 // ginRoute is the gin handler of a row.
 func (s *Server) ginRoute(rt *route) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		p := s.parse(c.Request)
+		p := s.requests.Get().(*request)
+		s.parse(c.Request, p)
 		for _, pp := range c.Params {
 			p.set(pp.Key, pp.Value)
 		}
@@ -43,6 +44,8 @@ func (s *Server) ginRoute(rt *route) gin.HandlerFunc {
 			fn = func(context.Context, *request) answer { return webAnswer(rt.web, c.Request) }
 		}
 		s.writeAnswer(c.Writer, s.serve(c.Request.Context(), rt, p, fn))
+		p.reset()
+		s.requests.Put(p)
 	}
 }
 
@@ -53,13 +56,15 @@ func webAnswer(h http.Handler, r *http.Request) answer {
 	return w.answer()
 }
 
-// parse reads a net/http request: the query and, for form bodies (or
-// bodies without a content type, as some clients send), the body; a body
-// over MaxBodyBytes, or one that cannot be read, is kept as p.err (the
-// pipeline answers it after its checks).
-func (s *Server) parse(r *http.Request) *request {
-	p := &request{method: r.Method, uri: r.URL.RequestURI(), query: r.URL.RawQuery,
-		authorization: r.Header.Get("Authorization")}
+// parse reads a net/http request into a blank (or reset) request: the
+// query and, for form bodies (or bodies without a content type, as some
+// clients send), the body; a body over MaxBodyBytes, or one that cannot
+// be read, is kept as p.err (the pipeline answers it after its checks).
+func (s *Server) parse(r *http.Request, p *request) {
+	p.method, p.uri, p.path, p.query = r.Method, r.URL.RequestURI(), r.URL.Path, r.URL.RawQuery
+	if a := r.Header.Get("Authorization"); a != "" {
+		p.authorization = a
+	}
 	if r.Body != nil && r.Body != http.NoBody {
 		max := s.cfg.MaxBodyBytes
 		if r.ContentLength > max {
@@ -72,7 +77,6 @@ func (s *Server) parse(r *http.Request) *request {
 	}
 	p.ua = agentOf(r)
 	p.agent, p.source = parseAgent(p.ua), remoteIP(r)
-	return p
 }
 
 // readBody reads a body of at most max bytes; n is its announced length

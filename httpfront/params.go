@@ -39,8 +39,8 @@ type request struct {
 	buf [16]param // v's first backing array
 }
 
-// reset readies a reused request for the listener's next: it blanks
-// what the listener may leave unset (wireRequest sets query, method,
+// reset readies a reused request for the next: it blanks what the
+// adapters may leave unset (wireRequest and parse set query, method,
 // path, ua, agent and source every time). buf and v are refilled by load,
 // sw is set by the readiness check before anything reads it. Fields
 // already blank are not written: each pointer written into a heap object

@@ -23,34 +23,6 @@ import (
 // the clock.
 var stampRE = regexp.MustCompile(`"lastRefTime":[0-9]+}$`)
 
-// seen is what a client sees of a response.
-type seen struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func (a seen) String() string {
-	return fmt.Sprintf("%d %v %q", a.status, a.header, a.body)
-}
-
-// seenOf keeps the headers a client reads and masks lastRefTime; the
-// Content-Length, when set (fasthttp always sets it), must match the body.
-func seenOf(t *testing.T, rec *httptest.ResponseRecorder) seen {
-	t.Helper()
-	body := rec.Body.String()
-	if cl := rec.Header().Get("Content-Length"); cl != "" && cl != fmt.Sprint(len(body)) {
-		t.Fatalf("Content-Length %s for a body of %d bytes", cl, len(body))
-	}
-	h := http.Header{}
-	for _, k := range []string{"Content-Type", "Retry-After", "Location"} {
-		if v, ok := rec.Header()[k]; ok {
-			h[k] = v
-		}
-	}
-	return seen{status: rec.Code, header: h, body: stampRE.ReplaceAllString(body, `"lastRefTime":0}`)}
-}
-
 // listRequest builds a GET instance/list with the query and header pairs.
 func listRequest(query string, hdr ...string) *http.Request {
 	r := httptest.NewRequest("GET", "/nacos/v1/ns/instance/list", nil)
@@ -61,27 +33,6 @@ func listRequest(query string, hdr ...string) *http.Request {
 		r.Header.Set(hdr[i], hdr[i+1])
 	}
 	return r
-}
-
-// viaGin answers a request through the gin route only.
-func (e *env) viaGin(r *http.Request) seen {
-	rec := httptest.NewRecorder()
-	e.s.gin.ServeHTTP(rec, r)
-	return seenOf(e.t.(*testing.T), rec)
-}
-
-// viaWire answers a request over the socket, where the listener answers
-// GET instance/list natively (listener.go), starting the front if need be.
-func (e *env) viaWire(r *http.Request) seen {
-	t := e.t.(*testing.T)
-	t.Helper()
-	e.start()
-	if _, ok := r.Header["User-Agent"]; !ok {
-		r.Header["User-Agent"] = []string{""} // Go's client would send its own
-	}
-	rec := httptest.NewRecorder()
-	e.overWire(rec, r)
-	return seenOf(t, rec)
 }
 
 // listQueries are instance/list queries over the parameters the route
@@ -130,14 +81,6 @@ func newListEnv(t *testing.T, mutate ...func(*Config)) *env {
 	}
 	e.register(naming.NewServiceKey("ns1", "g", "demo"), healthyInstance("10.0.1.1", 1))
 	return e
-}
-
-func subscribersText(e *env, key naming.ServiceKey) string {
-	var b strings.Builder
-	for _, s := range e.s.push.Subscribers(key) {
-		fmt.Fprintf(&b, "%v|%s|%v|%s|%s;", s.Service, s.Clusters, s.Addr, s.Agent, s.App)
-	}
-	return b.String()
 }
 
 // A list's form body parameters count, as for every route.

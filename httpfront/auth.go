@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/gin-gonic/gin"
-
 	"sextant/httpfront/auth"
 	"sextant/naming"
 )
@@ -32,8 +30,8 @@ type Guard interface {
 // an "Authorization: Bearer" header, the accessToken parameter, or the
 // username and password parameters. Nothing else (no User-Agent, no
 // source address) is trusted.
-func credentials(c *gin.Context, p *request) auth.Credentials {
-	return credentialsOf(c.GetHeader("Authorization"), p.get("accessToken"), p.get("username"), p.get("password"), p.source)
+func credentials(p *request) auth.Credentials {
+	return credentialsOf(p.authorization, p.get("accessToken"), p.get("username"), p.get("password"), p.source)
 }
 
 // credentialsOf builds the credentials from the Authorization header, the
@@ -49,33 +47,74 @@ func credentialsOf(authorization, accessToken, username, password, source string
 // errorsIsDenied reports whether err is a refusal deny answers 403.
 func errorsIsDenied(err error) bool { return errors.Is(err, auth.ErrDenied) }
 
-// authorize checks the request against the route's need (routeNeed). It
-// answers the request itself and returns false when it may not go on.
-func (s *Server) authorize(c *gin.Context, p *request) bool {
-	if a, ok := s.access(c.Request.Method, c.FullPath(), p, c.GetHeader("Authorization")); !ok {
-		s.reply(c, a)
-		c.Abort()
-		return false
+// need is the access a route needs: the table's need column.
+type need uint8
+
+const (
+	// needByMethod: read (GET, HEAD) or write (the rest) of the
+	// namespace the request names.
+	needByMethod need = iota
+	// needRead: read of the namespace the request names, any method.
+	needRead
+	// needReadKey: read of the namespace of the key parameter
+	// (/instance/statuses), the very value its handler parses.
+	needReadKey
+	// needNamespaces: read of namespaceId; without one the route lists
+	// every namespace, to any caller, who sees only those it may read
+	// (mayRead).
+	needNamespaces
+	// needAuthenticated: any known caller.
+	needAuthenticated
+	// needAdmin: an administrator.
+	needAdmin
+	// needNone: anyone (server status, health, login; user management
+	// checks for itself).
+	needNone
+)
+
+// of says what a request of method with parameters p needs: the
+// namespace and the action, or exempt.
+func (n need) of(method string, p *request) (ns string, act auth.Action, exempt bool) {
+	switch n {
+	case needNone:
+		return "", 0, true
+	case needAuthenticated:
+		return "", auth.Authenticated, false
+	case needAdmin:
+		return "", auth.Admin, false
+	case needNamespaces:
+		if p.get("namespaceId") == "" {
+			return "", auth.Authenticated, false
+		}
+		return p.namespace(), auth.Read, false
+	case needReadKey:
+		if k, err := p.statusesKey(); err == nil {
+			return k.Namespace, auth.Read, false
+		}
+		return p.namespace(), auth.Read, false
+	case needRead:
+		return p.namespace(), auth.Read, false
 	}
-	return true
+	if method == http.MethodGet || method == http.MethodHead {
+		return p.namespace(), auth.Read, false
+	}
+	return p.namespace(), auth.Write, false
 }
 
-// access checks a request of method on route, with its parameters and
-// Authorization header, against the route's need; ok false with the
+// access checks a request against the route's need; ok false with the
 // refusal to answer.
-func (s *Server) access(method, route string, p *request, authorization string) (a answer, ok bool) {
+func (s *Server) access(rt *route, p *request) (a answer, ok bool) {
 	g := s.cfg.Auth
 	if g == nil || !g.Enabled() {
 		return answer{}, true
 	}
-	ns, act, exempt := routeNeed(method, route, p)
+	ns, act, exempt := rt.need.of(p.method, p)
 	if exempt {
 		return answer{}, true
 	}
-	cr := credentialsOf(authorization, p.get("accessToken"), p.get("username"), p.get("password"), p.source)
-	id, err := g.Check(cr, ns, act)
+	id, err := g.Check(credentials(p), ns, act)
 	if err != nil {
-		return s.denyAnswer(err, route), false
+		return deny(err), false
 	}
 	p.id = &id
 	return answer{}, true
@@ -96,67 +135,4 @@ func (s *Server) mayRead(p *request, ns string) bool {
 func (s *Server) isAdmin(p *request) bool {
 	g := s.cfg.Auth
 	return g == nil || !g.Enabled() || p.id != nil && p.id.Admin
-}
-
-// accessNamespace is the namespace a request on route reads or writes,
-// derived from the very value its handler parses: the key's namespace on
-// /instance/statuses, namespaceId elsewhere (blank meaning public). Every
-// access check takes its namespace from here.
-func accessNamespace(route string, p *request) string {
-	if route == nsPrefix+"/instance/statuses" {
-		if k, err := p.statusesKey(); err == nil {
-			return k.Namespace
-		}
-	}
-	return p.namespace()
-}
-
-// deny answers a refused request (denyAnswer).
-func (s *Server) deny(c *gin.Context, err error) {
-	s.reply(c, s.denyAnswer(err, c.Request.URL.Path))
-	c.Abort()
-}
-
-// routeNeed says what a Nacos API route needs: the namespace the request
-// names (namespaceId, blank meaning public) and the action, or exempt for
-// the few routes any client may call (server status, as Nacos exempts
-// them). Routes not listed read with GET and write otherwise.
-func routeNeed(method, route string, p *request) (ns string, act auth.Action, exempt bool) {
-	if ns, act, exempt, ok := v2Need(method, route, p); ok {
-		return ns, act, exempt
-	}
-	route = strings.Replace(route, nsPrefix+"/ops/", nsPrefix+"/operator/", 1)
-	if strings.HasPrefix(route, authPrefix+"/") {
-		return "", 0, true // login, and user management, which checks for itself
-	}
-	switch route {
-	case nsPrefix + "/operator/metrics", consolePrefix + "/server/state":
-		return "", 0, true
-	case nsPrefix + "/operator/switches":
-		if method == http.MethodGet {
-			return "", auth.Authenticated, false
-		}
-		return "", auth.Admin, false
-	case consolePrefix + "/namespaces", nsPrefix + "/service/names":
-		switch {
-		case method != http.MethodGet && route == consolePrefix+"/namespaces":
-			return "", auth.Admin, false
-		case p.get("namespaceId") == "":
-			// Lists of every namespace: any caller, who sees only the
-			// namespaces it may read (mayRead).
-			return "", auth.Authenticated, false
-		}
-		return p.namespace(), auth.Read, false
-	case nsPrefix + "/operator/servers", nsPrefix + "/operator/push/state", nsPrefix + "/operator/distro/server",
-		nsPrefix + "/raft/leader", nsPrefix + "/health/server", nsPrefix + "/health/checkers",
-		corePrefix + "/cluster/nodes", corePrefix + "/cluster/nodes/self", corePrefix + "/cluster/self",
-		corePrefix + "/cluster/simple/nodes", corePrefix + "/cluster/health", nsPrefix + "/service/selector/types":
-		return "", auth.Authenticated, false
-	case nsPrefix + "/instance/statuses", nsPrefix + "/catalog/instances":
-		return accessNamespace(route, p), auth.Read, false
-	}
-	if method == http.MethodGet || method == http.MethodHead {
-		return accessNamespace(route, p), auth.Read, false
-	}
-	return accessNamespace(route, p), auth.Write, false
 }

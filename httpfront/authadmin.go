@@ -1,26 +1,16 @@
 package httpfront
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
 
-	"github.com/gin-gonic/gin"
-
 	"sextant/httpfront/auth"
 	"sextant/naming"
 )
-
-// Paths of Nacos 2.x's auth API that 1.x lacks: the console's user and
-// role pickers, a user's own password change, and the first administrator.
-func (s *Server) authSearchRoutes(a *gin.RouterGroup) {
-	a.GET("/users/search", s.h(s.adminOnly(s.searchUsers)))
-	a.GET("/roles/search", s.h(s.adminOnly(s.searchRoles)))
-	a.PUT("/users/password", s.h(s.changeOwnPassword))
-	a.POST("/users/admin", s.h(s.createAdmin))
-}
 
 // openTokenTTL is the tokenTtl an open login reports (Nacos's default
 // token lifetime, seconds).
@@ -29,22 +19,21 @@ const openTokenTTL = 18000
 // openLogin answers a login while access control is off, as Nacos does:
 // a random token that nothing checks, as a global administrator, so that
 // clients configured with credentials log in and go on.
-func (s *Server) openLogin(c *gin.Context, p *request) {
+func (s *Server) openLogin(ctx context.Context, p *request) answer {
 	var b [24]byte
 	rand.Read(b[:])
 	tok := hex.EncodeToString(b[:])
-	c.Header("Authorization", "Bearer "+tok)
-	s.writeJSON(c, map[string]any{
+	return s.jsonAnswer(map[string]any{
 		"accessToken": tok,
 		"tokenTtl":    openTokenTTL,
 		"globalAdmin": true,
 		"username":    p.get("username"),
-	})
+	}).with("Authorization", "Bearer "+tok)
 }
 
 // searchUsers serves GET /auth/users/search (username): the names of the
 // users whose name holds it, a JSON array of strings.
-func (s *Server) searchUsers(c *gin.Context, p *request) {
+func (s *Server) searchUsers(ctx context.Context, p *request) answer {
 	part := p.get("username")
 	out := []string{}
 	for _, u := range s.cfg.Auth.State().Users {
@@ -52,12 +41,12 @@ func (s *Server) searchUsers(c *gin.Context, p *request) {
 			out = append(out, u.Name)
 		}
 	}
-	s.writeJSON(c, out)
+	return s.jsonAnswer(out)
 }
 
 // searchRoles serves GET /auth/roles/search (role): the roles whose name
 // holds it, each once, a JSON array of strings.
-func (s *Server) searchRoles(c *gin.Context, p *request) {
+func (s *Server) searchRoles(ctx context.Context, p *request) answer {
 	part := p.get("role")
 	out, seen := []string{}, map[string]bool{}
 	for _, r := range s.cfg.Auth.State().Roles {
@@ -66,43 +55,38 @@ func (s *Server) searchRoles(c *gin.Context, p *request) {
 			out = append(out, r.Role)
 		}
 	}
-	s.writeJSON(c, out)
+	return s.jsonAnswer(out)
 }
 
 // changeOwnPassword serves PUT /auth/users/password (oldPassword,
 // newPassword): the caller changes its own password, proving the old one.
 // The caller is the token's user; with access control off, the username
 // parameter. A wrong old password is 403 "Old password is invalid".
-func (s *Server) changeOwnPassword(c *gin.Context, p *request) {
+func (s *Server) changeOwnPassword(ctx context.Context, p *request) answer {
 	old, err := p.required("oldPassword")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	pw, err := p.required("newPassword")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	g := s.cfg.Auth
 	name := p.get("username")
 	if g.Enabled() {
-		id, err := g.Check(credentials(c, p), "", auth.Authenticated)
+		id, err := g.Check(credentials(p), "", auth.Authenticated)
 		if err != nil {
-			s.deny(c, err)
-			return
+			return deny(err)
 		}
 		name = id.Username
 	}
 	if name == "" {
-		s.bad(c, invalid("Param 'username' is required."))
-		return
+		return bad(invalid("Param 'username' is required."))
 	}
 	if _, err := g.Login(name, old, p.source); err != nil {
-		s.deny(c, &naming.Error{Kind: auth.ErrDenied, Msg: "Old password is invalid"})
-		return
+		return deny(&naming.Error{Kind: auth.ErrDenied, Msg: "Old password is invalid"})
 	}
-	s.applyUser(c, naming.OpUpdateUser, name, pw, "Update password success")
+	return s.applyUser(ctx, naming.OpUpdateUser, name, pw, "Update password success")
 }
 
 // adminUser is the administrator POST /auth/users/admin creates, as
@@ -112,11 +96,10 @@ const adminUser = "nacos"
 // createAdmin serves POST /auth/users/admin (password, else a random
 // one): creates the administrator "nacos" when there is no administrator
 // yet and answers {"username","password"}; 409 when there is one.
-func (s *Server) createAdmin(c *gin.Context, p *request) {
+func (s *Server) createAdmin(ctx context.Context, p *request) answer {
 	conflict := map[string]any{"code": http.StatusConflict, "message": "have admin user cannot use it", "data": nil}
 	if hasAdmin(s.cfg.Auth.State()) {
-		s.writeJSONStatus(c, http.StatusConflict, conflict)
-		return
+		return s.jsonStatusAnswer(http.StatusConflict, conflict)
 	}
 	pw := p.get("password")
 	if pw == "" {
@@ -126,16 +109,15 @@ func (s *Server) createAdmin(c *gin.Context, p *request) {
 	}
 	hash, err := s.cfg.Auth.HashPassword(pw)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	switch err := s.apply(c, naming.Op{Kind: naming.OpInitAuth, User: &naming.User{Name: adminUser, Hash: hash}}); {
+	switch err := s.applyIn(ctx, naming.Op{Kind: naming.OpInitAuth, User: &naming.User{Name: adminUser, Hash: hash}}); {
 	case errors.Is(err, naming.ErrConflict): // another request or the node's own start made one
-		s.writeJSONStatus(c, http.StatusConflict, conflict)
+		return s.jsonStatusAnswer(http.StatusConflict, conflict)
 	case err != nil:
-		s.bad(c, err)
+		return bad(err)
 	default:
-		s.writeJSON(c, map[string]any{"username": adminUser, "password": pw})
+		return s.jsonAnswer(map[string]any{"username": adminUser, "password": pw})
 	}
 }
 

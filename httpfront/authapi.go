@@ -1,9 +1,8 @@
 package httpfront
 
 import (
+	"context"
 	"net/http"
-
-	"github.com/gin-gonic/gin"
 
 	"sextant/httpfront/auth"
 	"sextant/naming"
@@ -13,26 +12,32 @@ import (
 // PermissionController).
 const authPrefix = "/nacos/v1/auth"
 
-// authRoutes registers login and the management of users, roles and
-// permissions, when a Guard is configured.
-func (s *Server) authRoutes(e *gin.Engine) {
-	a := e.Group(authPrefix)
-	a.POST("/users/login", s.h(s.login))
-	a.POST("/login", s.h(s.login))
+// authRoutes declares login and the management of users, roles and
+// permissions, when a Guard is configured. They need nothing of the
+// pipeline's access check: login is open, and management checks for
+// itself (adminOnly, or the caller's own user).
+func (s *Server) authRoutes(t *table) {
+	const get, post, put, del = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete
+	a := func(m, path string, fn handler) { t.add(m, authPrefix+path, needNone, fn) }
+	a(post, "/users/login", s.login)
+	a(post, "/login", s.login)
 	if s.cfg.Auth == nil {
 		return
 	}
-	s.authSearchRoutes(a)
-	a.GET("/users", s.h(s.adminOnly(s.listUsers)))
-	a.POST("/users", s.h(s.adminOnly(s.createUser)))
-	a.PUT("/users", s.h(s.updateUser))
-	a.DELETE("/users", s.h(s.adminOnly(s.deleteUser)))
-	a.GET("/roles", s.h(s.adminOnly(s.listRoles)))
-	a.POST("/roles", s.h(s.adminOnly(s.addRole)))
-	a.DELETE("/roles", s.h(s.adminOnly(s.deleteRole)))
-	a.GET("/permissions", s.h(s.adminOnly(s.listPermissions)))
-	a.POST("/permissions", s.h(s.adminOnly(s.addPermission)))
-	a.DELETE("/permissions", s.h(s.adminOnly(s.deletePermission)))
+	a(get, "/users/search", s.adminOnly(s.searchUsers))
+	a(get, "/roles/search", s.adminOnly(s.searchRoles))
+	a(put, "/users/password", s.changeOwnPassword)
+	a(post, "/users/admin", s.createAdmin)
+	a(get, "/users", s.adminOnly(s.listUsers))
+	a(post, "/users", s.adminOnly(s.createUser))
+	a(put, "/users", s.updateUser)
+	a(del, "/users", s.adminOnly(s.deleteUser))
+	a(get, "/roles", s.adminOnly(s.listRoles))
+	a(post, "/roles", s.adminOnly(s.addRole))
+	a(del, "/roles", s.adminOnly(s.deleteRole))
+	a(get, "/permissions", s.adminOnly(s.listPermissions))
+	a(post, "/permissions", s.adminOnly(s.addPermission))
+	a(del, "/permissions", s.adminOnly(s.deletePermission))
 }
 
 // login serves POST /auth/users/login and /auth/login (username,
@@ -40,39 +45,35 @@ func (s *Server) authRoutes(e *gin.Engine) {
 // token in an Authorization header; 403 "unknown user!" otherwise. With
 // access control off it answers every login so, with a token nothing
 // checks (openLogin).
-func (s *Server) login(c *gin.Context, p *request) {
+func (s *Server) login(ctx context.Context, p *request) answer {
 	if s.cfg.Auth == nil || !s.cfg.Auth.Enabled() {
-		s.openLogin(c, p)
-		return
+		return s.openLogin(ctx, p)
 	}
 	sess, err := s.cfg.Auth.Login(p.get("username"), p.get("password"), p.source)
 	if err != nil {
-		s.deny(c, err)
-		return
+		return deny(err)
 	}
-	c.Header("Authorization", "Bearer "+sess.Token)
-	s.writeJSON(c, map[string]any{
+	return s.jsonAnswer(map[string]any{
 		"accessToken": sess.Token,
 		"tokenTtl":    int64(sess.TTL.Seconds()),
 		"globalAdmin": sess.GlobalAdmin,
 		"username":    sess.Username,
-	})
+	}).with("Authorization", "Bearer "+sess.Token)
 }
 
 // adminOnly lets only administrators through (everyone with auth off).
 func (s *Server) adminOnly(fn handler) handler {
-	return func(c *gin.Context, p *request) {
-		if _, err := s.cfg.Auth.Check(credentials(c, p), "", auth.Admin); err != nil {
-			s.deny(c, err)
-			return
+	return func(ctx context.Context, p *request) answer {
+		if _, err := s.cfg.Auth.Check(credentials(p), "", auth.Admin); err != nil {
+			return deny(err)
 		}
-		fn(c, p)
+		return fn(ctx, p)
 	}
 }
 
 // restOK is the RestResult Nacos answers user management with.
-func (s *Server) restOK(c *gin.Context, msg string) {
-	s.writeJSON(c, map[string]any{"code": 200, "message": msg, "data": nil})
+func (s *Server) restOK(msg string) answer {
+	return s.jsonAnswer(map[string]any{"code": 200, "message": msg, "data": nil})
 }
 
 // nacosPage is Nacos's Page envelope.
@@ -94,11 +95,10 @@ func pageParams(p *request) (int, int, error) {
 }
 
 // listUsers serves GET /auth/users (pageNo, pageSize). Hashes are not shown.
-func (s *Server) listUsers(c *gin.Context, p *request) {
+func (s *Server) listUsers(ctx context.Context, p *request) answer {
 	no, size, err := pageParams(p)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	type userJSON struct {
 		Username string `json:"username"`
@@ -108,87 +108,75 @@ func (s *Server) listUsers(c *gin.Context, p *request) {
 	for _, u := range s.cfg.Auth.State().Users {
 		out = append(out, userJSON{Username: u.Name})
 	}
-	s.writeJSON(c, nacosPage(out, no, size))
+	return s.jsonAnswer(nacosPage(out, no, size))
 }
 
 // createUser serves POST /auth/users (username, password).
-func (s *Server) createUser(c *gin.Context, p *request) {
+func (s *Server) createUser(ctx context.Context, p *request) answer {
 	name, err := p.required("username")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	pw, err := p.required("password")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	s.applyUser(c, naming.OpCreateUser, name, pw, "create user ok!")
+	return s.applyUser(ctx, naming.OpCreateUser, name, pw, "create user ok!")
 }
 
 // updateUser serves PUT /auth/users (username, newPassword): an
 // administrator may change any password, a user only its own.
-func (s *Server) updateUser(c *gin.Context, p *request) {
+func (s *Server) updateUser(ctx context.Context, p *request) answer {
 	name, err := p.required("username")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	pw, err := p.required("newPassword")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	g := s.cfg.Auth
-	id, err := g.Check(credentials(c, p), "", auth.Authenticated)
+	id, err := g.Check(credentials(p), "", auth.Authenticated)
 	if err != nil {
-		s.deny(c, err)
-		return
+		return deny(err)
 	}
 	if g.Enabled() && !id.Admin && id.Username != name {
-		s.deny(c, &naming.Error{Kind: auth.ErrDenied, Msg: "authorization failed!"})
-		return
+		return deny(&naming.Error{Kind: auth.ErrDenied, Msg: "authorization failed!"})
 	}
-	s.applyUser(c, naming.OpUpdateUser, name, pw, "update user ok!")
+	return s.applyUser(ctx, naming.OpUpdateUser, name, pw, "update user ok!")
 }
 
-func (s *Server) applyUser(c *gin.Context, kind naming.OpKind, name, pw, msg string) {
+func (s *Server) applyUser(ctx context.Context, kind naming.OpKind, name, pw, msg string) answer {
 	if err := naming.ValidateName("username", name); err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	hash, err := s.cfg.Auth.HashPassword(pw)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	if err := s.apply(c, naming.Op{Kind: kind, User: &naming.User{Name: name, Hash: hash}}); err != nil {
-		s.bad(c, err)
-		return
+	if err := s.applyIn(ctx, naming.Op{Kind: kind, User: &naming.User{Name: name, Hash: hash}}); err != nil {
+		return bad(err)
 	}
-	s.restOK(c, msg)
+	return s.restOK(msg)
 }
 
 // deleteUser serves DELETE /auth/users (username).
-func (s *Server) deleteUser(c *gin.Context, p *request) {
+func (s *Server) deleteUser(ctx context.Context, p *request) answer {
 	name, err := p.required("username")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	if err := s.apply(c, naming.Op{Kind: naming.OpDeleteUser, User: &naming.User{Name: name}}); err != nil {
-		s.bad(c, err)
-		return
+	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpDeleteUser, User: &naming.User{Name: name}}); err != nil {
+		return bad(err)
 	}
-	s.restOK(c, "delete user ok!")
+	return s.restOK("delete user ok!")
 }
 
 // listRoles serves GET /auth/roles (pageNo, pageSize, username filter).
-func (s *Server) listRoles(c *gin.Context, p *request) {
+func (s *Server) listRoles(ctx context.Context, p *request) answer {
 	no, size, err := pageParams(p)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	who := p.get("username")
 	out := []naming.RoleBinding{}
@@ -197,40 +185,37 @@ func (s *Server) listRoles(c *gin.Context, p *request) {
 			out = append(out, r)
 		}
 	}
-	s.writeJSON(c, nacosPage(out, no, size))
+	return s.jsonAnswer(nacosPage(out, no, size))
 }
 
 // addRole serves POST /auth/roles (role, username).
-func (s *Server) addRole(c *gin.Context, p *request) {
+func (s *Server) addRole(ctx context.Context, p *request) answer {
 	b := naming.RoleBinding{Role: p.get("role"), Username: p.get("username")}
-	if err := s.apply(c, naming.Op{Kind: naming.OpAddRole, Role: &b}); err != nil {
-		s.bad(c, err)
-		return
+	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpAddRole, Role: &b}); err != nil {
+		return bad(err)
 	}
-	s.restOK(c, "add role ok!")
+	return s.restOK("add role ok!")
 }
 
 // deleteRole serves DELETE /auth/roles (role, and username, or every
 // holder of the role).
-func (s *Server) deleteRole(c *gin.Context, p *request) {
+func (s *Server) deleteRole(ctx context.Context, p *request) answer {
 	b := naming.RoleBinding{Role: p.get("role"), Username: p.get("username")}
-	if err := s.apply(c, naming.Op{Kind: naming.OpDeleteRole, Role: &b}); err != nil {
-		s.fail(c, err, http.StatusNotFound)
-		return
+	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpDeleteRole, Role: &b}); err != nil {
+		return fail(err, http.StatusNotFound)
 	}
 	msg := "delete role of user " + b.Username + " ok!"
 	if b.Username == "" {
 		msg = "delete role ok!"
 	}
-	s.restOK(c, msg)
+	return s.restOK(msg)
 }
 
 // listPermissions serves GET /auth/permissions (role filter, pageNo, pageSize).
-func (s *Server) listPermissions(c *gin.Context, p *request) {
+func (s *Server) listPermissions(ctx context.Context, p *request) answer {
 	no, size, err := pageParams(p)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	role := p.get("role")
 	out := []naming.Permission{}
@@ -239,7 +224,7 @@ func (s *Server) listPermissions(c *gin.Context, p *request) {
 			out = append(out, x)
 		}
 	}
-	s.writeJSON(c, nacosPage(out, no, size))
+	return s.jsonAnswer(nacosPage(out, no, size))
 }
 
 func permissionOf(p *request) naming.Permission {
@@ -247,21 +232,19 @@ func permissionOf(p *request) naming.Permission {
 }
 
 // addPermission serves POST /auth/permissions (role, resource, action).
-func (s *Server) addPermission(c *gin.Context, p *request) {
+func (s *Server) addPermission(ctx context.Context, p *request) answer {
 	x := permissionOf(p)
-	if err := s.apply(c, naming.Op{Kind: naming.OpAddPermission, Permission: &x}); err != nil {
-		s.bad(c, err)
-		return
+	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpAddPermission, Permission: &x}); err != nil {
+		return bad(err)
 	}
-	s.restOK(c, "add permission ok!")
+	return s.restOK("add permission ok!")
 }
 
 // deletePermission serves DELETE /auth/permissions (role, resource, action).
-func (s *Server) deletePermission(c *gin.Context, p *request) {
+func (s *Server) deletePermission(ctx context.Context, p *request) answer {
 	x := permissionOf(p)
-	if err := s.apply(c, naming.Op{Kind: naming.OpDeletePermission, Permission: &x}); err != nil {
-		s.fail(c, err, http.StatusNotFound)
-		return
+	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpDeletePermission, Permission: &x}); err != nil {
+		return fail(err, http.StatusNotFound)
 	}
-	s.restOK(c, "delete permission ok!")
+	return s.restOK("delete permission ok!")
 }

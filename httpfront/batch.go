@@ -1,11 +1,10 @@
 package httpfront
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
-
-	"github.com/gin-gonic/gin"
 
 	"sextant/naming"
 )
@@ -22,33 +21,28 @@ type batchTarget struct {
 // {ip, port, clusterName}; blank means every instance of the service.
 // consistencyType "ephemeral" or "persist" limits the class; blank is both.
 func (s *Server) batchMetadata(remove bool) handler {
-	return func(c *gin.Context, p *request) {
+	return func(ctx context.Context, p *request) answer {
 		key, err := p.service()
 		if err != nil {
-			s.bad(c, err)
-			return
+			return bad(err)
 		}
 		if _, err := p.required("metadata"); err != nil {
-			s.bad(c, err)
-			return
+			return bad(err)
 		}
 		md, _, err := p.metadata("metadata")
 		if err != nil {
-			s.bad(c, err)
-			return
+			return bad(err)
 		}
 		var targets []batchTarget
 		if raw := p.get("instances"); raw != "" {
 			if err := json.Unmarshal([]byte(raw), &targets); err != nil {
-				s.bad(c, invalid("Param 'instances' is illegal, it must be a JSON array of {ip, port, clusterName}: %v", err))
-				return
+				return bad(invalid("Param 'instances' is illegal, it must be a JSON array of {ip, port, clusterName}: %v", err))
 			}
 		}
 		class := p.get("consistencyType")
 		svc, found := s.r.Service(key)
 		if !found {
-			s.bad(c, naming.Errorf(naming.ErrNotFound, "service %s is not found!", key.Grouped()))
-			return
+			return bad(naming.Errorf(naming.ErrNotFound, "service %s is not found!", key.Grouped()))
 		}
 		updated := []string{}
 		for _, in := range svc.Instances {
@@ -68,9 +62,8 @@ func (s *Server) batchMetadata(remove bool) handler {
 			}
 			op := naming.Op{Kind: naming.OpUpdateInstance, Service: key, Target: in.Key(), Ephemeral: in.Ephemeral,
 				Patch: &naming.InstancePatch{Metadata: next}}
-			if err := s.apply(c, op); err != nil {
-				s.bad(c, err)
-				return
+			if err := s.applyIn(ctx, op); err != nil {
+				return bad(err)
 			}
 			cls := "persist"
 			if in.Ephemeral {
@@ -78,7 +71,7 @@ func (s *Server) batchMetadata(remove bool) handler {
 			}
 			updated = append(updated, in.IP+":"+strconv.Itoa(in.Port)+":unknown:"+in.Cluster+":"+cls)
 		}
-		s.writeJSON(c, map[string]any{"updated": updated})
+		return s.jsonAnswer(map[string]any{"updated": updated})
 	}
 }
 

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gin-gonic/gin"
-
 	"sextant/naming"
 )
 
@@ -189,21 +187,17 @@ func beatInterval(md map[string]string, sw naming.Switches) int64 {
 // beatRoute is where clients send beats.
 const beatRoute = nsPrefix + "/instance/beat"
 
-// beat serves PUT /instance/beat through gin.
-func (s *Server) beat(c *gin.Context, p *request) {
-	s.reply(c, s.beatAnswer(c.Request.Context(), p, s.r.Switches()))
-}
-
-// beatAnswer answers a beat: a full beat (the beat JSON) re-creates a
+// beat answers a beat: a full beat (the beat JSON) re-creates a
 // missing instance; a light beat (ip, port, clusterName parameters) for a
 // missing instance answers code 20404 so the client registers again. sw
 // are the switches as the request found them.
-func (s *Server) beatAnswer(ctx context.Context, p *request, sw naming.Switches) answer {
+func (s *Server) beat(ctx context.Context, p *request) answer {
+	sw := p.sw
 	var bi *beatInfo
 	if raw := p.get("beat"); raw != "" {
 		var err error
 		if bi, err = parseBeat(raw); err != nil {
-			return s.badAnswer(err, beatRoute)
+			return bad(err)
 		}
 	}
 	name := p.first("serviceName", "dom")
@@ -211,11 +205,11 @@ func (s *Server) beatAnswer(ctx context.Context, p *request, sw naming.Switches)
 		name = bi.ServiceName
 	}
 	if name == "" {
-		return s.badAnswer(invalid("Param 'serviceName' is required."), beatRoute)
+		return bad(invalid("Param 'serviceName' is required."))
 	}
 	key := naming.NewServiceKey(p.get("namespaceId"), p.get("groupName"), name)
 	if err := key.Validate(); err != nil {
-		return s.badAnswer(err, beatRoute)
+		return bad(err)
 	}
 	var t naming.InstanceKey
 	var full *naming.Instance
@@ -224,19 +218,19 @@ func (s *Server) beatAnswer(ctx context.Context, p *request, sw naming.Switches)
 		if cluster == "" {
 			var err error
 			if cluster, err = p.cluster(); err != nil {
-				return s.badAnswer(err, beatRoute)
+				return bad(err)
 			}
 		}
 		t = naming.InstanceKey{IP: bi.IP, Port: bi.Port, Cluster: cluster}
 		full = &naming.Instance{IP: bi.IP, Port: bi.Port, Cluster: cluster, Weight: bi.Weight,
 			Healthy: true, Enabled: true, Ephemeral: bi.Ephemeral, Metadata: bi.Metadata}
 		if err := naming.ValidateInstance(full); err != nil {
-			return s.badAnswer(err, beatRoute)
+			return bad(err)
 		}
 	} else {
 		var err error
 		if t, err = p.target(); err != nil {
-			return s.badAnswer(err, beatRoute)
+			return bad(err)
 		}
 	}
 	md := map[string]string(nil)
@@ -251,7 +245,7 @@ func (s *Server) beatAnswer(ctx context.Context, p *request, sw naming.Switches)
 	case errors.Is(err, naming.ErrNotFound):
 		return beatBody(interval, codeNotFound, nil)
 	case err != nil:
-		return s.badAnswer(err, beatRoute)
+		return bad(err)
 	}
 	return beatBody(interval, codeOK, &sw.LightBeatEnabled)
 }

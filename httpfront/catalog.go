@@ -1,10 +1,9 @@
 package httpfront
 
 import (
+	"context"
 	"net/http"
 	"strings"
-
-	"github.com/gin-gonic/gin"
 
 	"sextant/nacoswire"
 	"sextant/naming"
@@ -39,7 +38,7 @@ func catalogFilter(p *request) func(*naming.Service) bool {
 // catalogServices serves GET /catalog/services: a page of service views,
 // or with withInstances=true every matching service with its instances by
 // cluster.
-func (s *Server) catalogServices(c *gin.Context, p *request) {
+func (s *Server) catalogServices(ctx context.Context, p *request) answer {
 	keep := catalogFilter(p)
 	var svcs []*naming.Service
 	for _, svc := range s.r.Services(p.namespace(), "") {
@@ -64,13 +63,11 @@ func (s *Server) catalogServices(c *gin.Context, p *request) {
 			out = append(out, map[string]any{"serviceName": svc.Key.Name, "groupName": svc.Key.Group,
 				"clusterMap": clusters, "metadata": emptyIfNil(svc.Meta.Metadata)})
 		}
-		s.writeJSON(c, out)
-		return
+		return s.jsonAnswer(out)
 	}
 	no, size, err := p.page()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	from, to := pageOf(len(svcs), no, size)
 	views := make([]serviceView, 0, to-from)
@@ -87,21 +84,20 @@ func (s *Server) catalogServices(c *gin.Context, p *request) {
 		}
 		views = append(views, v)
 	}
-	s.writeJSON(c, map[string]any{"serviceList": views, "count": len(svcs)})
+	return s.jsonAnswer(map[string]any{"serviceList": views, "count": len(svcs)})
 }
 
 // catalogService serves GET /catalog/service (404 when absent).
-func (s *Server) catalogService(c *gin.Context, p *request) {
+func (s *Server) catalogService(ctx context.Context, p *request) answer {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	svc, found := s.serviceOr404(c, key)
+	svc, missing, found := s.serviceOr404(key)
 	if !found {
-		return
+		return missing
 	}
-	s.writeJSON(c, map[string]any{
+	return s.jsonAnswer(map[string]any{
 		"service": map[string]any{
 			"name":             key.Name,
 			"groupName":        key.Group,
@@ -115,36 +111,32 @@ func (s *Server) catalogService(c *gin.Context, p *request) {
 
 // catalogInstances serves /catalog/instances: a page of one cluster's
 // instances in full (404 for a missing service or cluster).
-func (s *Server) catalogInstances(c *gin.Context, p *request) {
+func (s *Server) catalogInstances(ctx context.Context, p *request) answer {
 	cluster, err := p.required("clusterName")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	s.instancePage(c, p, cluster, func(*naming.Instance) bool { return true })
+	return s.instancePage(p, cluster, func(*naming.Instance) bool { return true })
 }
 
 // instancePage answers {"list","count"}: a page (pageNo, pageSize) of the
 // service's instances in full, of one cluster ("" for all) and those keep
 // keeps; 404 for a missing service or cluster.
-func (s *Server) instancePage(c *gin.Context, p *request, cluster string, keep func(*naming.Instance) bool) {
+func (s *Server) instancePage(p *request, cluster string, keep func(*naming.Instance) bool) answer {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	no, size, err := p.page()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	svc, found := s.serviceOr404(c, key)
+	svc, missing, found := s.serviceOr404(key)
 	if !found {
-		return
+		return missing
 	}
 	if cluster != "" && !hasCluster(svc, cluster) {
-		text(c, http.StatusNotFound, "cluster "+cluster+" is not found!")
-		return
+		return textAnswer(http.StatusNotFound, "cluster "+cluster+" is not found!")
 	}
 	list := []instanceJSON{}
 	for _, in := range svc.Instances {
@@ -154,14 +146,15 @@ func (s *Server) instancePage(c *gin.Context, p *request, cluster string, keep f
 	}
 	from, to := pageOf(len(list), no, size)
 	page := append([]instanceJSON{}, list[from:to]...)
-	s.writeJSON(c, map[string]any{"list": page, "count": len(list)})
+	return s.jsonAnswer(map[string]any{"list": page, "count": len(list)})
 }
 
-// serviceOr404 returns the service, or answers 404 "service X is not found!".
-func (s *Server) serviceOr404(c *gin.Context, key naming.ServiceKey) (*naming.Service, bool) {
+// serviceOr404 returns the service, or the answer 404 "service X is not
+// found!" and false.
+func (s *Server) serviceOr404(key naming.ServiceKey) (*naming.Service, answer, bool) {
 	svc, found := s.r.Service(key)
 	if !found {
-		text(c, http.StatusNotFound, "service "+key.Grouped()+" is not found!")
+		return nil, textAnswer(http.StatusNotFound, "service "+key.Grouped()+" is not found!"), false
 	}
-	return svc, found
+	return svc, answer{}, true
 }

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gin-gonic/gin"
-
 	"sextant/naming"
 )
 
@@ -38,35 +36,29 @@ func parseHealthChecker(raw string) (naming.HealthChecker, error) {
 // updateCluster serves PUT /cluster: set one cluster's health check and
 // metadata. checkPort, useInstancePort4Check and the probe settings
 // (checkSettingsParams) keep their current values when absent.
-func (s *Server) updateCluster(c *gin.Context, p *request) {
+func (s *Server) updateCluster(p *request) (naming.Op, error) {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	name, err := p.required("clusterName")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	if err := naming.ValidateClusterName(name); err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	raw, err := p.required("healthChecker")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	hc, err := parseHealthChecker(raw)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	svc, found := s.r.Service(key)
 	if !found {
-		s.bad(c, naming.Errorf(naming.ErrNotFound, "service %s not found!", key.Grouped()))
-		return
+		return naming.Op{}, naming.Errorf(naming.ErrNotFound, "service %s not found!", key.Grouped())
 	}
 	cc := svc.Meta.Cluster(name)
 	cc.Name = name
@@ -74,32 +66,24 @@ func (s *Server) updateCluster(c *gin.Context, p *request) {
 	if v := p.get("checkPort"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 65535 {
-			s.bad(c, invalid("Param 'checkPort' is illegal, it must be an integer between 0 and 65535: %q", v))
-			return
+			return naming.Op{}, invalid("Param 'checkPort' is illegal, it must be an integer between 0 and 65535: %q", v)
 		}
 		cc.CheckPort = n
 	}
 	if b, err := p.boolean("useInstancePort4Check"); err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	} else if b != nil {
 		cc.UseInstancePortToCheck = *b
 	}
 	if err := checkSettingsParams(p, &cc.Check); err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	md, provided, err := p.metadata("metadata")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	if provided || cc.Metadata == nil {
 		cc.Metadata = md
 	}
-	if err := s.apply(c, naming.Op{Kind: naming.OpUpdateCluster, Service: key, Cluster: &cc}); err != nil {
-		s.bad(c, err)
-		return
-	}
-	ok(c)
+	return naming.Op{Kind: naming.OpUpdateCluster, Service: key, Cluster: &cc}, nil
 }

@@ -59,7 +59,7 @@ type Config struct {
 	// gateway's /gateway/status), as Metrics is served: path → handler.
 	Extra map[string]http.Handler
 	// Observe, when set, is called once per request after it is answered,
-	// with the route pattern (gin's FullPath, "" when no route matched), the
+	// with the route pattern (the table's path, "" when no route matched), the
 	// method, the status and the time taken. It runs on the request's
 	// goroutine, so it must be cheap and must not block.
 	Observe func(route, method string, status int, d time.Duration)

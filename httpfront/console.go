@@ -1,10 +1,9 @@
 package httpfront
 
 import (
+	"context"
 	"net/http"
 	"strings"
-
-	"github.com/gin-gonic/gin"
 
 	"sextant/naming"
 )
@@ -15,7 +14,7 @@ func restResult(data any) map[string]any {
 }
 
 // coreNodes serves GET /nacos/v1/core/cluster/nodes (keyword filters by address).
-func (s *Server) coreNodes(c *gin.Context, p *request) {
+func (s *Server) coreNodes(ctx context.Context, p *request) answer {
 	kw := p.get("keyword")
 	out := []memberJSON{}
 	for _, m := range s.cl.Members() {
@@ -23,65 +22,65 @@ func (s *Server) coreNodes(c *gin.Context, p *request) {
 			out = append(out, memberOf(m))
 		}
 	}
-	s.writeJSON(c, restResult(out))
+	return s.jsonAnswer(restResult(out))
 }
 
 // coreSelf serves GET /nacos/v1/core/cluster/self (and /nodes/self).
-func (s *Server) coreSelf(c *gin.Context, _ *request) {
-	s.aboutSelf(c, func(m naming.Member) any { return memberOf(m) })
+func (s *Server) coreSelf(ctx context.Context, _ *request) answer {
+	return s.aboutSelf(func(m naming.Member) any { return memberOf(m) })
 }
 
 // aboutSelf answers RestResult(of(this node's member entry)), or 404
 // when this node is not in its member list.
-func (s *Server) aboutSelf(c *gin.Context, of func(naming.Member) any) {
+func (s *Server) aboutSelf(of func(naming.Member) any) answer {
 	for _, m := range s.cl.Members() {
 		if m.Self {
-			s.writeJSON(c, restResult(of(m)))
-			return
+			return s.jsonAnswer(restResult(of(m)))
 		}
 	}
-	text(c, http.StatusNotFound, "this node is not in its member list")
+	return textAnswer(http.StatusNotFound, "this node is not in its member list")
 }
 
 // coreSimpleNodes serves GET /nacos/v1/core/cluster/simple/nodes: the
 // members' addresses.
-func (s *Server) coreSimpleNodes(c *gin.Context, _ *request) {
+func (s *Server) coreSimpleNodes(ctx context.Context, _ *request) answer {
 	out := []string{}
 	for _, m := range s.cl.Members() {
 		out = append(out, m.Address)
 	}
-	s.writeJSON(c, restResult(out))
+	return s.jsonAnswer(restResult(out))
 }
 
 // coreHealth serves GET /nacos/v1/core/cluster/health: this node's state
 // (UP, DOWN, SUSPICIOUS).
-func (s *Server) coreHealth(c *gin.Context, _ *request) {
-	s.aboutSelf(c, func(m naming.Member) any { return m.State })
+func (s *Server) coreHealth(ctx context.Context, _ *request) answer {
+	return s.aboutSelf(func(m naming.Member) any { return m.State })
 }
 
 // selectorTypes serves GET /nacos/v1/ns/service/selector/types.
-func (s *Server) selectorTypes(c *gin.Context, _ *request) {
-	s.writeJSON(c, restResult([]string{"none", "label"}))
+func (s *Server) selectorTypes(ctx context.Context, _ *request) answer {
+	return s.jsonAnswer(restResult([]string{"none", "label"}))
 }
 
 // readiness serves GET /nacos/v1/console/health/readiness.
-func (s *Server) readiness(c *gin.Context) {
+func (s *Server) readiness(context.Context, *request) answer {
 	if err := s.cl.Ready(); err != nil {
-		text(c, http.StatusServiceUnavailable, err.Error())
-		return
+		return textAnswer(http.StatusServiceUnavailable, err.Error())
 	}
-	text(c, http.StatusOK, "OK")
+	return textAnswer(http.StatusOK, "OK")
 }
 
 // liveness serves GET /nacos/v1/console/health/liveness.
-func (s *Server) liveness(c *gin.Context) { text(c, http.StatusOK, "OK") }
+func (s *Server) liveness(context.Context, *request) answer {
+	return textAnswer(http.StatusOK, "OK")
+}
 
 // serverState serves GET /nacos/v1/console/server/state. version is the
 // Nacos API version Sextant speaks.
-func (s *Server) serverState(c *gin.Context, _ *request) {
+func (s *Server) serverState(ctx context.Context, _ *request) answer {
 	mode := "cluster"
 	if len(s.cl.Members()) <= 1 {
 		mode = "standalone"
 	}
-	s.writeJSON(c, map[string]any{"standalone_mode": mode, "function_mode": "naming", "version": "1.4.1"})
+	return s.jsonAnswer(map[string]any{"standalone_mode": mode, "function_mode": "naming", "version": "1.4.1"})
 }

@@ -1,13 +1,12 @@
 package httpfront
 
 import (
+	"context"
 	"net/http"
 	"sort"
-
-	"github.com/gin-gonic/gin"
+	"strings"
 
 	"sextant/history"
-	"sextant/httpfront/auth"
 	"sextant/httpfront/console"
 	"sextant/naming"
 )
@@ -64,47 +63,36 @@ type DNSView struct {
 	Addr string `json:"addr"`
 }
 
-// consoleRoutes mounts the console and its views.
-func (s *Server) consoleRoutes(e *gin.Engine) {
-	toConsole := func(c *gin.Context) { c.Redirect(http.StatusFound, ConsolePath) }
-	e.GET("/", toConsole)
-	e.GET("/nacos", toConsole)
-	index := func(c *gin.Context) { text(c, http.StatusInternalServerError, "the console is not available") }
-	file := index
+// consoleRoutes declares the console (its page and assets, public, as
+// its login page is one of them) and its views (any logged-in user).
+func (s *Server) consoleRoutes(t *table) {
+	toConsole := func(context.Context, *request) answer {
+		return answer{status: http.StatusFound}.with("Location", ConsolePath)
+	}
+	t.add(http.MethodGet, "/", needNone, toConsole)
+	t.add(http.MethodGet, "/nacos", needNone, toConsole)
+	var index, file http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "the console is not available", http.StatusInternalServerError)
+	}), nil
+	file = index
 	if files, err := console.New(); err != nil {
 		// The files are compiled in, so this is a broken build; the API
 		// still serves.
 		s.log.WithError(err).Error("web console not served")
 	} else {
-		index = func(c *gin.Context) { files.Serve(c.Writer, c.Request, console.IndexName) }
-		file = func(c *gin.Context) { files.Serve(c.Writer, c.Request, c.Param("file")[1:]) }
+		index = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { files.Serve(w, r, console.IndexName) })
+		file = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			files.Serve(w, r, strings.TrimPrefix(r.URL.Path, ConsolePath+"console/"))
+		})
 	}
 	for _, m := range []string{http.MethodGet, http.MethodHead} {
-		e.Handle(m, ConsolePath, index)
-		e.Handle(m, ConsolePath+console.IndexName, index)
-		e.Handle(m, ConsolePath+"console/*file", file)
+		t.add(m, ConsolePath, needNone, nil).web = index
+		t.add(m, ConsolePath+console.IndexName, needNone, nil).web = index
+		t.add(m, ConsolePath+"console/*file", needNone, nil).web = file
 	}
-	e.GET(consolePrefix+"/cluster", s.viewer(s.clusterView))
-	e.GET(consolePrefix+"/history", s.viewer(s.historyView))
-	e.GET(consolePrefix+"/dns", s.viewer(s.dnsView))
-}
-
-// viewer runs fn for any logged-in user (anyone with auth off).
-func (s *Server) viewer(fn handler) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		p, err := s.parse(c.Request)
-		if err != nil {
-			s.bad(c, err)
-			return
-		}
-		if g := s.cfg.Auth; g != nil && g.Enabled() {
-			if _, err := g.Check(credentials(c, p), "", auth.Authenticated); err != nil {
-				s.deny(c, err)
-				return
-			}
-		}
-		fn(c, p)
-	}
+	t.add(http.MethodGet, consolePrefix+"/cluster", needAuthenticated, s.clusterView)
+	t.add(http.MethodGet, consolePrefix+"/history", needAuthenticated, s.historyView)
+	t.add(http.MethodGet, consolePrefix+"/dns", needAuthenticated, s.dnsView)
 }
 
 // memberView is a member with the services and instances it is Distro's
@@ -116,7 +104,7 @@ type memberView struct {
 }
 
 // clusterView serves GET /console/cluster.
-func (s *Server) clusterView(c *gin.Context, _ *request) {
+func (s *Server) clusterView(ctx context.Context, _ *request) answer {
 	members := s.cl.Members()
 	sort.Slice(members, func(i, j int) bool { return members[i].Address < members[j].Address })
 	idx := map[string]int{}
@@ -129,11 +117,10 @@ func (s *Server) clusterView(c *gin.Context, _ *request) {
 			self = m.Address
 		}
 	}
-	owners, _ := s.cl.(responsible)
 	for _, svc := range s.r.Services("", "") {
-		owner := self
-		if owners != nil {
-			owner = owners.Owner(svc.Key)
+		owner := s.cl.Owner(svc.Key)
+		if owner == "" {
+			owner = self
 		}
 		if i, ok := idx[owner]; ok {
 			views[i].Services++
@@ -146,24 +133,24 @@ func (s *Server) clusterView(c *gin.Context, _ *request) {
 		raft = s.cfg.Console.Raft()
 		clients = s.cfg.Console.GRPCClients()
 	}
-	s.writeJSON(c, map[string]any{"self": self, "leader": s.cl.Leader(), "raft": raft, "members": views,
+	return s.jsonAnswer(map[string]any{"self": self, "leader": s.cl.Leader(), "raft": raft, "members": views,
 		"grpc": clients != nil, "grpcClients": append([]GRPCClientView{}, clients...)})
 }
 
 // historyView serves GET /console/history.
-func (s *Server) historyView(c *gin.Context, _ *request) {
+func (s *Server) historyView(ctx context.Context, _ *request) answer {
 	samples := []history.Sample{}
 	if s.cfg.Console != nil {
 		samples = append(samples, s.cfg.Console.History()...)
 	}
-	s.writeJSON(c, map[string]any{"samples": samples})
+	return s.jsonAnswer(map[string]any{"samples": samples})
 }
 
 // dnsView serves GET /console/dns.
-func (s *Server) dnsView(c *gin.Context, _ *request) {
+func (s *Server) dnsView(ctx context.Context, _ *request) answer {
 	var v DNSView
 	if s.cfg.Console != nil {
 		v = s.cfg.Console.DNS()
 	}
-	s.writeJSON(c, v)
+	return s.jsonAnswer(v)
 }

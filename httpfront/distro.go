@@ -1,35 +1,27 @@
 package httpfront
 
-import (
-	"github.com/gin-gonic/gin"
-
-	"sextant/naming"
-)
-
-// responsible is implemented by clusters that can name the node
-// responsible for a service (Distro's owner). A standalone node is
-// responsible for everything.
-type responsible interface {
-	Owner(key naming.ServiceKey) string
-}
+import "context"
 
 // distroServer answers GET /operator/distro/server: which node is
 // responsible for a service, as {"responsibleServer":"host:port"}.
-func (s *Server) distroServer(c *gin.Context, p *request) {
+func (s *Server) distroServer(ctx context.Context, p *request) answer {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	owner := ""
-	if r, ok := s.cl.(responsible); ok {
-		owner = r.Owner(key)
-	} else {
-		for _, m := range s.cl.Members() {
-			if m.Self {
-				owner = m.Address
-			}
+	owner := s.cl.Owner(key)
+	if owner == "" {
+		owner = s.self()
+	}
+	return s.jsonAnswer(map[string]any{"responsibleServer": owner})
+}
+
+// self is this node's address in its member list ("" when absent).
+func (s *Server) self() string {
+	for _, m := range s.cl.Members() {
+		if m.Self {
+			return m.Address
 		}
 	}
-	s.writeJSON(c, map[string]any{"responsibleServer": owner})
+	return ""
 }

@@ -58,7 +58,7 @@
 //	POST|DELETE|PUT|GET /instance         PUT updates an existing instance only
 //	PATCH /instance, PUT /instance/beat,
 //	ANY /instance/statuses/{key}          unwrapped, as in Nacos 2.x
-//	GET  /instance/list                   2.x ServiceInfo; clusterName, healthyOnly
+//	GET  /instance/list                   2.x ServiceInfo; clusterName, healthyOnly; port > 0 (ip) subscribes to UDP push
 //	PUT|DELETE /instance/metadata/batch
 //	POST|DELETE|PUT|GET /service          PUT keeps protectThreshold when absent
 //	GET  /service/list                    {"count","services"}; pageNo 1, pageSize 20 (≤ 500)
@@ -170,22 +170,25 @@
 //
 // # Serving
 //
-// Start serves the socket with fasthttp (listener.go): GET instance/list, PUT
-// instance/beat, POST and DELETE instance are answered natively, with the
-// same behaviour as their gin routes (load shedding, readiness, access
-// control, errors, push subscription, Config.Observe, panic recovery, the
-// same status, Content-Type and body; the checks are decided by the same
-// functions, pipeline.go); every other request, and a hot one with debug
-// logging on, or a list with a body or asking a node with a CP leader for
-// a consistent read, is converted to net/http and served by Handler. Nothing a handler keeps
-// shares memory with fasthttp's reused buffers. A body over MaxBodyBytes
-// (InternalMaxBodyBytes under /sextant/) gets 413 before it is read, a
-// request line and headers over 16 KiB get 431.
+// Every route is one row of a table (routes.go): method, path, the access
+// it needs, whether it is hot, and a handler that returns its answer. Every
+// request of a row goes through the same checks, in this order, in one
+// function (pipeline.go): panic recovery, load shedding, readiness,
+// consistent read, access control, the handler, Config.Observe; a v2 row's
+// answer, refusals included, is put in the 2.x envelope there.
+//
+// Start serves the socket with fasthttp (listener.go), which finds the
+// request's row and runs the pipeline itself; the console's files,
+// metrics, Config.Extra and unknown paths are converted to net/http and
+// served by Handler. Nothing a handler keeps shares memory with fasthttp's
+// reused buffers. A body over MaxBodyBytes (InternalMaxBodyBytes under
+// /sextant/) gets 413 before it is read, a request line and headers over
+// 16 KiB get 431.
 //
 // Handler, the net/http form of the whole API (tests, an outer net/http
-// server), is gin's routes and the node-to-node dispatch; the hot routes
-// are answered natively only by the listener. The gateway serves through
-// the listener too (Config.Extra holds its /gateway/status).
+// server), is gin serving the same rows through the same pipeline, and the
+// node-to-node dispatch. The gateway serves through the listener too
+// (Config.Extra holds its /gateway/status).
 //
 // # Deliberate differences from Nacos 1.4.1
 //

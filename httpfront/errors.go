@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/gin-gonic/gin"
-
 	"sextant/naming"
 )
 
@@ -43,41 +41,22 @@ func errorBody(err error, status int) string {
 	return err.Error()
 }
 
-// failAnswer answers err: the status from errorStatus (notFound for
-// naming.ErrNotFound) and Nacos's plain-text message; 5xx answers are
-// logged with the path.
-func (s *Server) failAnswer(err error, notFound int, path string) answer {
+// fail answers err: the status from errorStatus (notFound for
+// naming.ErrNotFound) and Nacos's plain-text message. The pipeline logs
+// 5xx answers with their route.
+func fail(err error, notFound int) answer {
 	status := errorStatus(err, notFound)
-	if status >= 500 {
-		s.log.WithError(err).WithField("path", path).Warn("request failed")
-	}
 	return answer{status: status, body: []byte(errorBody(err, status))}
 }
 
-// badAnswer answers a malformed request (400).
-func (s *Server) badAnswer(err error, path string) answer {
-	return s.failAnswer(err, http.StatusBadRequest, path)
-}
+// bad answers a malformed request (400).
+func bad(err error) answer { return fail(err, http.StatusBadRequest) }
 
-// denyAnswer answers a refused request: 403 with Nacos's message, or 503
+// deny answers a refused request: 403 with Nacos's message, or 503
 // when the password check could not run now.
-func (s *Server) denyAnswer(err error, path string) answer {
+func deny(err error) answer {
 	if errorsIsDenied(err) {
 		return answer{status: http.StatusForbidden, body: []byte(errorBody(err, http.StatusForbidden))}
 	}
-	return s.failAnswer(err, http.StatusForbidden, path)
+	return fail(err, http.StatusForbidden)
 }
-
-// fail answers err, with notFound as the status for naming.ErrNotFound.
-func (s *Server) fail(c *gin.Context, err error, notFound int) {
-	s.reply(c, s.failAnswer(err, notFound, c.Request.URL.Path))
-}
-
-// bad answers a malformed request (400).
-func (s *Server) bad(c *gin.Context, err error) { s.fail(c, err, http.StatusBadRequest) }
-
-func text(c *gin.Context, status int, body string) {
-	c.Data(status, textType, []byte(body))
-}
-
-func ok(c *gin.Context) { text(c, http.StatusOK, "ok") }

@@ -98,6 +98,10 @@ func (f *fakeCluster) Leader() string {
 	return f.leader
 }
 
+func (f *fakeCluster) Owner(naming.ServiceKey) string { return "" }
+
+func (f *fakeCluster) Reads() LeaderReads { return nil }
+
 func (f *fakeCluster) setReady(err error) {
 	f.mu.Lock()
 	f.ready = err

@@ -1,13 +1,12 @@
 package httpfront
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/gin-gonic/gin"
 
 	"sextant/naming"
 )
@@ -215,15 +214,17 @@ func TestAgentParsing(t *testing.T) {
 	}
 }
 
+// TestRecoveryAnswers500: a handler that panics gets 500 from the
+// pipeline, and the next request is served.
 func TestRecoveryAnswers500(t *testing.T) {
 	e := newEnv(t)
-	g := gin.New()
-	g.Use(e.s.recovery)
-	g.GET("/boom", func(*gin.Context) { panic("boom") })
-	rec := newRecorder()
-	g.ServeHTTP(rec, httpRequest("GET", "/boom"))
-	if rec.Code != 500 || rec.Body.String() != "caused: internal error;" {
-		t.Fatalf("status %d body %q", rec.Code, rec.Body.String())
+	rt := &route{method: "GET", path: "/boom", fn: func(context.Context, *request) answer { panic("boom") }}
+	a := e.s.serve(context.Background(), rt, &request{method: "GET"}, rt.fn)
+	if a.status != 500 || string(a.body) != "caused: internal error;" {
+		t.Fatalf("status %d body %q", a.status, a.body)
+	}
+	if a := e.s.serve(context.Background(), rt, &request{method: "GET"}, func(context.Context, *request) answer { return okAnswer() }); a.status != 200 {
+		t.Fatalf("after a panic: %d %q", a.status, a.body)
 	}
 }
 

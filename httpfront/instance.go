@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/gin-gonic/gin"
-
 	"sextant/naming"
 )
 
@@ -61,51 +59,39 @@ func (s *Server) find(key naming.ServiceKey, t naming.InstanceKey) *naming.Insta
 // instanceRoute is where instances are registered and deregistered.
 const instanceRoute = nsPrefix + "/instance"
 
-// registerInstance serves POST /instance through gin.
-func (s *Server) registerInstance(c *gin.Context, p *request) {
-	s.reply(c, s.registerAnswer(c.Request.Context(), p, s.r.Switches()))
-}
-
-// registerAnswer adds or replaces an instance, creating its service when
+// registerInstance adds or replaces an instance, creating its service when
 // needed; sw are the switches as the request found them.
-func (s *Server) registerAnswer(ctx context.Context, p *request, sw naming.Switches) answer {
+func (s *Server) registerInstance(p *request) (naming.Op, error) {
+	sw := p.sw
 	key, in, err := s.instanceParams(p, sw)
 	if err != nil {
-		return s.badAnswer(err, instanceRoute)
+		return naming.Op{}, err
 	}
-	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpRegister, Service: key, Ephemeral: in.Ephemeral, Instance: in}); err != nil {
-		return s.badAnswer(err, instanceRoute)
-	}
-	return okAnswer()
+	return naming.Op{Kind: naming.OpRegister, Service: key, Ephemeral: in.Ephemeral, Instance: in}, nil
 }
 
-// deregisterInstance serves DELETE /instance through gin.
-func (s *Server) deregisterInstance(c *gin.Context, p *request) {
-	s.reply(c, s.deregisterAnswer(c.Request.Context(), p))
-}
-
-// deregisterAnswer removes an instance; an absent instance is ok. The
+// deregisterInstance removes an instance; an absent instance is ok. The
 // instance's own class wins over the ephemeral parameter, which Go
 // clients often send as false for ephemeral instances.
-func (s *Server) deregisterAnswer(ctx context.Context, p *request) answer {
+func (s *Server) deregisterInstance(ctx context.Context, p *request) answer {
 	key, err := p.service()
 	if err != nil {
-		return s.badAnswer(err, instanceRoute)
+		return bad(err)
 	}
 	t, err := p.target()
 	if err != nil {
-		return s.badAnswer(err, instanceRoute)
+		return bad(err)
 	}
 	eph, err := p.boolOr(true, "ephemeral")
 	if err != nil {
-		return s.badAnswer(err, instanceRoute)
+		return bad(err)
 	}
 	if in := s.find(key, t); in != nil {
 		eph = in.Ephemeral
 	}
 	err = s.applyIn(ctx, naming.Op{Kind: naming.OpDeregister, Service: key, Target: t, Ephemeral: eph})
 	if err != nil && !errors.Is(err, naming.ErrNotFound) {
-		return s.badAnswer(err, instanceRoute)
+		return bad(err)
 	}
 	return okAnswer()
 }
@@ -113,16 +99,14 @@ func (s *Server) deregisterAnswer(ctx context.Context, p *request) answer {
 // updateInstance serves PUT /instance. Java clients ≥ 1.0.0 get a strict
 // update (400 when absent); other clients an upsert, as Nacos 1.x does.
 // Only weight, enabled and metadata change; health is kept.
-func (s *Server) updateInstance(c *gin.Context, p *request) {
+func (s *Server) updateInstance(ctx context.Context, p *request) answer {
 	key, in, err := s.instanceParams(p, s.r.Switches())
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	patch, err := instancePatch(p, false)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	strict := p.agent.javaGrouped()
 	t := in.Key()
@@ -132,21 +116,18 @@ func (s *Server) updateInstance(c *gin.Context, p *request) {
 		eph = cur.Ephemeral
 	}
 	if cur != nil || strict {
-		err := s.apply(c, naming.Op{Kind: naming.OpUpdateInstance, Service: key, Target: t, Ephemeral: eph, Patch: patch})
+		err := s.applyIn(ctx, naming.Op{Kind: naming.OpUpdateInstance, Service: key, Target: t, Ephemeral: eph, Patch: patch})
 		switch {
 		case err == nil:
-			ok(c)
-			return
+			return okAnswer()
 		case strict || !errors.Is(err, naming.ErrNotFound):
-			s.bad(c, err)
-			return
+			return bad(err)
 		}
 	}
-	if err := s.apply(c, naming.Op{Kind: naming.OpRegister, Service: key, Ephemeral: in.Ephemeral, Instance: in}); err != nil {
-		s.bad(c, err)
-		return
+	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpRegister, Service: key, Ephemeral: in.Ephemeral, Instance: in}); err != nil {
+		return bad(err)
 	}
-	ok(c)
+	return okAnswer()
 }
 
 // instancePatch reads the optional fields of an update.
@@ -179,58 +160,46 @@ func instancePatch(p *request, withHealth bool) (*naming.InstancePatch, error) {
 
 // patchInstance serves PATCH /instance: change the given fields of an
 // existing instance (400 when absent).
-func (s *Server) patchInstance(c *gin.Context, p *request) {
+func (s *Server) patchInstance(p *request) (naming.Op, error) {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	t, err := p.target()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	patch, err := instancePatch(p, true)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	eph := true
 	if in := s.find(key, t); in != nil {
 		eph = in.Ephemeral
 	}
-	if err := s.apply(c, naming.Op{Kind: naming.OpUpdateInstance, Service: key, Target: t, Ephemeral: eph, Patch: patch}); err != nil {
-		s.bad(c, err)
-		return
-	}
-	ok(c)
+	return naming.Op{Kind: naming.OpUpdateInstance, Service: key, Target: t, Ephemeral: eph, Patch: patch}, nil
 }
 
 // instanceDetail serves GET /instance.
-func (s *Server) instanceDetail(c *gin.Context, p *request) {
+func (s *Server) instanceDetail(ctx context.Context, p *request) answer {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	t, err := p.target()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	svc, found := s.r.Service(key)
 	if !found {
-		text(c, http.StatusNotFound, "no service "+key.Grouped()+" found!")
-		return
+		return textAnswer(http.StatusNotFound, "no service "+key.Grouped()+" found!")
 	}
 	if !hasCluster(svc, t.Cluster) {
-		text(c, http.StatusNotFound, "no ips found for cluster "+t.Cluster+" in service "+key.Grouped())
-		return
+		return textAnswer(http.StatusNotFound, "no ips found for cluster "+t.Cluster+" in service "+key.Grouped())
 	}
 	in := svc.Find(t)
 	if in == nil {
-		text(c, http.StatusNotFound, "no matched ip found!")
-		return
+		return textAnswer(http.StatusNotFound, "no matched ip found!")
 	}
 	body := map[string]any{
 		"service":     key.Grouped(),
@@ -252,24 +221,22 @@ func (s *Server) instanceDetail(c *gin.Context, p *request) {
 		}
 		body["lastCheck"] = lc
 	}
-	s.writeJSON(c, body)
+	return s.jsonAnswer(body)
 }
 
 // instanceStatuses serves /instance/statuses?key=[namespace##]group@@service.
-func (s *Server) instanceStatuses(c *gin.Context, p *request) {
+func (s *Server) instanceStatuses(ctx context.Context, p *request) answer {
 	key, err := p.statusesKey()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	svc, found := s.r.Service(key)
 	if !found {
-		text(c, http.StatusNotFound, "service: "+key.Grouped()+" not found.")
-		return
+		return textAnswer(http.StatusNotFound, "service: "+key.Grouped()+" not found.")
 	}
 	ips := make([]string, 0, len(svc.Instances))
 	for _, in := range svc.Instances {
 		ips = append(ips, in.Key().Addr()+"_"+strconv.FormatBool(in.Healthy))
 	}
-	s.writeJSON(c, map[string]any{"ips": ips})
+	return s.jsonAnswer(map[string]any{"ips": ips})
 }

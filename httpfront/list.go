@@ -1,9 +1,9 @@
 package httpfront
 
 import (
+	"context"
+	"net/http"
 	"strconv"
-
-	"github.com/gin-gonic/gin"
 
 	"sextant/httpfront/push"
 	"sextant/naming"
@@ -67,42 +67,54 @@ func (lp *listParams) check() (listQuery, error) {
 }
 
 // listInstances serves GET /nacos/v1/ns/instance/list, the query every
-// client polls, and registers UDP push subscribers. On the socket the
-// listener usually answers it natively (wireList), without gin.
-func (s *Server) listInstances(c *gin.Context, p *request) {
-	lp := listParamsOf(p)
+// client polls, and registers UDP push subscribers. A request whose
+// parameters nothing has read yet (no access check) and that has no form
+// body is read by one scan of the raw query (scanListParams), the
+// cheapest way.
+func (s *Server) listInstances(_ context.Context, p *request) answer {
+	var lp listParams
+	if !p.parsed && p.form == "" {
+		lp = scanListParams(p.query)
+	} else {
+		lp = listParamsOf(p)
+	}
 	q, err := lp.check()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	body := s.listBodyFor(&q, &lp, p.ua, p.agent, p.source, s.r.Switches())
-	now := nowMillis()
-	writeListBody(c.Writer, s.jsonType, s.date(now), body, s.stamp(now))
+	body := s.listBodyFor(&q, &lp, p.ua, p.agent, p.source, p.sw)
+	return answer{status: http.StatusOK, json: true, body: body.head, tail: s.stamp(nowMillis())}
 }
 
 // listBodyFor subscribes the caller for pushes when it asked for them and
 // returns the encoded list it gets.
 func (s *Server) listBodyFor(q *listQuery, lp *listParams, ua string, agent clientInfo, source string, sw naming.Switches) listBody {
 	cacheMillis := sw.DefaultCacheMillis
-	if q.udpPort > 0 && s.push.Enabled() && agent.canPush(sw) {
-		// Subscribe before reading the service, so a change right after
-		// this read is pushed.
-		_, err := s.push.Subscribe(push.Subscription{
-			Service: q.key, Clusters: lp.clusters, ClientIP: lp.clientIP, SourceIP: source,
-			UDPPort: q.udpPort, Agent: ua, App: lp.app,
-		})
-		if err == nil {
-			cacheMillis = sw.DefaultPushCacheMillis
-		} else {
-			s.log.WithError(err).WithField("service", q.key.String()).Debug("no push for this subscriber")
-		}
+	if s.subscribe(q, lp, ua, agent, source, sw) {
+		cacheMillis = sw.DefaultPushCacheMillis
 	}
 	svc, _ := s.r.Service(q.key)
 	return s.lists.get(svc, listView{
 		key: q.key, clusters: lp.clusters, env: lp.env, healthyOnly: q.healthyOnly,
 		flavour: agent.flavour(), cacheMillis: cacheMillis,
 	})
+}
+
+// subscribe subscribes the caller for UDP pushes of the list when it asks
+// (udpPort) and its client takes them; it reports whether it did. It runs
+// before the service is read, so a change right after the read is pushed.
+func (s *Server) subscribe(q *listQuery, lp *listParams, ua string, agent clientInfo, source string, sw naming.Switches) bool {
+	if q.udpPort <= 0 || !s.push.Enabled() || !agent.canPush(sw) {
+		return false
+	}
+	_, err := s.push.Subscribe(push.Subscription{
+		Service: q.key, Clusters: lp.clusters, ClientIP: lp.clientIP, SourceIP: source,
+		UDPPort: q.udpPort, Agent: ua, App: lp.app,
+	})
+	if err != nil {
+		s.log.WithError(err).WithField("service", q.key.String()).Debug("no push for this subscriber")
+	}
+	return err == nil
 }
 
 // renderPush is the push.Render of this front: the list a subscriber would

@@ -29,20 +29,12 @@ func finishList(head []byte, lastRefTime int64) []byte {
 	return append(out, '}')
 }
 
-// stampDigits is the length of lastRefTime in decimal (milliseconds from
-// 2001 to 2286), for which a body's Content-Length is kept ready.
-const stampDigits = 13
-
-// listBody is an encoded list head and the Content-Length value of the
-// whole body with a lastRefTime of stampDigits digits.
+// listBody is an encoded list head: the body up to lastRefTime's value.
 type listBody struct {
-	head   []byte
-	length []string // shared: never modified
+	head []byte
 }
 
-func newListBody(head []byte) listBody {
-	return listBody{head: head, length: []string{strconv.Itoa(len(head) + stampDigits + 1)}}
-}
+func newListBody(head []byte) listBody { return listBody{head: head} }
 
 // listCache keeps the encoded list per view, valid for one revision of the
 // service, so a list is encoded once per change rather than per request,

@@ -127,9 +127,6 @@ func TestListCacheReencodesEvictedBody(t *testing.T) {
 	if &h2.head[0] == &h1.head[0] {
 		t.Fatal("evicted body was not re-encoded")
 	}
-	if h2.length[0] != strconv.Itoa(len(first)+stampDigits+1) {
-		t.Fatalf("Content-Length %s for a head of %d bytes", h2.length[0], len(first))
-	}
 	if !cached(lc, va) || cached(lc, vb) {
 		t.Fatal("the re-encoded body did not replace b")
 	}

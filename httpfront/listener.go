@@ -15,15 +15,15 @@ import (
 	"sextant/naming"
 )
 
-// The listener is served by fasthttp rather than net/http: on this
-// project's hardware net/http spent about 50 µs of CPU per keep-alive
-// request (a background read, a context, header maps and deadline timers
-// for each), fasthttp about 14 µs. Beats, registrations, deregistrations
-// and instance lists, the requests clients send by the thousand, are
-// answered natively here (wireHot); every other request is converted to
-// net/http and served by Handler, gin and all (netbridge.go), so the whole
-// API keeps one implementation. A hot request that the native path leaves alone (debug
-// logging on, a node not UP, a consistent read) goes the same way.
+// The listener is the fasthttp adapter of the route table: it finds a
+// request's row (wireRoutes) and runs it through the pipeline
+// (pipeline.go), as gin does; what the table does not serve natively (web
+// rows: the console's files, metrics, Config.Extra; unknown paths) is
+// converted to net/http and served by Handler (netbridge.go). fasthttp
+// serves the socket rather than net/http: on this project's hardware
+// net/http spent about 50 µs of CPU per keep-alive request (a background
+// read, a context, header maps and deadline timers for each), fasthttp
+// about 14 µs.
 
 // wireReadBuffer bounds a request's line and headers (Tomcat, under
 // Nacos, allows 8 KiB).
@@ -36,7 +36,7 @@ func (s *Server) newWireServer() *fasthttp.Server {
 			switch {
 			case bytes.HasPrefix(ctx.RequestURI(), internalPath):
 				s.wireInternal(ctx)
-			case !s.wireHot(ctx):
+			case !s.wireServe(ctx):
 				s.wireSlow(ctx)
 			}
 		},
@@ -131,85 +131,106 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
-// wireHot answers the hot requests natively, as their gin routes would,
-// with the same checks in the same order (pipeline.go: recovery, load
-// shedding, readiness, access control, Config.Observe; parameter errors;
-// the same headers and body), and returns false, having done nothing, for
-// every other request, and for a list with form parameters or asking for
-// a consistent read, or with debug logging on (gin's route serves them).
-func (s *Server) wireHot(ctx *fasthttp.RequestCtx) (handled bool) {
-	var route string
-	path := ctx.URI().PathOriginal()
-	switch m := ctx.Method(); {
-	case string(m) == http.MethodGet && string(path) == listRoute:
-		route = listRoute
-	case string(m) == http.MethodPut && string(path) == beatRoute:
-		route = beatRoute
-	case (string(m) == http.MethodPost || string(m) == http.MethodDelete) && string(path) == instanceRoute:
-		route = instanceRoute
-	default:
-		return false
-	}
-	if s.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
-		return false
-	}
-	list := route == listRoute
-	if list && (len(ctx.PostBody()) > 0 || s.leaderReads && mayAskConsistent(string(ctx.URI().QueryString()))) {
-		return false // form parameters, or a consistent read: gin's route
-	}
-	sw := s.r.Switches()
-	start := time.Now()
-	answered := false
-	defer func() {
-		if p := recover(); p != nil {
-			handled = true // served, if only by the 500: never again through gin
-			s.panicked(route, p)
-			if !answered { // an answer already made stands, as with gin's recovery
-				ctx.Response.Reset()
-				wireWrite(ctx, panicAnswer())
-			}
+// wireRoutes is the table for the listener: its rows by exact path, and
+// the rows of the one path with a parameter
+// (/nacos/v2/ns/instance/statuses/:key) under its prefix.
+type wireRoutes struct {
+	hot    []*route // looked up first, by comparison
+	byPath map[string][]*route
+	keyed  []*route
+}
+
+const keyedPrefix = nsPrefixV2 + "/instance/statuses/"
+
+func newWireRoutes(t *table) wireRoutes {
+	w := wireRoutes{byPath: map[string][]*route{}}
+	for _, rt := range t.rows {
+		switch {
+		case rt.web != nil:
+			// served through gin (netbridge.go)
+		case rt.hot:
+			w.hot = append(w.hot, rt)
+		case rt.path == keyedPrefix+":key":
+			w.keyed = append(w.keyed, rt)
+		default:
+			w.byPath[rt.path] = append(w.byPath[rt.path], rt)
 		}
-	}()
-	counted, ok := s.load.Enter(s.cfg.MaxInFlight)
-	defer s.load.Leave(counted)
-	var a answer
-	if !ok {
-		ctx.Response.Header.Set("Retry-After", "1")
-		a = busyAnswer()
-	} else if r, refused := s.notServing(string(ctx.Method()), route, sw); refused {
-		a = r
-	} else if list {
-		a = s.wireList(ctx, sw, start.UnixMilli())
-	} else {
-		a = s.wireWriteRoute(ctx, route, sw)
 	}
-	wireWrite(ctx, a)
-	answered = true
-	if s.cfg.Observe != nil {
-		s.cfg.Observe(route, string(ctx.Method()), a.status, time.Since(start))
+	return w
+}
+
+// find returns the row of method on path, and the key of a keyed path.
+func (w *wireRoutes) find(method, path []byte) (rt *route, key string) {
+	for _, r := range w.hot {
+		if string(path) == r.path && string(method) == r.method {
+			return r, ""
+		}
 	}
+	rows, ok := w.byPath[string(path)]
+	if !ok && bytes.HasPrefix(path, []byte(keyedPrefix)) {
+		if k := path[len(keyedPrefix):]; len(k) > 0 && bytes.IndexByte(k, '/') < 0 && bytes.IndexByte(k, '%') < 0 {
+			rows, key = w.keyed, string(k)
+		}
+	}
+	for _, r := range rows {
+		if r.method == string(method) {
+			return r, key
+		}
+	}
+	return nil, ""
+}
+
+// wireServe serves a request of a row of the table through the pipeline
+// and returns true, or returns false, having done nothing, when the
+// table does not serve it natively.
+func (s *Server) wireServe(ctx *fasthttp.RequestCtx) bool {
+	rt, key := s.wire.find(ctx.Method(), ctx.URI().PathOriginal())
+	if rt == nil {
+		return false
+	}
+	p := s.requests.Get().(*request)
+	wireRequest(ctx, p)
+	p.method, p.path = rt.method, rt.path
+	if key != "" {
+		p.path = keyedPrefix + key
+		p.set("key", key)
+	}
+	// Not ctx (a context.Context done at shutdown): a timeout under a
+	// parent of a foreign type costs a goroutine per write. ApplyTimeout
+	// bounds writes.
+	wireWrite(ctx, s.serve(context.Background(), rt, p, rt.fn))
+	p.reset()
+	s.requests.Put(p) // not on a panic (serve lets http.ErrAbortHandler through): a new one is made
 	return true
 }
 
 func wireWrite(ctx *fasthttp.RequestCtx, a answer) {
 	ctx.SetStatusCode(a.status)
-	ctx.Response.Header.SetContentType(a.contentType())
-	ctx.Response.SetBodyRaw(a.body)
+	ctx.Response.Header.SetContentType(a.typ())
+	for _, kv := range a.header {
+		ctx.Response.Header.Set(kv[0], kv[1])
+	}
+	if len(a.tail) == 0 {
+		ctx.Response.SetBodyRaw(a.body)
+		return
+	}
+	// Copied into fasthttp's pooled buffer: no allocation per list.
+	ctx.Response.AppendBody(a.body)
+	ctx.Response.AppendBody(a.tail)
 }
 
-// wireRequest reads the parameters as parse does: the query and, for
-// form bodies (or bodies without a content type), the body. The strings
-// are copies: fasthttp reuses its buffers once the request is answered.
-func wireRequest(ctx *fasthttp.RequestCtx) *request {
-	p := &request{}
-	p.v = p.buf[:0]
-	p.v.add(string(ctx.URI().QueryString()))
+// wireRequest reads the request into p as parse does. The strings are
+// copies: fasthttp reuses its buffers once the request is answered.
+func wireRequest(ctx *fasthttp.RequestCtx, p *request) {
+	p.query = string(ctx.URI().QueryString())
 	if body := ctx.PostBody(); len(body) > 0 && isForm(string(ctx.Request.Header.ContentType())) {
-		p.v.add(string(body))
+		p.form = string(body)
+	}
+	if a := ctx.Request.Header.Peek("Authorization"); len(a) > 0 {
+		p.authorization = string(a)
 	}
 	p.ua = wireAgent(ctx)
 	p.agent, p.source = parseAgent(p.ua), ctx.RemoteIP().String()
-	return p
 }
 
 // wireAgent is agentOf for a fasthttp request.
@@ -218,38 +239,4 @@ func wireAgent(ctx *fasthttp.RequestCtx) string {
 		return string(ua)
 	}
 	return string(ctx.Request.Header.Peek("Client-Version"))
-}
-
-// wireWriteRoute answers a write route (beat, register, deregister): access
-// control, then the route's answer.
-func (s *Server) wireWriteRoute(ctx *fasthttp.RequestCtx, route string, sw naming.Switches) answer {
-	p := wireRequest(ctx)
-	method := string(ctx.Method())
-	if a, ok := s.access(method, route, p, string(ctx.Request.Header.Peek("Authorization"))); !ok {
-		return a
-	}
-	// Not ctx (a context.Context done at shutdown): a timeout under a
-	// parent of a foreign type costs a goroutine per write. ApplyTimeout
-	// bounds the write.
-	bg := context.Background()
-	switch {
-	case route == beatRoute:
-		return s.beatAnswer(bg, p, sw)
-	case method == http.MethodPost:
-		return s.registerAnswer(bg, p, sw)
-	}
-	return s.deregisterAnswer(bg, p)
-}
-
-// wireList is fastList for a fasthttp request.
-func (s *Server) wireList(ctx *fasthttp.RequestCtx, sw naming.Switches, now int64) answer {
-	lp := scanListParams(string(ctx.URI().QueryString()))
-	body, a, ok := s.listFor(&lp, string(ctx.Request.Header.Peek("Authorization")), wireAgent(ctx), ctx.RemoteIP().String(), sw)
-	if !ok {
-		return a
-	}
-	tail := s.stamp(now)
-	b := make([]byte, 0, len(body.head)+len(tail))
-	b = append(append(b, body.head...), tail...)
-	return answer{status: http.StatusOK, json: true, body: b}
 }

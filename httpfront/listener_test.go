@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -47,54 +46,6 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// TestWireHotRoutesAnswerAsGin sends the same requests to two fronts over
-// the same data: one through the handler (gin and the net/http list fast
-// path), one over the socket, where fasthttp answers the hot routes
-// natively. Every answer must be the same: status, Content-Type, body.
-func TestWireHotRoutesAnswerAsGin(t *testing.T) {
-	viaHandler, viaWire := newEnv(t), newWireEnv(t)
-	beat := func(ip string, port int, extra string) string {
-		return "serviceName=DEFAULT_GROUP@@demo&beat=" + url.QueryEscape(`{"ip":"`+ip+`","port":`+strconv.Itoa(port)+`,"serviceName":"DEFAULT_GROUP@@demo","cluster":"DEFAULT","weight":1,"metadata":{"k":"v"}`+extra+`}`)
-	}
-	reqs := []struct{ method, target, body string }{
-		{"GET", "/nacos/v1/ns/instance/list?serviceName=demo", ""},
-		{"POST", "/nacos/v1/ns/instance", "serviceName=demo&ip=10.0.0.1&port=80&metadata=" + url.QueryEscape(`{"a":"b"}`)},
-		{"POST", "/nacos/v1/ns/instance?serviceName=demo&ip=10.0.0.2&port=81&weight=2.5&ephemeral=true", ""},
-		{"POST", "/nacos/v1/ns/instance", "serviceName=demo&ip=10.0.0.300&port=80"},
-		{"POST", "/nacos/v1/ns/instance", "serviceName=demo&ip=10.0.0.3&port=80&weight=-1"},
-		{"POST", "/nacos/v1/ns/instance", "ip=10.0.0.3&port=80"},
-		{"PUT", "/nacos/v1/ns/instance/beat", beat("10.0.0.1", 80, "")},
-		{"PUT", "/nacos/v1/ns/instance/beat", beat("10.0.0.9", 90, "")}, // re-created by the full beat
-		{"PUT", "/nacos/v1/ns/instance/beat", "serviceName=demo&ip=10.0.0.2&port=81"},
-		{"PUT", "/nacos/v1/ns/instance/beat", "serviceName=demo&ip=10.0.0.8&port=81"}, // light beat, unknown: 20404
-		{"PUT", "/nacos/v1/ns/instance/beat", "serviceName=demo&beat=" + url.QueryEscape(`{"ip":"10.0.0.1","port":"x"}`)},
-		{"PUT", "/nacos/v1/ns/instance/beat", "serviceName=demo&beat=notjson"},
-		{"PUT", "/nacos/v1/ns/instance/beat", beat("10.0.0.1", 80, `,"ephemeral":false`)},
-		{"GET", "/nacos/v1/ns/instance/list?serviceName=demo&healthyOnly=true", ""},
-		{"GET", "/nacos/v1/ns/instance/list?serviceName=demo&clusters=DEFAULT,OTHER", ""},
-		{"GET", "/nacos/v1/ns/instance/list?serviceName=", ""},
-		{"GET", "/nacos/v1/ns/instance/list?serviceName=nothere", ""},
-		{"DELETE", "/nacos/v1/ns/instance?serviceName=demo&ip=10.0.0.2&port=81", ""},
-		{"DELETE", "/nacos/v1/ns/instance?serviceName=demo&ip=10.0.0.2&port=81", ""}, // absent: ok
-		{"DELETE", "/nacos/v1/ns/instance?serviceName=demo&ip=10.0.0.2", ""},
-		{"GET", "/nacos/v1/ns/instance/list?serviceName=demo", ""},
-	}
-	for _, r := range reqs {
-		want := seenOfRec(viaHandler.req(r.method, r.target, r.body, "User-Agent", goUA))
-		got := seenOfRec(viaWire.req(r.method, r.target, r.body, "User-Agent", goUA))
-		if got != want {
-			t.Errorf("%s %s %s:\nover the wire %s\nhandler      %s", r.method, r.target, r.body, got, want)
-		}
-	}
-}
-
-// seenOfRec is a response as compared above: status, Content-Type and the
-// body with lastRefTime masked.
-func seenOfRec(rec *httptest.ResponseRecorder) string {
-	body := stampRE.ReplaceAllString(rec.Body.String(), `"lastRefTime":0}`)
-	return fmt.Sprintf("%d %q %s", rec.Code, rec.Header().Get("Content-Type"), body)
 }
 
 // TestWireKeepsNoBufferAliases registers through both kinds of route
@@ -190,7 +141,7 @@ func TestWireRefusesOversizedRequests(t *testing.T) {
 // writer) answers 500. Either way the request is served once (one
 // Observe call, one write), nothing stays in flight, and the server goes
 // on serving.
-func TestWireRecoversAsGin(t *testing.T) {
+func TestWireRecovers(t *testing.T) {
 	var observed atomic.Int64
 	e := newWireEnv(t, func(c *Config) {
 		c.Observe = func(route, _ string, _ int, _ time.Duration) {
@@ -270,6 +221,57 @@ func TestWireBodyBoundsByPath(t *testing.T) {
 	for _, target := range []string{"/nacos/v1/ns/instance", "/nacos/v1/ns/service"} {
 		if rec = e.req("POST", target, "serviceName=demo&x="+big); rec.Code != http.StatusRequestEntityTooLarge {
 			t.Fatalf("%s with a 32 KiB body: %d %q", target, rec.Code, rec.Body.String())
+		}
+	}
+}
+
+// TestReusedRequestsLeaveNothingOfTheLast: the listener reuses its
+// requests; on one connection, a request without credentials or body
+// after one with them is judged on its own: refused without the token the
+// last one carried, and without the parameters the last one's body held.
+func TestReusedRequestsLeaveNothingOfTheLast(t *testing.T) {
+	e := newAuthEnv(t, true)
+	e.start()
+	tok := e.login("nacos", "admin-pass-1")
+	conn, err := net.Dial("tcp", e.s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	send := func(method, target, body string, hdr ...string) int {
+		t.Helper()
+		req := method + " " + target + " HTTP/1.1\r\nHost: x\r\n"
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req += hdr[i] + ": " + hdr[i+1] + "\r\n"
+		}
+		if body != "" {
+			req += "Content-Type: " + formCT + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n"
+		}
+		if _, err := io.WriteString(conn, req+"\r\n"+body); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	bearer := []string{"Authorization", "Bearer " + tok}
+	for i := 0; i < 3; i++ {
+		if c := send("GET", "/nacos/v1/ns/instance/list?serviceName=demo", "", bearer...); c != 200 {
+			t.Fatalf("list with the token: %d", c)
+		}
+		if c := send("GET", "/nacos/v1/ns/instance/list?serviceName=demo", ""); c != 403 {
+			t.Fatalf("list without a token after one with it: %d", c)
+		}
+		if c := send("POST", "/nacos/v1/ns/instance?accessToken="+url.QueryEscape(tok), "serviceName=demo&ip=10.0.0.1&port=80"); c != 200 {
+			t.Fatalf("register: %d", c)
+		}
+		if c := send("POST", "/nacos/v1/ns/instance?accessToken="+url.QueryEscape(tok), ""); c != 400 {
+			t.Fatalf("register without parameters after one with them: %d", c)
 		}
 	}
 }

@@ -1,37 +1,12 @@
 package httpfront
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
-	"time"
-
-	"sextant/naming"
 )
 
 // listRoute is the path of the query every client polls.
 const listRoute = nsPrefix + "/instance/list"
-
-// listFor is GET instance/list past load shedding, as the listener's
-// native path (wireList) serves it: access control, the parameters, then the
-// encoded body; ok false with the refusal to answer.
-func (s *Server) listFor(lp *listParams, authorization, ua, source string, sw naming.Switches) (body listBody, a answer, ok bool) {
-	if g := s.cfg.Auth; g != nil && g.Enabled() {
-		// The one access rule (access, routeNeed), over the parameters
-		// it reads.
-		p := &request{source: source}
-		p.v = append(p.buf[:0], param{"namespaceId", lp.namespaceID}, param{"accessToken", lp.accessToken},
-			param{"username", lp.username}, param{"password", lp.password})
-		if a, ok := s.access(http.MethodGet, listRoute, p, authorization); !ok {
-			return listBody{}, a, false
-		}
-	}
-	q, err := lp.check()
-	if err != nil {
-		return listBody{}, s.badAnswer(err, listRoute), false
-	}
-	return s.listBodyFor(&q, lp, ua, parseAgent(ua), source, sw), answer{}, true
-}
 
 // mayAskConsistent reports whether a raw query could carry the consistent
 // parameter as url.ParseQuery reads it: a key that is "consistent" or
@@ -96,44 +71,6 @@ func scanListParams(query string) listParams {
 			*dst = strings.TrimSpace(sc.value(raw))
 		}
 	}
-}
-
-// writeListBody answers 200 with a list body and its tail (stamp). date is
-// the Date header net/http would add (see Server.date).
-func writeListBody(w http.ResponseWriter, jsonType, date []string, body listBody, tail []byte) {
-	h := w.Header()
-	h["Content-Type"] = jsonType
-	h["Date"] = date
-	if len(tail) == stampDigits+1 {
-		h["Content-Length"] = body.length
-	} else {
-		h["Content-Length"] = []string{strconv.Itoa(len(body.head) + len(tail))}
-	}
-	w.WriteHeader(http.StatusOK)
-	w.Write(body.head)
-	w.Write(tail)
-}
-
-// httpDate is a Date header value for one second.
-type httpDate struct {
-	sec   int64
-	value []string // never modified once stored
-}
-
-// date returns the Date header of a response written at ms, as net/http
-// would write it. Responses of the same second share one, which spares
-// net/http formatting the time for each.
-func (s *Server) date(ms int64) []string {
-	sec := ms / 1000
-	if ms < 0 && ms%1000 != 0 {
-		sec--
-	}
-	if d := s.dates.Load(); d != nil && d.sec == sec {
-		return d.value
-	}
-	v := []string{time.Unix(sec, 0).UTC().Format(http.TimeFormat)}
-	s.dates.Store(&httpDate{sec: sec, value: v})
-	return v
 }
 
 // listTail is the end of a list body for one millisecond: lastRefTime's

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
@@ -24,34 +23,6 @@ import (
 // the clock.
 var stampRE = regexp.MustCompile(`"lastRefTime":[0-9]+}$`)
 
-// seen is what a client sees of a response.
-type seen struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func (a seen) String() string {
-	return fmt.Sprintf("%d %v %q", a.status, a.header, a.body)
-}
-
-// seenOf keeps the headers a client reads and masks lastRefTime; the
-// Content-Length, when set (fasthttp always sets it), must match the body.
-func seenOf(t *testing.T, rec *httptest.ResponseRecorder) seen {
-	t.Helper()
-	body := rec.Body.String()
-	if cl := rec.Header().Get("Content-Length"); cl != "" && cl != fmt.Sprint(len(body)) {
-		t.Fatalf("Content-Length %s for a body of %d bytes", cl, len(body))
-	}
-	h := http.Header{}
-	for _, k := range []string{"Content-Type", "Retry-After", "Location"} {
-		if v, ok := rec.Header()[k]; ok {
-			h[k] = v
-		}
-	}
-	return seen{status: rec.Code, header: h, body: stampRE.ReplaceAllString(body, `"lastRefTime":0}`)}
-}
-
 // listRequest builds a GET instance/list with the query and header pairs.
 func listRequest(query string, hdr ...string) *http.Request {
 	r := httptest.NewRequest("GET", "/nacos/v1/ns/instance/list", nil)
@@ -62,27 +33,6 @@ func listRequest(query string, hdr ...string) *http.Request {
 		r.Header.Set(hdr[i], hdr[i+1])
 	}
 	return r
-}
-
-// viaGin answers a request through the gin route only.
-func (e *env) viaGin(r *http.Request) seen {
-	rec := httptest.NewRecorder()
-	e.s.gin.ServeHTTP(rec, r)
-	return seenOf(e.t.(*testing.T), rec)
-}
-
-// viaWire answers a request over the socket, where the listener answers
-// GET instance/list natively (listener.go), starting the front if need be.
-func (e *env) viaWire(r *http.Request) seen {
-	t := e.t.(*testing.T)
-	t.Helper()
-	e.start()
-	if _, ok := r.Header["User-Agent"]; !ok {
-		r.Header["User-Agent"] = []string{""} // Go's client would send its own
-	}
-	rec := httptest.NewRecorder()
-	e.overWire(rec, r)
-	return seenOf(t, rec)
 }
 
 // listQueries are instance/list queries over the parameters the route
@@ -111,17 +61,6 @@ func listQueries() []string {
 	return qs
 }
 
-var listAgents = [][]string{
-	nil,
-	{"User-Agent", goUA},
-	{"User-Agent", javaUA},
-	{"User-Agent", nodeUA},
-	{"User-Agent", "Nacos-Java-Client:v0.9.0"},
-	{"User-Agent", "curl/8"},
-	{"Client-Version", "Nacos-Go-Client:v1.1.4"},
-	{"User-Agent", "Nacos-Java-Client:v1.4.1.2.3"},
-}
-
 // newListEnv is an env whose catalog holds demo (one unhealthy, one
 // disabled instance among them) in two clusters, and g@@demo in ns1.
 func newListEnv(t *testing.T, mutate ...func(*Config)) *env {
@@ -144,78 +83,6 @@ func newListEnv(t *testing.T, mutate ...func(*Config)) *env {
 	return e
 }
 
-// TestWireListAnswersAsGin: the listener's native list answers every
-// query and client as the gin route does.
-func TestWireListAnswersAsGin(t *testing.T) {
-	fast, slow := newListEnv(t), newListEnv(t)
-	n := 0
-	for _, q := range listQueries() {
-		for _, hdr := range listAgents {
-			want := slow.viaGin(listRequest(q, hdr...))
-			got := fast.viaWire(listRequest(q, hdr...))
-			if got.String() != want.String() {
-				t.Errorf("%s %v:\nfast %s\ngin  %s", q, hdr, got, want)
-			}
-			n++
-		}
-	}
-	// Push subscriptions made the same way.
-	for _, key := range []naming.ServiceKey{demo, naming.NewServiceKey("", "g", "demo")} {
-		if got, want := subscribersText(fast, key), subscribersText(slow, key); got != want {
-			t.Errorf("subscribers of %v: fast %s, gin %s", key, got, want)
-		}
-	}
-	if fast.s.Subscribers() == 0 {
-		t.Error("no push subscriber registered: the queries with udpPort must subscribe")
-	}
-	// A change is seen at once: the cached body is per revision.
-	fast.register(demo, healthyInstance("10.0.0.9", 1))
-	if a := fast.viaWire(listRequest("serviceName=demo")); !strings.Contains(a.body, "10.0.0.9") {
-		t.Fatalf("list after a change: %s", a)
-	}
-	t.Logf("%d requests compared", n)
-}
-
-func subscribersText(e *env, key naming.ServiceKey) string {
-	var b strings.Builder
-	for _, s := range e.s.push.Subscribers(key) {
-		fmt.Fprintf(&b, "%v|%s|%v|%s|%s;", s.Service, s.Clusters, s.Addr, s.Agent, s.App)
-	}
-	return b.String()
-}
-
-// The listener answers a list as gin alone, whatever state the node is in
-// (in some it leaves the list to gin).
-func TestWireListAnswersAsGinInEveryState(t *testing.T) {
-	e := newListEnv(t)
-	cases := []struct {
-		name string
-		set  func()
-	}{
-		{"ready", func() {}},
-		{"not ready", func() { e.cl.setReady(errBoom) }},
-		{"read only", func() {
-			e.cl.setReady(nil)
-			e.must(200, "PUT", "/nacos/v1/ns/operator/switches?entry=overriddenServerStatus&value=READ_ONLY", "")
-		}},
-		{"write only", func() {
-			e.must(200, "PUT", "/nacos/v1/ns/operator/switches?entry=overriddenServerStatus&value=WRITE_ONLY", "")
-		}},
-		{"down", func() {
-			e.must(200, "PUT", "/nacos/v1/ns/operator/switches?entry=overriddenServerStatus&value=DOWN", "")
-		}},
-	}
-	for _, c := range cases {
-		c.set()
-		for _, q := range []string{"serviceName=demo", "serviceName=", "serviceName=demo&udpPort=x"} {
-			want := e.viaGin(listRequest(q))
-			if got := e.viaWire(listRequest(q)); got.String() != want.String() {
-				t.Errorf("%s, %s:\nhandler %s\ngin     %s", c.name, q, got, want)
-			}
-		}
-	}
-}
-
 // A list's form body parameters count, as for every route.
 func TestListWithFormBody(t *testing.T) {
 	e := newListEnv(t)
@@ -233,6 +100,8 @@ type leaderCluster struct {
 	barrier  error
 	barriers int
 }
+
+func (l *leaderCluster) Reads() LeaderReads { return l }
 
 func (l *leaderCluster) IsLeader() bool {
 	l.mu.Lock()
@@ -320,84 +189,8 @@ func TestMayAskConsistentAgreesWithURLQuery(t *testing.T) {
 	for _, q := range []string{"", "consistent=true", "a=1&consistent=1", "consisten%74=true", "%63onsistent=yes",
 		"consistent", "x=consistent", "consistent;x=true", "Consistent=true", "consistent+=true", "c=1&&consistent=yes&"} {
 		r := listRequest(q)
-		if wantsConsistent(r) && !mayAskConsistent(q) {
+		if v := strings.ToLower(r.URL.Query().Get("consistent")); (v == "true" || v == "1" || v == "yes") && !mayAskConsistent(q) {
 			t.Errorf("%q: url.Query finds consistent, mayAskConsistent does not", q)
-		}
-	}
-}
-
-func TestWireListAccessControlAsGin(t *testing.T) {
-	e := newAuthEnv(t, true)
-	e.register(demo, healthyInstance("10.0.0.1", 1))
-	tok := e.login("nacos", "admin-pass-1")
-	cases := []struct {
-		q   string
-		hdr []string
-	}{
-		{"serviceName=demo", nil},
-		{"serviceName=demo&accessToken=" + url.QueryEscape(tok), nil},
-		{"serviceName=demo&accessToken=bad", nil},
-		{"serviceName=demo", []string{"Authorization", "Bearer " + tok}},
-		{"serviceName=demo", []string{"Authorization", "bearer  " + tok + " "}},
-		{"serviceName=demo", []string{"Authorization", "Basic x"}},
-		{"serviceName=demo&username=nacos&password=admin-pass-1", nil},
-		{"serviceName=demo&username=nacos&password=wrong", nil},
-		{"serviceName=demo&namespaceId=other&accessToken=" + url.QueryEscape(tok), nil},
-		{"serviceName=&accessToken=" + url.QueryEscape(tok), nil},
-		{"serviceName=&accessToken=bad", nil},
-	}
-	for _, c := range cases {
-		want := e.viaGin(listRequest(c.q, c.hdr...))
-		got := e.viaWire(listRequest(c.q, c.hdr...))
-		if got.String() != want.String() {
-			t.Errorf("%s %v:\nfast %s\ngin  %s", c.q, c.hdr, got, want)
-		}
-	}
-}
-
-func TestWireListShedsAndObservesAsGin(t *testing.T) {
-	var mu sync.Mutex
-	var seen []observed
-	e := newListEnv(t, func(c *Config) {
-		c.MaxInFlight = 2
-		c.Observe = func(route, method string, status int, d time.Duration) {
-			mu.Lock()
-			seen = append(seen, observed{route, method, status, d})
-			mu.Unlock()
-		}
-	})
-	// two requests being served
-	c1, _ := e.s.load.Enter(2)
-	c2, _ := e.s.load.Enter(2)
-	want := e.viaGin(listRequest("serviceName=demo"))
-	got := e.viaWire(listRequest("serviceName=demo"))
-	if want.status != 503 || got.String() != want.String() {
-		t.Fatalf("over MaxInFlight:\nfast %s\ngin  %s", got, want)
-	}
-	if e.s.Shed() != 2 || e.s.InFlight() != 2 {
-		t.Fatalf("shed %d, in flight %d; want 2 and 2", e.s.Shed(), e.s.InFlight())
-	}
-	e.s.load.Leave(c1)
-	e.s.load.Leave(c2)
-	e.viaWire(listRequest("serviceName=demo"))
-	e.viaWire(listRequest("serviceName="))
-	if e.s.InFlight() != 0 {
-		t.Fatalf("%d in flight after the requests ended", e.s.InFlight())
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	wantSeen := []observed{
-		{route: listRoute, method: "GET", status: 503},
-		{route: listRoute, method: "GET", status: 503},
-		{route: listRoute, method: "GET", status: 200},
-		{route: listRoute, method: "GET", status: 400},
-	}
-	if len(seen) != len(wantSeen) {
-		t.Fatalf("observed %+v", seen)
-	}
-	for i, w := range wantSeen {
-		if g := seen[i]; g.route != w.route || g.method != w.method || g.status != w.status || g.d <= 0 {
-			t.Errorf("request %d observed as %+v, want %+v", i, g, w)
 		}
 	}
 }
@@ -440,8 +233,7 @@ func FuzzListParams(f *testing.F) {
 	f.Fuzz(func(t *testing.T, q string) {
 		v := values{}
 		parseForm(v, q)
-		p := &request{v: nil}
-		p.v.add(q)
+		p := &request{query: q}
 		want, got := listParamsOf(p), scanListParams(q)
 		if want != got {
 			t.Fatalf("%q: scanned %+v, parsed %+v", q, got, want)
@@ -454,7 +246,7 @@ func FuzzListParams(f *testing.F) {
 			}
 			n += len(vs)
 		}
-		if n != len(p.v) {
+		if p.load(); n != len(p.v) {
 			t.Fatalf("%q: %d parameters, values hold %d", q, len(p.v), n)
 		}
 		byMap := values{}
@@ -605,21 +397,10 @@ func TestListOnTheWireAsPlainNetHTTP(t *testing.T) {
 	}
 }
 
-func TestDateHeaderValue(t *testing.T) {
-	e := newEnv(t)
-	for _, ms := range []int64{0, 999, 1000, 1700000000123, -1, -1000, -1001} {
-		want := time.UnixMilli(ms).UTC().Format(http.TimeFormat)
-		if got := e.s.date(ms); len(got) != 1 || got[0] != want {
-			t.Errorf("date(%d) = %v, want %q", ms, got, want)
-		}
-	}
-}
-
 // check validates as the request helpers the other routes use.
 func TestListCheckAsRequestHelpers(t *testing.T) {
 	for _, q := range listQueries() {
-		p := &request{}
-		p.v.add(q)
+		p := &request{query: q}
 		lp := listParamsOf(p)
 		got, gotErr := lp.check()
 		var want listQuery

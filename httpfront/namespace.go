@@ -1,11 +1,10 @@
 package httpfront
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
-
-	"github.com/gin-gonic/gin"
 
 	"sextant/naming"
 )
@@ -31,23 +30,20 @@ func namespaceOf(n naming.Namespace) namespaceJSON {
 
 // getNamespaces serves GET /console/namespaces: the list, one namespace
 // when namespaceId is given, or true/false with checkNamespaceIdExist=true.
-func (s *Server) getNamespaces(c *gin.Context, p *request) {
+func (s *Server) getNamespaces(ctx context.Context, p *request) answer {
 	if b, _ := naming.ParseBool(p.get("checkNamespaceIdExist")); b {
 		// Whether customNamespaceId is taken: the console asks before it
 		// creates one. Blank is never taken.
 		id := p.get("customNamespaceId")
 		_, found := s.r.Namespace(id)
-		s.writeJSON(c, id != "" && found)
-		return
+		return s.jsonAnswer(id != "" && found)
 	}
 	if id := p.get("namespaceId"); id != "" {
 		n, found := s.r.Namespace(id)
 		if !found {
-			text(c, http.StatusNotFound, "namespace "+id+" does not exist")
-			return
+			return textAnswer(http.StatusNotFound, "namespace "+id+" does not exist")
 		}
-		s.writeJSON(c, namespaceOf(n))
-		return
+		return s.jsonAnswer(namespaceOf(n))
 	}
 	out := []namespaceJSON{}
 	for _, n := range s.r.Namespaces() {
@@ -55,79 +51,68 @@ func (s *Server) getNamespaces(c *gin.Context, p *request) {
 			out = append(out, namespaceOf(n))
 		}
 	}
-	s.writeJSON(c, restResult(out))
+	return s.jsonAnswer(restResult(out))
 }
 
 // createNamespace serves POST /console/namespaces (customNamespaceId, or a
 // generated id; namespaceName required) and answers true.
-func (s *Server) createNamespace(c *gin.Context, p *request) {
+func (s *Server) createNamespace(ctx context.Context, p *request) answer {
 	name, err := p.required("namespaceName")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	id := p.get("customNamespaceId")
 	if id == "" {
 		id = newNamespaceID()
 	}
 	n := naming.Namespace{ID: id, Name: name, Description: p.get("namespaceDesc"), Quota: 200}
-	if err := s.apply(c, naming.Op{Kind: naming.OpCreateNamespace, Namespace: &n}); err != nil {
-		s.bad(c, err)
-		return
+	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpCreateNamespace, Namespace: &n}); err != nil {
+		return bad(err)
 	}
-	text(c, http.StatusOK, "true")
+	return textAnswer(http.StatusOK, "true")
 }
 
 // updateNamespace serves PUT /console/namespaces (namespace, namespaceShowName, namespaceDesc).
-func (s *Server) updateNamespace(c *gin.Context, p *request) {
+func (s *Server) updateNamespace(ctx context.Context, p *request) answer {
 	id, err := p.required("namespace")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	name, err := p.required("namespaceShowName")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	if id == naming.DefaultNamespace {
-		s.bad(c, naming.Errorf(naming.ErrForbidden, "namespace public cannot be changed"))
-		return
+		return bad(naming.Errorf(naming.ErrForbidden, "namespace public cannot be changed"))
 	}
 	n, found := s.r.Namespace(id)
 	if !found {
-		text(c, http.StatusNotFound, "namespace "+id+" does not exist")
-		return
+		return textAnswer(http.StatusNotFound, "namespace "+id+" does not exist")
 	}
 	n.Name, n.Description = name, p.get("namespaceDesc")
-	if err := s.apply(c, naming.Op{Kind: naming.OpUpdateNamespace, Namespace: &n}); err != nil {
-		s.fail(c, err, http.StatusNotFound)
-		return
+	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpUpdateNamespace, Namespace: &n}); err != nil {
+		return fail(err, http.StatusNotFound)
 	}
-	text(c, http.StatusOK, "true")
+	return textAnswer(http.StatusOK, "true")
 }
 
 // deleteNamespace serves DELETE /console/namespaces (namespaceId); 400
 // while the namespace holds services.
-func (s *Server) deleteNamespace(c *gin.Context, p *request) {
+func (s *Server) deleteNamespace(ctx context.Context, p *request) answer {
 	id, err := p.required("namespaceId")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	if id == naming.DefaultNamespace {
-		s.bad(c, naming.Errorf(naming.ErrForbidden, "namespace public cannot be deleted"))
-		return
+		return bad(naming.Errorf(naming.ErrForbidden, "namespace public cannot be deleted"))
 	}
 	if n := len(s.r.Services(id, "")); n > 0 {
-		s.bad(c, naming.Errorf(naming.ErrConflict, "namespace %s holds %d services; delete them before the namespace", id, n))
-		return
+		return bad(naming.Errorf(naming.ErrConflict, "namespace %s holds %d services; delete them before the namespace", id, n))
 	}
-	if err := s.apply(c, naming.Op{Kind: naming.OpDeleteNamespace, Namespace: &naming.Namespace{ID: id}}); err != nil {
-		s.fail(c, err, http.StatusNotFound)
-		return
+	if err := s.applyIn(ctx, naming.Op{Kind: naming.OpDeleteNamespace, Namespace: &naming.Namespace{ID: id}}); err != nil {
+		return fail(err, http.StatusNotFound)
 	}
-	text(c, http.StatusOK, "true")
+	return textAnswer(http.StatusOK, "true")
 }
 
 // newNamespaceID returns a random UUID (version 4).

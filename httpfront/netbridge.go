@@ -127,3 +127,25 @@ func (w *bufferedWriter) copyTo(ctx *fasthttp.RequestCtx) {
 	}
 	ctx.Response.SetBodyRaw(w.body)
 }
+
+// answer is the buffered response as an answer, with net/http's
+// defaults: 200 when nothing was written, a sniffed Content-Type for a
+// body without one.
+func (w *bufferedWriter) answer() answer {
+	a := answer{status: w.status, body: w.body, contentType: w.header.Get("Content-Type")}
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	if a.contentType == "" && len(w.body) > 0 {
+		a.contentType = http.DetectContentType(w.body)
+	}
+	for k, vs := range w.header {
+		if k == "Content-Type" || k == "Content-Length" {
+			continue
+		}
+		for _, v := range vs {
+			a.header = append(a.header, [2]string{k, v})
+		}
+	}
+	return a
+}

@@ -1,35 +1,28 @@
 package httpfront
 
 import (
+	"context"
 	"encoding/json"
-
-	"github.com/gin-gonic/gin"
 
 	"sextant/naming"
 )
 
 // getSwitches serves GET /operator/switches.
-func (s *Server) getSwitches(c *gin.Context, _ *request) {
-	s.writeJSON(c, s.r.Switches())
+func (s *Server) getSwitches(ctx context.Context, _ *request) answer {
+	return s.jsonAnswer(s.r.Switches())
 }
 
 // setSwitch serves PUT /operator/switches (entry, value).
-func (s *Server) setSwitch(c *gin.Context, p *request) {
+func (s *Server) setSwitch(p *request) (naming.Op, error) {
 	entry, err := p.required("entry")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	value, err := p.required("value")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
-	if err := s.apply(c, naming.Op{Kind: naming.OpSetSwitch, SwitchEntry: entry, SwitchValue: value}); err != nil {
-		s.bad(c, err)
-		return
-	}
-	ok(c)
+	return naming.Op{Kind: naming.OpSetSwitch, SwitchEntry: entry, SwitchValue: value}, nil
 }
 
 // Writer is what the front changes state through: naming's Writer, and
@@ -43,16 +36,14 @@ type Writer interface {
 
 // metrics serves GET /operator/metrics. Clients read only status ("UP").
 // onlyStatus=true answers just the status, as Nacos 2 does by default.
-func (s *Server) metrics(c *gin.Context, p *request) {
+func (s *Server) metrics(ctx context.Context, p *request) answer {
 	st, _ := s.status()
 	onlyStatus, err := p.boolOr(false, "onlyStatus")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	if onlyStatus {
-		s.writeJSON(c, map[string]any{"status": st})
-		return
+		return s.jsonAnswer(map[string]any{"status": st})
 	}
 	var services, instances, ownServices, ownInstances int
 	for _, svc := range s.r.Services("", "") {
@@ -63,7 +54,7 @@ func (s *Server) metrics(c *gin.Context, p *request) {
 			ownInstances += len(svc.Instances)
 		}
 	}
-	s.writeJSON(c, map[string]any{
+	return s.jsonAnswer(map[string]any{
 		"status":                   st,
 		"serviceCount":             services,
 		"instanceCount":            instances,
@@ -78,11 +69,10 @@ func (s *Server) metrics(c *gin.Context, p *request) {
 }
 
 // servers serves GET /operator/servers; healthy=true keeps UP members only.
-func (s *Server) servers(c *gin.Context, p *request) {
+func (s *Server) servers(ctx context.Context, p *request) answer {
 	healthy, err := p.boolOr(false, "healthy")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	out := []memberJSON{}
 	for _, m := range s.cl.Members() {
@@ -91,22 +81,21 @@ func (s *Server) servers(c *gin.Context, p *request) {
 		}
 		out = append(out, memberOf(m))
 	}
-	s.writeJSON(c, map[string]any{"servers": out})
+	return s.jsonAnswer(map[string]any{"servers": out})
 }
 
 // pushState serves /operator/push/state; reset=true zeroes the counters
 // after reading them.
-func (s *Server) pushState(c *gin.Context, p *request) {
+func (s *Server) pushState(ctx context.Context, p *request) answer {
 	reset, err := p.boolOr(false, "reset")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	st := s.push.Stats()
 	if reset {
 		s.push.ResetStats()
 	}
-	s.writeJSON(c, map[string]any{
+	return s.jsonAnswer(map[string]any{
 		"succeed":    st.Succeed,
 		"failed":     st.Failed,
 		"superseded": st.Superseded,
@@ -119,12 +108,12 @@ func (s *Server) pushState(c *gin.Context, p *request) {
 // raftLeader serves GET /raft/leader as Nacos 1.x does: {"leader": the
 // leader as a RaftPeer, in JSON, as a string}, the string "null" when
 // there is no leader. Sextant knows no Raft term here, so term is 0.
-func (s *Server) raftLeader(c *gin.Context, _ *request) {
+func (s *Server) raftLeader(ctx context.Context, _ *request) answer {
 	leader := "null"
 	if addr := s.cl.Leader(); addr != "" {
 		b, _ := json.Marshal(map[string]any{"ip": addr, "voteFor": addr, "term": 0,
 			"leaderDueMs": 0, "heartbeatDueMs": 0, "state": "LEADER"})
 		leader = string(b)
 	}
-	s.writeJSON(c, map[string]any{"leader": leader})
+	return s.jsonAnswer(map[string]any{"leader": leader})
 }

@@ -11,26 +11,95 @@ import (
 	"sextant/naming"
 )
 
-// request is what a handler gets: the merged parameters and the caller.
+// request is what a handler gets: the parameters (query and form body,
+// merged, read when first asked for), the caller and, past readiness, the
+// switches. Adapters fill it; nothing in it is of gin, net/http or
+// fasthttp.
 type request struct {
 	v      params
-	ua     string     // User-Agent (or Client-Version)
-	agent  clientInfo // parsed ua
-	source string     // the TCP peer's IP
+	parsed bool   // v holds query and form
+	query  string // the raw query
+	form   string // the body, when it is a form
+	err    error  // the body could not be read (answered 4xx)
+	method string
+	// uri is the request URI (a redirect repeats it); the listener
+	// leaves it blank for a row's own path: it is path and query then.
+	uri, path string
+	// authorization is the Authorization header.
+	authorization string
+	ua            string     // User-Agent (or Client-Version)
+	agent         clientInfo // parsed ua
+	source        string     // the TCP peer's IP
 	// id is the caller access control identified; nil with auth off or
 	// on exempt routes.
-	id  *auth.Identity
+	id *auth.Identity
+	// sw are the switches as the readiness check found them (naming
+	// routes only).
+	sw  naming.Switches
 	buf [16]param // v's first backing array
+}
+
+// reset readies a reused request for the next: it blanks what the
+// adapters may leave unset (wireRequest and parse set query, method,
+// path, ua, agent and source every time). buf and v are refilled by load,
+// sw is set by the readiness check before anything reads it. Fields
+// already blank are not written: each pointer written into a heap object
+// costs a write barrier while the collector marks.
+func (p *request) reset() {
+	p.parsed = false
+	if p.form != "" {
+		p.form = ""
+	}
+	if p.authorization != "" {
+		p.authorization = ""
+	}
+	if p.uri != "" {
+		p.uri = ""
+	}
+	if p.err != nil {
+		p.err = nil
+	}
+	if p.id != nil {
+		p.id = nil
+	}
+}
+
+// requestURI is the request's URI as the client sent it.
+func (p *request) requestURI() string {
+	switch {
+	case p.uri != "":
+		return p.uri
+	case p.query != "":
+		return p.path + "?" + p.query
+	}
+	return p.path
+}
+
+// load parses the query and the form body into v, once.
+func (p *request) load() {
+	if p.parsed {
+		return
+	}
+	p.parsed = true
+	p.v = p.buf[:0]
+	p.v.add(p.query)
+	if p.form != "" {
+		p.v.add(p.form)
+	}
 }
 
 func invalid(format string, args ...any) error {
 	return naming.Errorf(naming.ErrInvalid, format, args...)
 }
 
-func (p *request) get(key string) string { return p.v.get(key) }
+func (p *request) get(key string) string {
+	p.load()
+	return p.v.get(key)
+}
 
 // first returns the first non-blank value among keys (aliases).
 func (p *request) first(keys ...string) string {
+	p.load()
 	for _, k := range keys {
 		if s := p.v.get(k); s != "" {
 			return s
@@ -40,7 +109,7 @@ func (p *request) first(keys ...string) string {
 }
 
 func (p *request) required(key string) (string, error) {
-	s := p.v.get(key)
+	s := p.get(key)
 	if s == "" {
 		return "", invalid("Param '%s' is required.", key)
 	}
@@ -260,6 +329,7 @@ func clusterList(s string) []string {
 
 // set makes key's value v, in place of any value sent.
 func (p *request) set(key, v string) {
+	p.load()
 	out := p.v[:0]
 	for _, x := range p.v {
 		if x.k != key {

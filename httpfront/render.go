@@ -1,31 +1,14 @@
 package httpfront
 
 import (
-	"encoding/json"
 	"net"
-	"net/http"
 	"sort"
 	"strconv"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"sextant/nacoswire"
 	"sextant/naming"
 )
-
-// writeJSON answers 200 with v encoded as JSON.
-func (s *Server) writeJSON(c *gin.Context, v any) { s.writeJSONStatus(c, http.StatusOK, v) }
-
-// writeJSONStatus answers status with v encoded as JSON.
-func (s *Server) writeJSONStatus(c *gin.Context, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		s.fail(c, err, http.StatusInternalServerError)
-		return
-	}
-	c.Data(status, jsonType, b)
-}
 
 // emptyIfNil keeps metadata a JSON object: clients unmarshal it into
 // map[string]string and must never see null.

@@ -1,7 +1,9 @@
 package httpfront
 
 import (
-	"github.com/gin-gonic/gin"
+	"context"
+	"net/http"
+	"strings"
 )
 
 // Route prefixes.
@@ -15,82 +17,133 @@ const (
 	MetricsPath = "/metrics"
 )
 
-// routes registers every endpoint; doc.go lists them with their behaviour.
-func (s *Server) routes() *gin.Engine {
-	e := gin.New()
-	e.RedirectTrailingSlash = false
-	e.RedirectFixedPath = false
-	e.HandleMethodNotAllowed = true
-	e.Use(s.recovery, s.logRequests, s.shed)
-	e.NoRoute(s.noSuchAPI)
-	e.NoMethod(s.noSuchAPI)
+// handler serves a route: it reads the request and returns the answer,
+// knowing nothing of gin, net/http or fasthttp.
+type handler func(ctx context.Context, p *request) answer
+
+// route is one row of the route table: every route is declared once,
+// here, and both adapters (gin, the listener) serve the same rows
+// through the same pipeline (pipeline.go).
+type route struct {
+	method, path string // path as gin writes it (":key" for a parameter)
+	fn           handler
+	// need is the access the route needs (auth.go).
+	need need
+	// hot routes are those clients send by the thousand (beats,
+	// registrations, deregistrations, lists): the listener looks them up
+	// first, by comparison, before its map of the rest.
+	hot bool
+	// naming routes get the readiness check and consistent reads.
+	naming bool
+	// noShed routes (health checks, metrics) are never refused for load.
+	noShed bool
+	// v2 routes answer in the 2.x envelope (v2_envelope.go).
+	v2 *v2Route
+	// web routes are served by a net/http handler (the console's pages,
+	// metrics, Config.Extra): gin runs it inside the pipeline, the
+	// listener hands them to gin.
+	web http.Handler
+}
+
+// table is the route table: every endpoint of the API; doc.go lists them
+// with their behaviour.
+type table struct {
+	rows []*route
+}
+
+// add declares a route; under an Any path (method ""), one row per
+// method gin's Any serves.
+func (t *table) add(method, path string, n need, fn handler) *route {
+	if method == "" {
+		var last *route
+		for _, m := range anyMethods {
+			last = t.add(m, path, n, fn)
+		}
+		return last
+	}
+	rt := &route{method: method, path: path, fn: fn, need: n,
+		naming: strings.HasPrefix(path, nsPrefix+"/") || strings.HasPrefix(path, nsPrefixV2+"/"),
+		noShed: exemptFromShedding(path)}
+	t.rows = append(t.rows, rt)
+	return rt
+}
+
+// anyMethods are the methods of a route that takes any (as gin's Any).
+var anyMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodHead, http.MethodOptions, http.MethodDelete, http.MethodConnect, http.MethodTrace}
+
+// anyMethod declares a route for every method.
+const anyMethod = ""
+
+// routes builds the route table.
+func (s *Server) routes() *table {
+	t := &table{}
+	const get, post, put, del, patch = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch
 	if s.cfg.Metrics != nil {
-		e.GET(MetricsPath, gin.WrapH(s.cfg.Metrics))
+		t.add(get, MetricsPath, needNone, nil).web = s.cfg.Metrics
 	}
 	for path, h := range s.cfg.Extra {
-		e.GET(path, gin.WrapH(h))
+		t.add(get, path, needNone, nil).web = h
 	}
 
-	ns := e.Group(nsPrefix, s.traffic, s.consistentRead)
-	ns.POST("/instance", s.h(s.registerInstance))
-	ns.DELETE("/instance", s.h(s.deregisterInstance))
-	ns.PUT("/instance", s.h(s.updateInstance))
-	ns.PATCH("/instance", s.h(s.patchInstance))
-	ns.GET("/instance", s.h(s.instanceDetail))
-	ns.GET("/instance/list", s.h(s.listInstances))
-	ns.PUT("/instance/beat", s.h(s.beat))
-	ns.Any("/instance/statuses", s.h(s.instanceStatuses))
-	ns.PUT("/instance/metadata/batch", s.h(s.batchMetadata(false)))
-	ns.DELETE("/instance/metadata/batch", s.h(s.batchMetadata(true)))
+	ns := func(m, path string, n need, fn handler) *route { return t.add(m, nsPrefix+path, n, fn) }
+	ns(post, "/instance", needByMethod, s.write(s.registerInstance)).hot = true
+	ns(del, "/instance", needByMethod, s.deregisterInstance).hot = true
+	ns(put, "/instance", needByMethod, s.updateInstance)
+	ns(patch, "/instance", needByMethod, s.write(s.patchInstance))
+	ns(get, "/instance", needByMethod, s.instanceDetail)
+	ns(get, "/instance/list", needByMethod, s.listInstances).hot = true
+	ns(put, "/instance/beat", needByMethod, s.beat).hot = true
+	ns(anyMethod, "/instance/statuses", needReadKey, s.instanceStatuses)
+	ns(put, "/instance/metadata/batch", needByMethod, s.batchMetadata(false))
+	ns(del, "/instance/metadata/batch", needByMethod, s.batchMetadata(true))
 
-	ns.POST("/service", s.h(s.createService))
-	ns.DELETE("/service", s.h(s.deleteService))
-	ns.PUT("/service", s.h(s.updateService))
-	ns.GET("/service", s.h(s.getService))
-	ns.GET("/service/list", s.h(s.listServices))
-	ns.Any("/service/names", s.h(s.serviceNames))
-	ns.GET("/service/subscribers", s.h(s.subscribers))
-	ns.GET("/service/selector/types", s.h(s.selectorTypes))
+	ns(post, "/service", needByMethod, s.write(s.createService))
+	ns(del, "/service", needByMethod, s.write(s.deleteService))
+	ns(put, "/service", needByMethod, s.write(s.updateService))
+	ns(get, "/service", needByMethod, s.getService)
+	ns(get, "/service/list", needByMethod, s.listServices)
+	ns(anyMethod, "/service/names", needNamespaces, s.serviceNames)
+	ns(get, "/service/subscribers", needByMethod, s.subscribers)
+	ns(get, "/service/selector/types", needAuthenticated, s.selectorTypes)
 
-	ns.PUT("/cluster", s.h(s.updateCluster))
+	ns(put, "/cluster", needByMethod, s.write(s.updateCluster))
 
 	for _, base := range []string{"/operator", "/ops"} {
-		op := ns.Group(base)
-		op.GET("/switches", s.h(s.getSwitches))
-		op.PUT("/switches", s.h(s.setSwitch))
-		op.GET("/metrics", s.h(s.metrics))
-		op.GET("/servers", s.h(s.servers))
-		op.Any("/push/state", s.h(s.pushState))
-		op.GET("/distro/server", s.h(s.distroServer))
+		ns(get, base+"/switches", needAuthenticated, s.getSwitches)
+		ns(put, base+"/switches", needAdmin, s.write(s.setSwitch))
+		ns(get, base+"/metrics", needNone, s.metrics)
+		ns(get, base+"/servers", needAuthenticated, s.servers)
+		ns(anyMethod, base+"/push/state", needAuthenticated, s.pushState)
+		ns(get, base+"/distro/server", needAuthenticated, s.distroServer)
 	}
-	ns.GET("/raft/leader", s.h(s.raftLeader))
+	ns(get, "/raft/leader", needAuthenticated, s.raftLeader)
 
-	ns.PUT("/health", s.h(s.setHealth))
-	ns.PUT("/health/instance", s.h(s.setHealth))
-	ns.Any("/health/server", s.h(s.healthServer))
-	ns.GET("/health/checkers", s.h(s.healthCheckers))
+	ns(put, "/health", needByMethod, s.write(s.setHealth))
+	ns(put, "/health/instance", needByMethod, s.write(s.setHealth))
+	ns(anyMethod, "/health/server", needAuthenticated, s.healthServer)
+	ns(get, "/health/checkers", needAuthenticated, s.healthCheckers)
 
-	ns.GET("/catalog/services", s.h(s.catalogServices))
-	ns.GET("/catalog/service", s.h(s.catalogService))
-	ns.Any("/catalog/instances", s.h(s.catalogInstances))
+	ns(get, "/catalog/services", needByMethod, s.catalogServices)
+	ns(get, "/catalog/service", needByMethod, s.catalogService)
+	ns(anyMethod, "/catalog/instances", needRead, s.catalogInstances)
 
-	core := e.Group(corePrefix)
-	core.GET("/cluster/nodes", s.h(s.coreNodes))
-	core.GET("/cluster/self", s.h(s.coreSelf))
-	core.GET("/cluster/nodes/self", s.h(s.coreSelf)) // Sextant's older path
-	core.GET("/cluster/simple/nodes", s.h(s.coreSimpleNodes))
-	core.GET("/cluster/health", s.h(s.coreHealth))
+	core := func(path string, fn handler) { t.add(get, corePrefix+"/cluster"+path, needAuthenticated, fn) }
+	core("/nodes", s.coreNodes)
+	core("/self", s.coreSelf)
+	core("/nodes/self", s.coreSelf) // Sextant's older path
+	core("/simple/nodes", s.coreSimpleNodes)
+	core("/health", s.coreHealth)
 
-	con := e.Group(consolePrefix)
-	con.GET("/namespaces", s.h(s.getNamespaces))
-	con.POST("/namespaces", s.h(s.createNamespace))
-	con.PUT("/namespaces", s.h(s.updateNamespace))
-	con.DELETE("/namespaces", s.h(s.deleteNamespace))
-	con.GET("/health/readiness", s.readiness)
-	con.GET("/health/liveness", s.liveness)
-	con.GET("/server/state", s.h(s.serverState))
-	s.authRoutes(e)
-	s.consoleRoutes(e)
-	s.v2Routes(e)
-	return e
+	t.add(get, consolePrefix+"/namespaces", needNamespaces, s.getNamespaces)
+	t.add(post, consolePrefix+"/namespaces", needAdmin, s.createNamespace)
+	t.add(put, consolePrefix+"/namespaces", needAdmin, s.updateNamespace)
+	t.add(del, consolePrefix+"/namespaces", needAdmin, s.deleteNamespace)
+	t.add(get, consolePrefix+"/health/readiness", needNone, s.readiness)
+	t.add(get, consolePrefix+"/health/liveness", needNone, s.liveness)
+	t.add(get, consolePrefix+"/server/state", needNone, s.serverState)
+	s.authRoutes(t)
+	s.consoleRoutes(t)
+	s.v2Routes(t)
+	return t
 }

@@ -32,6 +32,23 @@ type Cluster interface {
 	Ready() error
 	// Leader is the HTTP address of the CP leader, "" if none.
 	Leader() string
+	// Owner is the member responsible for a service (Distro's owner),
+	// "" when this node answers for every service (a single node).
+	Owner(key naming.ServiceKey) string
+	// Reads serves consistent reads (consistent=true): the CP leader's
+	// read path; nil when every local read is consistent (a single
+	// node).
+	Reads() LeaderReads
+}
+
+// LeaderReads is the read path of a cluster whose CP data has a leader:
+// reads with consistent=true are served by the leader after it confirms
+// its leadership and has applied everything committed before the request
+// (ReadBarrier; no log write).
+type LeaderReads interface {
+	IsLeader() bool
+	Leader() string
+	ReadBarrier(ctx context.Context) error
 }
 
 // Server is the Nacos-compatible HTTP front.
@@ -44,17 +61,21 @@ type Server struct {
 	lists *listCache
 	push  *push.Pusher
 	gin   *gin.Engine
+	// wire is the table as the listener finds its rows.
+	wire wireRoutes
+	// requests are the listener's requests, reused: nothing keeps a
+	// request once it is answered (its strings are copies, kept by
+	// whoever needs them).
+	requests sync.Pool
 	// handler is Handler.
 	handler http.Handler
-	// leaderReads: the cluster serves consistent reads (consistent.go).
-	leaderReads bool
+	// reads serves consistent reads; nil when every read is consistent.
+	reads LeaderReads
 	// jsonType and textType are Content-Type values (shared, never
 	// modified).
 	jsonType, textType []string
 	// tail is the end of the lists answered in the last millisecond.
 	tail atomic.Pointer[listTail]
-	// dates is the Date header of the lists answered in the last second.
-	dates atomic.Pointer[httpDate]
 	// checks is the CheckLog GET /instance reads (SetCheckLog); may be nil.
 	checks atomic.Pointer[CheckLog]
 	// load counts requests in flight for MaxInFlight (shed.go).
@@ -99,16 +120,19 @@ func New(cfg Config, r naming.Reader, w Writer, cl Cluster, log *logrus.Entry) (
 		return nil, err
 	}
 	s.push = p
-	s.gin = s.routes()
+	s.reads = cl.Reads()
+	t := s.routes()
+	s.gin = s.ginEngine(t)
+	s.wire = newWireRoutes(t)
+	s.requests.New = func() any { return new(request) }
 	s.handler = http.HandlerFunc(s.serveHTTP)
-	_, s.leaderReads = cl.(leaderReads)
 	return s, nil
 }
 
 // Handler returns the HTTP handler, usable without Start (for tests or an
-// outer server): gin's routes, and the node-to-node paths as the listener
-// serves them (internal.go). The listener serves the hot routes natively
-// (listener.go). Pushes are only sent after Start.
+// outer server): gin serving the route table through the same pipeline as
+// the listener (pipeline.go), and the node-to-node paths as the listener
+// serves them (internal.go). Pushes are only sent after Start.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // serveHTTP is Handler.
@@ -195,12 +219,23 @@ func (s *Server) Close() error {
 	return errors.Join(errs...)
 }
 
-// apply hands op to the writer with the configured time bound.
-func (s *Server) apply(c *gin.Context, op naming.Op) error {
-	return s.applyIn(c.Request.Context(), op)
+// write is the handler of a route that applies one op: read builds the
+// op from the request (an error answers 400), the writer applies it
+// ("ok", or 400 with the error).
+func (s *Server) write(read func(p *request) (naming.Op, error)) handler {
+	return func(ctx context.Context, p *request) answer {
+		op, err := read(p)
+		if err == nil {
+			err = s.applyIn(ctx, op)
+		}
+		if err != nil {
+			return bad(err)
+		}
+		return okAnswer()
+	}
 }
 
-// applyIn is apply given the request's context.
+// applyIn hands op to the writer with the configured time bound.
 func (s *Server) applyIn(ctx context.Context, op naming.Op) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
 	defer cancel()

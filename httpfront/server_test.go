@@ -88,21 +88,10 @@ func TestServeAndPushOverTheNetwork(t *testing.T) {
 		t.Fatalf("register: %d", resp.StatusCode)
 	}
 
-	buf := make([]byte, 64<<10)
-	udp.SetReadDeadline(time.Now().Add(2 * time.Second))
-	n, from, err := udp.ReadFromUDP(buf)
-	if err != nil {
-		t.Fatalf("no push within 2s: %v", err)
-	}
-	pkt := buf[:n]
-	if !bytes.HasPrefix(pkt, []byte{0x1f, 0x8b}) {
+	pkt, gzipped, from := readPush(t, udp, 2*time.Second)
+	if !gzipped {
 		t.Fatal("push above 1024 bytes not gzipped")
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(pkt))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkt, _ = io.ReadAll(zr)
 	var push struct {
 		Type        string `json:"type"`
 		Data        string `json:"data"`
@@ -133,4 +122,28 @@ func TestServeAndPushOverTheNetwork(t *testing.T) {
 	if err := e.s.Start(context.Background()); err == nil {
 		t.Fatal("Start after Close succeeded")
 	}
+}
+
+// readPush reads one push packet from udp within timeout, gunzipped.
+func readPush(t *testing.T, udp *net.UDPConn, timeout time.Duration) (pkt []byte, gzipped bool, from *net.UDPAddr) {
+	t.Helper()
+	buf := make([]byte, 64<<10)
+	udp.SetReadDeadline(time.Now().Add(timeout))
+	n, from, err := udp.ReadFromUDP(buf)
+	if err != nil {
+		t.Fatalf("no push within %v: %v", timeout, err)
+	}
+	pkt = buf[:n]
+	if !bytes.HasPrefix(pkt, []byte{0x1f, 0x8b}) {
+		return pkt, false, from
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(pkt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt, err = io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkt, true, from
 }

@@ -1,14 +1,13 @@
 package httpfront
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/gin-gonic/gin"
 
 	"sextant/naming"
 )
@@ -54,76 +53,56 @@ func serviceMeta(p *request, base naming.ServiceMeta, requireThreshold bool) (na
 }
 
 // createService serves POST /service (400 when it exists).
-func (s *Server) createService(c *gin.Context, p *request) {
+func (s *Server) createService(p *request) (naming.Op, error) {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	meta, err := serviceMeta(p, naming.ServiceMeta{}, false)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
-	if err := s.apply(c, naming.Op{Kind: naming.OpCreateService, Service: key, Meta: &meta}); err != nil {
-		s.bad(c, err)
-		return
-	}
-	ok(c)
+	return naming.Op{Kind: naming.OpCreateService, Service: key, Meta: &meta}, nil
 }
 
 // deleteService serves DELETE /service (400 when absent or not empty).
-func (s *Server) deleteService(c *gin.Context, p *request) {
+func (s *Server) deleteService(p *request) (naming.Op, error) {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
-	if err := s.apply(c, naming.Op{Kind: naming.OpDeleteService, Service: key}); err != nil {
-		s.bad(c, err)
-		return
-	}
-	ok(c)
+	return naming.Op{Kind: naming.OpDeleteService, Service: key}, nil
 }
 
 // updateService serves PUT /service. protectThreshold is required;
 // metadata and selector keep their values when absent.
-func (s *Server) updateService(c *gin.Context, p *request) {
+func (s *Server) updateService(p *request) (naming.Op, error) {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
 	svc, found := s.r.Service(key)
 	if !found {
-		s.bad(c, naming.Errorf(naming.ErrNotFound, "service %s not found!", key.Grouped()))
-		return
+		return naming.Op{}, naming.Errorf(naming.ErrNotFound, "service %s not found!", key.Grouped())
 	}
 	meta, err := serviceMeta(p, svc.Meta, true)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return naming.Op{}, err
 	}
-	if err := s.apply(c, naming.Op{Kind: naming.OpUpdateService, Service: key, Meta: &meta}); err != nil {
-		s.bad(c, err)
-		return
-	}
-	ok(c)
+	return naming.Op{Kind: naming.OpUpdateService, Service: key, Meta: &meta}, nil
 }
 
 // getService serves GET /service (404 when absent).
-func (s *Server) getService(c *gin.Context, p *request) {
+func (s *Server) getService(ctx context.Context, p *request) answer {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	svc, found := s.r.Service(key)
 	if !found {
-		text(c, http.StatusNotFound, "service "+key.Grouped()+" is not found!")
-		return
+		return textAnswer(http.StatusNotFound, "service "+key.Grouped()+" is not found!")
 	}
-	s.writeJSON(c, map[string]any{
+	return s.jsonAnswer(map[string]any{
 		"name":             key.Name,
 		"groupName":        key.Group,
 		"namespaceId":      key.Namespace,
@@ -138,24 +117,22 @@ func (s *Server) getService(c *gin.Context, p *request) {
 // group (default DEFAULT_GROUP) with the group prefix stripped, or for
 // every group with groupName "*", where names stay grouped; a label
 // selector keeps the services it matches (serviceFilter), before paging.
-func (s *Server) listServices(c *gin.Context, p *request) {
+func (s *Server) listServices(ctx context.Context, p *request) answer {
 	no, size, err := p.page()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	s.servicePage(c, p, no, size, "doms")
+	return s.servicePage(p, no, size, "doms")
 }
 
 // servicePage answers {"count", field: page no of size of serviceList}.
-func (s *Server) servicePage(c *gin.Context, p *request, no, size int, field string) {
+func (s *Server) servicePage(p *request, no, size int, field string) answer {
 	names, err := s.serviceList(p)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	from, to := pageOf(len(names), no, size)
-	s.writeJSON(c, map[string]any{"count": len(names), field: names[from:to]})
+	return s.jsonAnswer(map[string]any{"count": len(names), field: names[from:to]})
 }
 
 // serviceList is the sorted names service/list pages through.
@@ -190,7 +167,7 @@ func (s *Server) serviceList(p *request) ([]string, error) {
 
 // serviceNames serves /service/names: grouped names per namespace, all
 // namespaces unless namespaceId is given, filtered by the substring expr.
-func (s *Server) serviceNames(c *gin.Context, p *request) {
+func (s *Server) serviceNames(ctx context.Context, p *request) answer {
 	ns := p.get("namespaceId")
 	expr := p.get("expr")
 	out := map[string][]string{}
@@ -203,20 +180,18 @@ func (s *Server) serviceNames(c *gin.Context, p *request) {
 		out[svc.Key.Namespace] = append(out[svc.Key.Namespace], name)
 		count++
 	}
-	s.writeJSON(c, map[string]any{"services": out, "count": count})
+	return s.jsonAnswer(map[string]any{"services": out, "count": count})
 }
 
 // subscribers serves GET /service/subscribers from the push registry.
-func (s *Server) subscribers(c *gin.Context, p *request) {
+func (s *Server) subscribers(ctx context.Context, p *request) answer {
 	no, size, err := p.page()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	subs := s.push.Subscribers(key)
 	list := make([]map[string]any, 0, len(subs))
@@ -233,5 +208,5 @@ func (s *Server) subscribers(c *gin.Context, p *request) {
 		})
 	}
 	from, to := pageOf(len(list), no, size)
-	s.writeJSON(c, map[string]any{"subscribers": list[from:to], "count": len(list)})
+	return s.jsonAnswer(map[string]any{"subscribers": list[from:to], "count": len(list)})
 }

@@ -2,11 +2,10 @@ package httpfront
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
-
-	"github.com/gin-gonic/gin"
 )
 
 // The Nacos 2.x Open API (/nacos/v2/...) answers {"code","message","data"}:
@@ -46,81 +45,49 @@ type v2Route struct {
 	shape func(p *request, data any) any
 }
 
-const v2RouteKey = "sextant.v2route"
-
-// v2 serves a v2 route with the v1 handler fn.
-func (s *Server) v2(rt v2Route, fn handler) gin.HandlerFunc {
-	return s.h(func(c *gin.Context, p *request) {
-		c.Set(v2RouteKey, &rt)
+// v2Handler serves a v2 route with the v1 handler fn: the parameter rt
+// requires, then its preparation of the parameters.
+func v2Handler(rt v2Route, fn handler) handler {
+	return func(ctx context.Context, p *request) answer {
 		if rt.require != "" {
 			if _, err := p.required(rt.require); err != nil {
-				s.bad(c, err)
-				return
+				return bad(err)
 			}
 		}
 		if rt.prep != nil {
 			rt.prep(p)
 		}
-		if rt.shape != nil {
-			c.Set(v2ShapeParams, p)
-		}
-		fn(c, p)
-	})
+		return fn(ctx, p)
+	}
 }
 
-const v2ShapeParams = "sextant.v2params"
-
-// v2Envelope is the middleware of every v2 group: it keeps what the
-// handlers (and the checks before them) answer, and writes it enveloped.
-func (s *Server) v2Envelope(c *gin.Context) {
-	orig := c.Writer
-	w := &keptWriter{ResponseWriter: orig}
-	c.Writer = w
-	defer func() { c.Writer = orig }() // a panic is answered by recovery, on the real writer
-	c.Next()
-	c.Writer = orig
-	rt := &v2Route{}
-	if v, ok := c.Get(v2RouteKey); ok {
-		rt = v.(*v2Route)
+// v2Envelope puts the answer of a v2 route (its handler's, or a check's
+// before it) in the envelope; redirects (consistent
+// reads) keep theirs.
+func (s *Server) v2Envelope(rt *v2Route, p *request, a answer) answer {
+	if a.status >= 300 && a.status < 400 {
+		return a
 	}
-	h := orig.Header()
-	status := w.Status()
-	if rt.raw || status >= 300 && status < 400 { // a redirect (consistent read) stays one
-		orig.WriteHeader(status)
-		orig.Write(w.body)
-		return
-	}
-	delete(h, "Content-Length")
-	isJSON := strings.HasPrefix(h.Get("Content-Type"), "application/json")
+	a.body, a.tail = a.whole(), nil
 	var env map[string]any
-	if status < 300 {
-		var data any = string(w.body)
-		if isJSON || bytes.Equal(w.body, []byte("true")) || bytes.Equal(w.body, []byte("false")) {
+	if a.status < 300 {
+		var data any = string(a.body)
+		if a.json || bytes.Equal(a.body, []byte("true")) || bytes.Equal(a.body, []byte("false")) {
 			var v any
-			if err := json.Unmarshal(w.body, &v); err == nil {
+			if err := json.Unmarshal(a.body, &v); err == nil {
 				data = v
 			}
 		}
-		if p, ok := c.Get(v2ShapeParams); ok && rt.shape != nil {
-			data = rt.shape(p.(*request), data)
+		if rt.shape != nil {
+			data = rt.shape(p, data)
 		}
 		env = map[string]any{"code": 0, "message": v2Codes[0], "data": data}
 	} else {
-		code := v2ErrorCode(status, string(w.body), rt.notFound)
-		env = map[string]any{"code": code, "message": v2Codes[code], "data": string(w.body)}
+		code := v2ErrorCode(a.status, string(a.body), rt.notFound)
+		env = map[string]any{"code": code, "message": v2Codes[code], "data": string(a.body)}
 	}
 	b, _ := json.Marshal(env)
-	h["Content-Type"] = s.jsonType
-	orig.WriteHeader(status)
-	orig.Write(b)
-}
-
-// v2ErrorAnswer is a v1 error answer in the envelope, for the checks that
-// answer before the v2 groups' middleware runs (shedding).
-func v2ErrorAnswer(a answer) answer {
-	code := v2ErrorCode(a.status, string(a.body), 0)
-	b, _ := json.Marshal(map[string]any{"code": code, "message": v2Codes[code], "data": string(a.body)})
-	return answer{status: a.status, json: true, body: b}
+	return answer{status: a.status, json: true, body: b, header: a.header}
 }
 
 // v2ErrorCode is the detail code of a v1 error answer.
@@ -147,38 +114,3 @@ func v2ErrorCode(status int, msg string, notFound int) int {
 	}
 	return 30000
 }
-
-// keptWriter keeps a handler's status and body instead of sending them;
-// headers go to the real writer.
-type keptWriter struct {
-	gin.ResponseWriter
-	status int
-	body   []byte
-}
-
-func (w *keptWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-}
-
-func (w *keptWriter) WriteHeaderNow() { w.WriteHeader(http.StatusOK) }
-
-func (w *keptWriter) Write(b []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	w.body = append(w.body, b...)
-	return len(b), nil
-}
-
-func (w *keptWriter) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
-
-func (w *keptWriter) Status() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
-}
-
-func (w *keptWriter) Size() int     { return len(w.body) }
-func (w *keptWriter) Written() bool { return w.status != 0 }
-func (w *keptWriter) Flush()        {}

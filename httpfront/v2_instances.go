@@ -1,36 +1,37 @@
 package httpfront
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/gin-gonic/gin"
-
 	"sextant/naming"
 )
 
 // listInstancesV2 serves v2's GET /instance/list: the instance/list body
 // (the same cache and rules as v1) in 2.x's ServiceInfo form: grouped
-// names, clusterName for v1's clusters, cacheMillis the push interval, no
-// push subscription.
-func (s *Server) listInstancesV2(c *gin.Context, p *request) {
+// names, clusterName for v1's clusters, cacheMillis the push interval.
+// A caller that gives a UDP port (2.x's ip and port, or v1's clientIP and
+// udpPort) is subscribed for pushes as v1 subscribes it.
+func (s *Server) listInstancesV2(_ context.Context, p *request) answer {
 	p.alias("clusterName", "clusters")
+	p.alias("ip", "clientIP")
+	p.alias("port", "udpPort")
 	lp := listParamsOf(p)
-	lp.udpPort = ""
 	q, err := lp.check()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
+	s.subscribe(&q, &lp, p.ua, p.agent, p.source, p.sw)
 	svc, _ := s.r.Service(q.key)
 	body := s.lists.get(svc, listView{
 		key: q.key, clusters: lp.clusters, healthyOnly: q.healthyOnly,
-		flavour: flavourGrouped, cacheMillis: s.r.Switches().DefaultPushCacheMillis,
+		flavour: flavourGrouped, cacheMillis: p.sw.DefaultPushCacheMillis,
 	})
-	c.Data(http.StatusOK, jsonType, finishList(body.head, nowMillis()))
+	return answer{status: http.StatusOK, json: true, body: finishList(body.head, nowMillis())}
 }
 
 // v2ServiceInfo keeps the fields of 2.x's ServiceInfo from a v1 list and
@@ -95,7 +96,7 @@ func (s *Server) clients() clientFacts {
 }
 
 // clientList serves GET /client/list: every client id, sorted.
-func (s *Server) clientList(c *gin.Context, _ *request) {
+func (s *Server) clientList(ctx context.Context, _ *request) answer {
 	f := s.clients()
 	ids := []string{}
 	for id := range f.published {
@@ -107,29 +108,28 @@ func (s *Server) clientList(c *gin.Context, _ *request) {
 		}
 	}
 	sort.Strings(ids)
-	s.writeJSON(c, ids)
+	return s.jsonAnswer(ids)
 }
 
-// clientOf reads clientId and returns the facts, or answers 404.
-func (s *Server) clientOf(c *gin.Context, p *request) (string, clientFacts, bool) {
+// clientOf reads clientId and returns the facts, or the answer (400,
+// 404) and false.
+func (s *Server) clientOf(p *request) (string, clientFacts, answer, bool) {
 	id, err := p.required("clientId")
 	if err != nil {
-		s.bad(c, err)
-		return "", clientFacts{}, false
+		return "", clientFacts{}, bad(err), false
 	}
 	f := s.clients()
 	if len(f.published[id]) == 0 && len(f.subscribed[id]) == 0 {
-		text(c, http.StatusNotFound, "clientId "+id+" not exist")
-		return "", f, false
+		return "", f, textAnswer(http.StatusNotFound, "clientId "+id+" not exist"), false
 	}
-	return id, f, true
+	return id, f, answer{}, true
 }
 
 // clientDetail serves GET /client (clientId).
-func (s *Server) clientDetail(c *gin.Context, p *request) {
-	id, f, ok := s.clientOf(c, p)
+func (s *Server) clientDetail(ctx context.Context, p *request) answer {
+	id, f, missing, ok := s.clientOf(p)
 	if !ok {
-		return
+		return missing
 	}
 	addr, eph, _ := strings.Cut(id, "#")
 	ip, port, _ := net.SplitHostPort(addr)
@@ -141,7 +141,7 @@ func (s *Server) clientDetail(c *gin.Context, p *request) {
 	for _, r := range f.subscribed[id] {
 		last = max(last, r.lastSeen)
 	}
-	s.writeJSON(c, map[string]any{
+	return s.jsonAnswer(map[string]any{
 		"clientId": id, "ephemeral": eph == "true", "lastUpdatedTime": last,
 		"clientType": "ipPort", "clientIp": ip, "clientPort": pn,
 	})
@@ -149,10 +149,10 @@ func (s *Server) clientDetail(c *gin.Context, p *request) {
 
 // clientPublished serves GET /client/publish/list (clientId): the
 // instances the client publishes.
-func (s *Server) clientPublished(c *gin.Context, p *request) {
-	id, f, ok := s.clientOf(c, p)
+func (s *Server) clientPublished(ctx context.Context, p *request) answer {
+	id, f, missing, ok := s.clientOf(p)
 	if !ok {
-		return
+		return missing
 	}
 	out := []map[string]any{}
 	for _, r := range f.published[id] {
@@ -161,15 +161,15 @@ func (s *Server) clientPublished(c *gin.Context, p *request) {
 			"registeredInstance": map[string]any{"ip": r.in.IP, "port": r.in.Port, "cluster": r.in.Cluster},
 		})
 	}
-	s.writeJSON(c, out)
+	return s.jsonAnswer(out)
 }
 
 // clientSubscribed serves GET /client/subscribe/list (clientId): the
 // services the client subscribes to.
-func (s *Server) clientSubscribed(c *gin.Context, p *request) {
-	id, f, ok := s.clientOf(c, p)
+func (s *Server) clientSubscribed(ctx context.Context, p *request) answer {
+	id, f, missing, ok := s.clientOf(p)
 	if !ok {
-		return
+		return missing
 	}
 	out := []map[string]any{}
 	for _, r := range f.subscribed[id] {
@@ -178,14 +178,14 @@ func (s *Server) clientSubscribed(c *gin.Context, p *request) {
 			"subscriberInfo": map[string]any{"app": r.app, "agent": r.agent, "addr": r.ip + ":" + strconv.Itoa(r.port)},
 		})
 	}
-	s.writeJSON(c, out)
+	return s.jsonAnswer(out)
 }
 
 // servicePublishers serves GET /client/service/publisher/list: the
 // clients publishing instances of a service (ephemeral, default true,
 // picks the class; ip and port filter).
-func (s *Server) servicePublishers(c *gin.Context, p *request) {
-	s.serviceClients(c, p, func(svc *naming.Service, eph bool, keep func(ip string, port int) bool) []map[string]any {
+func (s *Server) servicePublishers(ctx context.Context, p *request) answer {
+	return s.serviceClients(p, func(svc *naming.Service, eph bool, keep func(ip string, port int) bool) []map[string]any {
 		out := []map[string]any{}
 		for _, in := range svc.Instances {
 			if in.Ephemeral == eph && keep(in.IP, in.Port) {
@@ -198,8 +198,8 @@ func (s *Server) servicePublishers(c *gin.Context, p *request) {
 
 // serviceSubscribers serves GET /client/service/subscriber/list: the
 // clients subscribed to a service (UDP push subscribers, ephemeral).
-func (s *Server) serviceSubscribers(c *gin.Context, p *request) {
-	s.serviceClients(c, p, func(svc *naming.Service, eph bool, keep func(ip string, port int) bool) []map[string]any {
+func (s *Server) serviceSubscribers(ctx context.Context, p *request) answer {
+	return s.serviceClients(p, func(svc *naming.Service, eph bool, keep func(ip string, port int) bool) []map[string]any {
 		out := []map[string]any{}
 		if !eph {
 			return out
@@ -217,28 +217,25 @@ func (s *Server) serviceSubscribers(c *gin.Context, p *request) {
 // serviceClients reads the service, ephemeral, ip and port of the
 // per-service client views and answers what list finds (404 for a
 // missing service).
-func (s *Server) serviceClients(c *gin.Context, p *request, list func(svc *naming.Service, eph bool, keep func(string, int) bool) []map[string]any) {
+func (s *Server) serviceClients(p *request, list func(svc *naming.Service, eph bool, keep func(string, int) bool) []map[string]any) answer {
 	key, err := p.service()
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	eph, err := p.boolOr(true, "ephemeral")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	ip := p.get("ip")
 	port, err := p.integer("port", 0, 0, 65535)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	svc, found := s.serviceOr404(c, key)
+	svc, missing, found := s.serviceOr404(key)
 	if !found {
-		return
+		return missing
 	}
-	s.writeJSON(c, list(svc, eph, func(i string, pt int) bool {
+	return s.jsonAnswer(list(svc, eph, func(i string, pt int) bool {
 		return (ip == "" || i == ip) && (port == 0 || pt == port)
 	}))
 }

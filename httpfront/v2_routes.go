@@ -1,12 +1,11 @@
 package httpfront
 
 import (
+	"context"
+	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/gin-gonic/gin"
-
-	"sextant/httpfront/auth"
 	"sextant/naming"
 )
 
@@ -17,89 +16,72 @@ const (
 	corePrefixV2    = "/nacos/v2/core/cluster"
 )
 
-// v2Routes registers the Nacos 2.x Open API (reference §4) over the v1
-// handlers; doc.go lists the routes.
-func (s *Server) v2Routes(e *gin.Engine) {
-	ns := e.Group(nsPrefixV2, s.v2Envelope, s.traffic, s.consistentRead)
-	ns.POST("/instance", s.v2(v2Route{}, s.registerInstance))
-	ns.DELETE("/instance", s.v2(v2Route{}, s.deregisterInstance))
+// v2Routes declares the Nacos 2.x Open API (reference §4) over the v1
+// handlers; doc.go lists the routes. Each row has the need of the v1
+// route it serves; the client views, which span namespaces, need an
+// administrator.
+func (s *Server) v2Routes(t *table) {
+	const get, post, put, del, patch = http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch
+	row := func(m, path string, n need, rt v2Route, fn handler) {
+		from := len(t.rows)
+		t.add(m, path, n, v2Handler(rt, fn))
+		for _, r := range t.rows[from:] {
+			r.v2 = &rt
+		}
+	}
+	ns := func(m, path string, n need, rt v2Route, fn handler) { row(m, nsPrefixV2+path, n, rt, fn) }
+	ns(post, "/instance", needByMethod, v2Route{}, s.write(s.registerInstance))
+	ns(del, "/instance", needByMethod, v2Route{}, s.deregisterInstance)
 	// An update of an existing instance only (400 when absent), as 2.x.
-	ns.PUT("/instance", s.v2(v2Route{notFound: 21003, prep: strictUpdate}, s.updateInstance))
-	ns.PATCH("/instance", s.v2(v2Route{raw: true}, s.patchInstance))
-	ns.GET("/instance", s.v2(v2Route{notFound: 21003, shape: v2InstanceDetail}, s.instanceDetail))
-	ns.GET("/instance/list", s.v2(v2Route{shape: v2ServiceInfo}, s.listInstancesV2))
-	ns.PUT("/instance/beat", s.v2(v2Route{raw: true}, s.beat))
-	ns.Any("/instance/statuses/:key", s.v2(v2Route{raw: true}, s.instanceStatuses)) // the key from the path (h)
-	ns.PUT("/instance/metadata/batch", s.v2(v2Route{notFound: 21008}, s.batchMetadata(false)))
-	ns.DELETE("/instance/metadata/batch", s.v2(v2Route{notFound: 21008}, s.batchMetadata(true)))
+	ns(put, "/instance", needByMethod, v2Route{notFound: 21003, prep: strictUpdate}, s.updateInstance)
+	ns(patch, "/instance", needByMethod, v2Route{raw: true}, s.write(s.patchInstance))
+	ns(get, "/instance", needByMethod, v2Route{notFound: 21003, shape: v2InstanceDetail}, s.instanceDetail)
+	ns(get, "/instance/list", needByMethod, v2Route{shape: v2ServiceInfo}, s.listInstancesV2)
+	ns(put, "/instance/beat", needByMethod, v2Route{raw: true}, s.beat)
+	ns(anyMethod, "/instance/statuses/:key", needReadKey, v2Route{raw: true}, s.instanceStatuses) // the key from the path
+	ns(put, "/instance/metadata/batch", needByMethod, v2Route{notFound: 21008}, s.batchMetadata(false))
+	ns(del, "/instance/metadata/batch", needByMethod, v2Route{notFound: 21008}, s.batchMetadata(true))
 
-	ns.POST("/service", s.v2(v2Route{notFound: 21008}, s.createService))
-	ns.DELETE("/service", s.v2(v2Route{notFound: 21008}, s.deleteService))
-	ns.PUT("/service", s.v2(v2Route{notFound: 21008, prep: s.keepThreshold}, s.updateService))
-	ns.GET("/service", s.v2(v2Route{notFound: 21008, shape: s.v2ServiceDetail}, s.getService))
-	ns.GET("/service/list", s.v2(v2Route{}, s.listServicesV2))
+	ns(post, "/service", needByMethod, v2Route{notFound: 21008}, s.write(s.createService))
+	ns(del, "/service", needByMethod, v2Route{notFound: 21008}, s.write(s.deleteService))
+	ns(put, "/service", needByMethod, v2Route{notFound: 21008, prep: s.keepThreshold}, s.write(s.updateService))
+	ns(get, "/service", needByMethod, v2Route{notFound: 21008, shape: s.v2ServiceDetail}, s.getService)
+	ns(get, "/service/list", needByMethod, v2Route{}, s.listServicesV2)
 
-	ns.PUT("/health", s.v2(v2Route{notFound: 21008}, s.setHealth))
-	ns.PUT("/health/instance", s.v2(v2Route{notFound: 21008}, s.setHealth))
+	ns(put, "/health", needByMethod, v2Route{notFound: 21008}, s.write(s.setHealth))
+	ns(put, "/health/instance", needByMethod, v2Route{notFound: 21008}, s.write(s.setHealth))
 
 	for _, base := range []string{"/operator", "/ops"} {
-		op := ns.Group(base)
-		op.GET("/switches", s.v2(v2Route{}, s.getSwitches))
-		op.PUT("/switches", s.v2(v2Route{}, s.setSwitch))
-		op.GET("/metrics", s.v2(v2Route{prep: func(p *request) { p.orDefault("onlyStatus", "true") }}, s.metrics))
+		ns(get, base+"/switches", needAuthenticated, v2Route{}, s.getSwitches)
+		ns(put, base+"/switches", needAdmin, v2Route{}, s.write(s.setSwitch))
+		ns(get, base+"/metrics", needNone, v2Route{prep: func(p *request) { p.orDefault("onlyStatus", "true") }}, s.metrics)
 	}
 
-	ns.GET("/client/list", s.v2(v2Route{}, s.clientList))
-	ns.GET("/client", s.v2(v2Route{}, s.clientDetail))
-	ns.GET("/client/publish/list", s.v2(v2Route{}, s.clientPublished))
-	ns.GET("/client/subscribe/list", s.v2(v2Route{}, s.clientSubscribed))
-	ns.GET("/client/service/publisher/list", s.v2(v2Route{notFound: 21008}, s.servicePublishers))
-	ns.GET("/client/service/subscriber/list", s.v2(v2Route{notFound: 21008}, s.serviceSubscribers))
+	ns(get, "/client/list", needAdmin, v2Route{}, s.clientList)
+	ns(get, "/client", needAdmin, v2Route{}, s.clientDetail)
+	ns(get, "/client/publish/list", needAdmin, v2Route{}, s.clientPublished)
+	ns(get, "/client/subscribe/list", needAdmin, v2Route{}, s.clientSubscribed)
+	ns(get, "/client/service/publisher/list", needRead, v2Route{notFound: 21008}, s.servicePublishers)
+	ns(get, "/client/service/subscriber/list", needRead, v2Route{notFound: 21008}, s.serviceSubscribers)
 
-	ns.Any("/catalog/instances", s.v2(v2Route{notFound: 21008}, s.catalogInstancesV2))
+	ns(anyMethod, "/catalog/instances", needRead, v2Route{notFound: 21008}, s.catalogInstancesV2)
 
-	con := e.Group(consolePrefixV2, s.v2Envelope)
 	// Health: data "ok", as Nacos 2.x answers; readiness fails as v1's does.
 	okData := func(*request, any) any { return "ok" }
-	con.GET("/health/liveness", s.v2(v2Route{shape: okData}, func(c *gin.Context, _ *request) { s.liveness(c) }))
-	con.GET("/health/readiness", s.v2(v2Route{shape: okData}, func(c *gin.Context, _ *request) { s.readiness(c) }))
-	con.GET("/namespace/list", s.v2(v2Route{shape: restData, prep: func(p *request) { p.set("namespaceId", "") }}, s.getNamespaces))
-	con.GET("/namespace", s.v2(v2Route{notFound: 22001, require: "namespaceId"}, s.getNamespaces))
-	con.POST("/namespace", s.v2(v2Route{prep: func(p *request) { p.alias("namespaceId", "customNamespaceId") }}, s.createNamespace))
-	con.PUT("/namespace", s.v2(v2Route{notFound: 22001, prep: func(p *request) {
+	row(get, consolePrefixV2+"/health/liveness", needNone, v2Route{shape: okData}, s.liveness)
+	row(get, consolePrefixV2+"/health/readiness", needNone, v2Route{shape: okData}, s.readiness)
+	row(get, consolePrefixV2+"/namespace/list", needNamespaces, v2Route{shape: restData, prep: func(p *request) { p.set("namespaceId", "") }}, s.getNamespaces)
+	row(get, consolePrefixV2+"/namespace", needNamespaces, v2Route{notFound: 22001, require: "namespaceId"}, s.getNamespaces)
+	row(post, consolePrefixV2+"/namespace", needAdmin, v2Route{prep: func(p *request) { p.alias("namespaceId", "customNamespaceId") }}, s.createNamespace)
+	row(put, consolePrefixV2+"/namespace", needAdmin, v2Route{notFound: 22001, prep: func(p *request) {
 		p.alias("namespaceId", "namespace")
 		p.alias("namespaceName", "namespaceShowName")
-	}}, s.updateNamespace))
-	con.DELETE("/namespace", s.v2(v2Route{notFound: 22001}, s.deleteNamespace))
+	}}, s.updateNamespace)
+	row(del, consolePrefixV2+"/namespace", needAdmin, v2Route{notFound: 22001}, s.deleteNamespace)
 
-	core := e.Group(corePrefixV2, s.v2Envelope)
-	core.GET("/node/self", s.v2(v2Route{shape: restData}, s.coreSelf))
-	core.GET("/node/list", s.v2(v2Route{shape: nodesInState, prep: func(p *request) { p.alias("address", "keyword") }}, s.coreNodes))
-	core.GET("/node/self/health", s.v2(v2Route{shape: restData}, s.coreHealth))
-}
-
-// v2Need is routeNeed for the v2 routes: the need of the v1 route they
-// serve, or for the client views, which span namespaces, an
-// administrator. ok is false for a route that is not v2.
-func v2Need(method, route string, p *request) (ns string, act auth.Action, exempt, ok bool) {
-	switch {
-	case strings.HasPrefix(route, nsPrefixV2+"/client/service/"):
-		return p.namespace(), auth.Read, false, true
-	case strings.HasPrefix(route, nsPrefixV2+"/client"):
-		return "", auth.Admin, false, true
-	case strings.HasPrefix(route, nsPrefixV2+"/"):
-		route = nsPrefix + strings.TrimSuffix(strings.TrimPrefix(route, nsPrefixV2), "/:key")
-	case strings.HasPrefix(route, consolePrefixV2+"/health/"):
-		return "", 0, true, true
-	case strings.HasPrefix(route, consolePrefixV2+"/namespace"):
-		route = consolePrefix + "/namespaces"
-	case strings.HasPrefix(route, corePrefixV2+"/"):
-		return "", auth.Authenticated, false, true
-	default:
-		return "", 0, false, false
-	}
-	ns, act, exempt = routeNeed(method, route, p)
-	return ns, act, exempt, true
+	row(get, corePrefixV2+"/node/self", needAuthenticated, v2Route{shape: restData}, s.coreSelf)
+	row(get, corePrefixV2+"/node/list", needAuthenticated, v2Route{shape: nodesInState, prep: func(p *request) { p.alias("address", "keyword") }}, s.coreNodes)
+	row(get, corePrefixV2+"/node/self/health", needAuthenticated, v2Route{shape: restData}, s.coreHealth)
 }
 
 // strictUpdate makes PUT /instance an update of an existing instance, as
@@ -181,34 +163,30 @@ func (s *Server) v2ServiceDetail(p *request, data any) any {
 
 // listServicesV2 serves v2's GET /service/list: {"count","services"},
 // pageNo defaulting to 1 and pageSize to 20, at most 500.
-func (s *Server) listServicesV2(c *gin.Context, p *request) {
+func (s *Server) listServicesV2(ctx context.Context, p *request) answer {
 	no, err := p.integer("pageNo", 1, 1, 1<<31-1)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	size, err := p.pageSize(20, 500)
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	s.servicePage(c, p, no, size, "services")
+	return s.servicePage(p, no, size, "services")
 }
 
 // catalogInstancesV2 serves v2's /catalog/instances: every cluster's
 // instances, healthyOnly and enabledOnly filtering them.
-func (s *Server) catalogInstancesV2(c *gin.Context, p *request) {
+func (s *Server) catalogInstancesV2(ctx context.Context, p *request) answer {
 	healthy, err := p.boolOr(false, "healthyOnly")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
 	enabled, err := p.boolOr(false, "enabledOnly")
 	if err != nil {
-		s.bad(c, err)
-		return
+		return bad(err)
 	}
-	s.instancePage(c, p, "", func(in *naming.Instance) bool {
+	return s.instancePage(p, "", func(in *naming.Instance) bool {
 		return (!healthy || in.Healthy) && (!enabled || in.Enabled)
 	})
 }

@@ -1,11 +1,15 @@
 package httpfront
 
 import (
+	"bytes"
 	"errors"
+	"net"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // v2 decodes a v2 answer: the status, the envelope's code and message,
@@ -303,5 +307,52 @@ func TestV2Refusals(t *testing.T) {
 	v2(t, e.req("GET", "/nacos/v2/ns/instance/list?serviceName=demo&accessToken="+tok, ""), 503, 30000, "server error")
 	if d := v2(t, e.req("GET", "/nacos/v2/console/health/readiness", ""), 503, 30000, "server error"); d != "loading" {
 		t.Fatalf("readiness of a node not ready: %v", d)
+	}
+}
+
+// TestV2ListSubscribesForPush: v2's instance/list with 2.x's ip and port
+// (or v1's clientIP and udpPort) subscribes the caller as v1's list does:
+// a change is pushed to its UDP socket, the subscriber shows in the
+// client views; without a port, or from a client Nacos does not push to,
+// nothing is subscribed.
+func TestV2ListSubscribesForPush(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Push.MergeDelay = 20 * time.Millisecond })
+	e.start()
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	port := strconv.Itoa(udp.LocalAddr().(*net.UDPAddr).Port)
+	e.register(demo, healthyInstance("10.0.0.1", 80))
+
+	for _, q := range []struct{ ua, q string }{{goUA, "serviceName=demo"}, {goUA, "serviceName=demo&port=0"}, {"curl/8", "serviceName=demo&ip=127.0.0.1&port=" + port}} {
+		v2(t, e.req("GET", "/nacos/v2/ns/instance/list?"+q.q, "", "User-Agent", q.ua), 200, 0, "success")
+	}
+	if subs := e.s.push.Subscribers(demo); len(subs) != 0 {
+		t.Fatalf("subscribed without a port or from curl: %+v", subs)
+	}
+	data := obj(t, v2(t, e.req("GET", "/nacos/v2/ns/instance/list?serviceName=demo&ip=127.0.0.1&port="+port, "", "User-Agent", goUA), 200, 0, "success"))
+	if data["name"] != "DEFAULT_GROUP@@demo" {
+		t.Fatalf("list %v", data)
+	}
+	subs := e.s.push.Subscribers(demo)
+	if len(subs) != 1 || subs[0].Addr.String() != "127.0.0.1:"+port || subs[0].Agent != goUA {
+		t.Fatalf("subscribers %+v", subs)
+	}
+	if got := v2(t, e.req("GET", "/nacos/v2/ns/client/service/subscriber/list?serviceName=demo", ""), 200, 0, "success"); len(got.([]any)) != 1 {
+		t.Fatalf("subscriber list %v", got)
+	}
+	// v1's names for the same thing.
+	v2(t, e.req("GET", "/nacos/v2/ns/instance/list?serviceName=demo&clientIP=127.0.0.1&udpPort="+port, "", "User-Agent", goUA), 200, 0, "success")
+	if n := len(e.s.push.Subscribers(demo)); n != 1 {
+		t.Fatalf("%d subscribers after the same subscription in v1's names", n)
+	}
+	v2(t, e.req("GET", "/nacos/v2/ns/instance/list?serviceName=demo&port=70000", "", "User-Agent", goUA), 400, 20002, "parameter validate error")
+
+	e.register(demo, healthyInstance("10.0.0.2", 80))
+	pkt, _, _ := readPush(t, udp, 5*time.Second)
+	if !bytes.Contains(pkt, []byte(`"type":"dom"`)) || !bytes.Contains(pkt, []byte(`10.0.0.2`)) {
+		t.Fatalf("push %q", pkt)
 	}
 }

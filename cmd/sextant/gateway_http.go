@@ -28,8 +28,10 @@ type gatewayCluster struct{ addr func() string }
 func (c gatewayCluster) Members() []naming.Member {
 	return []naming.Member{{Address: c.addr(), State: naming.MemberUp, Self: true}}
 }
-func (gatewayCluster) Ready() error   { return nil }
-func (gatewayCluster) Leader() string { return "" }
+func (gatewayCluster) Ready() error                   { return nil }
+func (gatewayCluster) Leader() string                 { return "" }
+func (gatewayCluster) Owner(naming.ServiceKey) string { return "" }
+func (gatewayCluster) Reads() httpfront.LeaderReads   { return nil }
 
 // startHTTP serves the read-only Nacos API of the mirror, /gateway/status
 // and /metrics, on the HTTP front's own listener (the hot routes answered

@@ -78,7 +78,7 @@ func startNode(ctx context.Context, cfg Config, log *logrus.Logger) (n *node, er
 		if err = n.store.Start(ctx); err != nil {
 			return n, fmt.Errorf("store: %w", err)
 		}
-		n.writer, n.status = n.store, n.store
+		n.writer, n.status = n.store, soloCluster{n.store}
 	}
 
 	hcfg := healthcheck.DefaultConfig()
@@ -161,6 +161,16 @@ func (n *node) grpcAddr() string {
 	}
 	return n.grpc.Addr().String()
 }
+
+// soloCluster is a standalone node as the HTTP front sees it: it answers
+// for every service, and every read it serves is consistent.
+type soloCluster struct{ *consensus.Standalone }
+
+func (soloCluster) Owner(naming.ServiceKey) string { return "" }
+func (soloCluster) Reads() httpfront.LeaderReads   { return nil }
+
+// Reads serves the HTTP front's consistent reads through the Raft leader.
+func (c *clusterNode) Reads() httpfront.LeaderReads { return c }
 
 // alive reports whether the node still serves; the systemd watchdog asks.
 func (n *node) alive() bool { return n.status.Ready() == nil }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/crypto/bcrypt"
 
 	"sextant/naming"
 )
@@ -44,7 +45,7 @@ func (g *Guard) Close() error {
 }
 
 func (g *Guard) bootstrap(ctx context.Context) {
-	password, generated := g.cfg.AdminPassword, false
+	password, generated, passwordFile := g.cfg.AdminPassword, false, ""
 	backoff := 200 * time.Millisecond
 	for ctx.Err() == nil {
 		if g.src.Auth().Initialized {
@@ -57,6 +58,9 @@ func (g *Guard) bootstrap(ctx context.Context) {
 				return
 			}
 			password, generated = p, true
+			// The file is written before the administrator exists, so
+			// that whoever sees the administrator can read its password.
+			passwordFile = g.writePasswordFile(password)
 		}
 		hash, err := g.HashPassword(password)
 		if err == nil {
@@ -66,10 +70,16 @@ func (g *Guard) bootstrap(ctx context.Context) {
 		}
 		switch {
 		case err == nil:
-			g.announce(password, generated)
+			g.announce(password, generated, passwordFile)
 			return
 		case errors.Is(err, naming.ErrConflict):
-			return // another node created it
+			// Another node created the administrator, or an earlier
+			// attempt of ours whose answer was lost did. The file stays
+			// only if it holds the password that works.
+			if passwordFile != "" && !g.isAdminPassword(password) {
+				_ = os.Remove(passwordFile)
+			}
+			return
 		}
 		g.log.WithError(err).Debug("initial administrator not created yet; retrying")
 		select {
@@ -82,28 +92,44 @@ func (g *Guard) bootstrap(ctx context.Context) {
 
 // announce tells the operator about the administrator just created. A
 // generated password is logged this once and written to a 0600 file.
-func (g *Guard) announce(password string, generated bool) {
+func (g *Guard) announce(password string, generated bool, file string) {
 	f := logrus.Fields{"user": g.cfg.AdminUser}
 	if !generated {
 		g.log.WithFields(f).Info("created the initial administrator with the configured password")
 		return
 	}
-	if g.cfg.DataDir != "" {
-		path := filepath.Join(g.cfg.DataDir, AdminPasswordFileName)
-		_ = os.MkdirAll(g.cfg.DataDir, 0o750)
-		err := writeExclusive(path, password+"\n")
-		if errors.Is(err, fs.ErrExist) {
-			err = os.Remove(path)
-			if err == nil {
-				err = writeExclusive(path, password+"\n")
-			}
-		}
-		if err != nil {
-			g.log.WithError(err).Warn("could not write the generated admin password to the data dir")
-		} else {
-			f["file"] = path
-		}
+	if file != "" {
+		f["file"] = file
 	}
 	f["password"] = password
 	g.log.WithFields(f).Warn("created the initial administrator with a generated password (shown this once; change it with PUT /nacos/v1/auth/users)")
+}
+
+// writePasswordFile writes a generated password to a 0600 file in the
+// data dir and returns its path, or "" when there is no data dir or the
+// write failed (logged).
+func (g *Guard) writePasswordFile(password string) string {
+	if g.cfg.DataDir == "" {
+		return ""
+	}
+	path := filepath.Join(g.cfg.DataDir, AdminPasswordFileName)
+	_ = os.MkdirAll(g.cfg.DataDir, 0o750)
+	err := writeExclusive(path, password+"\n")
+	if errors.Is(err, fs.ErrExist) {
+		err = os.Remove(path)
+		if err == nil {
+			err = writeExclusive(path, password+"\n")
+		}
+	}
+	if err != nil {
+		g.log.WithError(err).Warn("could not write the generated admin password to the data dir")
+		return ""
+	}
+	return path
+}
+
+// isAdminPassword reports whether password is the administrator's now.
+func (g *Guard) isAdminPassword(password string) bool {
+	u, ok := g.src.Auth().FindUser(g.cfg.AdminUser)
+	return ok && bcrypt.CompareHashAndPassword([]byte(u.Hash), []byte(password)) == nil
 }

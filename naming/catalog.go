@@ -87,6 +87,9 @@ func (c *Catalog) Service(key ServiceKey) (*Service, bool) {
 	c.mu.RLock()
 	s, ok := c.services[key]
 	c.mu.RUnlock()
+	if ok {
+		s.materialize()
+	}
 	return s, ok
 }
 
@@ -102,6 +105,9 @@ func (c *Catalog) Services(ns, group string) []*Service {
 		}
 	}
 	c.mu.RUnlock()
+	for _, s := range out {
+		s.materialize()
+	}
 	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Key, out[j].Key) })
 	return out
 }

@@ -68,7 +68,7 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 		m := cloneMeta(*op.Meta)
 		m.Clusters = old.Meta.Clusters
 		m.Implicit = false
-		c.publish(op, &Service{Key: op.Service, Meta: m, Instances: old.Instances, Durable: true})
+		c.publishTree(op, old, &Service{Key: op.Service, Meta: m, Durable: true}, old.tree, keepSums)
 		return true, nil
 	case OpDeleteService:
 		return c.deleteService(op)
@@ -82,7 +82,7 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 			m.Clusters = map[string]ClusterConfig{}
 		}
 		m.Clusters[op.Cluster.Name] = *op.Cluster
-		c.publish(op, &Service{Key: op.Service, Meta: m, Instances: old.Instances, Durable: true})
+		c.publishTree(op, old, &Service{Key: op.Service, Meta: m, Durable: true}, old.tree, keepSums)
 		return true, nil
 	case OpCreateNamespace:
 		id := op.Namespace.ID
@@ -118,15 +118,16 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 	return false, Errorf(ErrInvalid, "unknown operation %d", op.Kind)
 }
 
+// keepSums is the digest change of a new view with the same instances.
+func keepSums(*serviceSums) {}
+
 func (c *Catalog) register(op *Op, src *Instance) error {
 	in := src.clone()
 	in.ID = in.Key().ID(op.Service)
 	in.Updated = op.Time
 	old := c.services[op.Service]
 	meta, durable := ServiceMeta{Implicit: true}, !in.Ephemeral
-	var list []*Instance
 	if old != nil {
-		list = old.Instances
 		if old.Durable || in.Ephemeral {
 			meta, durable = old.Meta, old.Durable || durable
 		}
@@ -144,7 +145,7 @@ func (c *Catalog) register(op *Op, src *Instance) error {
 		in.beat = new(atomic.Int64)
 	}
 	in.beat.Store(op.Time)
-	c.publishReplace(op, old, meta, list, in, durable)
+	c.publishReplace(op, old, meta, in, durable)
 	return nil
 }
 
@@ -172,7 +173,7 @@ func (c *Catalog) beat(op *Op) (bool, error) {
 	n.Updated = op.Time
 	n.Check = CheckResult{Time: op.Time, Reason: "client beat"}
 	c.flips.count(true)
-	c.publishReplace(op, s, s.Meta, s.Instances, n, s.Durable)
+	c.publishReplace(op, s, s.Meta, n, s.Durable)
 	return true, nil
 }
 
@@ -185,13 +186,8 @@ func (c *Catalog) deregister(op *Op) (bool, error) {
 	if in == nil || (op.ExpectBeat != 0 && in.LastBeat() != op.ExpectBeat) {
 		return false, nil
 	}
-	list := make([]*Instance, 0, len(s.Instances)-1)
-	for _, x := range s.Instances {
-		if x != in {
-			list = append(list, x)
-		}
-	}
-	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: list, Durable: s.Durable})
+	tree, _ := s.tree.del(in.ID)
+	c.publishTree(op, s, &Service{Key: s.Key, Meta: s.Meta, Durable: s.Durable}, tree, func(sums *serviceSums) { sums.sub(in) })
 	return true, nil
 }
 
@@ -219,7 +215,7 @@ func (c *Catalog) updateInstance(op *Op) error {
 	if p.Metadata != nil {
 		n.Metadata = p.Metadata // publish copies it
 	}
-	c.publishReplace(op, s, s.Meta, s.Instances, n, s.Durable)
+	c.publishReplace(op, s, s.Meta, n, s.Durable)
 	return nil
 }
 
@@ -249,7 +245,7 @@ func (c *Catalog) setHealth(op *Op) (bool, error) {
 	if in.Ephemeral && in.Healthy != n.Healthy {
 		c.flips.count(n.Healthy)
 	}
-	c.publishReplace(op, s, s.Meta, s.Instances, n, s.Durable)
+	c.publishReplace(op, s, s.Meta, n, s.Durable)
 	return in.Healthy != n.Healthy, nil
 }
 
@@ -261,7 +257,7 @@ func (c *Catalog) replaceEphemeral(op *Op) (bool, error) {
 	persistent := map[InstanceKey]bool{}
 	if old != nil {
 		meta, durable = old.Meta, old.Durable
-		for _, in := range old.Instances {
+		for _, in := range old.list() {
 			if in.Ephemeral {
 				prev[in.Key()] = in
 			} else {

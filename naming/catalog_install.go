@@ -2,37 +2,60 @@ package naming
 
 import "sort"
 
-// publish stamps a new view and stores it. The caller holds c.mu.
+// publish stamps a new view from s, whose Instances hold every instance of
+// the service sorted by ID, and stores it. The caller holds c.mu. It reads
+// the whole list: full-state ops (replacements, restores, deletions of a
+// service) use it; changes of a few instances use publishTree.
 func (c *Catalog) publish(op *Op, s *Service) {
 	old := c.services[s.Key]
 	c.ownNew(old, s)
+	s.tree = buildTree(s.Instances)
+	s.lazy = builtList()
 	c.install(op, old, s)
 }
 
-// publishReplace publishes list (the instances of old, nil for a new
-// service) with in added or replacing the instance of the same ID, as a
-// durable view or not. Only in
-// is owned and digested: the cost beyond copying the list does not grow
-// with the size of the service.
-func (c *Catalog) publishReplace(op *Op, old *Service, meta ServiceMeta, list []*Instance, in *Instance, durable bool) {
+// publishReplace publishes the instances of old (nil for a new service)
+// with in added or replacing the instance of the same ID, as a durable view
+// or not. Only in is owned and digested, and only the path to its leaf of
+// the instance tree is copied: the cost does not grow with the size of the
+// service.
+func (c *Catalog) publishReplace(op *Op, old *Service, meta ServiceMeta, in *Instance, durable bool) {
 	key := op.Service
+	var tree *tnode
 	if old != nil {
-		key = old.Key
+		key, tree = old.Key, old.tree
 	}
-	list, prev := replaceInstance(list, in)
-	s := &Service{Key: key, Meta: meta, Instances: list, Durable: durable}
 	if !in.owned {
 		c.shared.own(in)
 	}
+	tree, prev := tree.set(in)
+	s := &Service{Key: key, Meta: meta, Durable: durable}
+	c.publishTree(op, old, s, tree, func(sums *serviceSums) {
+		if prev != nil {
+			sums.sub(prev)
+		}
+		sums.add(in)
+	})
+}
+
+// publishTree installs s with the instance tree tree, whose instances are
+// owned; change turns the digests of old's instances into those of tree's
+// (when old's are known). The list is built on its first read.
+func (c *Catalog) publishTree(op *Op, old, s *Service, tree *tnode, change func(*serviceSums)) {
+	s.tree, s.lazy = tree, &lazyList{}
 	if old != nil && old.sums.ok {
 		s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
-		if prev != nil {
-			s.sums.sub(prev)
-		}
-		s.sums.add(in)
+		change(&s.sums)
 		s.sums.ok = true
 	}
 	c.install(op, old, s)
+}
+
+// builtList is the lazyList of a view whose Instances are already set.
+func builtList() *lazyList {
+	l := &lazyList{}
+	l.once.Do(func() {})
+	return l
 }
 
 // install makes s, whose instances are owned, the current view of its
@@ -44,7 +67,6 @@ func (c *Catalog) install(op *Op, old, s *Service) {
 		s.Key = internKey(s.Key)
 	}
 	s.computeSums(old)
-	s.sorted = true
 	c.rev++
 	s.Revision = c.rev
 	s.Modified = op.Time
@@ -65,29 +87,17 @@ func (c *Catalog) ownNew(old, s *Service) {
 		}
 		return
 	}
-	DiffInstances(old.Instances, s.Instances, func(_, cur *Instance) {
+	DiffInstances(old.list(), s.Instances, func(_, cur *Instance) {
 		if cur != nil && !cur.owned {
 			c.shared.own(cur)
 		}
 	})
 }
 
-// replaceInstance returns a new sorted slice with in replacing the instance
-// of the same key, or added, and the instance it replaced (nil when added).
-// list is sorted by ID, and within a service the ID determines the key.
-func replaceInstance(list []*Instance, in *Instance) ([]*Instance, *Instance) {
-	i := sort.Search(len(list), func(i int) bool { return list[i].ID >= in.ID })
-	if i < len(list) && list[i].ID == in.ID {
-		out := make([]*Instance, len(list))
-		copy(out, list)
-		out[i] = in
-		return out, list[i]
-	}
-	out := make([]*Instance, len(list)+1)
-	copy(out, list[:i])
-	out[i] = in
-	copy(out[i+1:], list[i:])
-	return out, nil
+// list returns the instances of s as a slice, building it on a published
+// view that has not built it yet.
+func (s *Service) list() []*Instance {
+	return s.materialize().Instances
 }
 
 func sortInstances(list []*Instance) {

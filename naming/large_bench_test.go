@@ -55,7 +55,7 @@ func BenchmarkLargeServiceFlip(b *testing.B) {
 	}
 	b.StopTimer()
 	s, _ := c.Service(k)
-	if want := (b.N/largeSize)%2 == 1; s.Find(targets[0]).Healthy != want && b.N > 0 {
+	if want := ((b.N-1)/largeSize)%2 == 1; b.N > 0 && s.Find(targets[0]).Healthy != want {
 		b.Fatalf("instance 0 healthy %v after %d flips", !want, b.N)
 	}
 }

@@ -18,6 +18,10 @@ type Source interface {
 	Services(namespace, group string) []*naming.Service
 	// Service returns the current view of one service.
 	Service(key naming.ServiceKey) (*naming.Service, bool)
+	// Instance returns the current version of one instance; reading it
+	// does not build the service's instance list, so the check of each
+	// applied op costs O(log n) in a large service.
+	Instance(key naming.ServiceKey, ik naming.InstanceKey) (*naming.Instance, bool)
 	// Switches returns the cluster-wide switches.
 	Switches() naming.Switches
 }
@@ -204,10 +208,7 @@ func (b *BeatChecker) apply(ctx context.Context, op naming.Op) {
 		return
 	}
 	// The op is a no-op when a beat arrived in between; log only real changes.
-	var in *naming.Instance
-	if s, ok := b.src.Service(op.Service); ok {
-		in = s.Find(op.Target)
-	}
+	in, _ := b.src.Instance(op.Service, op.Target)
 	switch op.Kind {
 	case naming.OpSetHealth:
 		if in != nil && !in.Healthy && in.Check == *op.Check {

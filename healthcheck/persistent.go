@@ -16,6 +16,9 @@ import (
 type ProbeSource interface {
 	Services(namespace, group string) []*naming.Service
 	Service(key naming.ServiceKey) (*naming.Service, bool)
+	// Instance returns the current version of one instance without
+	// building the service's instance list.
+	Instance(key naming.ServiceKey, ik naming.InstanceKey) (*naming.Instance, bool)
 	Switches() naming.Switches
 	// Watch calls fn with the key of every service that changes; fn must
 	// not block.
@@ -256,10 +259,7 @@ func (c *PersistentChecker) run(ctx context.Context, j job) {
 	if !res.OK {
 		c.stats.failures.Add(1)
 	}
-	var cur *naming.Instance
-	if svc, ok := c.src.Service(j.t.svc); ok {
-		cur = svc.Find(j.t.ik)
-	}
+	cur, _ := c.src.Instance(j.t.svc, j.t.ik)
 	c.mu.Lock()
 	if j.t.removed || cur == nil || cur.Ephemeral {
 		c.sched.finish(j.t, next)

@@ -93,6 +93,19 @@ func (c *Catalog) Service(key ServiceKey) (*Service, bool) {
 	return s, ok
 }
 
+// Instance returns the current version of one instance, without
+// building the service's instance list.
+func (c *Catalog) Instance(key ServiceKey, ik InstanceKey) (*Instance, bool) {
+	c.mu.RLock()
+	s, ok := c.services[key]
+	c.mu.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	in := s.Find(ik)
+	return in, in != nil
+}
+
 // Services returns the services of a namespace (all namespaces when ns is
 // empty) and of a group (all groups when group is empty), sorted by
 // namespace, group and name.

@@ -109,3 +109,44 @@ func BenchmarkLargeServiceMerge(b *testing.B) {
 		b.Fatal("merges left instance 0 as it was")
 	}
 }
+
+// BenchmarkLargeServiceFlipRead is a flip followed by the first read of
+// the new view's instance list (Catalog.Service), which builds the list
+// from the tree: what a change costs when a reader needs the whole list
+// after each one (the DNS index, a list render).
+func BenchmarkLargeServiceFlipRead(b *testing.B) {
+	c, k := largeCatalog(b)
+	targets := make([]InstanceKey, largeSize)
+	for i := range targets {
+		targets[i] = largeInstance(i).Key()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		if err := c.Apply(Op{Kind: OpSetHealth, Time: int64(n + 2), Service: k,
+			Target: targets[n%largeSize], Healthy: (n/largeSize)%2 == 1, Ephemeral: true}); err != nil {
+			b.Fatal(err)
+		}
+		if s, _ := c.Service(k); len(s.Instances) != largeSize {
+			b.Fatalf("the view lists %d instances", len(s.Instances))
+		}
+	}
+}
+
+// BenchmarkLargeServiceInstance reads one instance of the large service
+// right after a change, without building the list (what the checkers do).
+func BenchmarkLargeServiceInstance(b *testing.B) {
+	c, k := largeCatalog(b)
+	ik := largeInstance(4321).Key()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		if err := c.Apply(Op{Kind: OpSetHealth, Time: int64(n + 2), Service: k,
+			Target: ik, Healthy: n%2 == 1, Ephemeral: true}); err != nil {
+			b.Fatal(err)
+		}
+		if in, ok := c.Instance(k, ik); !ok || in.Healthy != (n%2 == 1) {
+			b.Fatal("the instance read is not the one just written")
+		}
+	}
+}

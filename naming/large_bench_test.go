@@ -38,7 +38,11 @@ func largeCatalog(tb testing.TB) (*Catalog, ServiceKey) {
 
 // BenchmarkLargeServiceFlip is one health flip (the beat checker's op) in a
 // service of 10,000 instances; every op changes the instance's health.
-func BenchmarkLargeServiceFlip(b *testing.B) {
+func BenchmarkLargeServiceFlip(b *testing.B) { benchLargeFlips(b, nil) }
+
+// benchLargeFlips flips the instances of the large service in turn, each
+// flip followed by read when it is not nil.
+func benchLargeFlips(b *testing.B, read func(*Catalog, ServiceKey)) {
 	c, k := largeCatalog(b)
 	targets := make([]InstanceKey, largeSize)
 	for i := range targets {
@@ -51,6 +55,9 @@ func BenchmarkLargeServiceFlip(b *testing.B) {
 		if err := c.Apply(Op{Kind: OpSetHealth, Time: int64(n + 2), Service: k,
 			Target: targets[n%largeSize], Healthy: healthy, Ephemeral: true}); err != nil {
 			b.Fatal(err)
+		}
+		if read != nil {
+			read(c, k)
 		}
 	}
 	b.StopTimer()
@@ -115,22 +122,11 @@ func BenchmarkLargeServiceMerge(b *testing.B) {
 // from the tree: what a change costs when a reader needs the whole list
 // after each one (the DNS index, a list render).
 func BenchmarkLargeServiceFlipRead(b *testing.B) {
-	c, k := largeCatalog(b)
-	targets := make([]InstanceKey, largeSize)
-	for i := range targets {
-		targets[i] = largeInstance(i).Key()
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for n := 0; n < b.N; n++ {
-		if err := c.Apply(Op{Kind: OpSetHealth, Time: int64(n + 2), Service: k,
-			Target: targets[n%largeSize], Healthy: (n/largeSize)%2 == 1, Ephemeral: true}); err != nil {
-			b.Fatal(err)
-		}
+	benchLargeFlips(b, func(c *Catalog, k ServiceKey) {
 		if s, _ := c.Service(k); len(s.Instances) != largeSize {
 			b.Fatalf("the view lists %d instances", len(s.Instances))
 		}
-	}
+	})
 }
 
 // BenchmarkLargeServiceInstance reads one instance of the large service

@@ -154,3 +154,45 @@ func TestTreeChangeCopiesOnePath(t *testing.T) {
 		t.Fatalf("the new root shares %d of %d kids", shared, len(tr.kids))
 	}
 }
+
+// A change builds no instance list: the new view's list is built on its
+// first read, once, and readers racing for it all get the same list, equal
+// to the tree's content. Run with -race.
+func TestViewListBuiltOnceOnFirstRead(t *testing.T) {
+	c, k := largeCatalog(t)
+	ik := largeInstance(77).Key()
+	for round := range 20 {
+		if err := c.Apply(Op{Kind: OpSetHealth, Time: int64(round + 2), Service: k, Target: ik, Healthy: round%2 == 1, Ephemeral: true}); err != nil {
+			t.Fatal(err)
+		}
+		c.mu.RLock()
+		raw := c.services[k]
+		c.mu.RUnlock()
+		if raw.Instances != nil {
+			t.Fatal("the change built the instance list")
+		}
+		if in, ok := c.Instance(k, ik); !ok || in.Healthy != (round%2 == 1) || raw.Len() != largeSize {
+			t.Fatal("the tree does not hold the change")
+		}
+		lists := make(chan []*Instance, 4)
+		for range 4 {
+			go func() {
+				s, _ := c.Service(k)
+				lists <- s.Instances
+			}()
+		}
+		first := <-lists
+		for range 3 {
+			if l := <-lists; &l[0] != &first[0] {
+				t.Fatal("readers of one view got different lists")
+			}
+		}
+		var walked []*Instance
+		for in := range raw.All() {
+			walked = append(walked, in)
+		}
+		if !slices.Equal(first, walked) || len(first) != largeSize {
+			t.Fatalf("the list holds %d instances, the tree %d", len(first), len(walked))
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package naming
 
 import (
+	"hash/maphash"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,12 @@ import (
 // instances, and switches. It implements Reader. All methods are safe for
 // concurrent use.
 type Catalog struct {
+	// stripes serialise the writes to one service (spread over
+	// serviceStripes locks by key); mu guards the maps and is held only
+	// to read or install a view, never while one is built.
+	stripes [serviceStripes]sync.Mutex
+	seed    maphash.Seed
+
 	mu         sync.RWMutex
 	services   map[ServiceKey]*Service
 	namespaces map[string]Namespace
@@ -29,6 +36,7 @@ type Catalog struct {
 // NewCatalog returns an empty catalog with default switches.
 func NewCatalog() *Catalog {
 	return &Catalog{
+		seed:       maphash.MakeSeed(),
 		services:   map[ServiceKey]*Service{},
 		namespaces: map[string]Namespace{},
 		switches:   DefaultSwitches(),

@@ -4,22 +4,33 @@ import "sort"
 
 // publish stamps a new view from s, whose Instances hold every instance of
 // the service sorted by ID, and stores it. The caller holds c.mu. It reads
-// the whole list: full-state ops (replacements, restores, deletions of a
-// service) use it; changes of a few instances use publishTree.
+// the whole list: catalog-wide ops (restores, service records) use it;
+// changes of a few instances build their view with replaced or treeView.
 func (c *Catalog) publish(op *Op, s *Service) {
-	old := c.services[s.Key]
+	c.store(c.listView(op, c.services[s.Key], s))
+}
+
+// publishTree stores treeView's view. The caller holds c.mu.
+func (c *Catalog) publishTree(op *Op, old, s *Service, tree *tnode, change func(*serviceSums)) {
+	c.store(c.treeView(op, old, s, tree, change))
+}
+
+// listView stamps s, whose Instances hold every instance sorted by ID, as
+// the view after old, and returns it.
+func (c *Catalog) listView(op *Op, old, s *Service) *Service {
 	c.ownNew(old, s)
 	s.tree = buildTree(s.Instances)
 	s.lazy = builtList()
-	c.install(op, old, s)
+	c.stamp(op, old, s)
+	return s
 }
 
-// publishReplace publishes the instances of old (nil for a new service)
-// with in added or replacing the instance of the same ID, as a durable view
-// or not. Only in is owned and digested, and only the path to its leaf of
-// the instance tree is copied: the cost does not grow with the size of the
-// service.
-func (c *Catalog) publishReplace(op *Op, old *Service, meta ServiceMeta, in *Instance, durable bool) {
+// replaced returns the view after old (nil for a new service) that holds
+// old's instances with in added or replacing the instance of the same ID,
+// as a durable view or not. Only in is owned and digested, and only the
+// path to its leaf of the instance tree is copied: the cost does not grow
+// with the size of the service.
+func (c *Catalog) replaced(op *Op, old *Service, meta ServiceMeta, in *Instance, durable bool) *Service {
 	key := op.Service
 	var tree *tnode
 	if old != nil {
@@ -30,7 +41,7 @@ func (c *Catalog) publishReplace(op *Op, old *Service, meta ServiceMeta, in *Ins
 	}
 	tree, prev := tree.set(in)
 	s := &Service{Key: key, Meta: meta, Durable: durable}
-	c.publishTree(op, old, s, tree, func(sums *serviceSums) {
+	return c.treeView(op, old, s, tree, func(sums *serviceSums) {
 		if prev != nil {
 			sums.sub(prev)
 		}
@@ -38,17 +49,19 @@ func (c *Catalog) publishReplace(op *Op, old *Service, meta ServiceMeta, in *Ins
 	})
 }
 
-// publishTree installs s with the instance tree tree, whose instances are
-// owned; change turns the digests of old's instances into those of tree's
-// (when old's are known). The list is built on its first read.
-func (c *Catalog) publishTree(op *Op, old, s *Service, tree *tnode, change func(*serviceSums)) {
+// treeView stamps s with the instance tree tree, whose instances are
+// owned, as the view after old, and returns it; change turns the digests
+// of old's instances into those of tree's (when old's are known). The list
+// is built on its first read.
+func (c *Catalog) treeView(op *Op, old, s *Service, tree *tnode, change func(*serviceSums)) *Service {
 	s.tree, s.lazy = tree, &lazyList{}
 	if old != nil && old.sums.ok {
 		s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
 		change(&s.sums)
 		s.sums.ok = true
 	}
-	c.install(op, old, s)
+	c.stamp(op, old, s)
+	return s
 }
 
 // builtList is the lazyList of a view whose Instances are already set.
@@ -58,20 +71,26 @@ func builtList() *lazyList {
 	return l
 }
 
-// install makes s, whose instances are owned, the current view of its
-// service; old is the view it replaces (nil for none).
-func (c *Catalog) install(op *Op, old, s *Service) {
+// stamp completes s, whose instances are owned, as the view that follows
+// old (nil for none): its key, digests and time. It needs no lock: a view
+// is built from the one before it, outside the catalog-wide lock.
+func (c *Catalog) stamp(op *Op, old, s *Service) {
 	if old != nil {
 		s.Key = old.Key
 	} else {
 		s.Key = internKey(s.Key)
 	}
 	s.computeSums(old)
-	c.rev++
-	s.Revision = c.rev
 	s.Modified = op.Time
 	s.Checksum = checksum(s)
 	s.EphemeralChecksum = ephemeralChecksum(s)
+}
+
+// store makes s, a stamped view, the current view of its service with the
+// next revision. The caller holds c.mu.
+func (c *Catalog) store(s *Service) {
+	c.rev++
+	s.Revision = c.rev
 	c.services[s.Key] = s
 }
 

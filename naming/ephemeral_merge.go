@@ -38,8 +38,7 @@ func validateMerge(op *Op) error {
 	return nil
 }
 
-func (c *Catalog) mergeEphemeral(op *Op) (bool, error) {
-	old := c.services[op.Service]
+func (c *Catalog) mergeEphemeral(op *Op, old *Service) (change, error) {
 	s := &Service{Key: op.Service, Meta: ServiceMeta{Implicit: true}}
 	var tree *tnode
 	if old != nil {
@@ -89,7 +88,7 @@ func (c *Catalog) mergeEphemeral(op *Op) (bool, error) {
 		changed = true
 	}
 	if !changed && old != nil {
-		return false, nil
+		return change{}, nil
 	}
 	for _, ch := range changes[:updates] {
 		if !ch.now.owned {
@@ -106,7 +105,7 @@ func (c *Catalog) mergeEphemeral(op *Op) (bool, error) {
 			tree, _ = tree.del(ch.was.ID)
 		}
 	}
-	c.publishTree(op, old, s, tree, func(sums *serviceSums) {
+	next := c.treeView(op, old, s, tree, func(sums *serviceSums) {
 		for _, ch := range changes {
 			if ch.was != nil {
 				sums.sub(ch.was)
@@ -116,7 +115,7 @@ func (c *Catalog) mergeEphemeral(op *Op) (bool, error) {
 			}
 		}
 	})
-	return true, nil
+	return change{next: next, notify: true}, nil
 }
 
 // mergeScanMax is the number of changes up to which a merge finds

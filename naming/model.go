@@ -2,6 +2,7 @@ package naming
 
 import (
 	"iter"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -161,6 +162,10 @@ type lazyList struct{ once sync.Once }
 func (s *Service) materialize() *Service {
 	if s.lazy != nil && s.tree != nil {
 		s.lazy.once.Do(func() {
+			if s.tree.leaf() {
+				s.Instances = slices.Clip(s.tree.items) // immutable, as the list is
+				return
+			}
 			s.Instances = s.tree.appendTo(make([]*Instance, 0, s.tree.n))
 		})
 	}

@@ -219,10 +219,7 @@ func (b *BeatChecker) apply(ctx context.Context, op naming.Op) {
 		return
 	}
 	// The op is a no-op when a beat arrived in between; log only real changes.
-	var in *naming.Instance
-	if s, ok := b.src.Service(op.Service); ok {
-		in = s.Find(op.Target)
-	}
+	in, _ := b.src.Instance(op.Service, op.Target)
 	switch op.Kind {
 	case naming.OpSetHealth:
 		if in != nil && !in.Healthy && in.Check == *op.Check {

@@ -245,10 +245,7 @@ func (c *PersistentChecker) run(ctx context.Context, j job) {
 	if !res.OK {
 		c.stats.failures.Add(1)
 	}
-	var cur *naming.Instance
-	if svc, ok := c.src.Service(j.t.svc); ok {
-		cur = svc.Find(j.t.ik)
-	}
+	cur, _ := c.src.Instance(j.t.svc, j.t.ik)
 	c.mu.Lock()
 	if j.t.removed || cur == nil || cur.Ephemeral {
 		c.sched.finish(j.t, next)

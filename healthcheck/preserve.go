@@ -97,12 +97,8 @@ func (b *BeatChecker) release() {
 // unhealthyInstead turns a held removal into a flip to unhealthy when the
 // instance is still healthy; false when there is nothing to flip.
 func (b *BeatChecker) unhealthyInstead(op naming.Op) (naming.Op, bool) {
-	s, ok := b.src.Service(op.Service)
-	if !ok {
-		return op, false
-	}
-	in := s.Find(op.Target)
-	if in == nil || !in.Healthy {
+	in, ok := b.src.Instance(op.Service, op.Target)
+	if !ok || !in.Healthy {
 		return op, false
 	}
 	return naming.Op{

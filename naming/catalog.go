@@ -1,6 +1,7 @@
 package naming
 
 import (
+	"hash/maphash"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -10,6 +11,12 @@ import (
 // instances, and switches. It implements Reader. All methods are safe for
 // concurrent use.
 type Catalog struct {
+	// stripes serialise the writes to one service (spread over
+	// serviceStripes locks by key); mu guards the maps and is held only
+	// to read or install a view, never while one is built.
+	stripes [serviceStripes]sync.Mutex
+	seed    maphash.Seed
+
 	mu         sync.RWMutex
 	services   map[ServiceKey]*Service
 	namespaces map[string]Namespace
@@ -29,6 +36,7 @@ type Catalog struct {
 // NewCatalog returns an empty catalog with default switches.
 func NewCatalog() *Catalog {
 	return &Catalog{
+		seed:       maphash.MakeSeed(),
 		services:   map[ServiceKey]*Service{},
 		namespaces: map[string]Namespace{},
 		switches:   DefaultSwitches(),
@@ -87,7 +95,23 @@ func (c *Catalog) Service(key ServiceKey) (*Service, bool) {
 	c.mu.RLock()
 	s, ok := c.services[key]
 	c.mu.RUnlock()
+	if ok {
+		s.materialize()
+	}
 	return s, ok
+}
+
+// Instance returns the current version of one instance, without
+// building the service's instance list.
+func (c *Catalog) Instance(key ServiceKey, ik InstanceKey) (*Instance, bool) {
+	c.mu.RLock()
+	s, ok := c.services[key]
+	c.mu.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	in := s.Find(ik)
+	return in, in != nil
 }
 
 // Services returns the services of a namespace (all namespaces when ns is
@@ -102,6 +126,9 @@ func (c *Catalog) Services(ns, group string) []*Service {
 		}
 	}
 	c.mu.RUnlock()
+	for _, s := range out {
+		s.materialize()
+	}
 	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Key, out[j].Key) })
 	return out
 }

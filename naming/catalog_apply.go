@@ -1,6 +1,10 @@
 package naming
 
-import "sync/atomic"
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+)
 
 // Apply validates op and applies it. On error nothing changes. A node's
 // writes are validated before they get here (consensus.Router, Standalone);
@@ -13,6 +17,9 @@ func (c *Catalog) Apply(op Op) error {
 	}
 	if op.Kind == OpBeat && c.fastBeat(&op) {
 		return nil
+	}
+	if isInstanceOp(op.Kind) {
+		return c.applyToService(&op)
 	}
 	c.mu.Lock()
 	changed, err := c.applyLocked(&op)
@@ -50,18 +57,102 @@ func storeMax(a *atomic.Int64, v int64) {
 	}
 }
 
-func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
+// change is what an op on one service's instances gives, built from the
+// service's current view.
+type change struct {
+	next   *Service // the stamped view to install; nil when nothing changes
+	notify bool     // whether readers can see the change (listeners hear of it)
+	flip   int8     // +1: an ephemeral instance turned healthy, -1: unhealthy
+}
+
+// isInstanceOp reports whether ops of kind change one service's instances
+// (and nothing else): those are built by buildChange.
+func isInstanceOp(kind OpKind) bool {
+	switch kind {
+	case OpRegister, OpBeat, OpDeregister, OpUpdateInstance, OpSetHealth, OpReplaceEphemeral, OpMergeEphemeral:
+		return true
+	}
+	return false
+}
+
+// buildChange builds the change of an op on one service's instances from
+// old, the service's current view (nil when it does not exist). It changes
+// nothing the catalog holds.
+func (c *Catalog) buildChange(op *Op, old *Service) (change, error) {
 	switch op.Kind {
 	case OpRegister:
-		return true, c.register(op, op.Instance)
+		next, err := c.register(op, old, op.Instance)
+		return change{next: next, notify: true}, err
 	case OpBeat:
-		return c.beat(op)
+		return c.beat(op, old)
 	case OpDeregister:
-		return c.deregister(op)
+		return c.deregister(op, old)
 	case OpUpdateInstance:
-		return true, c.updateInstance(op)
+		return c.updateInstance(op, old)
 	case OpSetHealth:
-		return c.setHealth(op)
+		return c.setHealth(op, old)
+	case OpReplaceEphemeral:
+		return c.replaceEphemeral(op, old)
+	case OpMergeEphemeral:
+		return c.mergeEphemeral(op, old)
+	}
+	return change{}, Errorf(ErrInvalid, "operation %s does not change instances", op.Kind)
+}
+
+// applyToService applies an op on one service's instances. Writes to one
+// service are serialised by its stripe lock; the new view is built from
+// the current one outside the catalog-wide lock, which is taken only to
+// install it. When a catalog-wide op (a service record op, a restore)
+// replaced the view meanwhile, the change is built again from the new one.
+func (c *Catalog) applyToService(op *Op) error {
+	ch, err := c.installChange(op)
+	if err != nil || ch.next == nil {
+		return err
+	}
+	if ch.flip != 0 {
+		c.flips.count(ch.flip > 0)
+	}
+	if ch.notify {
+		c.notify(op.Service) // with no lock held, as Watch promises
+	}
+	return nil
+}
+
+// installChange builds op's change under the service's stripe lock and
+// installs it; ch.next is nil when nothing changed.
+func (c *Catalog) installChange(op *Op) (change, error) {
+	l := c.stripe(op.Service)
+	l.Lock()
+	defer l.Unlock()
+	for {
+		c.mu.RLock()
+		old := c.services[op.Service]
+		c.mu.RUnlock()
+		ch, err := c.buildChange(op, old)
+		if err != nil || ch.next == nil {
+			return ch, err
+		}
+		c.mu.Lock()
+		if c.services[op.Service] != old {
+			c.mu.Unlock()
+			continue
+		}
+		c.store(ch.next)
+		c.mu.Unlock()
+		return ch, nil
+	}
+}
+
+// serviceStripes is the number of write locks services are spread over.
+const serviceStripes = 64
+
+// stripe returns the write lock of a service.
+func (c *Catalog) stripe(key ServiceKey) *sync.Mutex {
+	return &c.stripes[maphash.Comparable(c.seed, key)%serviceStripes]
+}
+
+func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
+	switch op.Kind {
 	case OpCreateService:
 		return c.createService(op)
 	case OpUpdateService:
@@ -72,7 +163,7 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 		m := cloneMeta(*op.Meta)
 		m.Clusters = old.Meta.Clusters
 		m.Implicit = false
-		c.publish(op, &Service{Key: op.Service, Meta: m, Instances: old.Instances, Durable: true})
+		c.publishTree(op, old, &Service{Key: op.Service, Meta: m, Durable: true}, old.tree, keepSums)
 		return true, nil
 	case OpDeleteService:
 		return c.deleteService(op)
@@ -86,7 +177,7 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 			m.Clusters = map[string]ClusterConfig{}
 		}
 		m.Clusters[op.Cluster.Name] = *op.Cluster
-		c.publish(op, &Service{Key: op.Service, Meta: m, Instances: old.Instances, Durable: true})
+		c.publishTree(op, old, &Service{Key: op.Service, Meta: m, Durable: true}, old.tree, keepSums)
 		return true, nil
 	case OpCreateNamespace:
 		id := op.Namespace.ID
@@ -111,10 +202,6 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 		return false, nil
 	case OpSetSwitch:
 		return false, c.switches.Set(op.SwitchEntry, op.SwitchValue)
-	case OpReplaceEphemeral:
-		return c.replaceEphemeral(op)
-	case OpMergeEphemeral:
-		return c.mergeEphemeral(op)
 	}
 	if op.Kind.IsAuth() {
 		return false, c.applyAuth(op)
@@ -122,22 +209,22 @@ func (c *Catalog) applyLocked(op *Op) (changed bool, err error) {
 	return false, Errorf(ErrInvalid, "unknown operation %d", op.Kind)
 }
 
-func (c *Catalog) register(op *Op, src *Instance) error {
+// keepSums is the digest change of a new view with the same instances.
+func keepSums(*serviceSums) {}
+
+func (c *Catalog) register(op *Op, old *Service, src *Instance) (*Service, error) {
 	in := src.clone()
 	in.ID = in.Key().ID(op.Service)
 	in.Updated = op.Time
-	old := c.services[op.Service]
 	meta, durable := ServiceMeta{Implicit: true}, !in.Ephemeral
-	var list []*Instance
 	if old != nil {
-		list = old.Instances
 		if old.Durable || in.Ephemeral {
 			meta, durable = old.Meta, old.Durable || durable
 		}
 		if prev := old.Find(in.Key()); prev != nil {
 			if !prev.Ephemeral && in.Ephemeral {
 				// A persistent instance is CP data: replication never replaces it.
-				return Errorf(ErrConflict, "instance %s is registered as persistent", in.ID)
+				return nil, Errorf(ErrConflict, "instance %s is registered as persistent", in.ID)
 			}
 			if prev.beat != nil && prev.Ephemeral == in.Ephemeral {
 				in.beat = prev.beat
@@ -148,65 +235,55 @@ func (c *Catalog) register(op *Op, src *Instance) error {
 		in.beat = new(atomic.Int64)
 	}
 	in.beat.Store(op.Time)
-	c.publishReplace(op, old, meta, list, in, durable)
-	return nil
+	return c.replaced(op, old, meta, in, durable), nil
 }
 
-func (c *Catalog) beat(op *Op) (bool, error) {
-	s := c.services[op.Service]
+func (c *Catalog) beat(op *Op, s *Service) (change, error) {
 	var in *Instance
 	if s != nil {
 		in = s.Find(op.Target)
 	}
 	if in == nil {
 		if op.Instance == nil {
-			return false, Errorf(ErrNotFound, "instance not found: %s", op.Target.ID(op.Service))
+			return change{}, Errorf(ErrNotFound, "instance not found: %s", op.Target.ID(op.Service))
 		}
 		full := op.Instance.clone()
 		full.Ephemeral = true
 		full.Healthy = true
-		return true, c.register(op, full)
+		next, err := c.register(op, s, full)
+		return change{next: next, notify: true}, err
 	}
 	storeMax(in.beat, op.Time)
 	if in.Healthy || !in.Ephemeral {
-		return false, nil
+		return change{}, nil
 	}
 	n := in.clone()
 	n.Healthy = true
 	n.Updated = op.Time
 	n.Check = CheckResult{Time: op.Time, Reason: "client beat"}
-	c.flips.count(true)
-	c.publishReplace(op, s, s.Meta, s.Instances, n, s.Durable)
-	return true, nil
+	return change{next: c.replaced(op, s, s.Meta, n, s.Durable), notify: true, flip: 1}, nil
 }
 
-func (c *Catalog) deregister(op *Op) (bool, error) {
-	s := c.services[op.Service]
+func (c *Catalog) deregister(op *Op, s *Service) (change, error) {
 	if s == nil {
-		return false, nil
+		return change{}, nil
 	}
 	in := s.Find(op.Target)
 	if in == nil || (op.ExpectBeat != 0 && in.LastBeat() != op.ExpectBeat) {
-		return false, nil
+		return change{}, nil
 	}
-	list := make([]*Instance, 0, len(s.Instances)-1)
-	for _, x := range s.Instances {
-		if x != in {
-			list = append(list, x)
-		}
-	}
-	c.publish(op, &Service{Key: s.Key, Meta: s.Meta, Instances: list, Durable: s.Durable})
-	return true, nil
+	tree, _ := s.tree.del(in.ID)
+	next := c.treeView(op, s, &Service{Key: s.Key, Meta: s.Meta, Durable: s.Durable}, tree, func(sums *serviceSums) { sums.sub(in) })
+	return change{next: next, notify: true}, nil
 }
 
-func (c *Catalog) updateInstance(op *Op) error {
-	s := c.services[op.Service]
+func (c *Catalog) updateInstance(op *Op, s *Service) (change, error) {
 	var in *Instance
 	if s != nil {
 		in = s.Find(op.Target)
 	}
 	if in == nil {
-		return Errorf(ErrNotFound, "instance not exist: %s", op.Target.ID(op.Service))
+		return change{}, Errorf(ErrNotFound, "instance not exist: %s", op.Target.ID(op.Service))
 	}
 	n := in.clone()
 	n.Updated = op.Time
@@ -221,23 +298,21 @@ func (c *Catalog) updateInstance(op *Op) error {
 		n.Healthy = *p.Healthy
 	}
 	if p.Metadata != nil {
-		n.Metadata = p.Metadata // publish copies it
+		n.Metadata = p.Metadata // owning it copies it
 	}
-	c.publishReplace(op, s, s.Meta, s.Instances, n, s.Durable)
-	return nil
+	return change{next: c.replaced(op, s, s.Meta, n, s.Durable), notify: true}, nil
 }
 
-func (c *Catalog) setHealth(op *Op) (bool, error) {
-	s := c.services[op.Service]
+func (c *Catalog) setHealth(op *Op, s *Service) (change, error) {
 	var in *Instance
 	if s != nil {
 		in = s.Find(op.Target)
 	}
 	if in == nil {
-		return false, Errorf(ErrNotFound, "instance not exist: %s", op.Target.ID(op.Service))
+		return change{}, Errorf(ErrNotFound, "instance not exist: %s", op.Target.ID(op.Service))
 	}
 	if op.ExpectBeat != 0 && in.LastBeat() != op.ExpectBeat {
-		return false, nil
+		return change{}, nil
 	}
 	n := in.clone()
 	n.Healthy = op.Healthy
@@ -248,24 +323,26 @@ func (c *Catalog) setHealth(op *Op) (bool, error) {
 		n.Check = *op.Check
 	}
 	if n.Healthy == in.Healthy && n.Check == in.Check {
-		return false, nil
+		return change{}, nil
 	}
-	if in.Ephemeral && in.Healthy != n.Healthy {
-		c.flips.count(n.Healthy)
+	ch := change{next: c.replaced(op, s, s.Meta, n, s.Durable), notify: in.Healthy != n.Healthy}
+	if in.Ephemeral && ch.notify {
+		ch.flip = -1
+		if n.Healthy {
+			ch.flip = 1
+		}
 	}
-	c.publishReplace(op, s, s.Meta, s.Instances, n, s.Durable)
-	return in.Healthy != n.Healthy, nil
+	return ch, nil
 }
 
-func (c *Catalog) replaceEphemeral(op *Op) (bool, error) {
-	old := c.services[op.Service]
+func (c *Catalog) replaceEphemeral(op *Op, old *Service) (change, error) {
 	meta, durable := ServiceMeta{Implicit: true}, false
 	var list []*Instance
 	prev := map[InstanceKey]*Instance{}
 	persistent := map[InstanceKey]bool{}
 	if old != nil {
 		meta, durable = old.Meta, old.Durable
-		for _, in := range old.Instances {
+		for _, in := range old.list() {
 			if in.Ephemeral {
 				prev[in.Key()] = in
 			} else {
@@ -292,8 +369,7 @@ func (c *Catalog) replaceEphemeral(op *Op) (bool, error) {
 	s := &Service{Key: op.Service, Meta: meta, Instances: list, Durable: durable}
 	sortInstances(s.Instances)
 	if old != nil && ephemeralChecksum(old) == ephemeralChecksum(s) {
-		return false, nil
+		return change{}, nil
 	}
-	c.publish(op, s)
-	return true, nil
+	return change{next: c.listView(op, old, s), notify: true}, nil
 }

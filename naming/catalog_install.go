@@ -2,54 +2,95 @@ package naming
 
 import "sort"
 
-// publish stamps a new view and stores it. The caller holds c.mu.
+// publish stamps a new view from s, whose Instances hold every instance of
+// the service sorted by ID, and stores it. The caller holds c.mu. It reads
+// the whole list: catalog-wide ops (restores, service records) use it;
+// changes of a few instances build their view with replaced or treeView.
 func (c *Catalog) publish(op *Op, s *Service) {
-	old := c.services[s.Key]
-	c.ownNew(old, s)
-	c.install(op, old, s)
+	c.store(c.listView(op, c.services[s.Key], s))
 }
 
-// publishReplace publishes list (the instances of old, nil for a new
-// service) with in added or replacing the instance of the same ID, as a
-// durable view or not. Only in
-// is owned and digested: the cost beyond copying the list does not grow
+// publishTree stores treeView's view. The caller holds c.mu.
+func (c *Catalog) publishTree(op *Op, old, s *Service, tree *tnode, change func(*serviceSums)) {
+	c.store(c.treeView(op, old, s, tree, change))
+}
+
+// listView stamps s, whose Instances hold every instance sorted by ID, as
+// the view after old, and returns it.
+func (c *Catalog) listView(op *Op, old, s *Service) *Service {
+	c.ownNew(old, s)
+	s.tree = buildTree(s.Instances)
+	s.lazy = builtList()
+	c.stamp(op, old, s)
+	return s
+}
+
+// replaced returns the view after old (nil for a new service) that holds
+// old's instances with in added or replacing the instance of the same ID,
+// as a durable view or not. Only in is owned and digested, and only the
+// path to its leaf of the instance tree is copied: the cost does not grow
 // with the size of the service.
-func (c *Catalog) publishReplace(op *Op, old *Service, meta ServiceMeta, list []*Instance, in *Instance, durable bool) {
+func (c *Catalog) replaced(op *Op, old *Service, meta ServiceMeta, in *Instance, durable bool) *Service {
 	key := op.Service
+	var tree *tnode
 	if old != nil {
-		key = old.Key
+		key, tree = old.Key, old.tree
 	}
-	list, prev := replaceInstance(list, in)
-	s := &Service{Key: key, Meta: meta, Instances: list, Durable: durable}
 	if !in.owned {
 		c.shared.own(in)
 	}
-	if old != nil && old.sums.ok {
-		s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
+	tree, prev := tree.set(in)
+	s := &Service{Key: key, Meta: meta, Durable: durable}
+	return c.treeView(op, old, s, tree, func(sums *serviceSums) {
 		if prev != nil {
-			s.sums.sub(prev)
+			sums.sub(prev)
 		}
-		s.sums.add(in)
-		s.sums.ok = true
-	}
-	c.install(op, old, s)
+		sums.add(in)
+	})
 }
 
-// install makes s, whose instances are owned, the current view of its
-// service; old is the view it replaces (nil for none).
-func (c *Catalog) install(op *Op, old, s *Service) {
+// treeView stamps s with the instance tree tree, whose instances are
+// owned, as the view after old, and returns it; change turns the digests
+// of old's instances into those of tree's (when old's are known). The list
+// is built on its first read.
+func (c *Catalog) treeView(op *Op, old, s *Service, tree *tnode, change func(*serviceSums)) *Service {
+	s.tree, s.lazy = tree, &lazyList{}
+	if old != nil && old.sums.ok {
+		s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
+		change(&s.sums)
+		s.sums.ok = true
+	}
+	c.stamp(op, old, s)
+	return s
+}
+
+// builtList is the lazyList of a view whose Instances are already set.
+func builtList() *lazyList {
+	l := &lazyList{}
+	l.once.Do(func() {})
+	return l
+}
+
+// stamp completes s, whose instances are owned, as the view that follows
+// old (nil for none): its key, digests and time. It needs no lock: a view
+// is built from the one before it, outside the catalog-wide lock.
+func (c *Catalog) stamp(op *Op, old, s *Service) {
 	if old != nil {
 		s.Key = old.Key
 	} else {
 		s.Key = internKey(s.Key)
 	}
 	s.computeSums(old)
-	s.sorted = true
-	c.rev++
-	s.Revision = c.rev
 	s.Modified = op.Time
 	s.Checksum = checksum(s)
 	s.EphemeralChecksum = ephemeralChecksum(s)
+}
+
+// store makes s, a stamped view, the current view of its service with the
+// next revision. The caller holds c.mu.
+func (c *Catalog) store(s *Service) {
+	c.rev++
+	s.Revision = c.rev
 	c.services[s.Key] = s
 }
 
@@ -65,29 +106,17 @@ func (c *Catalog) ownNew(old, s *Service) {
 		}
 		return
 	}
-	DiffInstances(old.Instances, s.Instances, func(_, cur *Instance) {
+	DiffInstances(old.list(), s.Instances, func(_, cur *Instance) {
 		if cur != nil && !cur.owned {
 			c.shared.own(cur)
 		}
 	})
 }
 
-// replaceInstance returns a new sorted slice with in replacing the instance
-// of the same key, or added, and the instance it replaced (nil when added).
-// list is sorted by ID, and within a service the ID determines the key.
-func replaceInstance(list []*Instance, in *Instance) ([]*Instance, *Instance) {
-	i := sort.Search(len(list), func(i int) bool { return list[i].ID >= in.ID })
-	if i < len(list) && list[i].ID == in.ID {
-		out := make([]*Instance, len(list))
-		copy(out, list)
-		out[i] = in
-		return out, list[i]
-	}
-	out := make([]*Instance, len(list)+1)
-	copy(out, list[:i])
-	out[i] = in
-	copy(out[i+1:], list[i:])
-	return out, nil
+// list returns the instances of s as a slice, building it on a published
+// view that has not built it yet.
+func (s *Service) list() []*Instance {
+	return s.materialize().Instances
 }
 
 func sortInstances(list []*Instance) {

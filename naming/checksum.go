@@ -63,21 +63,26 @@ func (s *Service) computeSums(old *Service) {
 		return
 	}
 	if old == nil || !old.sums.ok {
-		for _, in := range s.Instances {
+		for in := range s.All() {
 			s.sums.add(in)
 		}
 		s.sums.ok = true
 		return
 	}
 	s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
-	DiffInstances(old.Instances, s.Instances, func(was, now *Instance) {
+	diff := func(was, now *Instance) {
 		if was != nil {
 			s.sums.sub(was)
 		}
 		if now != nil {
 			s.sums.add(now)
 		}
-	})
+	}
+	if old.lazy != nil && s.lazy != nil {
+		diffTrees(old.tree, s.tree, diff)
+	} else {
+		DiffInstances(old.list(), s.list(), diff)
+	}
 	s.sums.ok = true
 }
 

@@ -24,6 +24,17 @@
 //     into the strings an Op came with (a request body, say); instances with
 //     equal metadata share one map; a change costs a few digests, not a pass
 //     over every instance of the service.
+//   - Writes to one service are serialised by a lock of their own (one of
+//     64 stripes, by key); the new view is built outside the catalog-wide
+//     lock, which is held only to read the current view and to install the
+//     new one with the next revision. Readers never wait for a build.
+//   - A change to one instance costs O(log n) in a service of n instances:
+//     a view keeps its instances in a persistent B+tree (itree.go), and a
+//     new view copies one root-to-leaf path and shares every other node
+//     with the view before. Service.Instances is built from the tree once
+//     per view, on the first read through Catalog.Service or Services;
+//     Catalog.Instance, Service.Find, Len and All read the tree without
+//     building it.
 //
 // naming imports nothing else from this module. The fronts (HTTP, DNS) and the
 // health checker see only Reader and Writer.

@@ -41,10 +41,12 @@ func (c *Catalog) createService(op *Op) (bool, error) {
 		return false, Errorf(ErrConflict, "specified service already exists, serviceName : %s", op.Service.Grouped())
 	}
 	s := &Service{Key: op.Service, Meta: cloneMeta(*op.Meta), Durable: true}
-	if old != nil {
-		s.Instances = old.Instances // ephemeral only: a record that is not durable has no others
+	if old == nil {
+		c.publish(op, s)
+		return true, nil
 	}
-	c.publish(op, s)
+	// Ephemeral instances only: a record that is not durable has no others.
+	c.publishTree(op, old, s, old.tree, keepSums)
 	return true, nil
 }
 
@@ -55,7 +57,7 @@ func (c *Catalog) deleteService(op *Op) (bool, error) {
 		return false, Errorf(ErrNotFound, "specified service not exist, serviceName : %s", op.Service.Grouped())
 	}
 	var eph []*Instance
-	for _, in := range old.Instances {
+	for in := range old.All() {
 		if !in.Ephemeral {
 			return false, Errorf(ErrConflict, "Service %s is not empty, can't be delete. Please unregister instance first", op.Service.Grouped())
 		}
@@ -86,7 +88,7 @@ func CheckDeleteService(key ServiceKey, s *Service) error {
 	if s == nil {
 		return Errorf(ErrNotFound, "specified service not exist, serviceName : %s", key.Grouped())
 	}
-	if len(s.Instances) > 0 {
+	if s.Len() > 0 {
 		return Errorf(ErrConflict, "Service %s is not empty, can't be delete. Please unregister instance first", key.Grouped())
 	}
 	return nil

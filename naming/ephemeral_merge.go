@@ -1,6 +1,7 @@
 package naming
 
 import (
+	"slices"
 	"sync/atomic"
 )
 
@@ -17,6 +18,9 @@ import (
 // Lookup returns the instance with the given key, or nil, by binary search
 // over the instances (sorted by ID, which the key determines).
 func (s *Service) Lookup(k InstanceKey) *Instance {
+	if s.lazy != nil {
+		return s.tree.get(k, s.Key)
+	}
 	return search(s.Instances, k, s.Key)
 }
 
@@ -34,71 +38,117 @@ func validateMerge(op *Op) error {
 	return nil
 }
 
-func (c *Catalog) mergeEphemeral(op *Op) (bool, error) {
-	old := c.services[op.Service]
-	meta, durable := ServiceMeta{Implicit: true}, false
-	var cur []*Instance
+func (c *Catalog) mergeEphemeral(op *Op, old *Service) (change, error) {
+	s := &Service{Key: op.Service, Meta: ServiceMeta{Implicit: true}}
+	var tree *tnode
 	if old != nil {
-		meta, cur, durable = old.Meta, old.Instances, old.Durable
+		s.Key, s.Meta, s.Durable, tree = old.Key, old.Meta, old.Durable, old.tree
 	}
-	// The changes by instance id; a later entry of the same key wins.
-	upd := make(map[string]*Instance, len(op.Instances))
-	for _, src := range op.Instances {
-		in := src.clone()
-		in.Ephemeral = true
-		in.ID = in.Key().ID(op.Service)
-		upd[in.ID] = in
-	}
-	var rm map[string]bool
-	if len(op.Removed) > 0 {
-		rm = make(map[string]bool, len(op.Removed))
-		for _, k := range op.Removed {
-			rm[k.ID(op.Service)] = true
-		}
+	// The changes, the last entry of a key winning, each with the instance
+	// it replaces (nil when added).
+	changes := make([]mergeChange, 0, len(op.Instances)+len(op.Removed))
+	var seen map[string]bool // the keys of changes, for large merges
+	if len(op.Instances) > mergeScanMax {
+		seen = make(map[string]bool, len(op.Instances))
 	}
 	changed := false
-	list := make([]*Instance, 0, len(cur)+len(upd))
-	for _, in := range cur {
-		if !in.Ephemeral {
-			delete(upd, in.ID) // CP data: replication never replaces it
-			list = append(list, in)
-			continue
+	for i := len(op.Instances) - 1; i >= 0; i-- {
+		in := op.Instances[i].clone()
+		in.Ephemeral = true
+		in.ID = in.Key().ID(op.Service)
+		if seen != nil && seen[in.ID] || seen == nil && slices.ContainsFunc(changes, func(x mergeChange) bool { return x.now.ID == in.ID }) {
+			continue // a later entry of the same key won
 		}
-		if n, ok := upd[in.ID]; ok {
-			delete(upd, in.ID)
-			n.beat = in.beat
-			if n.beat == nil {
-				n.beat = new(atomic.Int64)
-				n.beat.Store(op.Time)
-			}
-			if instanceSum(n) != instanceSum(in) {
-				changed = true
-			}
-			list = append(list, n)
-			continue
+		if seen != nil {
+			seen[in.ID] = true
 		}
-		if rm[in.ID] {
-			changed = true
-			continue
+		prev := tree.get(in.Key(), s.Key)
+		if prev != nil && !prev.Ephemeral {
+			continue // CP data: replication never replaces it
 		}
-		list = append(list, in)
-	}
-	if len(upd) > 0 {
-		changed = true
-		added := make([]*Instance, 0, len(upd))
-		for _, in := range upd {
+		if prev != nil && prev.beat != nil {
+			in.beat = prev.beat
+		} else {
 			in.beat = new(atomic.Int64)
 			in.beat.Store(op.Time)
-			added = append(added, in)
 		}
-		sortInstances(added)
-		list = mergeSorted(list, added)
+		if prev == nil || instanceSum(in) != instanceSum(prev) {
+			changed = true
+		}
+		changes = append(changes, mergeChange{prev, in})
+	}
+	updates := len(changes)
+	for _, k := range op.Removed {
+		prev := tree.get(k, s.Key)
+		if prev == nil || !prev.Ephemeral || seen != nil && seen[prev.ID] ||
+			seen == nil && slices.ContainsFunc(changes[:updates], func(x mergeChange) bool { return x.was == prev }) {
+			continue // absent, CP data, or updated by the same op
+		}
+		changes = append(changes, mergeChange{prev, nil})
+		changed = true
 	}
 	if !changed && old != nil {
-		return false, nil
+		return change{}, nil
 	}
-	c.publish(op, &Service{Key: op.Service, Meta: meta, Instances: list, Durable: durable})
-	return true, nil
+	for _, ch := range changes[:updates] {
+		if !ch.now.owned {
+			c.shared.own(ch.now)
+		}
+	}
+	if len(changes) > mergeScanMax && len(changes) > tree.size()/16 {
+		tree = bulkMerge(tree, changes[:updates], changes[updates:])
+	} else {
+		for _, ch := range changes[:updates] {
+			tree, _ = tree.set(ch.now)
+		}
+		for _, ch := range changes[updates:] {
+			tree, _ = tree.del(ch.was.ID)
+		}
+	}
+	next := c.treeView(op, old, s, tree, func(sums *serviceSums) {
+		for _, ch := range changes {
+			if ch.was != nil {
+				sums.sub(ch.was)
+			}
+			if ch.now != nil {
+				sums.add(ch.now)
+			}
+		}
+	})
+	return change{next: next, notify: true}, nil
+}
+
+// mergeScanMax is the number of changes up to which a merge finds
+// duplicates by a scan and applies the changes one path copy at a time.
+const mergeScanMax = 16
+
+// mergeChange is one instance a merge adds (was nil), replaces or removes
+// (now nil).
+type mergeChange struct{ was, now *Instance }
+
+// bulkMerge applies many changes in one pass over the instances of tree
+// and builds a new tree: cheaper than a path copy for each.
+func bulkMerge(tree *tnode, updates, removals []mergeChange) *tnode {
+	gone := make(map[*Instance]bool, len(updates)+len(removals))
+	added := make([]*Instance, 0, len(updates))
+	for _, ch := range updates {
+		added = append(added, ch.now)
+		if ch.was != nil {
+			gone[ch.was] = true
+		}
+	}
+	for _, ch := range removals {
+		gone[ch.was] = true
+	}
+	list := make([]*Instance, 0, tree.size()+len(added))
+	tree.each(func(in *Instance) bool {
+		if !gone[in] {
+			list = append(list, in)
+		}
+		return true
+	})
+	sortInstances(added)
+	return buildTree(mergeSorted(list, added))
 }
 
 // mergeSorted merges two lists sorted by ID into one.

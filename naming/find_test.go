@@ -69,8 +69,8 @@ func TestFindSearchMatchesScan(t *testing.T) {
 		}
 	}
 	s, _ := c.Service(k)
-	if !s.sorted {
-		t.Fatal("a published view is not marked sorted")
+	if s.tree == nil {
+		t.Fatal("a published view has no instance tree to search")
 	}
 	scan := &Service{Key: s.Key, Instances: s.Instances}
 	for i, ik := range keys {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
+	"sync"
 	"unique"
 )
 
@@ -19,8 +20,9 @@ const (
 // sharedMaps lets instances whose metadata are equal share one map: most
 // instances of a service carry the same few entries, and a small map costs
 // far more than the strings it holds. Maps in the table are immutable, as
-// every instance's metadata is. It is guarded by the catalog's write lock.
+// every instance's metadata is. Its own lock guards it.
 type sharedMaps struct {
+	mu   sync.Mutex // writers of different services own instances at once
 	m    map[string]map[string]string
 	keys []string // scratch
 	buf  []byte   // scratch
@@ -34,6 +36,8 @@ func (t *sharedMaps) share(md map[string]string) map[string]string {
 	if len(md) > maxSharedKeys {
 		return copyMetadata(md)
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.keys = t.keys[:0]
 	n := 0
 	for k, v := range md {

@@ -38,7 +38,11 @@ func largeCatalog(tb testing.TB) (*Catalog, ServiceKey) {
 
 // BenchmarkLargeServiceFlip is one health flip (the beat checker's op) in a
 // service of 10,000 instances; every op changes the instance's health.
-func BenchmarkLargeServiceFlip(b *testing.B) {
+func BenchmarkLargeServiceFlip(b *testing.B) { benchLargeFlips(b, nil) }
+
+// benchLargeFlips flips the instances of the large service in turn, each
+// flip followed by read when it is not nil.
+func benchLargeFlips(b *testing.B, read func(*Catalog, ServiceKey)) {
 	c, k := largeCatalog(b)
 	targets := make([]InstanceKey, largeSize)
 	for i := range targets {
@@ -52,10 +56,13 @@ func BenchmarkLargeServiceFlip(b *testing.B) {
 			Target: targets[n%largeSize], Healthy: healthy, Ephemeral: true}); err != nil {
 			b.Fatal(err)
 		}
+		if read != nil {
+			read(c, k)
+		}
 	}
 	b.StopTimer()
 	s, _ := c.Service(k)
-	if want := (b.N/largeSize)%2 == 1; s.Find(targets[0]).Healthy != want && b.N > 0 {
+	if want := ((b.N-1)/largeSize)%2 == 1; b.N > 0 && s.Find(targets[0]).Healthy != want {
 		b.Fatalf("instance 0 healthy %v after %d flips", !want, b.N)
 	}
 }
@@ -107,5 +114,35 @@ func BenchmarkLargeServiceMerge(b *testing.B) {
 	s, _ := c.Service(k)
 	if b.N > 0 && s.Find(largeInstance(0).Key()).Weight < 2 {
 		b.Fatal("merges left instance 0 as it was")
+	}
+}
+
+// BenchmarkLargeServiceFlipRead is a flip followed by the first read of
+// the new view's instance list (Catalog.Service), which builds the list
+// from the tree: what a change costs when a reader needs the whole list
+// after each one (the DNS index, a list render).
+func BenchmarkLargeServiceFlipRead(b *testing.B) {
+	benchLargeFlips(b, func(c *Catalog, k ServiceKey) {
+		if s, _ := c.Service(k); len(s.Instances) != largeSize {
+			b.Fatalf("the view lists %d instances", len(s.Instances))
+		}
+	})
+}
+
+// BenchmarkLargeServiceInstance reads one instance of the large service
+// right after a change, without building the list (what the checkers do).
+func BenchmarkLargeServiceInstance(b *testing.B) {
+	c, k := largeCatalog(b)
+	ik := largeInstance(4321).Key()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		if err := c.Apply(Op{Kind: OpSetHealth, Time: int64(n + 2), Service: k,
+			Target: ik, Healthy: n%2 == 1, Ephemeral: true}); err != nil {
+			b.Fatal(err)
+		}
+		if in, ok := c.Instance(k, ik); !ok || in.Healthy != (n%2 == 1) {
+			b.Fatal("the instance read is not the one just written")
+		}
 	}
 }

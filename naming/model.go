@@ -1,6 +1,9 @@
 package naming
 
 import (
+	"iter"
+	"slices"
+	"sync"
 	"sync/atomic"
 )
 
@@ -122,6 +125,10 @@ type Service struct {
 	Key  ServiceKey
 	Meta ServiceMeta
 	// Instances, sorted by ID. Never modified after the view is published.
+	// On a view the Catalog published, the slice is built from the view's
+	// instance tree on the first read through the Catalog (Service,
+	// Services) or a method of the view; All and Len read the tree without
+	// building it.
 	Instances []*Instance
 	// Revision increases with every change to this service.
 	Revision uint64
@@ -140,17 +147,64 @@ type Service struct {
 
 	// sums are the instance digests both checksums derive from.
 	sums serviceSums
-	// sorted is set on views the Catalog published: Instances are sorted by
-	// ID and every ID is set, so Find can search instead of scanning.
-	sorted bool
+	// tree holds the instances of a view the Catalog published, sorted by
+	// ID with every ID set, so Find can search instead of scanning. Nil on
+	// views built by hand and on published views without instances.
+	tree *tnode
+	// lazy builds Instances from tree once, on the first read.
+	lazy *lazyList
+}
+
+type lazyList struct{ once sync.Once }
+
+// materialize fills Instances from the tree on a published view, once;
+// every read of Instances goes through it first. It returns s.
+func (s *Service) materialize() *Service {
+	if s.lazy != nil && s.tree != nil {
+		s.lazy.once.Do(func() {
+			if s.tree.leaf() {
+				s.Instances = slices.Clip(s.tree.items) // immutable, as the list is
+				return
+			}
+			s.Instances = s.tree.appendTo(make([]*Instance, 0, s.tree.n))
+		})
+	}
+	return s
+}
+
+// Len returns the number of instances without building the list.
+func (s *Service) Len() int {
+	if s.tree != nil {
+		return s.tree.n
+	}
+	if s.lazy != nil {
+		return 0
+	}
+	return len(s.Instances)
+}
+
+// All yields the instances in order (by ID on published views) without
+// building the list: a published view walks its tree's leaves.
+func (s *Service) All() iter.Seq[*Instance] {
+	return func(yield func(*Instance) bool) {
+		if s.lazy != nil {
+			s.tree.each(yield)
+			return
+		}
+		for _, in := range s.Instances {
+			if !yield(in) {
+				return
+			}
+		}
+	}
 }
 
 // Find returns the instance with the given key, or nil. On views the
 // Catalog published it is a binary search; a Service built by hand may hold
 // its instances in any order and is scanned.
 func (s *Service) Find(k InstanceKey) *Instance {
-	if s.sorted {
-		return search(s.Instances, k, s.Key)
+	if s.lazy != nil {
+		return s.tree.get(k, s.Key)
 	}
 	for _, in := range s.Instances {
 		if in.Port == k.Port && in.IP == k.IP && in.Cluster == k.Cluster {

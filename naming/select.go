@@ -19,7 +19,7 @@ type Selection struct {
 func (s *Service) Select(clusters []string, healthyOnly bool) Selection {
 	var all []*Instance
 	healthy := 0
-	for _, in := range s.Instances {
+	for in := range s.All() {
 		if !in.Enabled || !inClusters(in.Cluster, clusters) {
 			continue
 		}

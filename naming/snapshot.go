@@ -1,6 +1,9 @@
 package naming
 
-import "sync/atomic"
+import (
+	"sort"
+	"sync/atomic"
+)
 
 // PersistentState is the CP half of the catalog: namespaces, switches,
 // service definitions and persistent instances. It is what a durable store
@@ -38,7 +41,7 @@ func (c *Catalog) PersistentState() PersistentState {
 			continue
 		}
 		ps := PersistentService{Key: s.Key, Meta: cloneMeta(s.Meta)}
-		for _, in := range s.Instances {
+		for in := range s.All() {
 			if !in.Ephemeral {
 				ps.Instances = append(ps.Instances, in)
 			}
@@ -113,10 +116,28 @@ func ephemeralOf(s *Service) []*Instance {
 		return nil
 	}
 	var list []*Instance
-	for _, in := range s.Instances {
+	for in := range s.All() {
 		if in.Ephemeral {
 			list = append(list, in)
 		}
 	}
 	return list
+}
+
+// replaceInstance returns a new sorted slice with in replacing the instance
+// of the same key, or added, and the instance it replaced (nil when added).
+// list is sorted by ID, and within a service the ID determines the key.
+func replaceInstance(list []*Instance, in *Instance) ([]*Instance, *Instance) {
+	i := sort.Search(len(list), func(i int) bool { return list[i].ID >= in.ID })
+	if i < len(list) && list[i].ID == in.ID {
+		out := make([]*Instance, len(list))
+		copy(out, list)
+		out[i] = in
+		return out, list[i]
+	}
+	out := make([]*Instance, len(list)+1)
+	copy(out, list[:i])
+	out[i] = in
+	copy(out[i+1:], list[i:])
+	return out, nil
 }

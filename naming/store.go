@@ -11,6 +11,10 @@ type Reader interface {
 	Namespace(id string) (Namespace, bool)
 	// Namespaces lists every namespace, "public" first.
 	Namespaces() []Namespace
+	// Instance returns the current version of one instance; reading it
+	// does not build the service's instance list, so it costs O(log n) in
+	// a large service.
+	Instance(key ServiceKey, ik InstanceKey) (*Instance, bool)
 	// Switches returns the cluster-wide switches.
 	Switches() Switches
 	// Auth returns the access-control data (users, roles, permissions).

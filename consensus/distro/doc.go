@@ -21,7 +21,9 @@
 //     Config.ForwardTimeout. Apply never blocks longer. Writes forwarded
 //     to one owner while a message to it is under way travel together in
 //     the next message, each with its own answer; an idle node sends a
-//     write at once.
+//     write at once. A stamped registration or deregistration the owner
+//     acknowledged is merged here at once, as the owner's record of it,
+//     so the node a client wrote to shows the write before the sync.
 //   - Except beats: a beat for an instance this node's copy holds is
 //     answered at once and rides in the next forward message without
 //     waiting for the owner's answer, unless 4 × MaxForwardBatch writes

@@ -46,7 +46,43 @@ func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
 	if op.Kind == naming.OpBeat && e.holds(op.Service, targetOf(&op)) && e.noticeBeat(owner, op) {
 		return nil
 	}
-	return e.forward(ctx, owner, op)
+	if err := e.forward(ctx, owner, op); err != nil {
+		return err
+	}
+	e.applyAcked(op)
+	return nil
+}
+
+// applyAcked makes a registration or a client's deregistration that the
+// responsible node acknowledged visible on this node at once, rather than
+// at the next sync: the node a client wrote to answers for the write (in
+// its DNS and its lists) as soon as the client has its answer. It merges
+// the record the responsible node syncs for the write: that node keeps the
+// stamp the write came with (applyOwned), and the instance it registers is
+// the op's, so the record here is the owner's own. When the owner held a
+// later version of the instance and stamped the write later still, the
+// owner's version is newer and replaces this one at the next sync, as
+// anywhere. A merge keeps the newer version of each instance, so it is
+// idempotent with the sync that follows. Other writes (patches, beats)
+// depend on the owner's copy and arrive with the sync, as do writes that
+// came without a stamp (the owner stamped them with its own clock).
+func (e *Engine) applyAcked(op naming.Op) {
+	rec := Record{Key: op.Service}
+	switch {
+	case op.Time == 0:
+		return
+	case op.Kind == naming.OpRegister && op.Instance != nil:
+		in := *op.Instance
+		in.ID, in.Updated = in.Key().ID(op.Service), op.Time
+		rec.Instances = []*naming.Instance{&in}
+	case op.Kind == naming.OpDeregister && op.ExpectBeat == 0:
+		rec.Tombstones = []Tombstone{{Instance: op.Target, Time: op.Time}}
+	default:
+		return
+	}
+	if _, err := e.mergeRecord(rec, false); err != nil {
+		e.log.WithError(err).WithField("service", op.Service.String()).Debug("acknowledged write not applied here")
+	}
 }
 
 // holds reports whether this node's copy has the instance.

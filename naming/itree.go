@@ -1,0 +1,349 @@
+package naming
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// itree is the instance store of a published view: a persistent B+tree of
+// instances sorted by ID. A node is never modified once a view holds it; a
+// change copies the nodes on the path from the root to one leaf (a few
+// hundred bytes each) and shares every other node with the previous
+// version, so one change costs O(log n) whatever the size of the service,
+// and every earlier view keeps its own immutable tree.
+//
+// All leaves are at the same depth. A node holds at most treeFan entries
+// and, unless it is the root, at least treeMin after a deletion (it is
+// merged with a neighbour below that).
+const (
+	treeFan = 32
+	treeMin = treeFan / 4
+)
+
+// tnode is a leaf (items set) or an inner node (kids set).
+type tnode struct {
+	items []*Instance
+	kids  []*tnode
+	// n is the number of instances below the node.
+	n int
+	// min is the smallest ID below the node: the separator its parent
+	// searches by. Replacing an instance keeps its ID, so only insertions
+	// and deletions at the front of a node move it.
+	min string
+}
+
+func (t *tnode) leaf() bool { return t.kids == nil }
+
+// width is the number of entries of the node.
+func (t *tnode) width() int {
+	if t.leaf() {
+		return len(t.items)
+	}
+	return len(t.kids)
+}
+
+func (t *tnode) size() int {
+	if t == nil {
+		return 0
+	}
+	return t.n
+}
+
+// buildTree returns the tree of list, sorted by ID, in full leaves.
+func buildTree(list []*Instance) *tnode {
+	if len(list) == 0 {
+		return nil
+	}
+	level := make([]*tnode, 0, (len(list)+treeFan-1)/treeFan)
+	for i := 0; i < len(list); i += treeFan {
+		items := slices.Clone(list[i:min(i+treeFan, len(list))])
+		level = append(level, &tnode{items: items, n: len(items), min: items[0].ID})
+	}
+	for len(level) > 1 {
+		up := make([]*tnode, 0, (len(level)+treeFan-1)/treeFan)
+		for i := 0; i < len(level); i += treeFan {
+			up = append(up, newInner(slices.Clone(level[i:min(i+treeFan, len(level))])))
+		}
+		level = up
+	}
+	return level[0]
+}
+
+func newInner(kids []*tnode) *tnode {
+	t := &tnode{kids: kids, min: kids[0].min}
+	for _, k := range kids {
+		t.n += k.n
+	}
+	return t
+}
+
+func newLeaf(items []*Instance) *tnode {
+	return &tnode{items: items, n: len(items), min: items[0].ID}
+}
+
+// appendTo appends the instances of t in order.
+func (t *tnode) appendTo(dst []*Instance) []*Instance {
+	if t == nil {
+		return dst
+	}
+	if t.leaf() {
+		return append(dst, t.items...)
+	}
+	for _, k := range t.kids {
+		dst = k.appendTo(dst)
+	}
+	return dst
+}
+
+// each calls yield with the instances of t in order until it returns false.
+func (t *tnode) each(yield func(*Instance) bool) bool {
+	if t == nil {
+		return true
+	}
+	if t.leaf() {
+		for _, in := range t.items {
+			if !yield(in) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, k := range t.kids {
+		if !k.each(yield) {
+			return false
+		}
+	}
+	return true
+}
+
+// kidFor returns the index of the kid whose range holds id.
+func (t *tnode) kidFor(id string) int {
+	i, _ := slices.BinarySearchFunc(t.kids, id, func(k *tnode, id string) int {
+		if c := strings.Compare(k.min, id); c != 0 {
+			return c
+		}
+		return -1 // a kid whose min is id holds it: search past it
+	})
+	return max(i-1, 0)
+}
+
+// get returns the instance of key k in service svc, or nil, without
+// building the instance's ID.
+func (t *tnode) get(k InstanceKey, svc ServiceKey) *Instance {
+	if t == nil {
+		return nil
+	}
+	var pbuf [20]byte
+	port := strconv.AppendInt(pbuf[:0], int64(k.Port), 10)
+	for !t.leaf() {
+		// The last kid whose min is at most k's ID.
+		lo, hi := 1, len(t.kids)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if compareIDPort(t.kids[m].min, k, port, svc) <= 0 {
+				lo = m + 1
+			} else {
+				hi = m
+			}
+		}
+		t = t.kids[lo-1]
+	}
+	return search(t.items, k, svc)
+}
+
+// set returns a tree with in added, or replacing the instance of the same
+// ID (returned as prev). t is not modified.
+func (t *tnode) set(in *Instance) (root *tnode, prev *Instance) {
+	if t == nil {
+		return newLeaf([]*Instance{in}), nil
+	}
+	nt, split, prev := t.setIn(in)
+	if split != nil {
+		return newInner([]*tnode{nt, split}), prev
+	}
+	return nt, prev
+}
+
+// setIn is set below the root: it returns the node's new version and, when
+// that overflowed, the right half split off it.
+func (t *tnode) setIn(in *Instance) (nt, split *tnode, prev *Instance) {
+	if t.leaf() {
+		i, found := slices.BinarySearchFunc(t.items, in.ID, func(x *Instance, id string) int { return strings.Compare(x.ID, id) })
+		if found {
+			items := slices.Clone(t.items)
+			prev, items[i] = items[i], in
+			return &tnode{items: items, n: t.n, min: t.min}, nil, prev
+		}
+		items := make([]*Instance, 0, len(t.items)+1)
+		items = append(append(append(items, t.items[:i]...), in), t.items[i:]...)
+		nt, split = splitLeaf(items)
+		return nt, split, nil
+	}
+	i := t.kidFor(in.ID)
+	kid, ksplit, prev := t.kids[i].setIn(in)
+	kids := make([]*tnode, len(t.kids), len(t.kids)+1)
+	copy(kids, t.kids)
+	kids[i] = kid
+	if ksplit != nil {
+		kids = slices.Insert(kids, i+1, ksplit)
+	}
+	nt, split = splitInner(kids)
+	return nt, split, prev
+}
+
+func splitLeaf(items []*Instance) (left, right *tnode) {
+	if len(items) <= treeFan {
+		return newLeaf(items), nil
+	}
+	h := len(items) / 2
+	return newLeaf(items[:h:h]), newLeaf(slices.Clone(items[h:]))
+}
+
+func splitInner(kids []*tnode) (left, right *tnode) {
+	if len(kids) <= treeFan {
+		return newInner(kids), nil
+	}
+	h := len(kids) / 2
+	return newInner(kids[:h:h]), newInner(slices.Clone(kids[h:]))
+}
+
+// del returns a tree without the instance of the given ID, and that
+// instance (nil, and t itself, when there is none).
+func (t *tnode) del(id string) (root *tnode, removed *Instance) {
+	if t == nil {
+		return nil, nil
+	}
+	nt, removed := t.delIn(id)
+	switch {
+	case removed == nil:
+		return t, nil
+	case nt == nil:
+		return nil, removed
+	case !nt.leaf() && len(nt.kids) == 1:
+		return nt.kids[0], removed
+	}
+	return nt, removed
+}
+
+// delIn is del below the root; nt is nil when the node became empty.
+func (t *tnode) delIn(id string) (nt *tnode, removed *Instance) {
+	if t.leaf() {
+		i, found := slices.BinarySearchFunc(t.items, id, func(x *Instance, id string) int { return strings.Compare(x.ID, id) })
+		if !found {
+			return t, nil
+		}
+		if len(t.items) == 1 {
+			return nil, t.items[0]
+		}
+		items := make([]*Instance, 0, len(t.items)-1)
+		items = append(append(items, t.items[:i]...), t.items[i+1:]...)
+		return newLeaf(items), t.items[i]
+	}
+	i := t.kidFor(id)
+	kid, removed := t.kids[i].delIn(id)
+	if removed == nil {
+		return t, nil
+	}
+	kids := slices.Clone(t.kids)
+	switch {
+	case kid == nil:
+		kids = slices.Delete(kids, i, i+1)
+	case kid.width() < treeMin && len(kids) > 1:
+		j := i + 1 // the neighbour it merges with
+		if j == len(kids) {
+			i, j = i-1, i
+			kids[j] = kid
+		} else {
+			kids[i] = kid
+		}
+		left, right := mergeNodes(kids[i], kids[j])
+		kids[i] = left
+		if right != nil {
+			kids[j] = right
+		} else {
+			kids = slices.Delete(kids, j, j+1)
+		}
+	default:
+		kids[i] = kid
+	}
+	if len(kids) == 0 {
+		return nil, removed
+	}
+	return newInner(kids), removed
+}
+
+// mergeNodes joins two neighbours of the same depth into one node, or two
+// when their entries do not fit in one.
+func mergeNodes(a, b *tnode) (left, right *tnode) {
+	if a.leaf() {
+		return splitLeaf(append(slices.Clone(a.items), b.items...))
+	}
+	return splitInner(append(slices.Clone(a.kids), b.kids...))
+}
+
+// diffTrees calls fn for each difference between two trees, as
+// DiffInstances does for lists; subtrees both trees share are skipped
+// without being read.
+func diffTrees(a, b *tnode, fn func(old, new *Instance)) {
+	if a == b {
+		return
+	}
+	var before, after []*Instance
+	collectDiff(a, b, &before, &after)
+	DiffInstances(before, after, fn)
+}
+
+// collectDiff gathers the instances of the parts of a and b that are not
+// shared nodes. When both are inner nodes of the same depth, kids held by
+// both are skipped: what remains is the same set difference, since the
+// kids of either are in ID order.
+func collectDiff(a, b *tnode, before, after *[]*Instance) {
+	if a == b {
+		return
+	}
+	if a == nil || b == nil || a.leaf() || b.leaf() || depth(a) != depth(b) {
+		*before = a.appendTo(*before)
+		*after = b.appendTo(*after)
+		return
+	}
+	shared := make(map[*tnode]bool, len(a.kids))
+	for _, k := range a.kids {
+		shared[k] = true
+	}
+	common := make(map[*tnode]bool, len(b.kids))
+	for _, k := range b.kids {
+		if shared[k] {
+			common[k] = true
+		}
+	}
+	var ra, rb []*tnode
+	for _, k := range a.kids {
+		if !common[k] {
+			ra = append(ra, k)
+		}
+	}
+	for _, k := range b.kids {
+		if !common[k] {
+			rb = append(rb, k)
+		}
+	}
+	if len(ra) == 1 && len(rb) == 1 {
+		collectDiff(ra[0], rb[0], before, after)
+		return
+	}
+	for _, k := range ra {
+		*before = k.appendTo(*before)
+	}
+	for _, k := range rb {
+		*after = k.appendTo(*after)
+	}
+}
+
+func depth(t *tnode) int {
+	d := 0
+	for ; !t.leaf(); t = t.kids[0] {
+		d++
+	}
+	return d
+}

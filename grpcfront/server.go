@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +38,11 @@ type Access interface {
 	// failure, any other a denial.
 	Allow(token, ns string, write bool) error
 }
+
+// recvWindow is the HTTP/2 flow-control window of every stream and
+// connection, in bytes: a message of MaxMessageBytes takes a few window
+// updates, acks and requests none.
+const recvWindow = 1 << 20
 
 // Server is the gRPC front.
 type Server struct {
@@ -120,6 +124,10 @@ func (s *Server) Start(ctx context.Context) error {
 		grpc.StatsHandler(statsHandler{s}),
 		grpc.MaxRecvMsgSize(s.cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(64 << 20),
+		// Static windows: without them grpc-go estimates the bandwidth
+		// with a ping after received data, a frame each way per push ack.
+		grpc.InitialWindowSize(recvWindow),
+		grpc.InitialConnWindowSize(recvWindow),
 		// Clients ping every 60 s; dead peers the OS does not report are
 		// found by the idle probe (detect.go) and by these pings.
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
@@ -254,8 +262,21 @@ func (s *Server) Connections() int {
 	return len(s.conns)
 }
 
-// nextID returns a requestId no other server request of this process has.
-func (s *Server) nextID() string { return strconv.FormatUint(s.reqIDs.Add(1), 10) }
+// idWidth is the length of every requestId the server sends: fixed, so
+// that a push's encoding only changes in those digits (see rendered).
+const idWidth = 20
+
+// nextID returns a requestId no other server request of this process has:
+// idWidth decimal digits.
+func (s *Server) nextID() string {
+	var b [idWidth]byte
+	v := s.reqIDs.Add(1)
+	for i := idWidth - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b[:])
+}
 
 // serverRequest builds a server-to-client request of the internal module.
 func (s *Server) serverRequest(typ string, body internalRequest) *Payload {

@@ -16,6 +16,9 @@ type Payload struct {
 	// TypeURL is the Any's type_url; clients leave it empty.
 	TypeURL string
 	Body    []byte
+	// raw, when set, is the message already encoded (a push rendered
+	// once for all subscribers); marshal returns it as is.
+	raw []byte
 }
 
 // Field numbers of nacos.proto.
@@ -36,6 +39,9 @@ var errMalformed = errors.New("malformed payload")
 
 // marshal encodes p as nacos.proto's Payload.
 func (p *Payload) marshal() []byte {
+	if p.raw != nil {
+		return p.raw
+	}
 	var md []byte
 	if p.Type != "" {
 		md = protowire.AppendTag(md, fieldMetaType, protowire.BytesType)

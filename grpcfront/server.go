@@ -44,6 +44,18 @@ type Access interface {
 // updates, acks and requests none.
 const recvWindow = 1 << 20
 
+// transportLimit is the largest message gRPC reads for a MaxMessageBytes
+// of limit: twice it, and at least 1 MiB more.
+func transportLimit(limit int) int { return limit + max(limit, 1<<20) }
+
+// tooLarge answers a message over MaxMessageBytes, nil for one within it.
+func (s *Server) tooLarge(p *Payload) *Payload {
+	if p.size <= s.cfg.MaxMessageBytes {
+		return nil
+	}
+	return errorPayload(codeTooLarge, fmt.Sprintf("message too large: %d bytes, this member takes at most %d", p.size, s.cfg.MaxMessageBytes), "")
+}
+
 // Server is the gRPC front.
 type Server struct {
 	cfg    Config
@@ -122,7 +134,10 @@ func (s *Server) Start(ctx context.Context) error {
 	opts := []grpc.ServerOption{
 		grpc.ForceServerCodec(Codec{}),
 		grpc.StatsHandler(statsHandler{s}),
-		grpc.MaxRecvMsgSize(s.cfg.MaxMessageBytes),
+		// gRPC takes somewhat more than the limit, so that a message over
+		// it gets our ErrorResponse 413 (tooLarge); only one over this
+		// bound too gets gRPC's RESOURCE_EXHAUSTED.
+		grpc.MaxRecvMsgSize(transportLimit(s.cfg.MaxMessageBytes)),
 		grpc.MaxSendMsgSize(64 << 20),
 		// Static windows: without them grpc-go estimates the bandwidth
 		// with a ping after received data, a frame each way per push ack.

@@ -89,6 +89,10 @@ func (s *Server) recvLoop(stream grpc.ServerStream, c *conn) {
 		bad = 0
 		c.touch(s.now())
 		c.probe.Store(0)
+		if e := s.tooLarge(&p); e != nil {
+			c.out.request(e)
+			continue
+		}
 		switch p.Type {
 		case typeNotifySubResp:
 			var r response

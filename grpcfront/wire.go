@@ -19,6 +19,8 @@ type Payload struct {
 	// raw, when set, is the message already encoded (a push rendered
 	// once for all subscribers); marshal returns it as is.
 	raw []byte
+	// size is the encoded size of a received message.
+	size int
 }
 
 // Field numbers of nacos.proto.
@@ -80,7 +82,7 @@ func (p *Payload) marshal() []byte {
 // unmarshal decodes b into p. Unknown fields are skipped, as protobuf
 // does; the body is copied, so b may be reused afterwards.
 func (p *Payload) unmarshal(b []byte) error {
-	*p = Payload{}
+	*p = Payload{size: len(b)}
 	return eachField(b, func(num protowire.Number, v []byte) error {
 		switch num {
 		case fieldMetadata:

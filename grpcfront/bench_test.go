@@ -19,6 +19,10 @@ func BenchmarkRegister(b *testing.B) {
 	defer f.srv.Close()
 	var seq atomic.Int64
 	b.ReportAllocs()
+	cpu0 := processCPU()
+	defer func() {
+		b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	}()
 	b.RunParallel(func(pb *testing.PB) {
 		c := dialRaw(&testing.T{}, f.port())
 		c.connect()
@@ -92,4 +96,38 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPayloadMarshal: the encoding of one answer, as every unary
+// request's reply goes through it.
+func BenchmarkPayloadMarshal(b *testing.B) {
+	p := &Payload{Type: typeInstanceResp, Headers: map[string]string{"accessToken": "token"},
+		Body: []byte(`{"resultCode":200,"errorCode":0,"success":true,"requestId":"17","type":"registerInstance"}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(p.marshal()) == 0 {
+			b.Fatal("empty")
+		}
+	}
+}
+
+// BenchmarkPushEncode: what each subscriber's push costs to encode once
+// the render is shared (the first send of a render, then a resend).
+func BenchmarkPushEncode(b *testing.B) {
+	f := start(&testing.T{}, nil, nil)
+	defer f.srv.Close()
+	r := f.srv.renderPush(naming.NewServiceKey("", "", "enc"), "")
+	b.Run("shared", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = f.srv.encodePush(r.id, r).marshal()
+		}
+	})
+	b.Run("resend", func(b *testing.B) {
+		id := f.srv.nextID()
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = f.srv.encodePush(id, r).marshal()
+		}
+	})
 }

@@ -295,7 +295,9 @@ func connectSubscribers(ctx context.Context, addr string, n int, prefix string, 
 
 // scenarioGRPCPush: N gRPC subscribers of one service on one node; each
 // round registers a new instance over HTTP and measures, per subscriber,
-// the time until a push listing it arrived.
+// the time until a push listing it arrived. The reference is the same
+// subscribers on a bare grpc-go server (grpcref.go) that sends one fixed
+// push to every stream.
 func (h *harness) scenarioGRPCPush(ctx context.Context, rep *report) error {
 	o := h.opts
 	nodes, err := h.startNodes(ctx, 1)
@@ -303,31 +305,83 @@ func (h *harness) scenarioGRPCPush(ctx context.Context, rep *report) error {
 		return err
 	}
 	nd := nodes[0]
-	const rounds = 5
-	got := make([][rounds]atomic.Int64, o.grpcPush)
+	pids := []int{nd.pid()}
+	var cpu, self *cpuMeter
+	var stop func()
+	res, err := pushRounds(ctx, grpcAddrOf(nd.http), o.grpcPush, func() {
+		cpu = startCPU(pids...)
+		self = startCPU(os.Getpid()) // the subscribers: reading, acking
+		stop = h.profile("grpc-push", pids)
+	}, func(r int) error {
+		return httpOp(ctx, "POST", nd.http, "/nacos/v1/ns/instance", registerForm("gpush0", pushMarker(r), 9000, true, keepAlive), "", nil)
+	})
+	if err != nil {
+		return err
+	}
+	used, selfUsed := cpu.used(), self.used()
+	stop()
+	nd.child.stop(10 * time.Second) // its cores go to the reference
+	ref := "bare grpc-go fan-out: not measured"
+	if addr, c, err := h.startGRPCRef(ctx); err != nil {
+		ref += ": " + oneLine(err.Error())
+	} else {
+		trigger, err := dialGRPC(ctx, addr, nil)
+		if err == nil {
+			var bres pushResult
+			bres, err = pushRounds(ctx, addr, o.grpcPush, func() {}, func(r int) error {
+				_, err := trigger.call(ctx, benchPushType, []byte(`{"requestId":"`+strconv.Itoa(r)+`","module":"naming","serviceInfo":{"hosts":[{"ip":"`+pushMarker(r)+`"}]}}`))
+				return err
+			})
+			trigger.cc.Close()
+			bs := summarize(bres.delays)
+			ref = fmt.Sprintf("bare grpc-go fan-out (grpc-ref process), same subscribers: p99 %s (p50 %s, %d missing)", fmtDur(bs.P99), fmtDur(bs.P50), bres.missing)
+		}
+		if err != nil {
+			ref += ": " + oneLine(err.Error())
+		}
+		c.stop(5 * time.Second)
+	}
+	sum := summarize(res.delays)
+	rep.add(row{Scenario: "grpc-push", Metric: fmt.Sprintf("push delay p99 over gRPC (%s subscribers, one node)", fmtCount(float64(o.grpcPush))),
+		Sextant: fmtDur(sum.P99), Refs: ref, Target: "< 200 ms", Verdict: judge(sum.N > 0 && sum.P99 < 200*time.Millisecond && res.missing == 0),
+		Note: fmt.Sprintf("%d rounds, each a new instance registered over HTTP; from the register request to each subscriber's receipt: %s; %d pushes missing after 10 s; node CPU %v over the rounds (%.0f µs per push), the subscribers' process %v (%.0f µs per push)",
+			pushRoundCount, sum.String(), res.missing, used.Round(time.Millisecond), perPush(used, len(res.delays)),
+			selfUsed.Round(time.Millisecond), perPush(selfUsed, len(res.delays)))})
+	return nil
+}
+
+const pushRoundCount = 5
+
+type pushResult struct {
+	delays  []time.Duration
+	missing int
+}
+
+// pushRounds connects n subscribers of gpush0 to addr, then runs
+// pushRoundCount rounds: trigger(r) makes round r's change (marked by
+// pushMarker(r)), and each subscriber's delay is the time from the trigger
+// to its receipt; started runs once the subscribers are connected.
+func pushRounds(ctx context.Context, addr string, n int, started func(), trigger func(r int) error) (pushResult, error) {
+	got := make([][pushRoundCount]atomic.Int64, n)
 	onPush := func(i int, body []byte) {
 		now := time.Now().UnixNano()
-		for r := range rounds {
+		for r := range pushRoundCount {
 			if bytes.Contains(body, []byte(`"`+pushMarker(r)+`"`)) {
 				got[i][r].CompareAndSwap(0, now)
 			}
 		}
 	}
-	conns, err := connectSubscribers(ctx, grpcAddrOf(nd.http), o.grpcPush, "gpush", 1, onPush)
+	conns, err := connectSubscribers(ctx, addr, n, "gpush", 1, onPush)
 	defer closeAll(conns)
+	var res pushResult
 	if err != nil {
-		return err
+		return res, err
 	}
-	pids := []int{nd.pid()}
-	cpu := startCPU(pids...)
-	self := startCPU(os.Getpid()) // the subscribers: reading, acking
-	stop := h.profile("grpc-push", pids)
-	var delays []time.Duration
-	missing := 0
-	for r := range rounds {
+	started()
+	for r := range pushRoundCount {
 		sent := time.Now()
-		if err := httpOp(ctx, "POST", nd.http, "/nacos/v1/ns/instance", registerForm("gpush0", pushMarker(r), 9000, true, keepAlive), "", nil); err != nil {
-			return err
+		if err := trigger(r); err != nil {
+			return res, err
 		}
 		_ = poll(ctx, 10*time.Second, 20*time.Millisecond, func() (bool, error) {
 			for i := range got {
@@ -339,22 +393,14 @@ func (h *harness) scenarioGRPCPush(ctx context.Context, rep *report) error {
 		})
 		for i := range got {
 			if t := got[i][r].Load(); t != 0 {
-				delays = append(delays, time.Duration(t-sent.UnixNano()))
+				res.delays = append(res.delays, time.Duration(t-sent.UnixNano()))
 			} else {
-				missing++
+				res.missing++
 			}
 		}
 		time.Sleep(time.Second) // past the merge delay: each round is its own push
 	}
-	used, selfUsed := cpu.used(), self.used()
-	stop()
-	sum := summarize(delays)
-	rep.add(row{Scenario: "grpc-push", Metric: fmt.Sprintf("push delay p99 over gRPC (%s subscribers, one node)", fmtCount(float64(o.grpcPush))),
-		Sextant: fmtDur(sum.P99), Target: "< 200 ms", Verdict: judge(sum.N > 0 && sum.P99 < 200*time.Millisecond && missing == 0),
-		Note: fmt.Sprintf("%d rounds, each a new instance registered over HTTP; from the register request to each subscriber's receipt: %s; %d pushes missing after 10 s; node CPU %v over the rounds (%.0f µs per push), the subscribers' process %v (%.0f µs per push)",
-			rounds, sum.String(), missing, used.Round(time.Millisecond), perPush(used, len(delays)),
-			selfUsed.Round(time.Millisecond), perPush(selfUsed, len(delays)))})
-	return nil
+	return res, nil
 }
 
 func perPush(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(max(n, 1)) }

@@ -1,10 +1,11 @@
 package grpcfront
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +19,10 @@ func BenchmarkRegister(b *testing.B) {
 	defer f.srv.Close()
 	var seq atomic.Int64
 	b.ReportAllocs()
+	cpu0 := processCPU()
+	defer func() {
+		b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	}()
 	b.RunParallel(func(pb *testing.PB) {
 		c := dialRaw(&testing.T{}, f.port())
 		c.connect()
@@ -36,8 +41,10 @@ func BenchmarkRegister(b *testing.B) {
 	})
 }
 
-// BenchmarkPushFanout: one change of a service pushed to 1,000 subscribed
-// connections, each acking; an op ends when every subscriber has the push.
+// BenchmarkPushFanout: one change of a service (one instance registered,
+// then deregistered, so every push has the same size) pushed to 1,000
+// subscribed connections, each acking; an op ends when every subscriber
+// has the push. Client and server share the process.
 func BenchmarkPushFanout(b *testing.B) {
 	f := start(&testing.T{}, func(c *Config) { c.PushMergeDelay = 0 }, nil)
 	defer f.srv.Close()
@@ -53,24 +60,74 @@ func BenchmarkPushFanout(b *testing.B) {
 				if p.Type != typeNotifySubscriber {
 					continue
 				}
-				var r response
-				_ = json.Unmarshal(p.Body, &r)
-				ack, _ := json.Marshal(response{ResultCode: codeOK, Success: true, RequestID: r.RequestID})
+				// The requestId comes first: {"requestId":"<digits>"
+				id, _, _ := bytes.Cut(bytes.TrimPrefix(p.Body, []byte(`{"requestId":"`)), []byte(`"`))
+				ack := append(append([]byte(`{"resultCode":200,"success":true,"requestId":"`), id...), `"}`...)
 				_ = c.bi.SendMsg(&Payload{Type: typeNotifySubResp, Body: ack})
 				got.Add(1)
 			}
 		}()
 	}
 	key := naming.NewServiceKey("", "", "fan")
+	in := &naming.Instance{IP: "10.12.0.1", Port: 1, Cluster: "DEFAULT", Weight: 1, Healthy: true, Enabled: true, Ephemeral: true}
+	b.ReportAllocs()
+	cpu0 := processCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		want := got.Load() + n
-		if err := f.w.Apply(context.Background(), naming.Op{Kind: naming.OpRegister, Service: key,
-			Instance: &naming.Instance{IP: "10.12.0.1", Port: 1 + i%60000, Cluster: "DEFAULT", Weight: 1, Healthy: true, Enabled: true, Ephemeral: true}}); err != nil {
+		op := naming.Op{Kind: naming.OpRegister, Service: key, Instance: in}
+		if i%2 == 1 {
+			op = naming.Op{Kind: naming.OpDeregister, Service: key, Target: in.Key()}
+		}
+		if err := f.w.Apply(context.Background(), op); err != nil {
 			b.Fatal(err)
 		}
 		for got.Load() < want {
-			time.Sleep(time.Millisecond)
+			time.Sleep(100 * time.Microsecond)
 		}
 	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/push")
+	// CPU time tells more than wall time on a shared machine.
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N*n), "cpu-µs/push")
+}
+
+// processCPU is the CPU time this process used so far (user + system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPayloadMarshal: the encoding of one answer, as every unary
+// request's reply goes through it.
+func BenchmarkPayloadMarshal(b *testing.B) {
+	p := &Payload{Type: typeInstanceResp, Headers: map[string]string{"accessToken": "token"},
+		Body: []byte(`{"resultCode":200,"errorCode":0,"success":true,"requestId":"17","type":"registerInstance"}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(p.marshal()) == 0 {
+			b.Fatal("empty")
+		}
+	}
+}
+
+// BenchmarkPushEncode: what each subscriber's push costs to encode once
+// the render is shared (the first send of a render, then a resend).
+func BenchmarkPushEncode(b *testing.B) {
+	f := start(&testing.T{}, nil, nil)
+	defer f.srv.Close()
+	r := f.srv.renderPush(naming.NewServiceKey("", "", "enc"), "")
+	b.Run("shared", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = f.srv.encodePush(r.id, r).marshal()
+		}
+	})
+	b.Run("resend", func(b *testing.B) {
+		id := f.srv.nextID()
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = f.srv.encodePush(id, r).marshal()
+		}
+	})
 }

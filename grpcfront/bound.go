@@ -51,6 +51,9 @@ func (s *Server) bind(c *conn, ref instRef, in *naming.Instance, at int64) error
 	if err := s.mayHold(c, ref); err != nil {
 		return err
 	}
+	if c.insts == nil {
+		c.insts = map[instRef]struct{}{}
+	}
 	c.insts[ref] = struct{}{}
 	b := s.bound
 	b.mu.Lock()

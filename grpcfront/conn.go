@@ -14,7 +14,7 @@ import (
 // conn is one client connection: one HTTP/2 connection, whose id the
 // client learns from ServerCheckRequest and which is "set up" once its
 // bi-stream carried ConnectionSetupRequest. Pushes and probes go out on
-// that stream, from its own goroutine (sendLoop) only.
+// that stream, from one sender at a time (outbox.go).
 type conn struct {
 	id     string
 	remote string
@@ -31,19 +31,20 @@ type conn struct {
 	ended         bool
 	clientVersion string
 	app           string
-	// subs are the subscriptions, insts the instances bound to it.
+	// subs are the subscriptions, insts the instances bound to it; both
+	// are made on first use, since most connections hold few or none.
 	subs  map[subKey]struct{}
 	insts map[instRef]struct{}
-	// cancel ends the bi-stream (ejection, drain).
-	cancel context.CancelFunc
+	// kill cancels the context of the HTTP/2 connection's streams: the
+	// bi-stream's read returns and its handler ends (ejection, end).
+	kill context.CancelFunc
 
-	// out holds what sendLoop must send; see outbox.go.
+	// out holds what is to be sent on the bi-stream; see outbox.go.
 	out outbox
 }
 
-func newConn(id, remote string, now time.Time) *conn {
-	c := &conn{id: id, remote: remote, subs: map[subKey]struct{}{}, insts: map[instRef]struct{}{}}
-	c.out.init()
+func newConn(id, remote string, now time.Time, kill context.CancelFunc) *conn {
+	c := &conn{id: id, remote: remote, kill: kill}
 	c.touch(now)
 	return c
 }
@@ -84,7 +85,10 @@ type statsHandler struct{ s *Server }
 
 func (h statsHandler) TagConn(ctx context.Context, info *stats.ConnTagInfo) context.Context {
 	now := h.s.now()
-	c := newConn(h.s.ids.next(info.RemoteAddr, now), addrString(info.RemoteAddr), now)
+	// Every stream's context derives from this one (grpc-go), so kill
+	// ends them all.
+	ctx, kill := context.WithCancel(ctx)
+	c := newConn(h.s.ids.next(info.RemoteAddr, now), addrString(info.RemoteAddr), now, kill)
 	h.s.stats.opened.Add(1)
 	return context.WithValue(ctx, connKey{}, c)
 }

@@ -36,13 +36,14 @@
 //     permissions are those of the HTTP front (Access, wired in cmd).
 //   - Push: any change of a subscribed service that reaches this node's
 //     catalog (from any member, any front, a health flip) is pushed as a
-//     NotifySubscriberRequest with a requestId unique in the process. The
-//     first change after a quiet spell goes at once; later ones within
-//     PushMergeDelay are merged. One render per (service, clusters) is
-//     shared by every subscriber. A push unacked after PushAckTimeout is
-//     sent again (new requestId), at most PushRetries times; a newer push
-//     replaces an unacked one. Each connection sends from its own goroutine,
-//     so a slow client holds up no one else.
+//     NotifySubscriberRequest whose requestId a connection never sees twice.
+//     The first change after a quiet spell goes at once; later ones within
+//     PushMergeDelay are merged. One render per (service, clusters), encoded
+//     once, is sent as is to every subscriber. A push unacked after
+//     PushAckTimeout is sent again (new requestId), at most PushRetries
+//     times; a newer push replaces an unacked one. Each connection's sends
+//     run on a goroutine of their own, started only while something is to
+//     be sent, so a slow client holds up no one else.
 //   - Connections: one silent for IdleProbe gets a ClientDetectionRequest;
 //     no answer within ProbeTimeout ejects it. Close sends every client a
 //     ConnectResetRequest and waits up to DrainTimeout for them to leave.
@@ -52,7 +53,9 @@
 //     (not removed) when the node itself is shutting down.
 //   - Limits: MaxConnections (stream refused with RESOURCE_EXHAUSTED),
 //     MaxSubscriptionsPerConn, MaxInstancesPerConn (ErrorResponse 413,
-//     nothing changed), MaxMessageBytes (RESOURCE_EXHAUSTED from gRPC),
+//     nothing changed), MaxMessageBytes (ErrorResponse 413, on the stream
+//     too; only a message over twice the limit, and 1 MiB more, is refused
+//     by gRPC itself with RESOURCE_EXHAUSTED),
 //     MaxInFlight naming requests at once (ErrorResponse 503 at once, with
 //     the same admit.Shedder the HTTP front uses; health checks pass).
 package grpcfront

@@ -51,7 +51,7 @@ func FuzzDispatch(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	c := newConn("fuzz", "127.0.0.1:1", time.Now())
+	c := newConn("fuzz", "127.0.0.1:1", time.Now(), func() {})
 	c.setup = true
 	f.Fuzz(func(t *testing.T, typ string, body []byte) {
 		out, code := srv.dispatch(context.Background(), c, &Payload{Type: typ, Body: body})

@@ -26,6 +26,10 @@ func (s *Server) unary(ctx context.Context, p *Payload) (out *Payload) {
 		}
 		s.observeRequest(p.Type, code, s.now().Sub(start))
 	}()
+	if out = s.tooLarge(p); out != nil {
+		code = codeTooLarge
+		return out
+	}
 	out, code = s.dispatch(ctx, c, p)
 	return out
 }

@@ -333,15 +333,42 @@ func TestLimits(t *testing.T) {
 		t.Fatalf("%d subscriptions", n)
 	}
 
-	// A message over MaxMessageBytes is refused by gRPC itself, before
-	// any handler, with RESOURCE_EXHAUSTED naming both sizes.
+	// A registration over MaxMessageBytes gets ErrorResponse 413 naming
+	// both sizes, and writes nothing.
+	big := c.call(typeInstance, map[string]any{"type": "registerInstance", "serviceName": "too-big",
+		"instance": map[string]any{"ip": "10.10.0.3", "port": 80, "metadata": map[string]string{"pad": strings.Repeat("y", 8192)}}}, nil)
+	if r := decodeResp(t, big); big.Type != typeError || r.ErrorCode != codeTooLarge || r.Success ||
+		!strings.Contains(r.Message, "at most 4096") {
+		t.Fatalf("message over the limit: %s %.200s", big.Type, big.Body)
+	}
+	if n := len(f.instances("", "", "too-big")); n != 0 {
+		t.Fatalf("the message over the limit registered %d instances", n)
+	}
+	// Far over it (past what gRPC reads at all), gRPC refuses it itself
+	// with RESOURCE_EXHAUSTED.
 	var out Payload
 	err := c.cc.Invoke(t.Context(), "/Request/request", &Payload{Type: typeInstance,
-		Body: []byte(`{"x":"` + strings.Repeat("y", 8192) + `"}`)}, &out)
+		Body: []byte(`{"x":"` + strings.Repeat("y", transportLimit(4096)) + `"}`)}, &out)
 	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "larger than max") {
-		t.Fatalf("message over the limit: %v", err)
+		t.Fatalf("message far over the limit: %v", err)
 	}
 	registerRaw(t, c, "limited", "10.10.0.1") // the connection goes on
+
+	// On the bi-stream, a message over the limit is answered there with
+	// ErrorResponse 413, and the stream goes on.
+	if err := c.bi.SendMsg(&Payload{Type: typeNotifySubResp, Body: []byte(`{"requestId":"` + strings.Repeat("9", 8192) + `"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = c.next(2 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := decodeResp(t, p); p.Type != typeError || r.ErrorCode != codeTooLarge {
+		t.Fatalf("stream message over the limit: %s %.200s", p.Type, p.Body)
+	}
+	if p := c.call(typeHealthCheck, map[string]any{}, nil); p.Type != typeHealthCheckResp {
+		t.Fatalf("after a stream message over the limit: %s %s", p.Type, p.Body)
+	}
 }
 
 // TestStreamMustStartWithSetup: a stream whose first message is not

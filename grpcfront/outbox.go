@@ -3,18 +3,31 @@ package grpcfront
 import (
 	"sync"
 	"time"
+
+	"google.golang.org/grpc"
 )
 
-// outbox is what one connection's sendLoop has to send: server requests
-// (probes, resets) and pushes. Pushes are coalesced per subscription: a
-// newer render replaces one not yet sent, and one sent but not yet acked
-// (that one counts as superseded). A push without an ack within the ack
-// timeout is sent again, with a new requestId, at most PushRetries times.
-// The lock is the connection's own and is never held while sending.
+// outbox is what one connection has to send on its bi-stream: server
+// requests (probes, resets) and pushes. No goroutine waits on it: the
+// first thing queued while nothing is being sent starts one sender
+// (Server.sender), which sends until the outbox is empty and then ends, so
+// an idle connection costs no goroutine of ours besides its reader.
+//
+// Pushes are coalesced per subscription: a newer render replaces one not
+// yet sent, and one sent but not yet acked (that one counts as
+// superseded). A push without an ack within the ack timeout is sent again,
+// with a new requestId, at most PushRetries times; the server's resend
+// tick finds those (overdue). The lock is never held while sending.
 type outbox struct {
-	mu       sync.Mutex
-	wake     chan struct{}
-	ctrl     []*Payload
+	mu     sync.Mutex
+	stream grpc.ServerStream // set once the connection is set up
+	start  func()            // starts a sender
+	// sending is set while a sender runs; closed once the stream ended
+	// (no sender starts again); idle is signalled when a sender ends.
+	sending, closed bool
+	idle            *sync.Cond
+	ctrl            []*Payload
+	// pending, inflight and byID are made on the first push.
 	pending  map[subKey]*pushItem
 	inflight map[subKey]*flight
 	byID     map[string]subKey
@@ -34,17 +47,33 @@ type flight struct {
 	tries int
 }
 
-func (o *outbox) init() {
-	o.wake = make(chan struct{}, 1)
-	o.pending = map[subKey]*pushItem{}
-	o.inflight = map[subKey]*flight{}
-	o.byID = map[string]subKey{}
+// attach lets the outbox send on stream; start runs a sender.
+func (o *outbox) attach(stream grpc.ServerStream, start func()) {
+	o.mu.Lock()
+	o.stream, o.start = stream, start
+	run := (len(o.ctrl) > 0 || len(o.pending) > 0) && o.claim()
+	o.mu.Unlock()
+	if run {
+		start()
+	}
 }
 
-func (o *outbox) signal() {
-	select {
-	case o.wake <- struct{}{}:
-	default:
+// claim reports whether the caller must start a sender; o.mu is held.
+func (o *outbox) claim() bool {
+	if o.sending || o.closed || o.stream == nil {
+		return false
+	}
+	o.sending = true
+	return true
+}
+
+// kick starts a sender unless one runs: something is due.
+func (o *outbox) kick() {
+	o.mu.Lock()
+	run := o.claim()
+	o.mu.Unlock()
+	if run {
+		o.start()
 	}
 }
 
@@ -52,16 +81,25 @@ func (o *outbox) signal() {
 func (o *outbox) request(p *Payload) {
 	o.mu.Lock()
 	o.ctrl = append(o.ctrl, p)
+	run := o.claim()
 	o.mu.Unlock()
-	o.signal()
+	if run {
+		o.start()
+	}
 }
 
 // push queues the newest render of a subscription.
 func (o *outbox) push(k subKey, it *pushItem) {
 	o.mu.Lock()
+	if o.pending == nil {
+		o.pending, o.inflight, o.byID = map[subKey]*pushItem{}, map[subKey]*flight{}, map[string]subKey{}
+	}
 	o.pending[k] = it
+	run := o.claim()
 	o.mu.Unlock()
-	o.signal()
+	if run {
+		o.start()
+	}
 }
 
 // drop forgets a subscription's pushes (unsubscribe).
@@ -75,7 +113,22 @@ func (o *outbox) drop(k subKey) {
 	o.mu.Unlock()
 }
 
-// sendable is one message for sendLoop, with what it means for the counters.
+// close stops sending for good and waits for a running sender to end; the
+// stream's context must be done already, so a blocked send returns.
+func (o *outbox) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.closed = true
+	for o.sending {
+		if o.idle == nil {
+			o.idle = sync.NewCond(&o.mu)
+		}
+		o.idle.Wait()
+	}
+}
+
+// sendable is one message for the sender, with what it means for the
+// counters.
 type sendable struct {
 	p      *Payload
 	push   bool
@@ -88,44 +141,70 @@ type outcome struct {
 }
 
 // take returns what is to be sent now: server requests, new pushes, and
-// pushes whose ack is overdue. newID names every push sent.
+// pushes whose ack is overdue. A new push carries its render's requestId,
+// newID names every one sent again. When nothing
+// is to be sent, or the outbox closed, it returns no messages and the
+// calling sender must end: it no longer counts as running.
 func (o *outbox) take(now time.Time, ackTimeout time.Duration, retries int, newID func() string,
-	encode func(id string, r *rendered) *Payload) ([]sendable, outcome) {
+	encode func(id string, r *rendered) *Payload) ([]sendable, outcome, grpc.ServerStream) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []sendable
 	var oc outcome
-	for _, p := range o.ctrl {
-		out = append(out, sendable{p: p})
-	}
-	o.ctrl = nil
-	for k, it := range o.pending {
-		if f, ok := o.inflight[k]; ok {
+	if !o.closed {
+		for _, p := range o.ctrl {
+			out = append(out, sendable{p: p})
+		}
+		o.ctrl = nil
+		for k, it := range o.pending {
+			f, ok := o.inflight[k]
+			if ok {
+				delete(o.byID, f.id)
+				oc.superseded++
+			} else {
+				f = &flight{}
+				o.inflight[k] = f
+			}
+			*f = flight{id: it.r.id, item: it, sent: now}
+			o.byID[f.id] = k
+			out = append(out, sendable{p: encode(f.id, it.r), push: true})
+			delete(o.pending, k)
+		}
+		for k, f := range o.inflight {
+			if now.Sub(f.sent) < ackTimeout {
+				continue
+			}
 			delete(o.byID, f.id)
-			oc.superseded++
+			if f.tries >= retries {
+				delete(o.inflight, k)
+				oc.failed++
+				continue
+			}
+			f.tries++
+			f.id, f.sent = newID(), now
+			o.byID[f.id] = k
+			out = append(out, sendable{p: encode(f.id, f.item.r), push: true, resend: true})
 		}
-		id := newID()
-		o.inflight[k] = &flight{id: id, item: it, sent: now}
-		o.byID[id] = k
-		out = append(out, sendable{p: encode(id, it.r), push: true})
-		delete(o.pending, k)
 	}
-	for k, f := range o.inflight {
-		if now.Sub(f.sent) < ackTimeout {
-			continue
+	if len(out) == 0 {
+		o.sending = false
+		if o.idle != nil {
+			o.idle.Broadcast()
 		}
-		delete(o.byID, f.id)
-		if f.tries >= retries {
-			delete(o.inflight, k)
-			oc.failed++
-			continue
-		}
-		f.tries++
-		f.id, f.sent = newID(), now
-		o.byID[f.id] = k
-		out = append(out, sendable{p: encode(f.id, f.item.r), push: true, resend: true})
 	}
-	return out, oc
+	return out, oc, o.stream
+}
+
+// overdue reports whether a push waits past the ack timeout at now.
+func (o *outbox) overdue(now time.Time, ackTimeout time.Duration) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, f := range o.inflight {
+		if now.Sub(f.sent) >= ackTimeout {
+			return true
+		}
+	}
+	return false
 }
 
 // ack settles the push with requestId id; ok is false for an unknown or
@@ -143,9 +222,12 @@ func (o *outbox) ack(id string) (it *pushItem, ok bool) {
 	return f.item, true
 }
 
-// unacked counts pushes waiting for their ack.
-func (o *outbox) unacked() int {
+// failed ends sending after a send failed: the stream is gone.
+func (o *outbox) failed() {
 	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.inflight)
+	o.closed, o.sending = true, false
+	if o.idle != nil {
+		o.idle.Broadcast()
+	}
+	o.mu.Unlock()
 }

@@ -2,7 +2,6 @@ package grpcfront
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -93,6 +92,9 @@ func (s *Server) subscribeConn(c *conn, k subKey) error {
 	if _, ok := c.subs[k]; !ok && len(c.subs) >= s.cfg.MaxSubscriptionsPerConn {
 		return naming.Errorf(naming.ErrTooLarge, "too many subscriptions on one connection: the limit is %d", s.cfg.MaxSubscriptionsPerConn)
 	}
+	if c.subs == nil {
+		c.subs = map[subKey]struct{}{}
+	}
 	c.subs[k] = struct{}{}
 	s.subs.add(k, c)
 	return nil
@@ -166,29 +168,37 @@ func splitClusters(s string) []string {
 	return out
 }
 
-// rendered is a push body without its requestId, shared by every
-// subscriber of one (service, clusters).
+// rendered is a push, encoded once and sent as is to every subscriber of
+// one (service, clusters): the whole Payload message, with the requestId
+// id. A connection never gets one requestId twice (a resend gets a new
+// one, patched into a copy), which is all an ack needs to be matched: acks
+// are matched per connection.
 type rendered struct {
-	// tail is the body after the requestId value.
-	tail []byte
+	id    string
+	frame *Payload // raw
+	idAt  int      // offset of the requestId's digits in frame.raw
 }
 
 func (s *Server) renderPush(key naming.ServiceKey, clusters string) *rendered {
 	info := s.render(key, clusters, false)
-	b, _ := json.Marshal(notifyRequest{Module: "naming", Namespace: key.Namespace, ServiceName: key.Name,
-		GroupName: key.Group, ServiceInfo: info})
-	// b starts with {"requestId":"", which encodePush fills in.
-	const head = `{"requestId":""`
-	return &rendered{tail: b[len(head):]}
+	id := s.nextID()
+	body, _ := json.Marshal(notifyRequest{RequestID: id, Module: "naming", Namespace: key.Namespace,
+		ServiceName: key.Name, GroupName: key.Group, ServiceInfo: info})
+	raw := (&Payload{Type: typeNotifySubscriber, Body: body}).marshal()
+	// The body is the message's tail and starts with {"requestId":"<id>".
+	at := len(raw) - len(body) + len(`{"requestId":"`)
+	return &rendered{id: id, frame: &Payload{raw: raw}, idAt: at}
 }
 
-// encodePush builds one NotifySubscriberRequest with requestId id.
+// encodePush returns the push of r with requestId id (idWidth digits,
+// from nextID): r's own encoding when id is r's.
 func (s *Server) encodePush(id string, r *rendered) *Payload {
-	b := make([]byte, 0, len(r.tail)+len(id)+16)
-	b = append(b, `{"requestId":`...)
-	b = strconv.AppendQuote(b, id)
-	b = append(b, r.tail...)
-	return &Payload{Type: typeNotifySubscriber, Body: b}
+	if id == r.id {
+		return r.frame
+	}
+	b := append([]byte(nil), r.frame.raw...)
+	copy(b[r.idAt:r.idAt+idWidth], id)
+	return &Payload{raw: b}
 }
 
 // pushQueue holds the services waiting for a push: the first change after
@@ -263,12 +273,16 @@ func (s *Server) pushLoop() {
 	defer t.Stop()
 	prune := time.NewTicker(time.Minute)
 	defer prune.Stop()
+	resend := time.NewTicker(s.resendTick())
+	defer resend.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-prune.C:
 			s.refs.prune(s.now().UnixMilli())
+		case <-resend.C:
+			s.resendOverdue(s.now())
 		case <-t.C:
 			for _, d := range s.push.due(s.now(), s.cfg.PushMergeDelay) {
 				s.pushService(d.key, d.noticed)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +37,23 @@ type Access interface {
 	// client. A refusal wrapping naming.ErrUnavailable is a transient
 	// failure, any other a denial.
 	Allow(token, ns string, write bool) error
+}
+
+// recvWindow is the HTTP/2 flow-control window of every stream and
+// connection, in bytes: a message of MaxMessageBytes takes a few window
+// updates, acks and requests none.
+const recvWindow = 1 << 20
+
+// transportLimit is the largest message gRPC reads for a MaxMessageBytes
+// of limit: twice it, and at least 1 MiB more.
+func transportLimit(limit int) int { return limit + max(limit, 1<<20) }
+
+// tooLarge answers a message over MaxMessageBytes, nil for one within it.
+func (s *Server) tooLarge(p *Payload) *Payload {
+	if p.size <= s.cfg.MaxMessageBytes {
+		return nil
+	}
+	return errorPayload(codeTooLarge, fmt.Sprintf("message too large: %d bytes, this member takes at most %d", p.size, s.cfg.MaxMessageBytes), "")
 }
 
 // Server is the gRPC front.
@@ -118,8 +134,15 @@ func (s *Server) Start(ctx context.Context) error {
 	opts := []grpc.ServerOption{
 		grpc.ForceServerCodec(Codec{}),
 		grpc.StatsHandler(statsHandler{s}),
-		grpc.MaxRecvMsgSize(s.cfg.MaxMessageBytes),
+		// gRPC takes somewhat more than the limit, so that a message over
+		// it gets our ErrorResponse 413 (tooLarge); only one over this
+		// bound too gets gRPC's RESOURCE_EXHAUSTED.
+		grpc.MaxRecvMsgSize(transportLimit(s.cfg.MaxMessageBytes)),
 		grpc.MaxSendMsgSize(64 << 20),
+		// Static windows: without them grpc-go estimates the bandwidth
+		// with a ping after received data, a frame each way per push ack.
+		grpc.InitialWindowSize(recvWindow),
+		grpc.InitialConnWindowSize(recvWindow),
 		// Clients ping every 60 s; dead peers the OS does not report are
 		// found by the idle probe (detect.go) and by these pings.
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
@@ -254,8 +277,21 @@ func (s *Server) Connections() int {
 	return len(s.conns)
 }
 
-// nextID returns a requestId no other server request of this process has.
-func (s *Server) nextID() string { return strconv.FormatUint(s.reqIDs.Add(1), 10) }
+// idWidth is the length of every requestId the server sends: fixed, so
+// that a push's encoding only changes in those digits (see rendered).
+const idWidth = 20
+
+// nextID returns a requestId no other server request of this process has:
+// idWidth decimal digits.
+func (s *Server) nextID() string {
+	var b [idWidth]byte
+	v := s.reqIDs.Add(1)
+	for i := idWidth - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b[:])
+}
 
 // serverRequest builds a server-to-client request of the internal module.
 func (s *Server) serverRequest(typ string, body internalRequest) *Payload {

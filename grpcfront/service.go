@@ -24,7 +24,7 @@ func unaryHandler(srv any, ctx context.Context, dec func(any) error, _ grpc.Unar
 	var p Payload
 	if err := dec(&p); err != nil {
 		// A message gRPC could not decode still gets a Nacos answer.
-		// (One over MaxMessageBytes never gets here: gRPC refuses it
+		// (One over transportLimit never gets here: gRPC refuses it
 		// with RESOURCE_EXHAUSTED.)
 		if status.Code(err) == codes.ResourceExhausted {
 			return errorPayload(codeTooLarge, "message too large: "+err.Error(), ""), nil

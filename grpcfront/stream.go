@@ -1,7 +1,6 @@
 package grpcfront
 
 import (
-	"context"
 	"encoding/json"
 	"time"
 
@@ -17,7 +16,8 @@ const maxBadMessages = 3
 // biStream serves /BiRequestStream/requestBiStream: the first message
 // must be ConnectionSetupRequest (answered with nothing); the stream then
 // carries pushes and probes out and their acks in, until either side ends
-// it. Its end ends the connection.
+// it. Its end ends the connection. The handler's goroutine reads the
+// stream; senders start only when something is to be sent (outbox.go).
 func (s *Server) biStream(stream grpc.ServerStream) error {
 	c := connOf(stream.Context())
 	if c == nil {
@@ -38,19 +38,21 @@ func (s *Server) biStream(stream grpc.ServerStream) error {
 	if s.draining.Load() {
 		return status.Error(codes.Unavailable, "server is shutting down")
 	}
-	ctx, cancel := context.WithCancel(stream.Context())
-	defer cancel()
-	if err := s.register(c, setup, cancel); err != nil {
+	c.out.attach(stream, func() { go s.sender(c) })
+	if err := s.register(c, setup); err != nil {
 		return err
 	}
 	defer s.end(c, "stream ended")
-	go s.recvLoop(stream, c, cancel)
-	s.sendLoop(ctx, stream, c)
+	s.recvLoop(stream, c)
+	// The stream's context must be done before the sender is waited for,
+	// so that a send blocked on flow control returns.
+	c.kill()
+	c.out.close()
 	return nil
 }
 
 // register makes c a set-up connection, within MaxConnections.
-func (s *Server) register(c *conn, setup connectionSetupRequest, cancel context.CancelFunc) error {
+func (s *Server) register(c *conn, setup connectionSetupRequest) error {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
 	if len(s.conns) >= s.cfg.MaxConnections {
@@ -62,16 +64,16 @@ func (s *Server) register(c *conn, setup connectionSetupRequest, cancel context.
 	if c.ended || c.setup {
 		return status.Error(codes.FailedPrecondition, "connection already set up or ended")
 	}
-	c.setup, c.cancel = true, cancel
+	c.setup = true
 	c.clientVersion, c.app = setup.ClientVersion, setup.Labels["app"]
 	s.conns[c] = struct{}{}
 	return nil
 }
 
 // recvLoop reads what the client sends on the stream: acks of pushes and
-// answers to probes. Any message shows the connection alive.
-func (s *Server) recvLoop(stream grpc.ServerStream, c *conn, cancel context.CancelFunc) {
-	defer cancel()
+// answers to probes. Any message shows the connection alive. It returns
+// when the stream or the connection ends (c.kill ends both).
+func (s *Server) recvLoop(stream grpc.ServerStream, c *conn) {
 	bad := 0
 	for {
 		var p Payload
@@ -87,6 +89,10 @@ func (s *Server) recvLoop(stream grpc.ServerStream, c *conn, cancel context.Canc
 		bad = 0
 		c.touch(s.now())
 		c.probe.Store(0)
+		if e := s.tooLarge(&p); e != nil {
+			c.out.request(e)
+			continue
+		}
 		switch p.Type {
 		case typeNotifySubResp:
 			var r response
@@ -108,31 +114,21 @@ func (s *Server) recvLoop(stream grpc.ServerStream, c *conn, cancel context.Canc
 	}
 }
 
-// sendLoop sends what the connection's outbox holds, and resends overdue
-// pushes, until ctx ends or a send fails. Its timer runs only while pushes
-// wait for their acks, so an idle connection costs no wake-ups.
-func (s *Server) sendLoop(ctx context.Context, stream grpc.ServerStream, c *conn) {
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	armed := false
+// sender is a connection's sender: it sends what the outbox holds, new
+// pushes and overdue ones, until the outbox is empty, then ends. A failed
+// send ends the connection.
+func (s *Server) sender(c *conn) {
 	for {
-		var due <-chan time.Time
-		if armed {
-			due = timer.C
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.out.wake:
-		case <-due:
-			armed = false
-		}
-		msgs, oc := c.out.take(s.now(), s.cfg.PushAckTimeout, s.cfg.PushRetries, s.nextID, s.encodePush)
+		msgs, oc, stream := c.out.take(s.now(), s.cfg.PushAckTimeout, s.cfg.PushRetries, s.nextID, s.encodePush)
 		s.stats.pushSuperseded.Add(uint64(oc.superseded))
 		s.stats.pushFailed.Add(uint64(oc.failed))
+		if len(msgs) == 0 {
+			return
+		}
 		for _, m := range msgs {
 			if err := stream.SendMsg(m.p); err != nil {
+				c.out.failed()
+				c.kill()
 				return
 			}
 			if m.push {
@@ -142,19 +138,26 @@ func (s *Server) sendLoop(ctx context.Context, stream grpc.ServerStream, c *conn
 				}
 			}
 		}
-		if !armed && c.out.unacked() > 0 {
-			timer.Reset(s.resendTick())
-			armed = true
-		}
 	}
 }
 
+// resendTick is how often pushes are checked for an overdue ack.
 func (s *Server) resendTick() time.Duration {
 	d := s.cfg.PushAckTimeout / 5
 	if d < 10*time.Millisecond {
 		d = 10 * time.Millisecond
 	}
 	return min(d, time.Second)
+}
+
+// resendOverdue starts a sender on every connection with a push waiting
+// past the ack timeout.
+func (s *Server) resendOverdue(now time.Time) {
+	for _, c := range s.setUp() {
+		if c.out.overdue(now, s.cfg.PushAckTimeout) {
+			c.out.kick()
+		}
+	}
 }
 
 // end forgets a connection: its subscriptions go, and its instances are
@@ -167,12 +170,10 @@ func (s *Server) end(c *conn, reason string) {
 	}
 	c.ended = true
 	wasSetup := c.setup
-	subs, insts, cancel := c.subs, c.insts, c.cancel
-	c.subs, c.insts = map[subKey]struct{}{}, map[instRef]struct{}{}
+	subs, insts := c.subs, c.insts
+	c.subs, c.insts = nil, nil
 	c.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
+	c.kill()
 	s.cmu.Lock()
 	delete(s.conns, c)
 	s.cmu.Unlock()

@@ -16,6 +16,11 @@ type Payload struct {
 	// TypeURL is the Any's type_url; clients leave it empty.
 	TypeURL string
 	Body    []byte
+	// raw, when set, is the message already encoded (a push rendered
+	// once for all subscribers); marshal returns it as is.
+	raw []byte
+	// size is the encoded size of a received message.
+	size int
 }
 
 // Field numbers of nacos.proto.
@@ -34,47 +39,67 @@ const (
 
 var errMalformed = errors.New("malformed payload")
 
-// marshal encodes p as nacos.proto's Payload.
+// marshal encodes p as nacos.proto's Payload, into one buffer of the
+// exact size.
 func (p *Payload) marshal() []byte {
-	var md []byte
+	if p.raw != nil {
+		return p.raw
+	}
+	field := func(n protowire.Number, size int) int { return protowire.SizeTag(n) + protowire.SizeBytes(size) }
+	entry := func(k, v string) int { return field(fieldMapKey, len(k)) + field(fieldMapValue, len(v)) }
+	md := 0
 	if p.Type != "" {
-		md = protowire.AppendTag(md, fieldMetaType, protowire.BytesType)
-		md = protowire.AppendString(md, p.Type)
+		md += field(fieldMetaType, len(p.Type))
 	}
 	for k, v := range p.Headers {
-		var e []byte
-		e = protowire.AppendTag(e, fieldMapKey, protowire.BytesType)
-		e = protowire.AppendString(e, k)
-		e = protowire.AppendTag(e, fieldMapValue, protowire.BytesType)
-		e = protowire.AppendString(e, v)
-		md = protowire.AppendTag(md, fieldMetaHdr, protowire.BytesType)
-		md = protowire.AppendBytes(md, e)
+		md += field(fieldMetaHdr, entry(k, v))
 	}
 	if p.ClientIP != "" {
-		md = protowire.AppendTag(md, fieldMetaIP, protowire.BytesType)
-		md = protowire.AppendString(md, p.ClientIP)
+		md += field(fieldMetaIP, len(p.ClientIP))
 	}
-	var body []byte
+	body := 0
 	if p.TypeURL != "" {
-		body = protowire.AppendTag(body, fieldAnyURL, protowire.BytesType)
-		body = protowire.AppendString(body, p.TypeURL)
+		body += field(fieldAnyURL, len(p.TypeURL))
 	}
 	if len(p.Body) > 0 {
-		body = protowire.AppendTag(body, fieldAnyValue, protowire.BytesType)
-		body = protowire.AppendBytes(body, p.Body)
+		body += field(fieldAnyValue, len(p.Body))
 	}
-	out := make([]byte, 0, len(md)+len(body)+12)
+	out := make([]byte, 0, field(fieldMetadata, md)+field(fieldBody, body))
 	out = protowire.AppendTag(out, fieldMetadata, protowire.BytesType)
-	out = protowire.AppendBytes(out, md)
+	out = protowire.AppendVarint(out, uint64(md))
+	if p.Type != "" {
+		out = protowire.AppendTag(out, fieldMetaType, protowire.BytesType)
+		out = protowire.AppendString(out, p.Type)
+	}
+	for k, v := range p.Headers {
+		out = protowire.AppendTag(out, fieldMetaHdr, protowire.BytesType)
+		out = protowire.AppendVarint(out, uint64(entry(k, v)))
+		out = protowire.AppendTag(out, fieldMapKey, protowire.BytesType)
+		out = protowire.AppendString(out, k)
+		out = protowire.AppendTag(out, fieldMapValue, protowire.BytesType)
+		out = protowire.AppendString(out, v)
+	}
+	if p.ClientIP != "" {
+		out = protowire.AppendTag(out, fieldMetaIP, protowire.BytesType)
+		out = protowire.AppendString(out, p.ClientIP)
+	}
 	out = protowire.AppendTag(out, fieldBody, protowire.BytesType)
-	out = protowire.AppendBytes(out, body)
+	out = protowire.AppendVarint(out, uint64(body))
+	if p.TypeURL != "" {
+		out = protowire.AppendTag(out, fieldAnyURL, protowire.BytesType)
+		out = protowire.AppendString(out, p.TypeURL)
+	}
+	if len(p.Body) > 0 {
+		out = protowire.AppendTag(out, fieldAnyValue, protowire.BytesType)
+		out = protowire.AppendBytes(out, p.Body)
+	}
 	return out
 }
 
 // unmarshal decodes b into p. Unknown fields are skipped, as protobuf
 // does; the body is copied, so b may be reused afterwards.
 func (p *Payload) unmarshal(b []byte) error {
-	*p = Payload{}
+	*p = Payload{size: len(b)}
 	return eachField(b, func(num protowire.Number, v []byte) error {
 		switch num {
 		case fieldMetadata:

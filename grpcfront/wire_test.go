@@ -209,3 +209,35 @@ func TestPushAckAndRetry(t *testing.T) {
 		t.Fatalf("an acked push was sent again: %s", p.Body)
 	}
 }
+
+// TestPushEncoding: a render's push decodes to a NotifySubscriberRequest
+// with the render's requestId, and a resend's copy differs in that id
+// only.
+func TestPushEncoding(t *testing.T) {
+	f := start(t, nil, nil)
+	r := f.srv.renderPush(naming.NewServiceKey("", "", "enc"), "")
+	decodePush := func(p *Payload) notifyRequest {
+		var out Payload
+		if err := out.unmarshal(p.marshal()); err != nil || out.Type != typeNotifySubscriber {
+			t.Fatalf("push %q: %v", out.Type, err)
+		}
+		var n notifyRequest
+		if err := json.Unmarshal(out.Body, &n); err != nil {
+			t.Fatalf("push body %s: %v", out.Body, err)
+		}
+		return n
+	}
+	first := decodePush(f.srv.encodePush(r.id, r))
+	id := f.srv.nextID()
+	again := decodePush(f.srv.encodePush(id, r))
+	if first.RequestID != r.id || again.RequestID != id || id == r.id || len(id) != idWidth {
+		t.Fatalf("ids: first %q (render %q), resend %q (asked %q)", first.RequestID, r.id, again.RequestID, id)
+	}
+	again.RequestID = first.RequestID
+	if a, b := mustJSON(first), mustJSON(again); !bytes.Equal(a, b) {
+		t.Fatalf("the resend differs beyond its id:\n%s\n%s", a, b)
+	}
+	if first.ServiceName != "enc" || first.ServiceInfo == nil || first.ServiceInfo.Name != "enc" {
+		t.Fatalf("push: %+v", first)
+	}
+}

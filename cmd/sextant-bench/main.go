@@ -34,6 +34,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runDNSRef(args[1:], stderr)
 		case "http-ref":
 			return runHTTPRef(args[1:], stderr)
+		case "grpc-ref":
+			return runGRPCRef(args[1:], stderr)
 		}
 	}
 	opts, err := parseOptions(args, stderr)

@@ -46,3 +46,27 @@ func (r *Router) DropEmpty(key naming.ServiceKey, now int64) error {
 	}
 	return r.cat.Apply(naming.Op{Kind: naming.OpDeleteService, Time: now, Service: key})
 }
+
+// DropEmpty is Router.DropEmpty for a lone node: it deletes key's service
+// from the catalog when its record is not durable (not in the log: naming's
+// CP state holds no such record) and it has no instance. It holds the lock
+// that orders CP ops, so no durable create can land between its check and
+// the deletion; a create still on its way to disk counts as durable.
+func (s *Standalone) DropEmpty(key naming.ServiceKey, now int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shut {
+		return errClosed()
+	}
+	cur, ok := s.cat.Service(key)
+	if !ok {
+		return nil
+	}
+	if logged, _ := s.cp.Service(key); cur.Durable || logged != nil && logged.Durable {
+		return naming.Errorf(naming.ErrConflict, "service %s is durable: only its log deletes it", key.Grouped())
+	}
+	if err := naming.CheckDeleteService(key, cur); err != nil {
+		return err
+	}
+	return s.cat.Apply(naming.Op{Kind: naming.OpDeleteService, Time: now, Service: key})
+}

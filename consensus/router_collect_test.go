@@ -39,6 +39,15 @@ func TestDropEmpty(t *testing.T) {
 		t.Fatalf("an absent service: %v", err)
 	}
 
+	// What DropEmpty relies on when an instance arrives between its check
+	// and its deletion: the deletion keeps the ephemeral instance.
+	raced := naming.NewServiceKey("", "", "raced")
+	register(raced, "10.9.0.4")
+	apply(naming.Op{Kind: naming.OpDeleteService, Time: 3, Service: raced})
+	if s, ok := cat.Service(raced); !ok || len(s.Instances) != 1 {
+		t.Fatal("a service deletion lost an ephemeral instance")
+	}
+
 	busy := naming.NewServiceKey("", "", "busy")
 	register(busy, "10.9.0.2")
 	if err := r.DropEmpty(busy, 3); !errors.Is(err, naming.ErrConflict) || !present(busy) {

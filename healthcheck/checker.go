@@ -37,6 +37,7 @@ type BeatChecker struct {
 	log   *logrus.Entry
 
 	held    atomic.Uint64 // removals held back by self-preservation
+	dropped atomic.Uint64 // empty services dropped on this node alone
 	holding bool          // the last sweep held removals back (guarded by mu)
 
 	// mu serialises sweeps and guards the fields below.
@@ -46,6 +47,10 @@ type BeatChecker struct {
 	owned map[naming.ServiceKey]ownership
 	gen   uint64
 	ops   []naming.Op // reused between sweeps
+	// empty holds the services collect follows: empty, implicit, and
+	// owned or droppable here; drops is one sweep's choice (reused).
+	empty map[naming.ServiceKey]emptySince
+	drops []naming.ServiceKey
 
 	life      lifecycle
 	cancel    context.CancelFunc
@@ -58,7 +63,6 @@ type ownership struct {
 	since int64
 	last  int64 // the last sweep (Unix ms) that judged the service
 	gen   uint64
-	empty int64 // since when (Unix ms) the service has had no instance; 0 while it has some
 }
 
 // NewBeatChecker builds a checker that reads src and writes through w.
@@ -75,6 +79,7 @@ func NewBeatChecker(cfg Config, src naming.Reader, w Writer, clk Clock, peers Pe
 		cfg: cfg, src: src, w: w, clk: clk, peers: peers,
 		log:   logOrDiscard(log).WithField("component", "healthcheck"),
 		owned: map[naming.ServiceKey]ownership{},
+		empty: map[naming.ServiceKey]emptySince{},
 	}, nil
 }
 
@@ -169,6 +174,7 @@ func (b *BeatChecker) Sweep(ctx context.Context, now time.Time) {
 	}
 	clear(ops) // drop references to instance metadata until the next sweep
 	b.ops = ops[:0]
+	b.dropAll(ctx, ms)
 }
 
 // track updates b.owned from the writer's view of responsibility at time

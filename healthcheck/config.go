@@ -24,8 +24,10 @@ type Config struct {
 	// may remove while a member is unreachable.
 	PreserveShare float64 `yaml:"preserve-share"`
 	// EmptyServiceGrace is how long a service created by a registration
-	// (implicit) may stay without any instance before the node that owns
-	// it deletes it through the writer; 0 keeps empty services.
+	// (implicit) may stay without any instance before it is deleted: by
+	// every node from its own memory when its record is not durable, by
+	// the node that owns it through the writer (Raft) when it is (see the
+	// package documentation); 0 keeps empty services.
 	EmptyServiceGrace time.Duration `yaml:"empty-service-grace"`
 }
 

@@ -48,11 +48,27 @@
 //     counts held removals (BeatStats.Held, metric
 //     sextant_beat_removals_held_total).
 //   - Empty services: a service that a registration created (implicit) and
-//     that has had no instance for Config.EmptyServiceGrace (1 minute) is
-//     deleted by the node that owns it, through the writer (so through
-//     Raft where services are durable). The catalog refuses the deletion
-//     if an instance arrived meanwhile. In AP mode the writer refuses
-//     service deletions and empty services stay.
+//     that has had no instance for Config.EmptyServiceGrace (1 minute, as
+//     seen by this node's sweeps) is deleted, by the class that holds its
+//     record. A durable record (naming/durable.go) is Raft state: the node
+//     that owns the service deletes it through the writer, so through Raft,
+//     which refuses it if an instance arrived meanwhile (and in AP mode,
+//     where Raft takes no service op: such a record, left from another
+//     mode, stays). A record that is not durable lives in each node's
+//     memory only, created there by the ephemeral data the node applies:
+//     every node drops its own, owner or not, in every mode, when the
+//     writer offers DropEmpty (consensus.Router; BeatStats.EmptyDropped).
+//     Replicating the removal instead (through Distro, from the owner)
+//     would add a record kind and its ordering against registrations, for
+//     a record that each node can judge alone: Distro replicates
+//     instances and tombstones, never empty records, so a node that
+//     dropped the service and one that still lists it empty hold the same
+//     ephemeral data (empty checksums) and verify repairs nothing between
+//     them. Nothing deletes an instance: the catalog keeps the ephemeral
+//     instances of a deleted service, and an instance that arrives later
+//     (a registration, a sync) creates the service again. A writer without
+//     DropEmpty has the owner delete it through Apply (consensus.Standalone
+//     offers DropEmpty too, so a lone node in AP mode collects as well).
 //
 // # Persistent instances: probes
 //

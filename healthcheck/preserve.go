@@ -11,10 +11,15 @@ type BeatStats struct {
 	// Held counts removals self-preservation held back (one per instance
 	// per sweep).
 	Held uint64
+	// EmptyDropped counts empty services this node dropped from its own
+	// catalog (records that are not durable; see collect).
+	EmptyDropped uint64
 }
 
 // Stats returns the beat checker's counters.
-func (b *BeatChecker) Stats() BeatStats { return BeatStats{Held: b.held.Load()} }
+func (b *BeatChecker) Stats() BeatStats {
+	return BeatStats{Held: b.held.Load(), EmptyDropped: b.dropped.Load()}
+}
 
 // preserve applies self-preservation to one sweep's ops: while a member is
 // unreachable, the removals of a service that would lose more than

@@ -299,6 +299,17 @@ func (e *Engine) reclaim() {
 	t := e.table()
 	reclaimFrom(&e.fmu, e.fwd, t.isLive, func(q *forwardQueue) { close(q.stop) })
 	reclaimFrom(&e.pmu, e.peers, t.isLive, func(q *peerQueue) { close(q.stop) })
+	e.forgetPeers(t)
+}
+
+// forgetPeers drops verify's memory of the peers that are not live in t:
+// such a peer lost its sync queue, so the first exchange after it returns
+// repairs everything (afterGap), and a member taken off the list leaves
+// nothing behind. Each verify round runs it too, for an exchange that
+// ended after the view changed.
+func (e *Engine) forgetPeers(t *ownerTable) {
+	reclaimFrom(&e.vmu, e.skips, t.isLive, func(map[naming.ServiceKey]int64) {})
+	reclaimFrom(&e.vmu, e.lastVerify, t.isLive, func(int64) {})
 }
 
 // reclaimFrom removes, under mu, the queues of m whose peer is not live,

@@ -56,7 +56,7 @@ func TestOrphanKeptWhileFetchesFail(t *testing.T) {
 }
 
 // A member that goes DOWN takes its per-peer queues and their goroutines
-// with it; they come back when it returns.
+// with it, and verify's memory of it; they come back when it returns.
 func TestPeerQueuesReclaimed(t *testing.T) {
 	h := newHarness(t, 3, testConfig(), clusterConfig())
 	x, y := h.addrs[0], h.addrs[1]
@@ -67,19 +67,25 @@ func TestPeerQueuesReclaimed(t *testing.T) {
 		}
 	}
 	e := h.node(y).eng
-	queued := func() (fwd, sync bool) {
+	queued := func() (fwd, sync, verify bool) {
 		e.fmu.Lock()
 		_, fwd = e.fwd[x]
 		e.fmu.Unlock()
 		e.pmu.Lock()
 		_, sync = e.peers[x]
 		e.pmu.Unlock()
-		return fwd, sync
+		e.vmu.Lock()
+		_, verify = e.lastVerify[x]
+		if _, skips := e.skips[x]; skips {
+			verify = true
+		}
+		e.vmu.Unlock()
+		return fwd, sync, verify
 	}
-	waitFor(t, 5*time.Second, func() bool { f, s := queued(); return f && s })
+	waitFor(t, 5*time.Second, func() bool { f, s, v := queued(); return f && s && v })
 	h.net.Isolate(x)
 	h.waitAgreed(h.addrs[1:])
-	waitFor(t, 5*time.Second, func() bool { f, s := queued(); return !f && !s })
+	waitFor(t, 5*time.Second, func() bool { f, s, v := queued(); return !f && !s && !v })
 	h.net.Heal()
 	h.waitAgreed(h.addrs)
 	if err := h.applyRetry(y, registerOp(k, "10.9.2.2", 80), 5*time.Second); err != nil {

@@ -61,6 +61,7 @@ func (e *Engine) verifyRound() (retry bool) {
 		e.log.WithField("forgotten", n).Warn("more than the cap of tombstones: the oldest were forgotten")
 	}
 	e.pruneMarks()
+	e.forgetPeers(e.table())
 	sums := e.ownedSums()
 	var mu sync.Mutex
 	var wg sync.WaitGroup

@@ -24,13 +24,11 @@ import "sextant/naming"
 // durable create this router is still committing, and a service with
 // instances (CheckDeleteService). An absent service is no error.
 //
-// A durable create committed by Raft in the instant between the check and
-// the deletion (another member's explicit create or background create of
-// the same name, never in AP mode, where Raft takes no service ops) would
-// be deleted on this node only; the catalog offers no conditional delete
-// to close that window, and an implicit record lost so is collected
-// everywhere one grace later anyway.
-func (r *Router) DropEmpty(key naming.ServiceKey, now int64) error {
+// The final check and the deletion are one step in the catalog
+// (Catalog.DropEmpty), so a durable create Raft commits at that moment
+// (another member's create of the same name; never in AP mode) is not
+// deleted with it.
+func (r *Router) DropEmpty(key naming.ServiceKey) error {
 	cur, ok := r.cat.Service(key)
 	if !ok {
 		return nil
@@ -44,7 +42,7 @@ func (r *Router) DropEmpty(key naming.ServiceKey, now int64) error {
 	if err := naming.CheckDeleteService(key, cur); err != nil {
 		return err
 	}
-	return r.cat.Apply(naming.Op{Kind: naming.OpDeleteService, Time: now, Service: key})
+	return r.cat.DropEmpty(key)
 }
 
 // DropEmpty is Router.DropEmpty for a lone node: it deletes key's service
@@ -52,7 +50,7 @@ func (r *Router) DropEmpty(key naming.ServiceKey, now int64) error {
 // CP state holds no such record) and it has no instance. It holds the lock
 // that orders CP ops, so no durable create can land between its check and
 // the deletion; a create still on its way to disk counts as durable.
-func (s *Standalone) DropEmpty(key naming.ServiceKey, now int64) error {
+func (s *Standalone) DropEmpty(key naming.ServiceKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shut {
@@ -68,5 +66,5 @@ func (s *Standalone) DropEmpty(key naming.ServiceKey, now int64) error {
 	if err := naming.CheckDeleteService(key, cur); err != nil {
 		return err
 	}
-	return s.cat.Apply(naming.Op{Kind: naming.OpDeleteService, Time: now, Service: key})
+	return s.cat.DropEmpty(key)
 }

@@ -32,10 +32,10 @@ func TestDropEmpty(t *testing.T) {
 	empty := naming.NewServiceKey("", "", "empty")
 	register(empty, "10.9.0.1")
 	deregister(empty, "10.9.0.1")
-	if err := r.DropEmpty(empty, 3); err != nil || present(empty) {
+	if err := r.DropEmpty(empty); err != nil || present(empty) {
 		t.Fatalf("empty service that is not durable: err %v, still present %v", err, present(empty))
 	}
-	if err := r.DropEmpty(empty, 4); err != nil {
+	if err := r.DropEmpty(empty); err != nil {
 		t.Fatalf("an absent service: %v", err)
 	}
 
@@ -50,13 +50,13 @@ func TestDropEmpty(t *testing.T) {
 
 	busy := naming.NewServiceKey("", "", "busy")
 	register(busy, "10.9.0.2")
-	if err := r.DropEmpty(busy, 3); !errors.Is(err, naming.ErrConflict) || !present(busy) {
+	if err := r.DropEmpty(busy); !errors.Is(err, naming.ErrConflict) || !present(busy) {
 		t.Fatalf("a service with an instance: err %v, present %v", err, present(busy))
 	}
 
 	durable := naming.NewServiceKey("", "", "durable")
 	apply(naming.Op{Kind: naming.OpCreateService, Time: 1, Service: durable, Meta: &naming.ServiceMeta{Implicit: true}})
-	if err := r.DropEmpty(durable, 3); !errors.Is(err, naming.ErrConflict) || !present(durable) {
+	if err := r.DropEmpty(durable); !errors.Is(err, naming.ErrConflict) || !present(durable) {
 		t.Fatalf("a durable service: err %v, present %v", err, present(durable))
 	}
 
@@ -67,12 +67,12 @@ func TestDropEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	deregister(pending, "10.9.0.3")
-	if err := r.DropEmpty(pending, 3); !errors.Is(err, naming.ErrConflict) || !present(pending) {
+	if err := r.DropEmpty(pending); !errors.Is(err, naming.ErrConflict) || !present(pending) {
 		t.Fatalf("a service being made durable: err %v, present %v", err, present(pending))
 	}
 	cp.elect() // the create commits (this fake leaves the catalog as is)
 	deadline := time.Now().Add(5 * time.Second)
-	for r.DropEmpty(pending, 4) != nil {
+	for r.DropEmpty(pending) != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("still refused after the durable create ended")
 		}
@@ -90,17 +90,17 @@ func TestStandaloneDropEmpty(t *testing.T) {
 	apply(t, s, createService(svcB, 0))
 	apply(t, s, setSwitch("serverMode", naming.ModeAP))
 	apply(t, s, register(svcA, "10.9.1.1", true))
-	if err := s.DropEmpty(svcA, 1); !errors.Is(err, naming.ErrConflict) {
+	if err := s.DropEmpty(svcA); !errors.Is(err, naming.ErrConflict) {
 		t.Fatalf("a service with an instance: %v", err)
 	}
 	apply(t, s, naming.Op{Kind: naming.OpDeregister, Service: svcA, Ephemeral: true, Target: target("10.9.1.1")})
-	if err := s.DropEmpty(svcA, 2); err != nil {
+	if err := s.DropEmpty(svcA); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := cat.Service(svcA); ok {
 		t.Fatal("an empty service that is not durable stayed")
 	}
-	if err := s.DropEmpty(svcB, 3); !errors.Is(err, naming.ErrConflict) {
+	if err := s.DropEmpty(svcB); !errors.Is(err, naming.ErrConflict) {
 		t.Fatalf("a durable service: %v", err)
 	}
 	if _, ok := cat.Service(svcB); !ok {

@@ -27,11 +27,21 @@ type Writer interface {
 	Owns(key naming.ServiceKey) bool
 }
 
+// BeatWriter is the Writer of the beat checker, which also collects empty
+// services. DropEmpty deletes a service from this node alone when its
+// record is not durable (memory-only, per node: naming/durable.go) and it
+// has no instance, answering ErrConflict otherwise. consensus.Router and
+// consensus.Standalone offer it.
+type BeatWriter interface {
+	Writer
+	DropEmpty(key naming.ServiceKey) error
+}
+
 // BeatChecker runs the beat sweep on a timer. Sweeps never overlap.
 type BeatChecker struct {
 	cfg   Config
 	src   naming.Reader
-	w     Writer
+	w     BeatWriter
 	clk   Clock
 	peers Peers // nil: a lone node, nobody to miss
 	log   *logrus.Entry
@@ -68,7 +78,7 @@ type ownership struct {
 // NewBeatChecker builds a checker that reads src and writes through w.
 // peers, nil on a lone node, drives self-preservation. A nil log discards
 // log lines.
-func NewBeatChecker(cfg Config, src naming.Reader, w Writer, clk Clock, peers Peers, log *logrus.Entry) (*BeatChecker, error) {
+func NewBeatChecker(cfg Config, src naming.Reader, w BeatWriter, clk Clock, peers Peers, log *logrus.Entry) (*BeatChecker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

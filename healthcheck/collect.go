@@ -7,14 +7,6 @@ import (
 	"sextant/naming"
 )
 
-// emptyDropper is a writer that can delete a service record that is not
-// durable (memory-only, per node: naming/durable.go) from this node alone,
-// when it has no instance. consensus.Router offers it; a writer without it
-// (the standalone store) gets every deletion through Apply.
-type emptyDropper interface {
-	DropEmpty(key naming.ServiceKey, now int64) error
-}
-
 // emptySince is when (Unix ms) a sweep first saw a service without
 // instances, and the sweep (b.gen) that last saw it so.
 type emptySince struct {
@@ -33,10 +25,9 @@ type emptySince struct {
 //     OpDeleteService through the writer (Raft; refused in AP mode, where
 //     no service op goes through Raft), which refuses it if an instance
 //     arrived meanwhile.
-//   - A record that is not durable lives in each node's memory only: when
-//     the writer can (emptyDropper), every node drops its own after the
-//     grace, owner or not, whatever the server mode. Otherwise (a lone
-//     node's store) the owner deletes it through the writer, as above.
+//   - A record that is not durable lives in each node's memory only: every
+//     node drops its own after the grace (BeatWriter.DropEmpty), owner or
+//     not, whatever the server mode.
 //
 // A registration later creates the service again. The caller holds b.mu.
 func (b *BeatChecker) collect(svcs []*naming.Service, now int64, ops []naming.Op) []naming.Op {
@@ -46,12 +37,11 @@ func (b *BeatChecker) collect(svcs []*naming.Service, now int64, ops []naming.Op
 		clear(b.empty)
 		return ops
 	}
-	_, local := b.w.(emptyDropper)
 	for _, s := range svcs {
 		if len(s.Instances) > 0 || !s.Meta.Implicit {
 			continue
 		}
-		alone := local && !s.Durable
+		alone := !s.Durable
 		if _, owned := b.owned[s.Key]; !owned && !alone {
 			continue
 		}
@@ -82,16 +72,12 @@ func (b *BeatChecker) collect(svcs []*naming.Service, now int64, ops []naming.Op
 // dropAll drops, on this node alone, the services collect chose. The
 // caller holds b.mu.
 func (b *BeatChecker) dropAll(ctx context.Context, now int64) {
-	d, ok := b.w.(emptyDropper)
-	if !ok {
-		return
-	}
 	for _, k := range b.drops {
 		if ctx.Err() != nil {
 			return
 		}
 		log := b.log.WithField("service", k.String())
-		if err := d.DropEmpty(k, now); err != nil {
+		if err := b.w.DropEmpty(k); err != nil {
 			if errors.Is(err, naming.ErrConflict) {
 				log.WithError(err).Debug("empty service not dropped")
 				continue

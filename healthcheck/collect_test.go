@@ -52,20 +52,18 @@ func TestEmptyServiceCollected(t *testing.T) {
 	}
 }
 
-// droppingWriter is a catWriter that also drops empty records that are
-// not durable from its catalog, as a cluster node's router does.
+// droppingWriter is a catWriter that records the services it drops.
 type droppingWriter struct {
 	*catWriter
 	drops []naming.ServiceKey
 }
 
-func (w *droppingWriter) DropEmpty(k naming.ServiceKey, now int64) error {
-	s, ok := w.cat.Service(k)
-	if !ok || s.Durable || len(s.Instances) > 0 {
-		return naming.Errorf(naming.ErrConflict, "not droppable")
+func (w *droppingWriter) DropEmpty(k naming.ServiceKey) error {
+	if err := w.cat.DropEmpty(k); err != nil {
+		return err
 	}
 	w.drops = append(w.drops, k)
-	return w.cat.Apply(naming.Op{Kind: naming.OpDeleteService, Time: now, Service: k})
+	return nil
 }
 
 // With a writer that drops on this node alone, every node collects its

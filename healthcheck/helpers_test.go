@@ -93,6 +93,10 @@ func (w *catWriter) Owns(k naming.ServiceKey) bool {
 	return true
 }
 
+// DropEmpty drops an empty record that is not durable from the catalog,
+// as a node's router does.
+func (w *catWriter) DropEmpty(k naming.ServiceKey) error { return w.cat.DropEmpty(k) }
+
 func (w *catWriter) setOwns(f func(naming.ServiceKey) bool) { w.owns.Store(&f) }
 
 func (w *catWriter) appliedOps() []naming.Op {

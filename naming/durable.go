@@ -93,3 +93,31 @@ func CheckDeleteService(key ServiceKey, s *Service) error {
 	}
 	return nil
 }
+
+// DropEmpty deletes key's record when it is not durable and holds no
+// instance: the collection of an empty service that only ephemeral data
+// made, which each node does for its own copy (such a record is not CP
+// state). The check and the deletion are one step under the catalog's
+// lock, so a durable create that lands at the same moment is never
+// deleted with it, and an instance that arrives after the deletion makes
+// the service again. An absent service is no error.
+func (c *Catalog) DropEmpty(key ServiceKey) error {
+	c.mu.Lock()
+	s, ok := c.services[key]
+	switch {
+	case !ok:
+		c.mu.Unlock()
+		return nil
+	case s.Durable:
+		c.mu.Unlock()
+		return Errorf(ErrConflict, "service %s is durable: only its log deletes it", key.Grouped())
+	case s.Len() > 0:
+		c.mu.Unlock()
+		return Errorf(ErrConflict, "Service %s is not empty, can't be delete. Please unregister instance first", key.Grouped())
+	}
+	delete(c.services, key)
+	c.rev++
+	c.mu.Unlock()
+	c.notify(key)
+	return nil
+}

@@ -26,8 +26,9 @@ type node struct {
 	log     *logrus.Entry
 	catalog *naming.Catalog
 	// writer is the node's naming.Writer: the standalone store, or the
-	// router of a cluster member.
-	writer  owningWriter
+	// router of a cluster member. Both also say which services this node
+	// judges and drop empty records, as the beat checker needs.
+	writer  healthcheck.BeatWriter
 	status  httpfront.Cluster
 	store   *consensus.Standalone
 	cluster *clusterNode

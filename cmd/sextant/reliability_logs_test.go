@@ -22,6 +22,7 @@ type ownedCatalog struct {
 
 func (w *ownedCatalog) Apply(_ context.Context, op naming.Op) error { return w.cat.Apply(op) }
 func (w *ownedCatalog) Owns(naming.ServiceKey) bool                 { return w.owns.Load() }
+func (w *ownedCatalog) DropEmpty(k naming.ServiceKey) error         { return w.cat.DropEmpty(k) }
 
 // The reliability suite's checks read what a node's beat checker logs, in
 // the node's own format (newLogger): a judging period and a flip must

@@ -376,3 +376,13 @@ func soloEngine(t testing.TB) (*Engine, *naming.Catalog, fixedView) {
 	}
 	return e, cat, v
 }
+
+// beatWriter is a node's engine as its beat checker's writer; an empty
+// record that is not durable is dropped from the node's catalog, as a
+// node's router does.
+type beatWriter struct {
+	*Engine
+	cat *naming.Catalog
+}
+
+func (w beatWriter) DropEmpty(k naming.ServiceKey) error { return w.cat.DropEmpty(k) }

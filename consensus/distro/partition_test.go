@@ -31,7 +31,7 @@ func newCheckers(h *harness) *checkers {
 	c := &checkers{h: h, by: map[string]*healthcheck.BeatChecker{}}
 	for _, a := range h.addrs {
 		nd := h.node(a)
-		b, err := healthcheck.NewBeatChecker(healthcheck.DefaultConfig(), nd.cat, nd.eng, idleClock{}, nil, h.log)
+		b, err := healthcheck.NewBeatChecker(healthcheck.DefaultConfig(), nd.cat, beatWriter{nd.eng, nd.cat}, idleClock{}, nil, h.log)
 		if err != nil {
 			h.t.Fatal(err)
 		}
@@ -180,7 +180,7 @@ func judgingCheckers(h *harness) *checkers {
 	c := &checkers{h: h, by: map[string]*healthcheck.BeatChecker{}}
 	for _, a := range h.addrs {
 		nd := h.node(a)
-		b, err := healthcheck.NewBeatChecker(healthcheck.DefaultConfig(), nd.cat, nd.eng, idleClock{}, nd.mem, h.log)
+		b, err := healthcheck.NewBeatChecker(healthcheck.DefaultConfig(), nd.cat, beatWriter{nd.eng, nd.cat}, idleClock{}, nd.mem, h.log)
 		if err != nil {
 			h.t.Fatal(err)
 		}

@@ -56,8 +56,9 @@
 //     where Raft takes no service op: such a record, left from another
 //     mode, stays). A record that is not durable lives in each node's
 //     memory only, created there by the ephemeral data the node applies:
-//     every node drops its own, owner or not, in every mode, when the
-//     writer offers DropEmpty (consensus.Router; BeatStats.EmptyDropped).
+//     every node drops its own, owner or not, in every mode, through
+//     BeatWriter.DropEmpty (consensus.Router and consensus.Standalone;
+//     BeatStats.EmptyDropped), which checks and deletes in one step.
 //     Replicating the removal instead (through Distro, from the owner)
 //     would add a record kind and its ordering against registrations, for
 //     a record that each node can judge alone: Distro replicates
@@ -66,9 +67,7 @@
 //     ephemeral data (empty checksums) and verify repairs nothing between
 //     them. Nothing deletes an instance: the catalog keeps the ephemeral
 //     instances of a deleted service, and an instance that arrives later
-//     (a registration, a sync) creates the service again. A writer without
-//     DropEmpty has the owner delete it through Apply (consensus.Standalone
-//     offers DropEmpty too, so a lone node in AP mode collects as well).
+//     (a registration, a sync) creates the service again.
 //
 // # Persistent instances: probes
 //

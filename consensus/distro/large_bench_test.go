@@ -14,13 +14,13 @@ import (
 // largeSize is the size of the service the large benchmarks change.
 const largeSize = 10_000
 
-// largeEngine is an engine owning one service of largeSize instances,
-// with the DNS front watching its catalog as it does in a node.
-func largeEngine(b *testing.B) (*Engine, *dnsfront.Server, naming.ServiceKey, []naming.InstanceKey) {
+// largeEngine is an engine owning one service of size instances, with the
+// DNS front watching its catalog as it does in a node.
+func largeEngine(b testing.TB, size int) (*Engine, *naming.Catalog, *dnsfront.Server, naming.ServiceKey, []naming.InstanceKey) {
 	e, cat := benchEngine(b)
 	k := svc("large")
-	iks := make([]naming.InstanceKey, largeSize)
-	ins := make([]*naming.Instance, largeSize)
+	iks := make([]naming.InstanceKey, size)
+	ins := make([]*naming.Instance, size)
 	for i := range ins {
 		ins[i] = inst(fmt.Sprintf("10.%d.%d.1", i>>8, i&255), 80, 1)
 		iks[i] = ins[i].Key()
@@ -35,7 +35,7 @@ func largeEngine(b *testing.B) (*Engine, *dnsfront.Server, naming.ServiceKey, []
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { d.Close() })
-	return e, d, k, iks
+	return e, cat, d, k, iks
 }
 
 // BenchmarkLargeServiceApply is a change in a service of 10,000 instances
@@ -60,14 +60,14 @@ func BenchmarkLargeServiceApply(b *testing.B) {
 		}
 	}
 	b.Run("flip", func(b *testing.B) {
-		e, _, k, iks := largeEngine(b)
+		e, _, _, k, iks := largeEngine(b, largeSize)
 		b.ReportAllocs()
 		for n := 0; b.Loop(); n++ {
 			flip(e, k, iks, n)
 		}
 	})
 	b.Run("register", func(b *testing.B) {
-		e, _, k, iks := largeEngine(b)
+		e, _, _, k, iks := largeEngine(b, largeSize)
 		b.ReportAllocs()
 		for n := 0; b.Loop(); n++ {
 			in := inst(iks[n%largeSize].IP, 80, 0)
@@ -78,7 +78,7 @@ func BenchmarkLargeServiceApply(b *testing.B) {
 		}
 	})
 	b.Run("flip+query", func(b *testing.B) {
-		e, d, k, iks := largeEngine(b)
+		e, _, d, k, iks := largeEngine(b, largeSize)
 		b.ReportAllocs()
 		for n := 0; b.Loop(); n++ {
 			flip(e, k, iks, n)
@@ -86,7 +86,7 @@ func BenchmarkLargeServiceApply(b *testing.B) {
 		}
 	})
 	b.Run("flip+query/100", func(b *testing.B) {
-		e, d, k, iks := largeEngine(b)
+		e, _, d, k, iks := largeEngine(b, largeSize)
 		b.ReportAllocs()
 		for n := 0; b.Loop(); n++ {
 			flip(e, k, iks, n)
@@ -96,7 +96,7 @@ func BenchmarkLargeServiceApply(b *testing.B) {
 		}
 	})
 	b.Run("merge", func(b *testing.B) {
-		e, _, k, iks := largeEngine(b)
+		e, _, _, k, iks := largeEngine(b, largeSize)
 		b.ReportAllocs()
 		for n := 0; b.Loop(); n++ {
 			in := inst(iks[n%largeSize].IP, 80, int64(n+10))

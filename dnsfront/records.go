@@ -46,12 +46,15 @@ type recordBuilder struct {
 // of positive weight. Duplicates are dropped.
 func (b recordBuilder) build(svc *naming.Service, clusters []string) *rrsets {
 	sel := svc.Select(clusters, true)
-	r := &rrsets{}
-	seenIP := map[netip.Addr]bool{}
+	// Sized for the selection at once: growing them one doubling at a
+	// time cost a large service about as much again in copies.
+	n := len(sel.Instances)
+	r := &rrsets{srv: make([]srvRecord, 0, n)}
+	seenIP := make(map[netip.Addr]bool, n)
 	seenTXT := map[string]bool{}
-	srvAt := map[netip.AddrPort]int{}
-	glues := map[netip.Addr]srvRecord{}
-	var weights []float64
+	srvAt := make(map[netip.AddrPort]int, n)
+	glues := make(map[netip.Addr]srvRecord, n)
+	weights := make([]float64, 0, n)
 	maxWeight := 0.0
 	for _, in := range sel.Instances {
 		if !in.Enabled || in.Weight <= 0 || !(in.Healthy || sel.Protected) {

@@ -114,7 +114,10 @@
 // needs them, not per query: a query looks the service up by its folded
 // key in an index kept by the source's Watch, copies the prepared records of the
 // asked cluster and type, shuffles, and fits them by their known wire
-// sizes. A change made to the catalog is visible in the next query.
+// sizes. A change made to the catalog is visible in the next query. A
+// change itself reads no instance: over a source with views
+// (naming.Catalog's View), the index keeps the changed service's view
+// without building its instance list, and the first query walks its tree.
 //
 // # The UDP wire path
 //

@@ -78,7 +78,8 @@ func (e *entry) records(cluster string) *rrsets {
 // index holds the prepared entries of every service, found by folded key,
 // and keeps them current from the Source's change notifications.
 type index struct {
-	src     naming.ServiceReader
+	view    func(naming.ServiceKey) (*naming.Service, bool)
+	views   func(namespace, group string) []*naming.Service
 	build   recordBuilder
 	changed func() // called after every update, outside mu
 
@@ -94,14 +95,27 @@ type index struct {
 	suffixes map[foldKey]int      // proper label suffixes of service names, counted
 }
 
+// viewSource is a source that hands out views without building their
+// instance lists (naming.Catalog does). The index reads a view's instances
+// only through All and Select, on the first query after a change, so with
+// such a source a change reads no instance, however large the service.
+type viewSource interface {
+	View(key naming.ServiceKey) (*naming.Service, bool)
+	Views(namespace, group string) []*naming.Service
+}
+
 func newIndex(src naming.ServiceReader, b recordBuilder, changed func()) *index {
-	return &index{src: src, build: b, changed: changed,
+	x := &index{build: b, changed: changed, view: src.Service, views: src.Services,
 		services: map[foldKey][]*entry{}, suffixes: map[foldKey]int{}}
+	if v, ok := src.(viewSource); ok {
+		x.view, x.views = v.View, v.Views
+	}
+	return x
 }
 
 // load prepares every service the source holds now.
 func (x *index) load() {
-	for _, svc := range x.src.Services("", "") {
+	for _, svc := range x.views("", "") {
 		x.update(svc.Key)
 	}
 }
@@ -111,7 +125,7 @@ func (x *index) update(key naming.ServiceKey) {
 	x.upd.Lock()
 	defer x.upd.Unlock()
 	var e *entry
-	if svc, ok := x.src.Service(key); ok {
+	if svc, ok := x.view(key); ok {
 		e = x.prepare(svc)
 	}
 	fk := foldOf(key)
@@ -171,7 +185,7 @@ func (e *entry) prepare() {
 	e.all = e.build.build(svc, nil)
 	e.clusters, e.folded = map[string]*rrsets{}, map[string]*rrsets{}
 	var names []string
-	for _, in := range svc.Instances {
+	for in := range svc.All() {
 		if _, ok := e.clusters[in.Cluster]; !ok {
 			e.clusters[in.Cluster] = nil
 			names = append(names, in.Cluster)

@@ -46,12 +46,17 @@ type recordBuilder struct {
 // of positive weight. Duplicates are dropped.
 func (b recordBuilder) build(svc *naming.Service, clusters []string) *rrsets {
 	sel := svc.Select(clusters, true)
-	r := &rrsets{}
-	seenIP := map[netip.Addr]bool{}
+	// Sized for the selection at once: growing them one doubling at a
+	// time cost a large service about as much again in copies.
+	n := len(sel.Instances)
+	r := &rrsets{srv: make([]srvRecord, 0, n)}
+	// addrs holds every address seen, with 1 + the index of its SRV
+	// template in glues, or 0 while it has none (no valid port yet).
+	addrs := make(map[netip.Addr]int, n)
+	glues := make([]srvRecord, 0, n)
 	seenTXT := map[string]bool{}
-	srvAt := map[netip.AddrPort]int{}
-	glues := map[netip.Addr]srvRecord{}
-	var weights []float64
+	srvAt := make(map[netip.AddrPort]int, n)
+	weights := make([]float64, 0, n)
 	maxWeight := 0.0
 	for _, in := range sel.Instances {
 		if !in.Enabled || in.Weight <= 0 || !(in.Healthy || sel.Protected) {
@@ -61,8 +66,9 @@ func (b recordBuilder) build(svc *naming.Service, clusters []string) *rrsets {
 		if !ok {
 			continue
 		}
-		if !seenIP[ip] {
-			seenIP[ip] = true
+		gi, seen := addrs[ip]
+		if !seen {
+			addrs[ip] = 0
 			b.appendAddr(r, ip)
 		}
 		if txt, key := b.txt(in.Metadata); txt != nil && !seenTXT[key] {
@@ -78,11 +84,12 @@ func (b recordBuilder) build(svc *naming.Service, clusters []string) *rrsets {
 			weights[i] = math.Max(weights[i], in.Weight)
 			continue
 		}
-		g, ok := glues[ip]
-		if !ok {
-			g = b.glue(ip, len(glues))
-			glues[ip] = g
+		if gi == 0 {
+			glues = append(glues, b.glue(ip, len(glues)))
+			gi = len(glues)
+			addrs[ip] = gi
 		}
+		g := glues[gi-1]
 		g.rr.Port = uint16(in.Port)
 		srvAt[ap] = len(r.srv)
 		r.srv = append(r.srv, g)

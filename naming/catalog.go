@@ -114,10 +114,32 @@ func (c *Catalog) Instance(key ServiceKey, ik InstanceKey) (*Instance, bool) {
 	return in, in != nil
 }
 
+// View is Service without building the instance list: a reader that
+// needs only some instances, their count or one pass over them reads the
+// view through Find, Lookup, Len or All, which cost O(log n), O(1) and one
+// walk of the tree, and leaves Instances unread (it may be nil until
+// the list is built by a read through Service or Services).
+func (c *Catalog) View(key ServiceKey) (*Service, bool) {
+	c.mu.RLock()
+	s, ok := c.services[key]
+	c.mu.RUnlock()
+	return s, ok
+}
+
 // Services returns the services of a namespace (all namespaces when ns is
 // empty) and of a group (all groups when group is empty), sorted by
 // namespace, group and name.
 func (c *Catalog) Services(ns, group string) []*Service {
+	out := c.Views(ns, group)
+	for _, s := range out {
+		s.materialize()
+	}
+	return out
+}
+
+// Views is Services without building instance lists; see View for how the
+// views are read.
+func (c *Catalog) Views(ns, group string) []*Service {
 	c.mu.RLock()
 	out := make([]*Service, 0, len(c.services))
 	for k, s := range c.services {
@@ -126,9 +148,6 @@ func (c *Catalog) Services(ns, group string) []*Service {
 		}
 	}
 	c.mu.RUnlock()
-	for _, s := range out {
-		s.materialize()
-	}
 	sort.Slice(out, func(i, j int) bool { return lessKey(out[i].Key, out[j].Key) })
 	return out
 }

@@ -33,8 +33,9 @@
 //     new view copies one root-to-leaf path and shares every other node
 //     with the view before. Service.Instances is built from the tree once
 //     per view, on the first read through Catalog.Service or Services;
-//     Catalog.Instance, Service.Find, Len and All read the tree without
-//     building it.
+//     Catalog.Instance, Catalog.View and Views (views whose list is left
+//     unbuilt), Service.Find, Len and All read the tree without building
+//     it.
 //
 // naming imports nothing else from this module. The fronts (HTTP, DNS) and the
 // health checker see only Reader and Writer.

@@ -10,7 +10,7 @@ import (
 // instances and the remembered tombstones, merged so each instance key
 // appears once. The caller holds key's lock.
 func (e *Engine) record(key naming.ServiceKey) Record {
-	s, _ := e.cat.Service(key)
+	s, _ := e.cat.View(key)
 	var beats []BeatMark
 	for _, t := range e.marks.list(key) {
 		beats = append(beats, BeatMark(t))
@@ -71,7 +71,7 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 		op.Time = e.nowMs()
 	}
 	ik := targetOf(&op)
-	before, _ := e.cat.Service(key)
+	before, _ := e.cat.View(key)
 	var prev *naming.Instance
 	if before != nil {
 		prev = before.Lookup(ik)
@@ -106,7 +106,7 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 	if err := e.cat.Apply(op); err != nil {
 		return err
 	}
-	after, _ := e.cat.Service(key)
+	after, _ := e.cat.View(key)
 	changed := after != before
 	var cur *naming.Instance
 	if after != nil {
@@ -194,7 +194,7 @@ func (e *Engine) mergeFrom(rec Record, propagate bool, peer string) (bool, error
 	}
 	now := e.nowMs()
 	horizon := now - e.cfg.TombstoneTTL.Milliseconds()
-	before, _ := e.cat.Service(key)
+	before, _ := e.cat.View(key)
 	var (
 		ups     []*naming.Instance
 		removed []naming.InstanceKey
@@ -236,7 +236,7 @@ func (e *Engine) mergeFrom(rec Record, propagate bool, peer string) (bool, error
 		if err := e.cat.Apply(op); err != nil {
 			return false, err
 		}
-		after, _ := e.cat.Service(key)
+		after, _ := e.cat.View(key)
 		changed = after != before
 	}
 	for _, ik := range revived {
@@ -282,7 +282,7 @@ func ephemeralAt(s *naming.Service, ik naming.InstanceKey) *naming.Instance {
 	if in := s.Lookup(ik); in == nil || in.Ephemeral {
 		return in
 	}
-	for _, in := range s.Instances { // a persistent instance shares the key
+	for in := range s.All() { // a persistent instance shares the key
 		if in.Ephemeral && in.Key() == ik {
 			return in
 		}
@@ -297,7 +297,7 @@ func (e *Engine) deltaRecord(key naming.ServiceKey, keys map[naming.InstanceKey]
 	mu := e.lockFor(key)
 	mu.Lock()
 	defer mu.Unlock()
-	s, _ := e.cat.Service(key)
+	s, _ := e.cat.View(key)
 	r := Record{Key: key}
 	for ik := range keys {
 		v, ok := localVersion(ephemeralAt(s, ik), e.marks.get(key, ik), e.tombs.get(key, ik))
@@ -324,7 +324,7 @@ func (e *Engine) dropLocal(key naming.ServiceKey) error {
 	defer mu.Unlock()
 	e.tombs.replace(key, nil)
 	e.marks.replace(key, nil)
-	s, _ := e.cat.Service(key)
+	s, _ := e.cat.View(key)
 	if len(ephemeralOf(s)) == 0 {
 		return nil
 	}
@@ -344,7 +344,7 @@ func (e *Engine) raiseBeats(key naming.ServiceKey, marks []BeatMark) {
 	if len(marks) == 0 {
 		return
 	}
-	s, _ := e.cat.Service(key)
+	s, _ := e.cat.View(key)
 	now := e.nowMs()
 	for _, m := range marks {
 		in := ephemeralAt(s, m.Instance)

@@ -11,7 +11,7 @@ import (
 	"sextant/naming"
 )
 
-func benchEngine(b *testing.B) (*Engine, *naming.Catalog) {
+func benchEngine(b testing.TB) (*Engine, *naming.Catalog) {
 	v := fixedView{self: "10.0.0.1:8848", live: []string{"10.0.0.1:8848"}}
 	cat := naming.NewCatalog()
 	e, err := New(testConfig(), cat, v, NewNetwork(1).Transport(v.self), quietLog())

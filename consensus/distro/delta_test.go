@@ -34,7 +34,7 @@ func mergeWhole(e *Engine, rec Record) error {
 // and its tombstones not older than horizon.
 func contents(e *Engine, k naming.ServiceKey, horizon int64) []string {
 	var out []string
-	s, _ := e.cat.Service(k)
+	s, _ := e.cat.View(k)
 	for _, in := range ephemeralOf(s) {
 		out = append(out, string(canonical(in)))
 	}
@@ -209,7 +209,7 @@ func TestSyncSendsOnlyChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 3*time.Second, func() bool {
-		s, _ := b.cat.Service(k)
+		s, _ := b.cat.View(k)
 		in := s.Lookup(up.Instance.Key())
 		return in != nil && in.Weight == 5
 	})
@@ -236,7 +236,7 @@ func TestSyncSendsOnlyChanges(t *testing.T) {
 }
 
 func mustService(e *Engine, k naming.ServiceKey) *naming.Service {
-	s, _ := e.cat.Service(k)
+	s, _ := e.cat.View(k)
 	return s
 }
 

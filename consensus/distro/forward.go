@@ -87,7 +87,7 @@ func (e *Engine) applyAcked(op naming.Op) {
 
 // holds reports whether this node's copy has the instance.
 func (e *Engine) holds(key naming.ServiceKey, ik naming.InstanceKey) bool {
-	svc, ok := e.cat.Service(key)
+	svc, ok := e.cat.View(key)
 	return ok && svc.Lookup(ik) != nil
 }
 

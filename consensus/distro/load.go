@@ -120,7 +120,7 @@ func (e *Engine) All(ctx context.Context, from string) ([]Record, error) {
 		return nil, &loadingError{msg: e.self + " is loading, ask another member"}
 	}
 	keys := map[naming.ServiceKey]bool{}
-	for _, s := range e.cat.Services("", "") {
+	for _, s := range e.cat.Views("", "") {
 		if sumOf(s) != "" {
 			keys[s.Key] = true
 		}

@@ -124,7 +124,7 @@ func ephemeralOf(s *naming.Service) []*naming.Instance {
 		return nil
 	}
 	var out []*naming.Instance
-	for _, in := range s.Instances {
+	for in := range s.All() {
 		if in.Ephemeral {
 			out = append(out, in)
 		}
@@ -139,7 +139,7 @@ func sumOf(s *naming.Service) string {
 	if s == nil {
 		return ""
 	}
-	for _, in := range s.Instances {
+	for in := range s.All() {
 		if in.Ephemeral {
 			return s.EphemeralChecksum
 		}

@@ -66,8 +66,11 @@ type Handler interface {
 // Store is the catalog the engine keeps in step. *naming.Catalog satisfies it.
 type Store interface {
 	Apply(op naming.Op) error
-	Service(key naming.ServiceKey) (*naming.Service, bool)
-	Services(namespace, group string) []*naming.Service
+	// View and Views return services without building their instance
+	// lists; the engine reads instances only through Find, Lookup, Len and
+	// All, so a write to a large service costs O(log n), not O(n).
+	View(key naming.ServiceKey) (*naming.Service, bool)
+	Views(namespace, group string) []*naming.Service
 }
 
 var (

@@ -170,14 +170,14 @@ func (e *Engine) skipQueued(peer string, sums map[naming.ServiceKey]string, diff
 // data for (ephemeral instances or tombstones).
 func (e *Engine) ownedSums() map[naming.ServiceKey]string {
 	sums := map[naming.ServiceKey]string{}
-	for _, s := range e.cat.Services("", "") {
+	for _, s := range e.cat.Views("", "") {
 		if sum := sumOf(s); sum != "" && e.owns(s.Key) {
 			sums[s.Key] = sum
 		}
 	}
 	for _, k := range e.tombs.keys() {
 		if _, ok := sums[k]; !ok && e.owns(k) {
-			s, _ := e.cat.Service(k)
+			s, _ := e.cat.View(k)
 			sums[k] = sumOf(s)
 		}
 	}
@@ -199,13 +199,13 @@ func (e *Engine) OnVerify(ctx context.Context, from string, hash uint64, sums ma
 		if t.owner(k) != from {
 			continue // not the sender's to judge
 		}
-		s, _ := e.cat.Service(k)
+		s, _ := e.cat.View(k)
 		if sumOf(s) != sum {
 			diff = append(diff, k)
 		}
 	}
 	unlisted := map[naming.ServiceKey]bool{}
-	for _, s := range e.cat.Services("", "") {
+	for _, s := range e.cat.Views("", "") {
 		k := s.Key
 		if _, listed := sums[k]; listed || sumOf(s) == "" || t.owner(k) != from {
 			continue
@@ -283,7 +283,7 @@ func (e *Engine) pruneMarks() {
 	for _, k := range e.marks.keys() {
 		mu := e.lockFor(k)
 		mu.Lock()
-		s, _ := e.cat.Service(k)
+		s, _ := e.cat.View(k)
 		e.marks.forget(k, func(ik naming.InstanceKey) bool { return ephemeralAt(s, ik) != nil })
 		mu.Unlock()
 	}
@@ -300,8 +300,8 @@ func (e *Engine) fetchChunks(keys []naming.ServiceKey) [][]naming.ServiceKey {
 	entries := 0
 	for _, k := range keys {
 		size := 1 + len(e.tombs.list(k))
-		if s, ok := e.cat.Service(k); ok {
-			size += len(s.Instances)
+		if s, ok := e.cat.View(k); ok {
+			size += s.Len()
 		}
 		if len(cur) > 0 && (len(cur) == e.cfg.MaxBatch || entries+size > MaxSyncEntries) {
 			out = append(out, cur)

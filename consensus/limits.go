@@ -88,7 +88,7 @@ func CheckLimits(l Limits, op naming.Op, cur *naming.Service, sc ServiceCounter)
 		}
 		return nil
 	}
-	if adds == nil || l.MaxInstancesPerService <= 0 || len(cur.Instances) < l.MaxInstancesPerService {
+	if adds == nil || l.MaxInstancesPerService <= 0 || cur.Len() < l.MaxInstancesPerService {
 		return nil
 	}
 	if cur.Find(*adds) != nil {
@@ -96,5 +96,5 @@ func CheckLimits(l Limits, op naming.Op, cur *naming.Service, sc ServiceCounter)
 	}
 	return naming.Errorf(naming.ErrTooLarge,
 		"service %s holds %d instances, the most allowed (max-instances-per-service); instance %s was not added",
-		op.Service.Grouped(), len(cur.Instances), adds.Addr())
+		op.Service.Grouped(), cur.Len(), adds.Addr())
 }

@@ -166,7 +166,7 @@ func (r *Router) admit(op naming.Op) (Admission, *naming.Service, error) {
 	var cur *naming.Service
 	if op.Kind != naming.OpSetSwitch && op.Kind != naming.OpCreateNamespace &&
 		op.Kind != naming.OpUpdateNamespace && op.Kind != naming.OpDeleteNamespace && !op.Kind.IsAuth() {
-		cur, _ = r.cat.Service(op.Service)
+		cur, _ = r.cat.View(op.Service) // a view: admission reads instances through Find and Len, never the list
 	}
 	adm, err := Admit(r.cat.Switches(), op, cur)
 	if err != nil {

@@ -33,7 +33,7 @@ func (s *Standalone) Apply(ctx context.Context, op naming.Op) error {
 		// Beats are the hot path: straight to the catalog, without the
 		// lock, unless the beat must create its service. The catalog
 		// validates the op itself, so it is not validated twice.
-		cur, _ := s.cat.Service(op.Service)
+		cur, _ := s.cat.View(op.Service)
 		adm, err := Admit(s.cat.Switches(), op, cur)
 		if err != nil {
 			return err
@@ -73,7 +73,7 @@ func (s *Standalone) applyLocked(op naming.Op) (uint64, error) {
 	}
 	var cur *naming.Service
 	if hasService(op.Kind) {
-		cur, _ = s.cat.Service(op.Service)
+		cur, _ = s.cat.View(op.Service)
 	}
 	adm, err := Admit(s.cp.Switches(), op, cur)
 	if err != nil {
@@ -85,7 +85,7 @@ func (s *Standalone) applyLocked(op naming.Op) (uint64, error) {
 	if adm.Op.Kind == naming.OpDeregister {
 		view := cur
 		if !adm.Op.IsEphemeral() {
-			view, _ = s.cp.Service(op.Service) // a registration may still be on its way to disk
+			view, _ = s.cp.View(op.Service) // a registration may still be on its way to disk
 		}
 		if view == nil || view.Find(adm.Op.Target) == nil {
 			return 0, nil // absent is not an error, and there is nothing to store
@@ -93,7 +93,7 @@ func (s *Standalone) applyLocked(op naming.Op) (uint64, error) {
 	}
 	var end uint64
 	if adm.Create != nil {
-		if sv, ok := s.cp.Service(op.Service); !ok || !sv.Durable {
+		if sv, ok := s.cp.View(op.Service); !ok || !sv.Durable {
 			if end, err = s.commitLocked(*adm.Create); err != nil {
 				return 0, err
 			}

@@ -49,11 +49,11 @@ func (s *Server) instanceParams(p *request, sw naming.Switches) (naming.ServiceK
 }
 
 // find returns the instance as this node sees it, or nil.
+// It reads the one instance (naming.Reader.Instance), not the service's
+// list, which a large service would build after every change.
 func (s *Server) find(key naming.ServiceKey, t naming.InstanceKey) *naming.Instance {
-	if svc, ok := s.r.Service(key); ok {
-		return svc.Find(t)
-	}
-	return nil
+	in, _ := s.r.Instance(key, t)
+	return in
 }
 
 // instanceRoute is where instances are registered and deregistered.

@@ -370,6 +370,7 @@ func (e *Engine) pushAfterAbsence(from string, diff []naming.ServiceKey) {
 	e.vmu.Unlock()
 	if back && len(diff) > 0 {
 		e.stats.pushedAfterAbsence.Add(uint64(len(diff)))
+		e.log.WithField("owner", from).WithField("services", len(diff)).Info("copies that differ sent to an owner back in the view")
 		e.enqueueFull(from, diff)
 	}
 }

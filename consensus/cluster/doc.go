@@ -37,7 +37,10 @@
 //     checked at each call. A member counts this node DOWN, and so takes
 //     its services over, no sooner than DownTime after the last report of
 //     this node it took; so a node cut off stops judging before anyone
-//     takes over, on each node's own clock, whatever the clocks read.
+//     takes over, on each node's own clock, whatever the clocks read. A
+//     node within DownTime of its start is not agreed while a member it has
+//     not reached since is out of its live set (that member may hold a
+//     lease the node's previous run granted).
 //   - Hash is a digest of Live. Two nodes have the same Hash exactly when
 //     they see the same live set (barring a 64-bit collision), so a receiver
 //     can refuse a message built on another view of the cluster.

@@ -46,6 +46,7 @@ type Membership struct {
 	log  *logrus.Entry
 	now  func() time.Time
 	self string
+	born time.Time // when New ran, on now: see refreshLocked
 
 	mu    sync.Mutex
 	peers map[string]*peer // every configured member but self
@@ -98,6 +99,7 @@ func New(cfg Config, t Transport, log *logrus.Entry) (*Membership, error) {
 		t:        t,
 		log:      log.WithField("component", "cluster"),
 		now:      cfg.Now,
+		born:     cfg.Now(),
 		self:     self,
 		peers:    map[string]*peer{},
 		watchers: map[int]func(){},
@@ -275,8 +277,17 @@ func (m *Membership) refreshLocked() bool {
 		}
 	}
 	agreed := 2*len(live) > voters
+	young := m.now().Sub(m.born) < m.cfg.DownTime()
 	for a, p := range m.peers {
 		if !agreed {
+			break
+		}
+		if young && !p.refused && p.seen.IsZero() && !slices.Contains(live, a) {
+			// Not reached since this node started, and counted DOWN at
+			// once: it may still hold a lease a report of this node's
+			// previous run granted, so no judging without it before
+			// DownTime has passed.
+			agreed = false
 			break
 		}
 		if p.state == naming.MemberDown || !slices.Contains(live, a) {

@@ -31,7 +31,7 @@ func newTestMembership(t *testing.T, ft Transport, self string, members ...strin
 func newClockedMembership(t *testing.T, ft Transport, self string, members ...string) (*Membership, *manualClock) {
 	m := newTestMembership(t, ft, self, members...)
 	clk := newManualClock()
-	m.now = clk.Now
+	m.now, m.born = clk.Now, clk.Now()
 	return m, clk
 }
 
@@ -237,5 +237,36 @@ func TestAgreedLapsesWithoutAFreshMajority(t *testing.T) {
 	m.round(context.Background())
 	if !m.Agreed() {
 		t.Fatal("a report b took did not renew the lease")
+	}
+}
+
+// A node just started counts a member it has not reached DOWN at once, but
+// judges without it only once DownTime has passed since its start: the
+// member may hold a lease a report of this node's previous run granted.
+func TestNewNodeJudgesWithoutAnUnreachedMemberOnlyAfterDownTime(t *testing.T) {
+	ft := newFakeTransport()
+	a, b, c := "10.0.0.1:8848", "10.0.0.2:8848", "10.0.0.3:8848"
+	m, clk := newClockedMembership(t, ft, a, a, b, c)
+	ft.set(c, errors.New("timeout"))
+	good := func() {
+		m.round(context.Background())
+		ab := []string{a, b} // b does not reach c either
+		if err := m.HandleReport(Report{From: b, Hash: hashOf(ab), Live: ab, Reach: ab}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range m.cfg.DownAfter {
+		good()
+	}
+	if !slices.Equal(m.Live(), []string{a, b}) {
+		t.Fatalf("live %v", m.Live())
+	}
+	if m.Agreed() {
+		t.Fatal("agreed without a member it never reached, right after its start")
+	}
+	clk.Advance(m.cfg.DownTime())
+	good()
+	if !m.Agreed() {
+		t.Fatalf("not agreed %v after its start with a majority that agrees", m.cfg.DownTime())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -71,6 +72,23 @@ func (c *rcluster) skewed() bool {
 
 // nodeMs turns a time node i logged (Unix ms on its clock) into the test's.
 func (c *rcluster) nodeMs(i int, ms int64) int64 { return ms - c.offsets[i].Milliseconds() }
+
+// keepLogs writes every node's output (over its restarts) to
+// dir/node<i>.log, for study after the run; dir "" keeps nothing
+// (SEXTANT_KEEP_LOGS=dir).
+func (c *rcluster) keepLogs(dir string) {
+	if dir == "" {
+		return
+	}
+	for i := range c.ps {
+		name := filepath.Join(dir, fmt.Sprintf("node%d.log", i))
+		if err := os.WriteFile(name, []byte(c.nodeLogs(i)), 0o644); err != nil {
+			c.t.Logf("keeping node %d's log: %v", i, err)
+			continue
+		}
+		c.t.Logf("node %d's log is in %s", i, name)
+	}
+}
 
 // nodeLogs returns everything node i wrote, over its restarts.
 func (c *rcluster) nodeLogs(i int) string {

@@ -95,6 +95,7 @@ func TestReliability(t *testing.T) {
 	violations += checkOneJudge(t, c)
 	violations += checkBeatersUnharmed(t, w)
 	w.logRevivals(t)
+	c.keepLogs(os.Getenv("SEXTANT_KEEP_LOGS"))
 	t.Logf("faults: %d %v", nFaults, faults)
 	t.Logf("ops: %d registrations acknowledged, %d beats ok, %d beats failed over all nodes, %d re-registrations after 20404, %d deregistrations, %d churn instances unresolved",
 		w.registers.Load(), w.beatsOK.Load(), w.beatsFailed.Load(), w.reregisters.Load(), w.deregs.Load(), w.unresolved)

@@ -25,7 +25,26 @@ type Config struct {
 	DownAfter    int `yaml:"down-after"`
 	// FilePollInterval is how often File is checked for changes.
 	FilePollInterval time.Duration `yaml:"file-poll-interval"`
+	// Now is the clock the membership measures time with (nil: time.Now).
+	// Only durations it measures matter, so its offset is irrelevant; its
+	// rate may be off by the margin DownTime leaves above Lease.
+	Now func() time.Time `yaml:"-"`
 }
+
+// DownTime is the least time a member goes without a successful exchange
+// with this node before this node's failures make it DOWN (a refused
+// connection, with no process there, needs no time): DownAfter report
+// intervals, less half an interval for the jitter of the rounds.
+func (c Config) DownTime() time.Duration {
+	return time.Duration(c.DownAfter)*c.ReportInterval - c.ReportInterval/2
+}
+
+// Lease is how long a report a majority took keeps this node agreed
+// (Membership.Agreed): four fifths of DownTime, so that a node cut off
+// stops judging at least DownTime/5 before the others can count it DOWN
+// and take its services over, whatever the nodes' clocks read and with
+// room for their rates to differ and for a sweep under way.
+func (c Config) Lease() time.Duration { return c.DownTime() * 4 / 5 }
 
 // DefaultConfig reports every second and marks a silent member DOWN after
 // three missed reports.
@@ -54,6 +73,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("cluster: report timeout %v is out of range (0, 1m]", c.ReportTimeout)
 	case c.SuspectAfter < 1:
 		return fmt.Errorf("cluster: suspect-after must be at least 1, got %d", c.SuspectAfter)
+	case c.DownAfter < 2:
+		return fmt.Errorf("cluster: down-after must be at least 2 (a node's lease must outlast one lost report), got %d", c.DownAfter)
 	case c.DownAfter < c.SuspectAfter:
 		return fmt.Errorf("cluster: down-after (%d) must not be below suspect-after (%d)", c.DownAfter, c.SuspectAfter)
 	case c.File != "" && (c.FilePollInterval < time.Millisecond || c.FilePollInterval > time.Hour):

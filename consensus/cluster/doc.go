@@ -9,8 +9,9 @@
 // UP after a successful report in either direction (our report to it
 // succeeded, or its report to us arrived). Each failed report of ours counts
 // one failure: SuspectAfter consecutive failures make it SUSPICIOUS,
-// DownAfter make it DOWN, and a refused connection (nothing listening) makes
-// it DOWN at once. A member is DOWN from the start until a first report
+// DownAfter make it DOWN once Config.DownTime has passed since the last
+// successful exchange with it, and a refused connection (nothing listening)
+// makes it DOWN at once. A member is DOWN from the start until a first report
 // succeeds, so a node never routes work to a peer it has not heard from.
 //
 // Each report carries the sender's live set and the members its own
@@ -30,6 +31,16 @@
 //     lately. A node cut off with a minority, or whose peers see the
 //     cluster otherwise, is not agreed: nothing may be expired on its
 //     judgement alone.
+//   - Agreed also needs a lease: a majority (this node and members
+//     reporting the same live set) took a report of this node's sent
+//     within Config.Lease, which is shorter than Config.DownTime, and it is
+//     checked at each call. A member counts this node DOWN, and so takes
+//     its services over, no sooner than DownTime after the last report of
+//     this node it took; so a node cut off stops judging before anyone
+//     takes over, on each node's own clock, whatever the clocks read. A
+//     node within DownTime of its start is not agreed while a member it has
+//     not reached since is out of its live set (that member may hold a
+//     lease the node's previous run granted).
 //   - Hash is a digest of Live. Two nodes have the same Hash exactly when
 //     they see the same live set (barring a 64-bit collision), so a receiver
 //     can refuse a message built on another view of the cluster.

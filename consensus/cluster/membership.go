@@ -46,6 +46,7 @@ type Membership struct {
 	log  *logrus.Entry
 	now  func() time.Time
 	self string
+	born time.Time // when New ran, on now: see refreshLocked
 
 	mu    sync.Mutex
 	peers map[string]*peer // every configured member but self
@@ -70,6 +71,9 @@ type view struct {
 	live   []string
 	hash   uint64
 	agreed bool
+	// leaseUntil ends agreed (this node's clock, monotonic) unless a
+	// majority takes a newer report; zero when no peer's word is needed.
+	leaseUntil time.Time
 }
 
 // New builds a Membership from cfg, reading cfg.File if set. It fails when
@@ -87,11 +91,15 @@ func New(cfg Config, t Transport, log *logrus.Entry) (*Membership, error) {
 		log = logrus.NewEntry(l)
 	}
 	self, _ := NormalizeAddr(cfg.Self)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	m := &Membership{
 		cfg:      cfg,
 		t:        t,
 		log:      log.WithField("component", "cluster"),
-		now:      time.Now,
+		now:      cfg.Now,
+		born:     cfg.Now(),
 		self:     self,
 		peers:    map[string]*peer{},
 		watchers: map[int]func(){},
@@ -124,12 +132,26 @@ func (m *Membership) Live() []string { return slices.Clone(m.view.Load().live) }
 func (m *Membership) Hash() uint64 { return m.view.Load().hash }
 
 // Agreed reports whether this node's view is one it may act on alone:
-// Live holds a majority of the configured members, and every member this
-// node reaches reported, within the last few report intervals, the same
-// live set. A node that is cut off with a minority, or whose peers see
-// the cluster otherwise, is not agreed; the beat checker then judges
-// nothing.
-func (m *Membership) Agreed() bool { return m.view.Load().agreed }
+// Live holds a majority of the configured members, every member this node
+// reaches reported, within the last few report intervals, the same live
+// set, and a majority (this node and members reporting that set) took one
+// of this node's reports sent within Config.Lease. A node that is cut off
+// with a minority, or whose peers see the cluster otherwise, is not
+// agreed; the beat checker then judges nothing.
+//
+// The lease is what keeps two nodes from judging one service at once: a
+// member takes this node's services over only after counting it DOWN,
+// which needs Config.DownTime without a successful exchange, and every
+// report this node counts was taken by its peer, so that peer's time
+// without an exchange started no earlier than the report was sent. Lease
+// is shorter than DownTime and both are measured on each node's own
+// clock, so the cut-off node stops first whatever the clocks read. The
+// lease is checked on every call, not when reports come back, so a node
+// whose reports hang stops on time.
+func (m *Membership) Agreed() bool {
+	v := m.view.Load()
+	return v.agreed && (v.leaseUntil.IsZero() || m.now().Before(v.leaseUntil))
+}
 
 // AllReachable reports whether this node's own reports reach every other
 // configured member (all UP). The beat checker holds back mass removals
@@ -255,8 +277,17 @@ func (m *Membership) refreshLocked() bool {
 		}
 	}
 	agreed := 2*len(live) > voters
+	young := m.now().Sub(m.born) < m.cfg.DownTime()
 	for a, p := range m.peers {
 		if !agreed {
+			break
+		}
+		if young && !p.refused && p.seen.IsZero() && !slices.Contains(live, a) {
+			// Not reached since this node started, and counted DOWN at
+			// once: it may still hold a lease a report of this node's
+			// previous run granted, so no judging without it before
+			// DownTime has passed.
+			agreed = false
 			break
 		}
 		if p.state == naming.MemberDown || !slices.Contains(live, a) {
@@ -266,15 +297,43 @@ func (m *Membership) refreshLocked() bool {
 		// the same live set.
 		agreed = p.heard != 0 && now-p.heard <= fresh && p.hash == hash
 	}
+	var until time.Time
+	if agreed {
+		until, agreed = m.leaseLocked(live, hash, voters)
+	}
 	old := m.view.Load()
 	if old != nil && slices.Equal(old.live, live) {
-		if old.agreed != agreed {
-			m.view.Store(&view{live: old.live, hash: old.hash, agreed: agreed})
+		if old.agreed != agreed || !old.leaseUntil.Equal(until) {
+			m.view.Store(&view{live: old.live, hash: old.hash, agreed: agreed, leaseUntil: until})
 		}
 		return false
 	}
-	m.view.Store(&view{live: live, hash: hash, agreed: agreed})
+	m.view.Store(&view{live: live, hash: hash, agreed: agreed, leaseUntil: until})
 	return true
+}
+
+// leaseLocked returns until when this node holds a majority's word for
+// the live set hash: with this node, voters/2 live members reporting hash
+// must have taken a report of ours; the lease runs Config.Lease from the
+// send of the oldest report needed. It reports false when too few took
+// one; a zero time when no peer's word is needed (a lone voter). The
+// caller holds m.mu.
+func (m *Membership) leaseLocked(live []string, hash uint64, voters int) (time.Time, bool) {
+	need := voters / 2
+	if need == 0 {
+		return time.Time{}, true
+	}
+	var sent []time.Time
+	for a, p := range m.peers {
+		if !p.okSent.IsZero() && p.hash == hash && slices.Contains(live, a) {
+			sent = append(sent, p.okSent)
+		}
+	}
+	if len(sent) < need {
+		return time.Time{}, false
+	}
+	slices.SortFunc(sent, func(a, b time.Time) int { return b.Compare(a) })
+	return sent[need-1].Add(m.cfg.Lease()), true
 }
 
 // vouchedLocked reports whether a member this node reaches, heard from

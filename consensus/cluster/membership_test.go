@@ -27,6 +27,14 @@ func newTestMembership(t *testing.T, ft Transport, self string, members ...strin
 	return m
 }
 
+// newClockedMembership is newTestMembership on a clock the test moves.
+func newClockedMembership(t *testing.T, ft Transport, self string, members ...string) (*Membership, *manualClock) {
+	m := newTestMembership(t, ft, self, members...)
+	clk := newManualClock()
+	m.now, m.born = clk.Now, clk.Now()
+	return m, clk
+}
+
 func TestNewRejectsMissingSelf(t *testing.T) {
 	cfg := testConfig()
 	cfg.Self = "10.0.0.9:8848"
@@ -43,6 +51,7 @@ func TestNewRejectsMissingSelf(t *testing.T) {
 		func(c *Config) { c.File = "/x" },
 		func(c *Config) { c.Members = nil },
 		func(c *Config) { c.DownAfter = 0 },
+		func(c *Config) { c.DownAfter = 1 },
 		func(c *Config) { c.ReportInterval = 0 },
 	}
 	for i, f := range bad {
@@ -57,7 +66,7 @@ func TestNewRejectsMissingSelf(t *testing.T) {
 func TestMemberStates(t *testing.T) {
 	ft := newFakeTransport()
 	a, b, c := "10.0.0.1:8848", "10.0.0.2:8848", "10.0.0.3:8848"
-	m := newTestMembership(t, ft, a, a, b, c)
+	m, clk := newClockedMembership(t, ft, a, a, b, c)
 	var calls atomic.Int32
 	m.Watch(func() { calls.Add(1) })
 
@@ -82,10 +91,19 @@ func TestMemberStates(t *testing.T) {
 	if !slices.Contains(m.Live(), c) {
 		t.Fatal("suspicious member left the live set")
 	}
+	clk.Advance(m.cfg.ReportInterval)
 	m.round(ctx)
+	// Rounds that come quicker than the report interval (a live-set
+	// change starts one at once) count misses but do not make a member
+	// DOWN before DownTime has passed since it was last heard.
+	m.round(ctx)
+	if s := stateOf(m, c); s != naming.MemberSuspicious {
+		t.Fatalf("after three quick misses %s, want SUSPICIOUS until DownTime has passed", s)
+	}
+	clk.Advance(m.cfg.DownTime() - m.cfg.ReportInterval)
 	m.round(ctx)
 	if s := stateOf(m, c); s != naming.MemberDown {
-		t.Fatalf("after three misses %s", s)
+		t.Fatalf("after four misses over %v %s", m.cfg.DownTime(), s)
 	}
 	if got := m.Live(); !slices.Equal(got, []string{a, b}) {
 		t.Fatalf("live %v", got)
@@ -178,4 +196,77 @@ func TestStartRunsFirstRoundAndLoop(t *testing.T) {
 	waitFor(t, 2*time.Second, func() bool { return stateOf(m, b) == naming.MemberDown })
 	m.Close()
 	m.Close()
+}
+
+// A node stops being agreed once its last report a majority took is older
+// than Lease, even when no round has come back since (its reports hang),
+// and its lease is shorter than the time after which a peer counts it DOWN.
+func TestAgreedLapsesWithoutAFreshMajority(t *testing.T) {
+	ft := newFakeTransport()
+	a, b, c := "10.0.0.1:8848", "10.0.0.2:8848", "10.0.0.3:8848"
+	m, clk := newClockedMembership(t, ft, a, a, b, c)
+	if !(m.cfg.Lease() > 0 && m.cfg.Lease() < m.cfg.DownTime()) {
+		t.Fatalf("lease %v, down time %v", m.cfg.Lease(), m.cfg.DownTime())
+	}
+	m.round(context.Background())
+	for _, p := range []string{b, c} {
+		if err := m.HandleReport(Report{From: p, Hash: m.Hash(), Live: m.Live(), Reach: m.Live()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !m.Agreed() {
+		t.Fatal("not agreed after a good round")
+	}
+	clk.Advance(m.cfg.Lease() - time.Millisecond)
+	if !m.Agreed() {
+		t.Fatal("lease ended early")
+	}
+	// Their reports still arrive, but none of ours is taken: a report
+	// they send extends nothing, since they may not learn it arrived.
+	for _, p := range []string{b, c} {
+		if err := m.HandleReport(Report{From: p, Hash: m.Hash(), Live: m.Live(), Reach: m.Live()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(2 * time.Millisecond)
+	if m.Agreed() {
+		t.Fatalf("still agreed %v after the last report a majority took", m.cfg.Lease()+time.Millisecond)
+	}
+	// One peer taking a report is a majority of three with this node.
+	ft.set(c, errors.New("timeout"))
+	m.round(context.Background())
+	if !m.Agreed() {
+		t.Fatal("a report b took did not renew the lease")
+	}
+}
+
+// A node just started counts a member it has not reached DOWN at once, but
+// judges without it only once DownTime has passed since its start: the
+// member may hold a lease a report of this node's previous run granted.
+func TestNewNodeJudgesWithoutAnUnreachedMemberOnlyAfterDownTime(t *testing.T) {
+	ft := newFakeTransport()
+	a, b, c := "10.0.0.1:8848", "10.0.0.2:8848", "10.0.0.3:8848"
+	m, clk := newClockedMembership(t, ft, a, a, b, c)
+	ft.set(c, errors.New("timeout"))
+	good := func() {
+		m.round(context.Background())
+		ab := []string{a, b} // b does not reach c either
+		if err := m.HandleReport(Report{From: b, Hash: hashOf(ab), Live: ab, Reach: ab}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range m.cfg.DownAfter {
+		good()
+	}
+	if !slices.Equal(m.Live(), []string{a, b}) {
+		t.Fatalf("live %v", m.Live())
+	}
+	if m.Agreed() {
+		t.Fatal("agreed without a member it never reached, right after its start")
+	}
+	clk.Advance(m.cfg.DownTime())
+	good()
+	if !m.Agreed() {
+		t.Fatalf("not agreed %v after its start with a majority that agrees", m.cfg.DownTime())
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"sextant/naming"
 )
 
 // Start runs a first report round (bounded by ReportTimeout and ctx), so
@@ -76,6 +78,7 @@ func (m *Membership) round(ctx context.Context) {
 	m.mu.Lock()
 	rep := Report{From: m.self, Hash: m.Hash(), Live: m.Live(), Reach: m.reachLocked()}
 	m.mu.Unlock()
+	sent := m.now()
 	results := make([]result, len(targets))
 	var wg sync.WaitGroup
 	for i, a := range targets {
@@ -102,7 +105,7 @@ func (m *Membership) round(ctx context.Context) {
 	if ctx.Err() != nil {
 		return // shutting down: failures say nothing about the peers
 	}
-	m.record(targets, results)
+	m.record(targets, results, sent)
 }
 
 // HandleReport takes a report a member sent: it marks the sender UP and
@@ -124,7 +127,7 @@ func (m *Membership) HandleReport(r Report) error {
 	if !ok {
 		return fmt.Errorf("cluster: report from %q, which is not a member", from)
 	}
-	m.record([]string{from}, []result{reportOK})
+	m.record([]string{from}, []result{reportOK}, time.Time{})
 	return nil
 }
 
@@ -145,9 +148,17 @@ func (m *Membership) known(list []string) []string {
 }
 
 // record applies outcomes to the members' states and tells watchers when
-// the live set changed.
-func (m *Membership) record(targets []string, results []result) {
-	now := m.now().UnixMilli()
+// the live set changed. sent is when the reports whose outcomes these are
+// were sent; zero for a report a member sent us, which extends no lease
+// (its sender may not learn that it arrived).
+//
+// Failures make a member DOWN only once Config.DownTime has passed since
+// the last successful exchange with it: the count alone could be reached
+// sooner by rounds the live set's changes start at once, and the lease of
+// a member cut off (Agreed) is bounded by that time.
+func (m *Membership) record(targets []string, results []result, sent time.Time) {
+	at := m.now()
+	now := at.UnixMilli()
 	m.mu.Lock()
 	for i, a := range targets {
 		p, ok := m.peers[a]
@@ -158,7 +169,13 @@ func (m *Membership) record(targets []string, results []result) {
 		*p = next(*p, results[i], m.cfg.SuspectAfter, m.cfg.DownAfter)
 		p.refused = results[i] == reportRefused
 		if results[i] == reportOK {
-			p.lastSeen = now
+			p.lastSeen, p.seen = now, at
+			if !sent.IsZero() {
+				p.okSent = sent
+			}
+		}
+		if p.state == naming.MemberDown && results[i] == reportFailed && !p.seen.IsZero() && at.Sub(p.seen) < m.cfg.DownTime() {
+			p.state = naming.MemberSuspicious
 		}
 		if p.state != before {
 			m.log.WithField("peer", a).WithField("from", before).WithField("to", p.state).Info("member state changed")

@@ -1,6 +1,10 @@
 package cluster
 
-import "sextant/naming"
+import (
+	"time"
+
+	"sextant/naming"
+)
 
 // peer is what this node knows of one other member.
 type peer struct {
@@ -8,6 +12,13 @@ type peer struct {
 	fails    int
 	lastSeen int64 // Unix ms of the last successful report either way
 	refused  bool  // our last report found no process listening there
+	// seen is when (this node's clock, monotonic) the last successful
+	// exchange either way was recorded: the member is DOWN by failures
+	// only once DownTime has passed since.
+	seen time.Time
+	// okSent is when this node sent its last report the member took: the
+	// member had heard from this node at or after it (the lease, Agreed).
+	okSent time.Time
 
 	// What the member said in its last report to this node.
 	heard int64    // Unix ms that report arrived; 0 for none

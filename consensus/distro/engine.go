@@ -50,6 +50,11 @@ type Engine struct {
 	vmu        sync.Mutex
 	skips      map[string]map[naming.ServiceKey]int64 // per peer: when verify first left a service to the sync (Unix ms)
 	lastVerify map[string]int64                       // per peer: the last verify exchange that succeeded (Unix ms)
+	// wasLive is the live set of the last view change seen; returned holds
+	// the peers that left it since their last verify round to this node
+	// (see noteAbsent).
+	wasLive  []string
+	returned map[string]bool
 
 	stats counters
 	ready atomic.Bool
@@ -108,6 +113,7 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 		fetched:    map[naming.ServiceKey]bool{},
 		skips:      map[string]map[naming.ServiceKey]int64{},
 		lastVerify: map[string]int64{},
+		returned:   map[string]bool{},
 		kick:       make(chan struct{}, 1),
 		born:       time.Now(),
 		ctx:        ctx,
@@ -137,6 +143,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.started = true
 	e.cancelWatch = e.view.Watch(e.viewChanged)
+	e.noteAbsent(e.table().live) // the view at start, which later changes are compared with
 	e.wg.Add(3)
 	go e.syncLoop()
 	go e.verifyLoop()
@@ -163,7 +170,7 @@ func (e *Engine) Close() error {
 
 // viewChanged runs on the membership's goroutine: it must not block.
 func (e *Engine) viewChanged() {
-	e.table()
+	e.noteAbsent(e.table().live)
 	e.reclaim()
 	e.kickVerify()
 }

@@ -116,6 +116,8 @@ type harness struct {
 	// clock, when set, is every engine's clock (per node, so nodes can
 	// disagree); nil means the real one.
 	clock *testClock
+	// tune, when set, changes a node's membership configuration.
+	tune func(addr string, c *cluster.Config)
 }
 
 // timings returns the configurations of the scenario tests: the test
@@ -137,7 +139,14 @@ func newHarness(t testing.TB, n int, cfg Config, ccfg cluster.Config) *harness {
 // real clock).
 func newClockedHarness(t testing.TB, n int, cfg Config, ccfg cluster.Config, clk *testClock) *harness {
 	t.Helper()
-	h := &harness{t: t, net: NewNetwork(1), cfg: cfg, ccfg: ccfg, log: testLog(t), nodes: map[string]*node{}, scale: 1, clock: clk}
+	return newTunedHarness(t, n, cfg, ccfg, clk, nil)
+}
+
+// newTunedHarness is newClockedHarness with tune, when not nil, changing
+// each node's membership configuration (its clock, say) before it is built.
+func newTunedHarness(t testing.TB, n int, cfg Config, ccfg cluster.Config, clk *testClock, tune func(addr string, c *cluster.Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, net: NewNetwork(1), cfg: cfg, ccfg: ccfg, log: testLog(t), nodes: map[string]*node{}, scale: 1, clock: clk, tune: tune}
 	if ccfg.ReportInterval > clusterConfig().ReportInterval {
 		h.scale = 10
 	}
@@ -165,6 +174,9 @@ func (h *harness) build(addr string) *node {
 	h.t.Helper()
 	cc := h.ccfg
 	cc.Self, cc.Members = addr, h.addrs
+	if h.tune != nil {
+		h.tune(addr, &cc)
+	}
 	m, err := cluster.New(cc, h.net.Reporter(addr), h.log)
 	if err != nil {
 		h.t.Fatal(err)

@@ -34,6 +34,9 @@ type Network struct {
 	rng       *rand.Rand
 	delay     time.Duration
 	blackhole bool
+	// hangFrom makes cut links hang for messages these nodes send (see
+	// BlackholeFrom).
+	hangFrom  map[string]bool
 	failFetch bool
 	// held links keep forward messages (see Hold); late holds them.
 	held map[[2]string]bool
@@ -175,13 +178,26 @@ func (n *Network) Blackhole(on bool) {
 	n.mu.Unlock()
 }
 
+// BlackholeFrom makes cut links hang, until the caller's context ends,
+// for messages addr sends, while messages to addr still fail at once: a
+// node whose own reports get no answer for a while, when its peers learn
+// at once that it is gone.
+func (n *Network) BlackholeFrom(addr string) {
+	n.mu.Lock()
+	if n.hangFrom == nil {
+		n.hangFrom = map[string]bool{}
+	}
+	n.hangFrom[addr] = true
+	n.mu.Unlock()
+}
+
 // route decides the fate of one message from → to.
 func (n *Network) route(ctx context.Context, from, to string, distro bool) (Handler, ReportReceiver, error) {
 	n.mu.Lock()
 	h, r := n.handlers[to], n.members[to]
 	reachable := !n.isolated[from] && !n.isolated[to] && !n.cut[[2]string{from, to}]
 	dropped := distro && n.drop > 0 && n.rng.Float64() < n.drop
-	delay, blackhole := n.delay, n.blackhole
+	delay, blackhole := n.delay, n.blackhole || n.hangFrom[from]
 	n.mu.Unlock()
 	if !reachable {
 		if blackhole {

@@ -29,6 +29,7 @@ type Stats struct {
 	StaleRegistrations                                 uint64 // registrations sent before their instance's deregistration, refused for retry
 	Revivals                                           uint64 // instances created over their tombstone, by a late write, or revived by a record (logged)
 	LoadedRecords                                      uint64 // records merged by Load
+	PushedAfterAbsence                                 uint64 // records sent to an owner back in the view, its first verify round here after it left
 	Dirty                                              int    // services waiting for the next sync
 	Pending                                            int    // services queued for peers, summed over peers
 }
@@ -44,6 +45,7 @@ type counters struct {
 	repaired, orphansRemoved, loaded           atomic.Uint64
 	staleBeats, takeovers, stalls              atomic.Uint64
 	revivals, staleRegistrations               atomic.Uint64
+	pushedAfterAbsence                         atomic.Uint64
 }
 
 // Stats returns a copy of the counters and the current queue sizes.
@@ -72,6 +74,7 @@ func (e *Engine) Stats() Stats {
 		Revivals:           c.revivals.Load(),
 		StaleRegistrations: c.staleRegistrations.Load(),
 		LoadedRecords:      c.loaded.Load(),
+		PushedAfterAbsence: c.pushedAfterAbsence.Load(),
 		Dirty:              e.dirty.size(),
 		Pending:            e.pendingTotal(),
 	}

@@ -195,6 +195,7 @@ func (e *Engine) OnVerify(ctx context.Context, from string, hash uint64, sums ma
 	}
 	t := e.table()
 	var diff []naming.ServiceKey
+	defer func() { e.pushAfterAbsence(from, diff) }()
 	for k, sum := range sums {
 		if t.owner(k) != from {
 			continue // not the sender's to judge
@@ -332,4 +333,45 @@ func (e *Engine) afterGap(peer string) bool {
 	last, ok := e.lastVerify[peer]
 	e.lastVerify[peer] = now
 	return !ok || now-last > 3*e.cfg.VerifyInterval.Milliseconds()
+}
+
+// noteAbsent records, at a view change to live, the peers that left the
+// view. Writes may have been applied on either side meanwhile by a node
+// that owned the service only in its own view (a node cut off owns
+// everything), so neither side's queued changes say what the other
+// missed: the next verify exchange with such a peer repairs every copy
+// that differs (its lastVerify is forgotten, see afterGap), and when the
+// peer verifies here next, this node sends it its own copies of what
+// differs (pushAfterAbsence), since only this node may hold the newer
+// version, a deregistration it acknowledged while cut off, say.
+func (e *Engine) noteAbsent(live []string) {
+	e.vmu.Lock()
+	defer e.vmu.Unlock()
+	for _, p := range e.wasLive {
+		if p == e.self {
+			continue
+		}
+		if _, ok := slices.BinarySearch(live, p); !ok {
+			delete(e.lastVerify, p)
+			delete(e.skips, p)
+			e.returned[p] = true
+		}
+	}
+	e.wasLive = live
+}
+
+// pushAfterAbsence queues this node's whole records of diff for from, the
+// owner, when this is its first verify round here since it left the view:
+// the owner merges them (the newest version per instance wins) and syncs
+// onward what changed.
+func (e *Engine) pushAfterAbsence(from string, diff []naming.ServiceKey) {
+	e.vmu.Lock()
+	back := e.returned[from]
+	delete(e.returned, from)
+	e.vmu.Unlock()
+	if back && len(diff) > 0 {
+		e.stats.pushedAfterAbsence.Add(uint64(len(diff)))
+		e.log.WithField("owner", from).WithField("services", len(diff)).Info("copies that differ sent to an owner back in the view")
+		e.enqueueFull(from, diff)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/sirupsen/logrus"
 
+	"sextant/internal/life"
 	"sextant/naming"
 )
 
@@ -50,8 +51,7 @@ type Server struct {
 	wire    wireCache // answers prepared in wire form (wirecache.go)
 
 	mu       sync.Mutex
-	started  bool
-	closed   bool
+	life     life.State // guarded by mu
 	udp, tcp *dns.Server
 	// With socket loops (udploop_linux.go), pcs are the UDP sockets they
 	// read and udp reads what they leave through a slowConn.
@@ -95,11 +95,8 @@ func New(cfg Config, src naming.ServiceReader, log *logrus.Entry) (*Server, erro
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return errors.New("dns front is closed")
-	case s.started:
-		return errors.New("dns front is already started")
+	if err := s.life.CanStart("dnsfront"); err != nil {
+		return err
 	}
 	loops, pktinfo := s.loopSockets()
 	pcs, ln, err := listen(ctx, s.cfg.Addr, loops)
@@ -165,7 +162,7 @@ func (s *Server) Start(ctx context.Context) error {
 			l.run()
 		}()
 	}
-	s.started = true
+	s.life.Started()
 	s.udpAddr, s.tcpAddr = pcs[0].LocalAddr().String(), ln.Addr().String()
 	s.log.WithFields(logrus.Fields{"udp": s.udpAddr, "tcp": s.tcpAddr, "zone": s.cfg.Zone, "udp_loops": len(s.loops)}).Info("dns front listening")
 	return nil
@@ -248,13 +245,11 @@ func (s *Server) TCPAddr() string {
 // more than once, and before Start.
 func (s *Server) Close() error {
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	first, started := s.life.End()
+	s.mu.Unlock()
+	if !first {
 		return nil
 	}
-	s.closed = true
-	started := s.started
-	s.mu.Unlock()
 	s.stop()
 	if !started {
 		return nil

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"sextant/admit"
+	"sextant/internal/life"
 	"sextant/naming"
 )
 
@@ -87,8 +88,7 @@ type Server struct {
 	gs          *grpc.Server
 	ln          net.Listener
 	mu          sync.Mutex
-	started     bool
-	closed      bool
+	life        life.State // guarded by mu
 	cancelWatch func()
 	stop        chan struct{}
 	wg          sync.WaitGroup
@@ -120,11 +120,8 @@ func New(cfg Config, r naming.Reader, w naming.Writer, st Status, access Access,
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return errors.New("grpcfront: closed")
-	case s.started:
-		return errors.New("grpcfront: already started")
+	if err := s.life.CanStart("grpcfront"); err != nil {
+		return err
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
@@ -155,7 +152,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.gs.RegisterService(&requestDesc, s)
 	s.gs.RegisterService(&biStreamDesc, s)
 	s.ln = ln
-	s.started = true
+	s.life.Started()
 	s.cancelWatch = s.r.Watch(s.changed)
 	s.wg.Add(4)
 	go func() {
@@ -187,14 +184,9 @@ func (s *Server) Addr() net.Addr {
 // where they reconnect. Close is idempotent.
 func (s *Server) Close() error {
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	started := s.started
+	first, started := s.life.End()
 	s.mu.Unlock()
-	if !started {
+	if !first || !started {
 		return nil
 	}
 	s.draining.Store(true)

@@ -62,11 +62,10 @@ type BeatChecker struct {
 	empty map[naming.ServiceKey]emptySince
 	drops []naming.ServiceKey
 
-	life      lifecycle
-	cancel    context.CancelFunc
-	stopTick  func()
-	done      chan struct{}
-	closeOnce sync.Once
+	life     lifecycle
+	cancel   context.CancelFunc
+	stopTick func()
+	done     chan struct{}
 }
 
 type ownership struct {
@@ -136,19 +135,19 @@ func (b *BeatChecker) loop(ctx context.Context, tick <-chan time.Time) {
 func (b *BeatChecker) Close() error {
 	b.life.Lock()
 	defer b.life.Unlock()
-	b.closeOnce.Do(func() {
-		b.life.closed = true
-		if b.cancel != nil {
-			b.cancel()
-			b.stopTick()
-			<-b.done
-		}
-		b.mu.Lock()
-		for k, o := range b.owned {
-			b.judgingStops(k, o)
-		}
-		b.mu.Unlock()
-	})
+	if first, _ := b.life.End(); !first {
+		return nil
+	}
+	if b.cancel != nil {
+		b.cancel()
+		b.stopTick()
+		<-b.done
+	}
+	b.mu.Lock()
+	for k, o := range b.owned {
+		b.judgingStops(k, o)
+	}
+	b.mu.Unlock()
 	return nil
 }
 

@@ -1,30 +1,28 @@
 package healthcheck
 
 import (
-	"errors"
 	"io"
 	"sync"
 
 	"github.com/sirupsen/logrus"
+
+	"sextant/internal/life"
 )
 
-// lifecycle is the start-once state both checkers share. Its mutex orders
-// Start against Close; closed is set by Close.
+// lifecycle is the start-once, close-once state both checkers share.
+// Its mutex orders Start against Close.
 type lifecycle struct {
 	sync.Mutex
-	started, closed bool
+	life.State
 }
 
 // begin marks the checker started. It refuses a second start and a start
 // after Close. The caller holds the lock.
 func (l *lifecycle) begin() error {
-	if l.closed {
-		return errors.New("healthcheck: checker is closed")
+	if err := l.CanStart("healthcheck: checker"); err != nil {
+		return err
 	}
-	if l.started {
-		return errors.New("healthcheck: checker already started")
-	}
-	l.started = true
+	l.Started()
 	return nil
 }
 

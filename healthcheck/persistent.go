@@ -35,12 +35,11 @@ type PersistentChecker struct {
 	dmu   sync.Mutex
 	dirty map[naming.ServiceKey]bool
 
-	life      lifecycle
-	cancel    context.CancelFunc
-	stopTick  func()
-	unwatch   func()
-	wg        sync.WaitGroup
-	closeOnce sync.Once
+	life     lifecycle
+	cancel   context.CancelFunc
+	stopTick func()
+	unwatch  func()
+	wg       sync.WaitGroup
 }
 
 // NewPersistentChecker builds a checker that reads src, probes with p (nil
@@ -97,16 +96,13 @@ func (c *PersistentChecker) Start(ctx context.Context) error {
 func (c *PersistentChecker) Close() error {
 	c.life.Lock()
 	defer c.life.Unlock()
-	c.closeOnce.Do(func() {
-		c.life.closed = true
-		if c.cancel == nil {
-			return
-		}
-		c.cancel()
-		c.stopTick()
-		c.unwatch()
-		c.wg.Wait()
-	})
+	if first, _ := c.life.End(); !first || c.cancel == nil {
+		return nil
+	}
+	c.cancel()
+	c.stopTick()
+	c.unwatch()
+	c.wg.Wait()
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"sextant/internal/life"
 )
 
 // Counters is what the node reports at each sample: two gauges and three
@@ -57,16 +59,15 @@ type Ring struct {
 	cfg  Config
 	read func() Counters
 
-	mu      sync.Mutex
-	buf     []Sample
-	next    int // where the next sample goes
-	full    bool
-	prev    Counters
-	prevAt  time.Time
-	started bool
-	closed  bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	mu     sync.Mutex
+	buf    []Sample
+	next   int // where the next sample goes
+	full   bool
+	prev   Counters
+	prevAt time.Time
+	life   life.State // guarded by mu
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // New builds a ring that reads the node's counters with read.
@@ -85,13 +86,10 @@ func New(cfg Config, read func() Counters) (*Ring, error) {
 func (r *Ring) Start(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch {
-	case r.closed:
-		return errors.New("history: closed")
-	case r.started:
-		return errors.New("history: already started")
+	if err := r.life.CanStart("history"); err != nil {
+		return err
 	}
-	r.started = true
+	r.life.Started()
 	ctx, r.cancel = context.WithCancel(ctx)
 	r.done = make(chan struct{})
 	go r.run(ctx)
@@ -116,11 +114,10 @@ func (r *Ring) run(ctx context.Context) {
 // Close stops sampling; the samples stay readable. It is idempotent.
 func (r *Ring) Close() error {
 	r.mu.Lock()
-	if r.closed {
+	if first, _ := r.life.End(); !first {
 		r.mu.Unlock()
 		return nil
 	}
-	r.closed = true
 	cancel, done := r.cancel, r.done
 	r.mu.Unlock()
 	if cancel != nil {

@@ -18,6 +18,7 @@ import (
 
 	"sextant/admit"
 	"sextant/httpfront/push"
+	"sextant/internal/life"
 	"sextant/naming"
 )
 
@@ -83,12 +84,11 @@ type Server struct {
 	// peers counts internal requests in flight for InternalMaxInFlight.
 	peers admit.Shedder
 
-	mu      sync.Mutex
-	ln      net.Listener
-	srv     *fasthttp.Server
-	served  chan struct{}
-	started bool
-	closed  bool
+	mu     sync.Mutex
+	ln     net.Listener
+	srv    *fasthttp.Server
+	served chan struct{}
+	life   life.State // guarded by mu
 }
 
 // New builds the front; it listens only after Start.
@@ -149,11 +149,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return errors.New("httpfront: closed")
-	case s.started:
-		return errors.New("httpfront: already started")
+	if err := s.life.CanStart("httpfront"); err != nil {
+		return err
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
@@ -171,7 +168,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ln = ln
 	s.served = make(chan struct{})
-	s.started = true
+	s.life.Started()
 	go func() {
 		defer close(s.served)
 		if err := s.srv.Serve(serveLn); err != nil {
@@ -196,13 +193,11 @@ func (s *Server) Addr() string {
 // in flight, then closes the pusher. It is idempotent.
 func (s *Server) Close() error {
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	first, started := s.life.End()
+	s.mu.Unlock()
+	if !first {
 		return nil
 	}
-	s.closed = true
-	started := s.started
-	s.mu.Unlock()
 	var errs []error
 	if started {
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)

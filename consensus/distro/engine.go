@@ -12,6 +12,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"sextant/internal/life"
 	"sextant/naming"
 )
 
@@ -69,8 +70,7 @@ type Engine struct {
 	kick     chan struct{} // asks the verify loop for an early round
 
 	life        sync.Mutex
-	started     bool
-	closed      bool
+	state       life.State      // guarded by life
 	ctx         context.Context // ends at Close
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
@@ -132,16 +132,13 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 func (e *Engine) Start(ctx context.Context) error {
 	e.life.Lock()
 	defer e.life.Unlock()
-	switch {
-	case e.closed:
-		return errors.New("distro: closed")
-	case e.started:
-		return errors.New("distro: already started")
+	if err := e.state.CanStart("distro"); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e.started = true
+	e.state.Started()
 	e.cancelWatch = e.view.Watch(e.viewChanged)
 	e.noteAbsent(e.table().live) // the view at start, which later changes are compared with
 	e.wg.Add(3)
@@ -154,11 +151,10 @@ func (e *Engine) Start(ctx context.Context) error {
 // Close stops the loops and waits for them. It is idempotent.
 func (e *Engine) Close() error {
 	e.life.Lock()
-	if e.closed {
+	if first, _ := e.state.End(); !first {
 		e.life.Unlock()
 		return nil
 	}
-	e.closed = true
 	if e.cancelWatch != nil {
 		e.cancelWatch()
 	}
@@ -186,7 +182,7 @@ func (e *Engine) kickVerify() {
 func (e *Engine) goLoop(fn func()) bool {
 	e.life.Lock()
 	defer e.life.Unlock()
-	if e.closed {
+	if e.state.Closed() {
 		return false
 	}
 	e.wg.Add(1)

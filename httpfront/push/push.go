@@ -13,6 +13,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"sextant/internal/life"
 	"sextant/naming"
 )
 
@@ -50,8 +51,7 @@ type Pusher struct {
 	conn        *net.UDPConn
 	cancelWatch func()
 	done        chan struct{}
-	started     bool
-	closed      bool
+	life        life.State
 	wg          sync.WaitGroup
 }
 
@@ -99,11 +99,8 @@ func (p *Pusher) Start(ctx context.Context) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	switch {
-	case p.closed:
-		return errors.New("push: closed")
-	case p.started:
-		return errors.New("push: already started")
+	if err := p.life.CanStart("push"); err != nil {
+		return err
 	}
 	var lc net.ListenConfig
 	pc, err := lc.ListenPacket(ctx, "udp", p.cfg.Listen)
@@ -111,7 +108,7 @@ func (p *Pusher) Start(ctx context.Context) error {
 		return fmt.Errorf("push: listen %s: %w", p.cfg.Listen, err)
 	}
 	p.conn = pc.(*net.UDPConn)
-	p.started = true
+	p.life.Started()
 	p.cancelWatch = p.w.Watch(p.changed)
 	p.wg.Add(2)
 	go p.loop()
@@ -133,13 +130,13 @@ func (p *Pusher) Addr() net.Addr {
 // Close stops the loops and closes the socket. It is idempotent.
 func (p *Pusher) Close() error {
 	p.mu.Lock()
-	if p.closed {
+	first, started := p.life.End()
+	if !first {
 		p.mu.Unlock()
 		return nil
 	}
-	p.closed = true
 	var err error
-	if p.started {
+	if started {
 		p.cancelWatch()
 		close(p.done)
 		err = p.conn.Close()

@@ -19,28 +19,16 @@ import "sextant/naming"
 // and the deletion stays too, since the catalog never deletes ephemeral
 // instances with a service (naming/durable.go).
 //
-// It refuses (ErrConflict) a durable record, which only Raft removes (the
-// owner's checker sends OpDeleteService through Apply), a record whose
-// durable create this router is still committing, and a service with
-// instances (CheckDeleteService). An absent service is no error.
-//
-// The final check and the deletion are one step in the catalog
+// It refuses (ErrConflict) a record whose durable create this router is
+// still committing; the catalog refuses a durable record, which only Raft
+// removes (the owner's checker sends OpDeleteService through Apply), and
+// a service with instances, checking and deleting in one step
 // (Catalog.DropEmpty), so a durable create Raft commits at that moment
 // (another member's create of the same name; never in AP mode) is not
-// deleted with it.
+// deleted with it. An absent service is no error.
 func (r *Router) DropEmpty(key naming.ServiceKey) error {
-	cur, ok := r.cat.Service(key)
-	if !ok {
-		return nil
-	}
-	if cur.Durable {
-		return naming.Errorf(naming.ErrConflict, "service %s is durable: only raft deletes it", key.Grouped())
-	}
 	if _, busy := r.creating.Load(key); busy {
 		return naming.Errorf(naming.ErrConflict, "service %s is being made durable", key.Grouped())
-	}
-	if err := naming.CheckDeleteService(key, cur); err != nil {
-		return err
 	}
 	return r.cat.DropEmpty(key)
 }
@@ -56,15 +44,8 @@ func (s *Standalone) DropEmpty(key naming.ServiceKey) error {
 	if s.shut {
 		return errClosed()
 	}
-	cur, ok := s.cat.Service(key)
-	if !ok {
-		return nil
-	}
-	if logged, _ := s.cp.Service(key); cur.Durable || logged != nil && logged.Durable {
+	if logged, _ := s.cp.View(key); logged != nil && logged.Durable {
 		return naming.Errorf(naming.ErrConflict, "service %s is durable: only its log deletes it", key.Grouped())
-	}
-	if err := naming.CheckDeleteService(key, cur); err != nil {
-		return err
 	}
 	return s.cat.DropEmpty(key)
 }

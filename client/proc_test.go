@@ -3,7 +3,6 @@ package client
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"sextant/internal/freeport"
 )
 
 // These helpers run the real sextant binary on loopback for the tests that
@@ -60,24 +61,16 @@ func sextantBinary(t testing.TB) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// freePort returns a port free for both TCP and UDP on 127.0.0.1.
+// freePort returns a port free for both TCP and UDP on 127.0.0.1, below
+// the ephemeral range so that no outgoing connection takes it before the
+// child binds it.
 func freePort(t testing.TB) int {
 	t.Helper()
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
+	p, err := freeport.Pick(map[int]bool{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port")
-	return 0
+	return p
 }
 
 // server is one `sextant server` child process.

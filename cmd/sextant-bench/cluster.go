@@ -4,14 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/url"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"sextant/internal/freeport"
 )
 
 // node is one sextant server process on loopback.
@@ -177,50 +177,14 @@ func poll(ctx context.Context, timeout, step time.Duration, cond func() (bool, e
 	}
 }
 
-// pickPortPair finds a free TCP port p on 127.0.0.1 whose p−1000 is free too.
+// pickPortPair finds a free port p on 127.0.0.1 whose Raft and gRPC
+// companions are free too.
 func pickPortPair(taken map[int]bool) (int, error) {
-	for i := 0; i < 500; i++ {
-		p := 21000 + rand.IntN(28000)
-		r, g := p+raftPortOffset, p+grpcPortOffset
-		if taken[p] || taken[r] || taken[g] || !tcpFree(p) || !tcpFree(r) || !tcpFree(g) {
-			continue
-		}
-		taken[p], taken[r], taken[g] = true, true, true
-		return p, nil
-	}
-	return 0, fmt.Errorf("no free port pair on 127.0.0.1")
+	return freeport.Pick(taken, raftPortOffset, grpcPortOffset)
 }
 
 // pickUDPTCPPort finds a port free for both UDP and TCP on 127.0.0.1.
-func pickUDPTCPPort(taken map[int]bool) (int, error) {
-	for i := 0; i < 500; i++ {
-		p := 21000 + rand.IntN(28000)
-		if taken[p] || !tcpFree(p) || !udpFree(p) {
-			continue
-		}
-		taken[p] = true
-		return p, nil
-	}
-	return 0, fmt.Errorf("no free UDP+TCP port on 127.0.0.1")
-}
-
-func tcpFree(p int) bool {
-	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-	if err != nil {
-		return false
-	}
-	l.Close()
-	return true
-}
-
-func udpFree(p int) bool {
-	c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(p))
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
-}
+func pickUDPTCPPort(taken map[int]bool) (int, error) { return freeport.Pick(taken) }
 
 // keepAlive is instance metadata that keeps an ephemeral instance healthy
 // for a day without beats, for scenarios that measure something else.

@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,29 +14,19 @@ import (
 	"github.com/nacos-group/nacos-sdk-go/clients/naming_client"
 	"github.com/nacos-group/nacos-sdk-go/common/constant"
 	"github.com/nacos-group/nacos-sdk-go/vo"
+
+	"sextant/internal/freeport"
 )
 
 // clusterPort returns an HTTP port whose Raft port (HTTP - 1000) and own
 // UDP/TCP ports are free on 127.0.0.1.
 func clusterPort(t *testing.T, taken map[int]bool) int {
 	t.Helper()
-	free := func(port int) bool {
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err != nil {
-			return false
-		}
-		l.Close()
-		return true
+	p, err := freeport.Pick(taken, -1000, 1000)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i := 0; i < 200; i++ {
-		p := 20000 + rand.Intn(30000)
-		if !taken[p] && !taken[p-1000] && free(p) && free(p-1000) {
-			taken[p], taken[p-1000] = true, true
-			return p
-		}
-	}
-	t.Fatal("no free port pair")
-	return 0
+	return p
 }
 
 // startCluster3 runs three real sextant processes that form one cluster.

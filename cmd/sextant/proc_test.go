@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"sextant/internal/freeport"
 )
 
 // These helpers run the real sextant binary as a child process on loopback.
@@ -74,24 +76,16 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-// freePort returns a port free for both TCP and UDP on 127.0.0.1.
+// freePort returns a port free for both TCP and UDP on 127.0.0.1, below
+// the ephemeral range so that no outgoing connection takes it before the
+// child binds it.
 func freePort(t *testing.T) int {
 	t.Helper()
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
+	p, err := freeport.Pick(map[int]bool{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port")
-	return 0
+	return p
 }
 
 type proc struct {

@@ -161,7 +161,7 @@ func newNodeCollector(n *node) *nodeCollector {
 	c.raftProposedOps = d.add("sextant_raft_proposed_ops_total", "Ops in the entries this node proposed; ops/entries is the group-commit size.")
 	c.raftAppliedOps = d.add("sextant_raft_applied_ops_total", "Ops the catalog applied from the Raft log.")
 
-	c.distroSync = d.add("sextant_distro_syncs_total", "Distro sync messages to peers, by result (ok, failed; failed ones are queued again).", "result")
+	c.distroSync = d.add("sextant_distro_syncs_total", "Distro sync messages to peers, by result (ok; relayed, of those ok, delivered through another member around a cut link; failed, queued again).", "result")
 	c.distroSyncRecords = d.add("sextant_distro_sync_records_total", "Records delivered to peers by Distro sync.")
 	c.distroForwards = d.add("sextant_distro_forwards_total", "Ephemeral writes forwarded to the responsible node.")
 	c.distroForwardsFailed = d.add("sextant_distro_forward_failures_total", "Forwarded writes that did not reach the responsible node.")
@@ -278,6 +278,7 @@ func (c *nodeCollector) collectDistro(e emitter) {
 	s := d.Stats()
 	e.counter(c.distroSync, s.SyncOK, "ok")
 	e.counter(c.distroSync, s.SyncFailed, "failed")
+	e.counter(c.distroSync, s.SyncRelayed, "relayed")
 	e.counter(c.distroSyncRecords, s.SyncRecords)
 	e.counter(c.distroForwards, s.Forwards)
 	e.counter(c.distroBeatNotices, s.BeatNotices)

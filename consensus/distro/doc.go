@@ -40,7 +40,8 @@
 //   - An acknowledged write (a beat answered at once aside) is in the
 //     owner's catalog when Apply returns and reaches every live peer about
 //     SyncDelay later (changes are batched), retried until delivered or
-//     the peer is DOWN. Sync sends only the
+//     the peer is DOWN; a peer the owner cannot reach but another member
+//     can gets it through that member (relay.go). Sync sends only the
 //     instances and tombstones that changed (a delta record); verify, fetch
 //     and load send whole records. A record, whole or partial, merges the
 //     same way, so either kind may arrive in any order.

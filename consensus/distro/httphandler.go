@@ -24,6 +24,7 @@ func NewHTTPHandler(h Handler, cfg HTTPConfig) http.Handler {
 	mux.HandleFunc("POST "+BatchPath, s.forwardBatch)
 	mux.HandleFunc("POST "+SyncPath, s.sync)
 	mux.HandleFunc("POST "+CompactSyncPath, s.sync)
+	mux.HandleFunc("POST "+RelayPath, s.relay)
 	mux.HandleFunc("POST "+VerifyPath, s.verify)
 	mux.HandleFunc("POST "+FetchPath, s.fetch)
 	mux.HandleFunc("GET "+SnapshotPath, s.snapshot)
@@ -120,6 +121,22 @@ func (s *server) sync(w http.ResponseWriter, r *http.Request) {
 	})
 	if ok {
 		reply(w, s.h.OnSync(r.Context(), from, hash, b.Records), nil)
+	}
+}
+
+func (s *server) relay(w http.ResponseWriter, r *http.Request) {
+	to := r.URL.Query().Get("to")
+	if to == "" {
+		fail(w, naming.Errorf(naming.ErrInvalid, "missing the member to relay to (query parameter to)"))
+		return
+	}
+	var b syncBody
+	from, hash, ok := s.parseBody(w, r, true, &b, func(data []byte) (err error) {
+		b.Records, err = decodeRecords(data)
+		return err
+	})
+	if ok {
+		reply(w, s.h.OnRelay(r.Context(), from, to, hash, b.Records), nil)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,9 +29,13 @@ const (
 	// encoding (or JSON); BatchPath takes either too. Both answer in the
 	// encoding of the request.
 	CompactSyncPath = PathPrefix + "sync-compact"
-	VerifyPath      = PathPrefix + "verify"   // POST {"sums"} → {"keys"}
-	FetchPath       = PathPrefix + "fetch"    // POST {"keys"} → {"records"}
-	SnapshotPath    = PathPrefix + "snapshot" // GET → {"records"}
+	// RelayPath takes the records of CompactSyncPath for the member named
+	// by its query parameter "to" (signed with the path), to whom the
+	// receiver sends them as its own sync.
+	RelayPath    = PathPrefix + "relay-sync"
+	VerifyPath   = PathPrefix + "verify"   // POST {"sums"} → {"keys"}
+	FetchPath    = PathPrefix + "fetch"    // POST {"keys"} → {"records"}
+	SnapshotPath = PathPrefix + "snapshot" // GET → {"records"}
 )
 
 // HTTPConfig configures the HTTP transport and handler.
@@ -159,6 +164,14 @@ func (t *HTTPTransport) Sync(ctx context.Context, peer string, hash uint64, recs
 	if errors.Is(err, errNoRoute) || errors.Is(err, naming.ErrInvalid) && strings.Contains(err.Error(), errUnknownVersion) {
 		return t.call(ctx, http.MethodPost, peer, SyncPath, hash, syncBody{Records: recs}, nil)
 	}
+	return err
+}
+
+// Relay sends records in the compact encoding to via, for peer. A via of
+// an older version, which does not serve RelayPath, fails it.
+func (t *HTTPTransport) Relay(ctx context.Context, via, peer string, hash uint64, recs []Record) error {
+	path := RelayPath + "?" + url.Values{"to": {peer}}.Encode()
+	_, _, err := t.send(ctx, http.MethodPost, via, path, hash, CompactType, appendRecords(nil, recs))
 	return err
 }
 

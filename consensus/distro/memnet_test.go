@@ -302,7 +302,17 @@ func (m *memTransport) ForwardBatch(ctx context.Context, peer string, hash uint6
 }
 
 func (m *memTransport) Sync(ctx context.Context, peer string, hash uint64, recs []Record) error {
-	h, _, err := m.n.route(ctx, m.self, peer, true)
+	return m.records(ctx, peer, recs, func(h Handler, in []Record) error { return h.OnSync(ctx, m.self, hash, in) })
+}
+
+func (m *memTransport) Relay(ctx context.Context, via, peer string, hash uint64, recs []Record) error {
+	return m.records(ctx, via, recs, func(h Handler, in []Record) error { return h.OnRelay(ctx, m.self, peer, hash, in) })
+}
+
+// records carries recs to the node at to through their compact encoding
+// and hands them to deliver.
+func (m *memTransport) records(ctx context.Context, to string, recs []Record, deliver func(Handler, []Record) error) error {
+	h, _, err := m.n.route(ctx, m.self, to, true)
 	if err != nil {
 		return err
 	}
@@ -310,7 +320,7 @@ func (m *memTransport) Sync(ctx context.Context, peer string, hash uint64, recs 
 	if err != nil {
 		return err
 	}
-	return answer(h.OnSync(ctx, m.self, hash, in))
+	return answer(deliver(h, in))
 }
 
 func (m *memTransport) Verify(ctx context.Context, peer string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sextant/naming"
@@ -132,6 +133,9 @@ type peerQueue struct {
 	addr string
 	wake chan struct{}
 	stop chan struct{} // closed when the peer left the member view
+	// relayUntil: until this time (engine clock, Unix ms) deliveries go
+	// through a relay first (relay.go).
+	relayUntil atomic.Int64
 }
 
 // queued is one service taken from a peer queue.
@@ -275,7 +279,7 @@ func (e *Engine) peerLoop(q *peerQueue) {
 			if len(recs) == 0 {
 				continue
 			}
-			err := e.sendRecords(q.addr, e.view.Hash(), recs)
+			err := e.deliver(q, e.view.Hash(), recs)
 			if err == nil {
 				e.stats.syncOK.Add(1)
 				e.stats.syncRecords.Add(uint64(len(recs)))
@@ -302,15 +306,7 @@ const MaxSyncEntries = 20000
 // asks, each bounded by SyncTimeout; it stops at the first failure.
 func (e *Engine) sendRecords(peer string, hash uint64, recs []Record) error {
 	for len(recs) > 0 {
-		n, entries := 0, 0
-		for n < len(recs) {
-			size := len(recs[n].Instances) + len(recs[n].Tombstones)
-			if n > 0 && entries+size > MaxSyncEntries {
-				break
-			}
-			entries += size
-			n++
-		}
+		n := syncChunk(recs)
 		ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
 		err := e.t.Sync(ctx, peer, hash, recs[:n])
 		cancel()
@@ -320,6 +316,20 @@ func (e *Engine) sendRecords(peer string, hash uint64, recs []Record) error {
 		recs = recs[n:]
 	}
 	return nil
+}
+
+// syncChunk is how many of recs, from the first, go in one message.
+func syncChunk(recs []Record) int {
+	n, entries := 0, 0
+	for n < len(recs) {
+		size := len(recs[n].Instances) + len(recs[n].Tombstones)
+		if n > 0 && entries+size > MaxSyncEntries {
+			break
+		}
+		entries += size
+		n++
+	}
+	return n
 }
 
 // OnSync merges records a peer sent. Records that fail validation are

@@ -42,6 +42,9 @@ type Transport interface {
 	ForwardBatch(ctx context.Context, peer string, hash uint64, ops []naming.Op) ([]error, error)
 	// Sync delivers the current records of changed services.
 	Sync(ctx context.Context, peer string, hash uint64, recs []Record) error
+	// Relay asks via to deliver recs to peer as a Sync of its own: the
+	// way around a cut link, when this node cannot reach peer but via can.
+	Relay(ctx context.Context, via, peer string, hash uint64, recs []Record) error
 	// Verify sends the checksums of the services the sender owns. The peer
 	// answers with the keys whose copy differs, or which it holds although
 	// the sender did not list them.
@@ -58,6 +61,7 @@ type Handler interface {
 	OnForward(ctx context.Context, from string, hash uint64, op naming.Op) error
 	OnForwardBatch(ctx context.Context, from string, hash uint64, ops []naming.Op) ([]error, error)
 	OnSync(ctx context.Context, from string, hash uint64, recs []Record) error
+	OnRelay(ctx context.Context, from, to string, hash uint64, recs []Record) error
 	OnVerify(ctx context.Context, from string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error)
 	Records(ctx context.Context, from string, hash uint64, keys []naming.ServiceKey) ([]Record, error)
 	All(ctx context.Context, from string) ([]Record, error)

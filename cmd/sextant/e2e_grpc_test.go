@@ -43,12 +43,18 @@ func (p *proc) waitGRPC(t *testing.T) {
 // v2Client is a nacos-sdk-go/v2 v2.3.2 client on the given members.
 func v2Client(t *testing.T, ps []*proc, user, password string) namingv2.INamingClient {
 	t.Helper()
-	dir := t.TempDir()
 	var servers []constv2.ServerConfig
 	for _, p := range ps {
 		p.waitGRPC(t)
 		servers = append(servers, constv2.ServerConfig{IpAddr: "127.0.0.1", Port: uint64(p.port()), GrpcPort: uint64(p.grpcPort()), ContextPath: "/nacos"})
 	}
+	return newV2Client(t, servers, user, password)
+}
+
+// newV2Client is a nacos-sdk-go/v2 client on servers.
+func newV2Client(t *testing.T, servers []constv2.ServerConfig, user, password string) namingv2.INamingClient {
+	t.Helper()
+	dir := t.TempDir()
 	c, err := clientsv2.NewNamingClient(vov2.NacosClientParam{
 		ClientConfig: &constv2.ClientConfig{TimeoutMs: 5000, NotLoadCacheAtStart: true, UpdateCacheWhenEmpty: true,
 			CacheDir: dir + "/cache", LogDir: dir + "/log", LogLevel: "error", Username: user, Password: password},
@@ -62,15 +68,22 @@ func v2Client(t *testing.T, ps []*proc, user, password string) namingv2.INamingC
 }
 
 // grpcConnections reads sextant_grpc_connections from the node's metrics.
-func (p *proc) grpcConnections() int {
+func (p *proc) grpcConnections() int { return int(p.metric("sextant_grpc_connections")) }
+
+// metric reads one unlabelled series from the node's metrics; -1 when it
+// cannot.
+func (p *proc) metric(name string) float64 {
 	code, body := p.get("/metrics", nil)
 	if code != 200 {
 		return -1
 	}
 	for _, line := range strings.Split(body, "\n") {
-		if v, ok := strings.CutPrefix(line, "sextant_grpc_connections "); ok {
-			n, _ := strconv.ParseFloat(v, 64)
-			return int(n)
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return -1
+			}
+			return n
 		}
 	}
 	return -1

@@ -130,6 +130,7 @@ type nodeCollector struct {
 	raftProposed, raftProposedOps, raftAppliedOps       *prometheus.Desc
 	distroSync, distroSyncRecords, distroForwards       *prometheus.Desc
 	distroForwardsFailed                                *prometheus.Desc
+	distroForwardsRelayed                               *prometheus.Desc
 	distroBeatNotices, distroBeatNoticesFailed          *prometheus.Desc
 	distroRejected, distroVerify, distroVerifyFailed    *prometheus.Desc
 	distroMismatch, distroRepaired, distroDirty         *prometheus.Desc
@@ -165,6 +166,7 @@ func newNodeCollector(n *node) *nodeCollector {
 	c.distroSyncRecords = d.add("sextant_distro_sync_records_total", "Records delivered to peers by Distro sync.")
 	c.distroForwards = d.add("sextant_distro_forwards_total", "Ephemeral writes forwarded to the responsible node.")
 	c.distroForwardsFailed = d.add("sextant_distro_forward_failures_total", "Forwarded writes that did not reach the responsible node.")
+	c.distroForwardsRelayed = d.add("sextant_distro_forwards_relayed_total", "Forward messages answered through another member, around a cut link.")
 	c.distroBeatNotices = d.add("sextant_distro_beat_notices_total", "Beats of instances this node's copy holds, answered at once and forwarded without waiting (also counted as forwards).")
 	c.distroBeatNoticesFailed = d.add("sextant_distro_beat_notice_failures_total", "Beats forwarded without waiting that the responsible node did not take.")
 	c.distroRejected = d.add("sextant_distro_rejected_total", "Distro messages refused because the sender's member view differed.")
@@ -284,6 +286,7 @@ func (c *nodeCollector) collectDistro(e emitter) {
 	e.counter(c.distroBeatNotices, s.BeatNotices)
 	e.counter(c.distroBeatNoticesFailed, s.BeatNoticesFailed)
 	e.counter(c.distroForwardsFailed, s.ForwardsFailed)
+	e.counter(c.distroForwardsRelayed, s.ForwardsRelayed)
 	e.counter(c.distroRejected, s.Rejected)
 	e.counter(c.distroVerify, s.VerifyRounds)
 	e.counter(c.distroVerifyFailed, s.VerifyFailed)

@@ -92,6 +92,27 @@ func (n *testNet) plug(name, ns, addr string) {
 	n.must("link", "set", name, "up")
 }
 
+// members lists every node's HTTP address (port 8848).
+func (n *testNet) members() []string {
+	var out []string
+	for i := 0; i < n.nodes; i++ {
+		out = append(out, n.addr(i)+":8848")
+	}
+	return out
+}
+
+// proc returns, not started, the process of node i in its namespace:
+// HTTP on port 8848, DNS on 8600 and gRPC on 9848 of its address, a fresh
+// data dir, every node as a member, then extra flags.
+func (n *testNet) proc(i int, secret string, extra ...string) *proc {
+	dataDir := n.t.TempDir()
+	p := &proc{t: n.t, dataDir: dataDir, httpAddr: n.addr(i) + ":8848", dnsAddr: n.addr(i) + ":8600",
+		grpcAddr: n.addr(i) + ":9848", wrap: []string{"ip", "netns", "exec", n.ns(i)}}
+	p.args = append([]string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--grpc-addr", p.grpcAddr,
+		"--data-dir", dataDir, "--members", strings.Join(n.members(), ","), "--cluster-secret", secret}, extra...)
+	return p
+}
+
 // cut takes node i off the network of its peers (blackhole routes to each
 // of them in its namespace, so neither side gets answers); the test's own
 // address still reaches it. heal removes the routes.
@@ -135,18 +156,10 @@ func (n *testNet) destroy() {
 // still serving reads, then catches up once reconnected.
 func TestClusterNodeCutOffAndReconnected(t *testing.T) {
 	net := newTestNet(t, 3)
-	var members []string
-	for i := 0; i < 3; i++ {
-		members = append(members, net.addr(i)+":8848")
-	}
 	var ps []*proc
 	for i := 0; i < 3; i++ {
-		dataDir := t.TempDir()
-		p := &proc{t: t, dataDir: dataDir, httpAddr: members[i], dnsAddr: net.addr(i) + ":8600",
-			wrap: []string{"ip", "netns", "exec", net.ns(i)}}
-		p.args = []string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--data-dir", dataDir,
-			"--push-target", "source", "--members", strings.Join(members, ","), "--cluster-secret", "netns-secret",
-			"--dns-rate-limit", "0"} // queries come from outside loopback
+		p := net.proc(i, "netns-secret", "--push-target", "source",
+			"--dns-rate-limit", "0") // queries come from outside loopback
 		p.launch()
 		ps = append(ps, p)
 	}

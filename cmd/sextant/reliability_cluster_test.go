@@ -102,22 +102,16 @@ func startRCluster(t *testing.T, n int, extra ...string) *rcluster {
 	for i := range c.linkCut {
 		c.linkCut[i] = -1
 	}
+	c.members = tn.members()
 	for i := 0; i < n; i++ {
-		c.members = append(c.members, tn.addr(i)+":8848")
-	}
-	for i := 0; i < n; i++ {
-		dataDir := t.TempDir()
-		p := &proc{t: t, dataDir: dataDir, httpAddr: c.members[i], dnsAddr: tn.addr(i) + ":8600",
-			wrap: []string{"ip", "netns", "exec", tn.ns(i)}}
-		if d := c.offsets[i]; d != 0 {
-			p.wrap = append(p.wrap, "env", "SEXTANT_CLOCK_OFFSET="+d.String())
-		}
-		p.args = append([]string{"server", "--http-addr", p.httpAddr, "--dns-addr", p.dnsAddr, "--data-dir", dataDir,
-			"--push-enabled=false", "--members", strings.Join(c.members, ","), "--cluster-secret", "reliability-secret",
+		p := tn.proc(i, "reliability-secret", append([]string{"--push-enabled=false",
 			// info: the checks read the beat checkers' judging periods,
 			// flips and removals from the logs.
 			"--log-level", "info",
-			"--dns-rate-limit", "0"}, extra...) // the checks query DNS from outside loopback by the hundred
+			"--dns-rate-limit", "0"}, extra...)...) // the checks query DNS from outside loopback by the hundred
+		if d := c.offsets[i]; d != 0 {
+			p.wrap = append(p.wrap, "env", "SEXTANT_CLOCK_OFFSET="+d.String())
+		}
 		p.launch()
 		c.ps = append(c.ps, p)
 	}

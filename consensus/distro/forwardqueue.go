@@ -1,7 +1,6 @@
 package distro
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -107,6 +106,9 @@ type forwardQueue struct {
 	// answer, so clients see the error and turn to another node, until a
 	// message goes through again.
 	refusing atomic.Bool
+	// relayUntil: until this time (engine clock, Unix ms) messages go
+	// through a relay first (relay.go).
+	relayUntil atomic.Int64
 }
 
 // forwardQueueOf returns peer's queue, starting its sender if needed; nil
@@ -258,9 +260,7 @@ func (e *Engine) deliverForwards(q *forwardQueue, batch []*pendingForward) {
 		ops[i] = p.op
 	}
 	e.stats.forwardBatches.Add(1)
-	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.ForwardTimeout)
-	errs, err := e.t.ForwardBatch(ctx, peer, e.view.Hash(), ops)
-	cancel()
+	errs, err := e.forwardBatch(q, ops)
 	if err == nil && len(errs) != len(ops) {
 		err = fmt.Errorf("%s answered %d results for %d writes", peer, len(errs), len(ops))
 	}

@@ -1,6 +1,7 @@
 package distro
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -25,6 +26,7 @@ func NewHTTPHandler(h Handler, cfg HTTPConfig) http.Handler {
 	mux.HandleFunc("POST "+SyncPath, s.sync)
 	mux.HandleFunc("POST "+CompactSyncPath, s.sync)
 	mux.HandleFunc("POST "+RelayPath, s.relay)
+	mux.HandleFunc("POST "+RelayForwardPath, s.relayForward)
 	mux.HandleFunc("POST "+VerifyPath, s.verify)
 	mux.HandleFunc("POST "+FetchPath, s.fetch)
 	mux.HandleFunc("GET "+SnapshotPath, s.snapshot)
@@ -96,6 +98,22 @@ func (s *server) forward(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) forwardBatch(w http.ResponseWriter, r *http.Request) {
+	s.batch(w, r, s.h.OnForwardBatch)
+}
+
+func (s *server) relayForward(w http.ResponseWriter, r *http.Request) {
+	to, ok := relayTarget(w, r)
+	if !ok {
+		return
+	}
+	s.batch(w, r, func(ctx context.Context, from string, hash uint64, ops []naming.Op) ([]error, error) {
+		return s.h.OnRelayForward(ctx, from, to, hash, ops)
+	})
+}
+
+// batch reads a message of writes, hands it to apply and answers in the
+// encoding of the request.
+func (s *server) batch(w http.ResponseWriter, r *http.Request, apply func(context.Context, string, uint64, []naming.Op) ([]error, error)) {
 	var b forwardBody
 	from, hash, ok := s.parseBody(w, r, true, &b, func(data []byte) (err error) {
 		b.Ops, err = decodeOps(data)
@@ -104,7 +122,7 @@ func (s *server) forwardBatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	errs, err := s.h.OnForwardBatch(r.Context(), from, hash, b.Ops)
+	errs, err := apply(r.Context(), from, hash, b.Ops)
 	if err != nil || !isCompact(r) {
 		reply(w, err, resultsToWire(errs))
 		return
@@ -124,10 +142,19 @@ func (s *server) sync(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *server) relay(w http.ResponseWriter, r *http.Request) {
+// relayTarget reads the member a relayed message is for; false, having
+// answered, when the request names none.
+func relayTarget(w http.ResponseWriter, r *http.Request) (string, bool) {
 	to := r.URL.Query().Get("to")
 	if to == "" {
 		fail(w, naming.Errorf(naming.ErrInvalid, "missing the member to relay to (query parameter to)"))
+	}
+	return to, to != ""
+}
+
+func (s *server) relay(w http.ResponseWriter, r *http.Request) {
+	to, ok := relayTarget(w, r)
+	if !ok {
 		return
 	}
 	var b syncBody

@@ -32,10 +32,14 @@ const (
 	// RelayPath takes the records of CompactSyncPath for the member named
 	// by its query parameter "to" (signed with the path), to whom the
 	// receiver sends them as its own sync.
-	RelayPath    = PathPrefix + "relay-sync"
-	VerifyPath   = PathPrefix + "verify"   // POST {"sums"} → {"keys"}
-	FetchPath    = PathPrefix + "fetch"    // POST {"keys"} → {"records"}
-	SnapshotPath = PathPrefix + "snapshot" // GET → {"records"}
+	RelayPath = PathPrefix + "relay-sync"
+	// RelayForwardPath takes the writes of BatchPath for the member named
+	// by "to", to whom the receiver forwards them, answering with that
+	// member's answers.
+	RelayForwardPath = PathPrefix + "relay-forward"
+	VerifyPath       = PathPrefix + "verify"   // POST {"sums"} → {"keys"}
+	FetchPath        = PathPrefix + "fetch"    // POST {"keys"} → {"records"}
+	SnapshotPath     = PathPrefix + "snapshot" // GET → {"records"}
 )
 
 // HTTPConfig configures the HTTP transport and handler.
@@ -105,20 +109,32 @@ func (t *HTTPTransport) Forward(ctx context.Context, peer string, hash uint64, o
 // that does not serve BatchPath (an older version) gets them one by one,
 // concurrently.
 func (t *HTTPTransport) ForwardBatch(ctx context.Context, peer string, hash uint64, ops []naming.Op) ([]error, error) {
+	errs, err := t.batch(ctx, peer, BatchPath, hash, ops)
+	if errors.Is(err, errNoRoute) {
+		return t.forwardEach(ctx, peer, hash, ops), nil
+	}
+	return errs, err
+}
+
+// RelayForward sends ops to via, for peer, as ForwardBatch sends them. A
+// via of an older version, which does not serve RelayForwardPath, fails it.
+func (t *HTTPTransport) RelayForward(ctx context.Context, via, peer string, hash uint64, ops []naming.Op) ([]error, error) {
+	return t.batch(ctx, via, RelayForwardPath+"?"+url.Values{"to": {peer}}.Encode(), hash, ops)
+}
+
+// batch posts ops to path on peer and reads one answer per op.
+func (t *HTTPTransport) batch(ctx context.Context, peer, path string, hash uint64, ops []naming.Op) ([]error, error) {
 	var data []byte
 	var ctype string
 	body, err := appendOps(nil, ops)
 	if err == nil {
-		data, ctype, err = t.send(ctx, http.MethodPost, peer, BatchPath, hash, CompactType, body)
+		data, ctype, err = t.send(ctx, http.MethodPost, peer, path, hash, CompactType, body)
 	} else {
 		body, err = json.Marshal(forwardBody{Ops: ops})
 		if err != nil {
 			return nil, fmt.Errorf("distro: encode for %s: %w", peer, err)
 		}
-		data, ctype, err = t.send(ctx, http.MethodPost, peer, BatchPath, hash, "application/json", body)
-	}
-	if errors.Is(err, errNoRoute) {
-		return t.forwardEach(ctx, peer, hash, ops), nil
+		data, ctype, err = t.send(ctx, http.MethodPost, peer, path, hash, "application/json", body)
 	}
 	if err != nil {
 		return nil, err

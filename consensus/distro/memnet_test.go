@@ -275,7 +275,28 @@ func answer(err error) error {
 }
 
 func (m *memTransport) ForwardBatch(ctx context.Context, peer string, hash uint64, ops []naming.Op) ([]error, error) {
-	h, _, err := m.n.route(ctx, m.self, peer, true)
+	return m.writes(ctx, peer, ops, func(h Handler, in []naming.Op) ([]error, error) {
+		if m.n.holding(m.self, peer) {
+			m.n.mu.Lock()
+			m.n.late = append(m.n.late, func() { _, _ = h.OnForwardBatch(context.Background(), m.self, hash, in) })
+			m.n.mu.Unlock()
+			<-ctx.Done()
+			return nil, fmt.Errorf("%s → %s: %w", m.self, peer, ctx.Err())
+		}
+		return h.OnForwardBatch(ctx, m.self, hash, in)
+	})
+}
+
+func (m *memTransport) RelayForward(ctx context.Context, via, peer string, hash uint64, ops []naming.Op) ([]error, error) {
+	return m.writes(ctx, via, ops, func(h Handler, in []naming.Op) ([]error, error) {
+		return h.OnRelayForward(ctx, m.self, peer, hash, in)
+	})
+}
+
+// writes carries ops to the node at to through their compact encoding,
+// hands them to deliver and brings its answers back the same way.
+func (m *memTransport) writes(ctx context.Context, to string, ops []naming.Op, deliver func(Handler, []naming.Op) ([]error, error)) ([]error, error) {
+	h, _, err := m.n.route(ctx, m.self, to, true)
 	if err != nil {
 		return nil, err
 	}
@@ -287,16 +308,13 @@ func (m *memTransport) ForwardBatch(ctx context.Context, peer string, hash uint6
 	if err != nil {
 		return nil, err
 	}
-	if m.n.holding(m.self, peer) {
-		m.n.mu.Lock()
-		m.n.late = append(m.n.late, func() { _, _ = h.OnForwardBatch(context.Background(), m.self, hash, in) })
-		m.n.mu.Unlock()
-		<-ctx.Done()
-		return nil, fmt.Errorf("%s → %s: %w", m.self, peer, ctx.Err())
-	}
-	errs, err := h.OnForwardBatch(ctx, m.self, hash, in)
+	errs, err := deliver(h, in)
 	if err != nil {
-		return nil, answer(err)
+		var ne *naming.Error
+		if errors.As(err, &ne) {
+			return nil, answer(err)
+		}
+		return nil, err
 	}
 	return decodeResults(appendResults(nil, errs))
 }

@@ -55,6 +55,33 @@ func TestCutLinkSyncsGoThroughAnotherMember(t *testing.T) {
 	}
 }
 
+// With only the B–C link cut, a write C takes for a service B owns
+// reaches B through A, and C's client gets B's answer: the registration
+// is on B, and C's beats keep it there.
+func TestCutLinkForwardsGoThroughAnotherMember(t *testing.T) {
+	h := newHarness(t, 3, testConfig(), clusterConfig())
+	a, b, c := h.addrs[0], h.addrs[1], h.addrs[2]
+	h.net.Partition([]string{b}, []string{c})
+	k := ownedBy(t, h.node(a), b, "cut-forward")
+	if err := h.applyRetry(c, registerOp(k, "10.3.1.1", 80), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !has(h.node(b), k, "10.3.1.1:80") {
+		t.Fatalf("the owner does not hold the acknowledged registration: %v", ips(h.node(b).cat, k))
+	}
+	for range 3 {
+		if err := h.node(c).eng.Apply(context.Background(), beatOp(k, "10.3.1.1", 80)); err != nil {
+			t.Fatalf("beat through C: %v", err)
+		}
+	}
+	if s := h.node(c).eng.Stats(); s.ForwardsRelayed == 0 {
+		t.Fatalf("C relayed no forward: %+v", s)
+	}
+	if err := h.node(c).eng.t.Sync(context.Background(), b, h.node(c).eng.view.Hash(), nil); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("C → B is not cut: %v", err)
+	}
+}
+
 // A relay goes only to another live member: not to the sender, not to the
 // relaying node, not to an address outside the view.
 func TestRelayOnlyToLiveMembers(t *testing.T) {
@@ -63,14 +90,22 @@ func TestRelayOnlyToLiveMembers(t *testing.T) {
 	eng := h.node(a).eng
 	hash := eng.view.Hash()
 	rec := Record{Key: svc("relay-target"), Instances: []*naming.Instance{inst("10.3.0.2", 80, 1)}}
+	op := registerOp(rec.Key, "10.3.0.2", 80)
+	op.Time = 1
 	for _, to := range []string{a, b, "203.0.113.9:8848"} {
 		err := eng.OnRelay(context.Background(), b, to, hash, []Record{rec})
 		if !errors.Is(err, naming.ErrInvalid) {
 			t.Errorf("relay to %s: %v, want an invalid-request error", to, err)
 		}
+		if _, err := eng.OnRelayForward(context.Background(), b, to, hash, []naming.Op{op}); !errors.Is(err, naming.ErrInvalid) {
+			t.Errorf("forward relay to %s: %v, want an invalid-request error", to, err)
+		}
 	}
 	if err := eng.OnRelay(context.Background(), b, h.addrs[2], hash+1, []Record{rec}); !errors.Is(err, naming.ErrUnavailable) {
 		t.Errorf("relay with another view's hash: %v, want unavailable", err)
+	}
+	if _, err := eng.OnRelayForward(context.Background(), b, h.addrs[2], hash+1, []naming.Op{op}); !errors.Is(err, naming.ErrUnavailable) {
+		t.Errorf("forward relay with another view's hash: %v, want unavailable", err)
 	}
 	if s := eng.Stats(); s.RelaysServed != 0 {
 		t.Errorf("refused relays counted as served: %d", s.RelaysServed)
@@ -100,5 +135,28 @@ func TestHTTPRelay(t *testing.T) {
 	err := from.eng.t.Relay(context.Background(), via.addr, "127.0.0.1:1", from.eng.view.Hash(), []Record{rec})
 	if !errors.Is(err, naming.ErrInvalid) {
 		t.Fatalf("relay to a non-member: %v", err)
+	}
+	// A write for the service's owner, relayed by another node, gets the
+	// owner's answer.
+	var k naming.ServiceKey
+	owner := from.addr
+	for i := 0; owner == from.addr; i++ {
+		k = svc(fmt.Sprintf("http-relay-forward-%d", i))
+		owner = from.eng.Owner(k)
+	}
+	var relayVia *httpNode
+	for _, nd := range nodes {
+		if nd.addr != owner && nd != from {
+			relayVia = nd
+		}
+	}
+	errs, err := from.eng.t.RelayForward(context.Background(), relayVia.addr, owner, from.eng.view.Hash(), []naming.Op{registerOp(k, "10.3.0.4", 80)})
+	if err != nil || len(errs) != 1 || errs[0] != nil {
+		t.Fatalf("relayed forward: %v %v", errs, err)
+	}
+	for _, nd := range nodes {
+		if nd.addr == owner && len(ips(nd.cat, k)) != 1 {
+			t.Fatalf("the owner holds %v", ips(nd.cat, k))
+		}
 	}
 }

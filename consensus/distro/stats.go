@@ -11,11 +11,14 @@ type Stats struct {
 	// the direct way having failed; RelaysServed those this node delivered
 	// for another member.
 	SyncRelayed, RelaysServed uint64
-	SyncRecords               uint64 // records delivered by sync
-	SyncDeltas                uint64 // of those, delta records (changed instances only)
-	Forwards                  uint64 // writes forwarded to the responsible node
-	ForwardBatches            uint64 // forward messages sent (each carries one or more writes)
-	ForwardsFailed            uint64 // forwards that did not reach the responsible node
+	// ForwardsRelayed are the forward messages answered through another
+	// member, the direct way having failed.
+	ForwardsRelayed uint64
+	SyncRecords     uint64 // records delivered by sync
+	SyncDeltas      uint64 // of those, delta records (changed instances only)
+	Forwards        uint64 // writes forwarded to the responsible node
+	ForwardBatches  uint64 // forward messages sent (each carries one or more writes)
+	ForwardsFailed  uint64 // forwards that did not reach the responsible node
 	// BeatNotices are the beats forwarded without waiting for the answer
 	// (counted in Forwards too); BeatNoticesRetried those sent again after
 	// a lost message; BeatNoticesFailed those the responsible node did not
@@ -50,7 +53,7 @@ type counters struct {
 	staleBeats, takeovers, stalls              atomic.Uint64
 	revivals, staleRegistrations               atomic.Uint64
 	pushedAfterAbsence                         atomic.Uint64
-	syncRelayed, relaysServed                  atomic.Uint64
+	syncRelayed, relaysServed, forwardsRelayed atomic.Uint64
 }
 
 // Stats returns a copy of the counters and the current queue sizes.
@@ -61,6 +64,7 @@ func (e *Engine) Stats() Stats {
 		SyncFailed:         c.syncFailed.Load(),
 		SyncRelayed:        c.syncRelayed.Load(),
 		RelaysServed:       c.relaysServed.Load(),
+		ForwardsRelayed:    c.forwardsRelayed.Load(),
 		SyncRecords:        c.syncRecords.Load(),
 		SyncDeltas:         c.syncDeltas.Load(),
 		Forwards:           c.forwards.Load(),

@@ -45,6 +45,9 @@ type Transport interface {
 	// Relay asks via to deliver recs to peer as a Sync of its own: the
 	// way around a cut link, when this node cannot reach peer but via can.
 	Relay(ctx context.Context, via, peer string, hash uint64, recs []Record) error
+	// RelayForward asks via to forward ops to peer, the responsible node,
+	// and returns peer's answers as ForwardBatch does.
+	RelayForward(ctx context.Context, via, peer string, hash uint64, ops []naming.Op) ([]error, error)
 	// Verify sends the checksums of the services the sender owns. The peer
 	// answers with the keys whose copy differs, or which it holds although
 	// the sender did not list them.
@@ -62,6 +65,7 @@ type Handler interface {
 	OnForwardBatch(ctx context.Context, from string, hash uint64, ops []naming.Op) ([]error, error)
 	OnSync(ctx context.Context, from string, hash uint64, recs []Record) error
 	OnRelay(ctx context.Context, from, to string, hash uint64, recs []Record) error
+	OnRelayForward(ctx context.Context, from, to string, hash uint64, ops []naming.Op) ([]error, error)
 	OnVerify(ctx context.Context, from string, hash uint64, sums map[naming.ServiceKey]string) ([]naming.ServiceKey, error)
 	Records(ctx context.Context, from string, hash uint64, keys []naming.ServiceKey) ([]Record, error)
 	All(ctx context.Context, from string) ([]Record, error)

@@ -177,8 +177,8 @@ func (s *Server) batchRegister(ctx context.Context, c *conn, key naming.ServiceK
 }
 
 // release unbinds every instance of an ended connection and, unless the
-// node is draining, deregisters those no other connection holds, in the
-// background (the caller may be gRPC's transport).
+// node is draining or asked the client to move, deregisters those no other
+// connection holds, in the background (the caller may be gRPC's transport).
 func (s *Server) release(c *conn, refs map[instRef]struct{}) {
 	type gone struct {
 		ref instRef
@@ -190,7 +190,7 @@ func (s *Server) release(c *conn, refs map[instRef]struct{}) {
 			list = append(list, gone{ref, x.at})
 		}
 	}
-	if len(list) == 0 || s.draining.Load() {
+	if len(list) == 0 || s.draining.Load() || c.moved.Load() {
 		return
 	}
 	s.wg.Add(1)

@@ -52,6 +52,12 @@ type Config struct {
 	DrainTimeout time.Duration
 	// CacheMillis is the cacheMillis of every serviceInfo.
 	CacheMillis int64
+	// CutOff, when set, tells whether this member is cut off from a
+	// majority of the cluster. Once it has said so for CutOffGrace, the
+	// clients connected then are asked to move to another member
+	// (cutoff.go); nil: never (a lone node).
+	CutOff      func() bool
+	CutOffGrace time.Duration
 	// ObserveRequest, when set, hears of every unary request: its type,
 	// the outcome (200, or the error code answered) and the time taken. It
 	// runs on the request's goroutine and must not block.
@@ -78,6 +84,7 @@ func DefaultConfig() Config {
 		RenewInterval:           5 * time.Second,
 		ApplyTimeout:            10 * time.Second,
 		DrainTimeout:            3 * time.Second,
+		CutOffGrace:             2 * time.Second,
 		CacheMillis:             10000,
 	}
 }
@@ -126,8 +133,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %v", d.name, d.d))
 		}
 	}
-	if c.PushRetries < 0 || c.PushMergeDelay < 0 || c.DrainTimeout < 0 {
-		errs = append(errs, errors.New("push retries, push merge delay and drain timeout must not be negative"))
+	if c.PushRetries < 0 || c.PushMergeDelay < 0 || c.DrainTimeout < 0 || c.CutOffGrace < 0 {
+		errs = append(errs, errors.New("push retries, push merge delay, drain timeout and cut-off grace must not be negative"))
 	}
 	if c.CacheMillis <= 0 {
 		errs = append(errs, errors.New("cacheMillis must be positive"))

@@ -41,6 +41,10 @@ type conn struct {
 
 	// out holds what is to be sent on the bi-stream; see outbox.go.
 	out outbox
+	// moved is set once this member, cut off from the majority, asked the
+	// client to move (cutoff.go): the connection's end then keeps its
+	// instances, which the client registers again at its new member.
+	moved atomic.Bool
 }
 
 func newConn(id, remote string, now time.Time, kill context.CancelFunc) *conn {

@@ -41,7 +41,9 @@ func (s *Server) detectLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.detect(s.now())
+			now := s.now()
+			s.detect(now)
+			s.checkCutOff(now)
 		}
 	}
 }

@@ -47,10 +47,14 @@
 //   - Connections: one silent for IdleProbe gets a ClientDetectionRequest;
 //     no answer within ProbeTimeout ejects it. Close sends every client a
 //     ConnectResetRequest and waits up to DrainTimeout for them to leave.
+//     So does a member cut off from the majority (Config.CutOff) for
+//     CutOffGrace, once per cut, failing those connections' health checks
+//     from then on so that clients which check first move too.
 //   - Ephemeral instances registered over a connection live as long as it
 //     (DESIGN.md): removed when it ends (clean close or ejection), kept
 //     alive at their responsible member meanwhile by batched beats, kept
-//     (not removed) when the node itself is shutting down.
+//     (not removed) when the node itself is shutting down or asked the
+//     client to move.
 //   - Limits: MaxConnections (stream refused with RESOURCE_EXHAUSTED),
 //     MaxSubscriptionsPerConn, MaxInstancesPerConn (ErrorResponse 413,
 //     nothing changed), MaxMessageBytes (ErrorResponse 413, on the stream

@@ -40,7 +40,12 @@ type handler func(ctx context.Context, c *conn, p *Payload) (string, any)
 // handlers lists the request types served once a connection is set up.
 func (s *Server) handlers() map[string]handler {
 	return map[string]handler{
-		typeHealthCheck: func(context.Context, *conn, *Payload) (string, any) {
+		typeHealthCheck: func(_ context.Context, c *conn, _ *Payload) (string, any) {
+			if c.moved.Load() {
+				// Asked to move (cutoff.go): a client that checks its
+				// member before it moves (nacos-sdk-go) must see it fail.
+				return typeError, failResponse(codeFail, "this member is cut off from the majority of the cluster: connect to another member")
+			}
 			return typeHealthCheckResp, okResponse()
 		},
 		typeInstance:           s.instance,

@@ -77,6 +77,8 @@ type Server struct {
 	// draining is set once Close began: ending connections keep their
 	// instances, since their clients re-register them elsewhere.
 	draining atomic.Bool
+	// cutOff is read and written by the detect loop alone (cutoff.go).
+	cutOff cutOffState
 
 	table map[string]handler
 
@@ -205,9 +207,7 @@ func (s *Server) drain() {
 	if len(list) == 0 {
 		return
 	}
-	for _, c := range list {
-		c.out.request(s.serverRequest(typeConnectReset, internalRequest{Module: "internal"}))
-	}
+	s.askToMove(list)
 	s.log.WithField("connections", len(list)).Info("asked every gRPC client to move to another member")
 	deadline := time.NewTimer(s.cfg.DrainTimeout)
 	defer deadline.Stop()
@@ -219,6 +219,14 @@ func (s *Server) drain() {
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// askToMove sends ConnectResetRequest to each of list: the client
+// reconnects to another member of its server list.
+func (s *Server) askToMove(list []*conn) {
+	for _, c := range list {
+		c.out.request(s.serverRequest(typeConnectReset, internalRequest{Module: "internal"}))
 	}
 }
 

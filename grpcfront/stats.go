@@ -11,6 +11,7 @@ type counters struct {
 	pushSent, pushResent, pushAcked, pushFailed     atomic.Uint64
 	pushSuperseded, denied                          atomic.Uint64
 	renewRounds, renewed, renewFailed, reregistered atomic.Uint64
+	movedOff                                        atomic.Uint64
 }
 
 // Stats is a snapshot of the front's counters.
@@ -30,6 +31,9 @@ type Stats struct {
 	// Renewal of bound instances: rounds, beats that went through, beats
 	// that failed, instances registered again because their owner lacked them.
 	RenewRounds, Renewed, RenewFailed, Reregistered uint64
+	// MovedOff counts the connections asked to move to another member
+	// because this one was cut off from the majority.
+	MovedOff uint64
 }
 
 // Stats returns the counters now.
@@ -43,7 +47,7 @@ func (s *Server) Stats() Stats {
 		PushFailed: c.pushFailed.Load(), PushSuperseded: c.pushSuperseded.Load(), Denied: c.denied.Load(),
 		Shed: s.load.Shed(), InFlight: s.load.InFlight(),
 		RenewRounds: c.renewRounds.Load(), Renewed: c.renewed.Load(), RenewFailed: c.renewFailed.Load(),
-		Reregistered: c.reregistered.Load(),
+		Reregistered: c.reregistered.Load(), MovedOff: c.movedOff.Load(),
 	}
 }
 

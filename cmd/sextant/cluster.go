@@ -228,6 +228,12 @@ func (c *clusterNode) Members() []naming.Member {
 	return ms
 }
 
+// cutOff reports whether this member's live set holds no majority of the
+// configured members: it is cut off from most of the cluster.
+func (c *clusterNode) cutOff() bool {
+	return 2*len(c.members.Live()) <= len(c.members.Members())
+}
+
 // Ready is nil once Distro has loaded; Raft is not required, so that the
 // AP half keeps serving on the minority side of a partition.
 func (c *clusterNode) Ready() error { return c.distro.Ready() }

@@ -75,3 +75,70 @@ func TestCutLinkKeepsGRPCClients(t *testing.T) {
 		t.Fatalf("C relayed no forward (%v): the writes did not go around the cut link", relayed)
 	}
 }
+
+// TestCutOffMemberMovesGRPCClients runs three nodes in namespaces of their
+// own with a nacos-sdk-go/v2 client that knows all three, and cuts the
+// member it is connected to off from the other two. That member asks its
+// clients to move; the client reconnects to another member and registers
+// again, so for longer than the beat timeout its instance stays listed,
+// healthy, on the two members of the majority.
+func TestCutOffMemberMovesGRPCClients(t *testing.T) {
+	net := newTestNet(t, 3)
+	var ps []*proc
+	var servers []constv2.ServerConfig
+	for i := 0; i < 3; i++ {
+		p := net.proc(i, "cutoff-secret-01234", "--push-target", "source")
+		p.launch()
+		ps = append(ps, p)
+		servers = append(servers, constv2.ServerConfig{IpAddr: net.addr(i), Port: 8848, GrpcPort: 9848, ContextPath: "/nacos"})
+	}
+	for _, p := range ps {
+		p.waitReady()
+		p.waitGRPC(t)
+	}
+	client := newV2Client(t, servers, "", "")
+	v2Register(t, client, "cutoff", "10.78.0.1")
+	for _, p := range ps {
+		waitFor(t, 10*time.Second, "the instance on "+p.httpAddr, func() bool { return p.hasHealthy(t, "DEFAULT_GROUP@@cutoff", "10.78.0.1") })
+	}
+	holder := -1
+	waitFor(t, 10*time.Second, "the client's member", func() bool {
+		for i, p := range ps {
+			if p.grpcConnections() == 1 {
+				holder = i
+				return true
+			}
+		}
+		return false
+	})
+
+	net.cut(holder)
+	cutAt := time.Now()
+	var majority []*proc
+	for i, p := range ps {
+		if i != holder {
+			majority = append(majority, p)
+		}
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("holder's log:\n%s", ps[holder].logs.String())
+		}
+	})
+	waitFor(t, 15*time.Second, "the client on a member of the majority", func() bool {
+		return majority[0].grpcConnections()+majority[1].grpcConnections() == 1
+	})
+	t.Logf("the client moved %v after the cut", time.Since(cutAt).Round(time.Millisecond))
+	for time.Since(cutAt) < 20*time.Second {
+		for _, p := range majority {
+			if !p.hasHealthy(t, "DEFAULT_GROUP@@cutoff", "10.78.0.1") {
+				t.Fatalf("%v after the cut, %s does not list the live client's instance as healthy: %v",
+					time.Since(cutAt).Round(time.Millisecond), p.httpAddr, p.list(t, "DEFAULT_GROUP@@cutoff"))
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if moved := ps[holder].metric(`sextant_grpc_connection_events_total{event="moved"}`); moved != 1 {
+		t.Fatalf("the cut-off member counted %v moved connections, want 1", moved)
+	}
+}

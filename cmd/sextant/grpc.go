@@ -50,6 +50,9 @@ func (n *node) newGRPC(cfg Config, log *logrus.Logger) error {
 	if n.certs != nil {
 		gcfg.TLS = n.certs.ServerConfig()
 	}
+	if n.cluster != nil {
+		gcfg.CutOff = n.cluster.cutOff
+	}
 	if n.metrics != nil {
 		gm := newGRPCMetrics(n.metrics)
 		gcfg.ObserveRequest, gcfg.ObservePush = gm.observeRequest, gm.observePush

@@ -1,6 +1,7 @@
 package naming
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 )
@@ -80,6 +81,36 @@ type InstanceKey struct {
 // ID returns the Nacos instance id "ip#port#cluster#group@@service".
 func (ik InstanceKey) ID(svc ServiceKey) string {
 	return ik.IP + "#" + strconv.Itoa(ik.Port) + "#" + ik.Cluster + "#" + svc.Grouped()
+}
+
+// AppendID appends ik.ID(svc) to b.
+func (ik InstanceKey) AppendID(b []byte, svc ServiceKey) []byte {
+	b = append(b, ik.IP...)
+	b = append(b, '#')
+	b = strconv.AppendInt(b, int64(ik.Port), 10)
+	b = append(b, '#')
+	b = append(b, ik.Cluster...)
+	b = append(b, '#')
+	b = append(b, svc.Group...)
+	b = append(b, GroupSeparator...)
+	return append(b, svc.Name...)
+}
+
+// CompareKeys orders the instances of one service as their IDs order, as
+// strings, without building them. The IDs of one service differ only in
+// "ip#port#cluster", and valid addresses, ports and cluster names hold
+// only bytes above '#', so the IDs compare as the address, the port in
+// decimal and the cluster name do, one after the other. (For keys that
+// break those rules it is still a total order, only not the IDs' one.)
+func CompareKeys(a, b InstanceKey) int {
+	if c := strings.Compare(a.IP, b.IP); c != 0 {
+		return c
+	}
+	if a.Port != b.Port {
+		var ab, bb [20]byte
+		return bytes.Compare(strconv.AppendInt(ab[:0], int64(a.Port), 10), strconv.AppendInt(bb[:0], int64(b.Port), 10))
+	}
+	return strings.Compare(a.Cluster, b.Cluster)
 }
 
 // Addr returns "ip:port".

@@ -1,7 +1,5 @@
 package naming
 
-import "slices"
-
 // searchScanMax is the list length up to which a scan beats the search.
 const searchScanMax = 16
 
@@ -15,9 +13,17 @@ func search(list []*Instance, k InstanceKey) *Instance {
 		}
 		return nil
 	}
-	i, found := slices.BinarySearchFunc(list, k, compareInstanceKey)
-	if !found {
-		return nil
+	lo, hi := 0, len(list)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if compareInstanceKey(list[m], k) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
 	}
-	return list[i]
+	if lo < len(list) && list[lo].Port == k.Port && list[lo].IP == k.IP && list[lo].Cluster == k.Cluster {
+		return list[lo]
+	}
+	return nil
 }

@@ -20,7 +20,7 @@ func TestCompareKeysMatchesIDOrder(t *testing.T) {
 		}
 		return b.String()
 	}
-	ports := []int{0, 1, 8, 80, 800, 8080, 9, 99, 65535}
+	ports := []int{0, 1, 8, 80, 800, 8080, 9, 99, 10, 100, 1000, 6553, 65534, 65535, -1, -80, 1 << 50, 1e15 - 1, 1e15}
 	key := func() InstanceKey {
 		return InstanceKey{IP: word(ipChars), Port: ports[r.Intn(len(ports))], Cluster: word(clusterChars)}
 	}

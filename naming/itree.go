@@ -77,7 +77,9 @@ func newInner(kids []*tnode) *tnode {
 }
 
 // compareInstanceKey orders in by its key against k.
-func compareInstanceKey(in *Instance, k InstanceKey) int { return CompareKeys(in.Key(), k) }
+func compareInstanceKey(in *Instance, k InstanceKey) int {
+	return compareKey(in.IP, in.Port, in.Cluster, k)
+}
 
 func newLeaf(items []*Instance) *tnode {
 	return &tnode{items: items, n: len(items), min: items[0].Key()}
@@ -120,13 +122,17 @@ func (t *tnode) each(yield func(*Instance) bool) bool {
 
 // kidFor returns the index of the kid whose range holds k.
 func (t *tnode) kidFor(k InstanceKey) int {
-	i, _ := slices.BinarySearchFunc(t.kids, k, func(kid *tnode, k InstanceKey) int {
-		if c := CompareKeys(kid.min, k); c != 0 {
-			return c
+	// The last kid whose min is at most k.
+	lo, hi := 1, len(t.kids)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if mk := &t.kids[m].min; compareKey(mk.IP, mk.Port, mk.Cluster, k) <= 0 {
+			lo = m + 1
+		} else {
+			hi = m
 		}
-		return -1 // a kid whose min is k holds it: search past it
-	})
-	return max(i-1, 0)
+	}
+	return lo - 1
 }
 
 // get returns the instance of key k, or nil.

@@ -152,8 +152,9 @@ type Service struct {
 	// sums are the instance digests both checksums derive from.
 	sums serviceSums
 	// tree holds the instances of a view the Catalog published, sorted by
-	// ID with every ID set, so Find can search instead of scanning. Nil on
-	// views built by hand and on published views without instances.
+	// ID (compared by key, see CompareKeys), so Find can search instead of
+	// scanning. Nil on views built by hand and on published views without
+	// instances.
 	tree *tnode
 	// lazy builds Instances from tree once, on the first read.
 	lazy *lazyList

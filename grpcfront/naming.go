@@ -43,16 +43,17 @@ func toInstance(w *nacoswire.InstanceIn) (*naming.Instance, error) {
 	return in, naming.ValidateInstance(in)
 }
 
-// hostOf renders an instance of a serviceInfo; healthy overrides its
-// health (the protect threshold lists every host as healthy).
-func hostOf(in *naming.Instance, grouped string, healthy bool) outHost {
+// hostOf renders an instance of service key (grouped is its grouped
+// name); healthy overrides its health (the protect threshold lists every
+// host as healthy).
+func hostOf(in *naming.Instance, key naming.ServiceKey, grouped string, healthy bool) outHost {
 	t := naming.TimingsOf(in.Metadata)
 	md := in.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
 	return outHost{
-		Instance: nacoswire.Instance{InstanceID: in.ID, IP: in.IP, Port: in.Port, Weight: in.Weight,
+		Instance: nacoswire.Instance{InstanceID: in.Key().ID(key), IP: in.IP, Port: in.Port, Weight: in.Weight,
 			Healthy: healthy, Enabled: in.Enabled, Ephemeral: in.Ephemeral,
 			ClusterName: in.Cluster, ServiceName: grouped, Metadata: md},
 		Timings: nacoswire.NewTimings(t.Interval, t.Timeout, t.Delete),

@@ -149,7 +149,7 @@ func (s *Server) render(key naming.ServiceKey, clusters string, healthyOnly bool
 		sel := svc.Select(splitClusters(clusters), healthyOnly)
 		grouped := key.Grouped()
 		for _, in := range sel.Instances {
-			info.Hosts = append(info.Hosts, hostOf(in, grouped, in.Healthy || sel.Protected))
+			info.Hosts = append(info.Hosts, hostOf(in, key, grouped, in.Healthy || sel.Protected))
 		}
 		info.Checksum = svc.Checksum
 		info.ReachProtectionThreshold = sel.Protected

@@ -9,15 +9,16 @@ import (
 	"sextant/naming"
 )
 
-// appendHost appends hostOf(in, serviceName, healthy) as encoding/json
+// appendHost appends hostOf(in, key, serviceName, healthy) as encoding/json
 // encodes it, byte for byte, without reflection: the fields in order,
 // metadata keys sorted, and strings, numbers and booleans written as
 // encoding/json writes them. Strings and numbers outside the plain kind
 // (escapes, exponent notation) are handed to encoding/json itself.
-func appendHost(b []byte, in *naming.Instance, serviceName string, healthy bool) []byte {
+func appendHost(b []byte, in *naming.Instance, key naming.ServiceKey, serviceName string, healthy bool) []byte {
 	t := naming.TimingsOf(in.Metadata)
 	b = append(b, `{"instanceId":`...)
-	b = appendJSONString(b, in.ID)
+	var id [128]byte
+	b = appendJSONString(b, in.Key().AppendID(id[:0], key))
 	b = append(b, `,"ip":`...)
 	b = appendJSONString(b, in.IP)
 	b = append(b, `,"port":`...)
@@ -65,10 +66,10 @@ func appendHost(b []byte, in *naming.Instance, serviceName string, healthy bool)
 // appendJSONString appends s quoted: as it is when every byte is printable
 // ASCII that encoding/json leaves alone (not '"', '\\', '<', '>', '&'),
 // else as encoding/json writes it.
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString[S ~string | ~[]byte](b []byte, s S) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, err := json.Marshal(s)
+			q, err := json.Marshal(string(s))
 			if err != nil { // cannot happen for a string
 				return append(b, `""`...)
 			}

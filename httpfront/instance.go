@@ -210,7 +210,7 @@ func (s *Server) instanceDetail(ctx context.Context, p *request) answer {
 		"healthy":     in.Healthy,
 		"enabled":     in.Enabled,
 		"ephemeral":   in.Ephemeral,
-		"instanceId":  in.ID,
+		"instanceId":  in.Key().ID(key),
 		"metadata":    emptyIfNil(in.Metadata),
 	}
 	if lc := s.lastCheck(key, in); lc != nil {

@@ -23,7 +23,7 @@ func TestRegisterAsGoClientSendsIt(t *testing.T) {
 	}
 	in := svc.Instances[0]
 	if in.IP != "10.0.0.1" || in.Port != 8080 || in.Cluster != "DEFAULT" || in.Weight != 1 || !in.Healthy ||
-		!in.Enabled || !in.Ephemeral || in.Metadata["zone"] != "a" || in.ID != "10.0.0.1#8080#DEFAULT#DEFAULT_GROUP@@demo" {
+		!in.Enabled || !in.Ephemeral || in.Metadata["zone"] != "a" || in.Key().ID(demo) != "10.0.0.1#8080#DEFAULT#DEFAULT_GROUP@@demo" {
 		t.Fatalf("instance = %+v", in)
 	}
 	if op := e.w.lastOp(); op.Kind != naming.OpRegister || op.Time != 0 || !op.Ephemeral {

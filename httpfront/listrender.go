@@ -49,6 +49,7 @@ type fragKey struct {
 // built.
 type fragSet struct {
 	rev       uint64
+	key       naming.ServiceKey
 	name      string // each host's serviceName
 	protected bool
 	ins       []*naming.Instance
@@ -77,7 +78,7 @@ func buildFrags(prev *fragSet, svc *naming.Service, k fragKey) *fragSet {
 	if k.grouped {
 		name = k.key.Grouped()
 	}
-	fs := &fragSet{rev: svc.Revision, name: name, protected: k.protected,
+	fs := &fragSet{rev: svc.Revision, key: k.key, name: name, protected: k.protected,
 		ins: svc.Instances, frags: make([][]byte, len(svc.Instances))}
 	fs.size = fragOverhead + int64(fragPerInstance*len(svc.Instances))
 	var old []*naming.Instance
@@ -86,7 +87,7 @@ func buildFrags(prev *fragSet, svc *naming.Service, k fragKey) *fragSet {
 	}
 	j := 0
 	for i, in := range svc.Instances {
-		for j < len(old) && old[j] != in && old[j].ID < in.ID {
+		for j < len(old) && old[j] != in && naming.CompareKeys(old[j].Key(), in.Key()) < 0 {
 			j++
 		}
 		if j < len(old) && old[j] == in {
@@ -103,7 +104,7 @@ func buildFrags(prev *fragSet, svc *naming.Service, k fragKey) *fragSet {
 // encode is in as a host of this set, as encoding/json writes it.
 func (fs *fragSet) encode(in *naming.Instance) []byte {
 	var scratch [512]byte
-	return slices.Clip(append([]byte(nil), appendHost(scratch[:0], in, fs.name, in.Healthy || fs.protected)...))
+	return slices.Clip(append([]byte(nil), appendHost(scratch[:0], in, fs.key, fs.name, in.Healthy || fs.protected)...))
 }
 
 // renderList encodes the list of svc (nil for an unknown service) for v,

@@ -44,7 +44,7 @@ func referenceListHead(svc *naming.Service, v listView) []byte {
 	if svc != nil {
 		sel := svc.Select(clusterList(v.clusters), v.healthyOnly)
 		for _, in := range sel.Instances {
-			body.Hosts = append(body.Hosts, hostOf(in, bare, in.Healthy || sel.Protected))
+			body.Hosts = append(body.Hosts, hostOf(in, v.key, bare, in.Healthy || sel.Protected))
 		}
 		body.ReachProtectionThreshold = sel.Protected
 		body.Checksum = svc.Checksum
@@ -82,7 +82,7 @@ func TestAppendHostMatchesEncodingJSON(t *testing.T) {
 	}
 	floats := []float64{0, math.Copysign(0, -1), 1, 0.1, 1e-6, 9.99e-7, 1e-7, 1e20, 1e21, 123456.789, 1.0 / 3, -2.5, 5e-324}
 	for i := 0; i < 5000; i++ {
-		in := &naming.Instance{ID: str(), IP: str(), Port: r.IntN(70000) - 100, Weight: floats[r.IntN(len(floats))],
+		in := &naming.Instance{IP: str(), Port: r.IntN(70000) - 100, Weight: floats[r.IntN(len(floats))],
 			Healthy: r.IntN(2) == 0, Enabled: r.IntN(2) == 0, Ephemeral: r.IntN(2) == 0, Cluster: str()}
 		if r.IntN(4) > 0 {
 			in.Metadata = map[string]string{}
@@ -91,11 +91,12 @@ func TestAppendHostMatchesEncodingJSON(t *testing.T) {
 			}
 		}
 		name, healthy := str(), r.IntN(2) == 0
-		want, err := json.Marshal(hostOf(in, name, healthy))
+		key := naming.ServiceKey{Namespace: str(), Group: str(), Name: str()}
+		want, err := json.Marshal(hostOf(in, key, name, healthy))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := appendHost(nil, in, name, healthy); !bytes.Equal(got, want) {
+		if got := appendHost(nil, in, key, name, healthy); !bytes.Equal(got, want) {
 			t.Fatalf("instance %+v:\ngot  %s\nwant %s", in, got, want)
 		}
 	}

@@ -27,14 +27,14 @@ type hostJSON struct {
 	nacoswire.Timings
 }
 
-// hostOf renders an instance; healthy overrides its health (the protect
-// threshold presents every host as healthy) and serviceName is the bare or
-// grouped name the client expects.
-func hostOf(in *naming.Instance, serviceName string, healthy bool) hostJSON {
+// hostOf renders an instance of service key; healthy overrides its health
+// (the protect threshold presents every host as healthy) and serviceName
+// is the bare or grouped name the client expects.
+func hostOf(in *naming.Instance, key naming.ServiceKey, serviceName string, healthy bool) hostJSON {
 	t := naming.TimingsOf(in.Metadata)
 	return hostJSON{
 		Instance: nacoswire.Instance{
-			InstanceID:  in.ID,
+			InstanceID:  in.Key().ID(key),
 			IP:          in.IP,
 			Port:        in.Port,
 			Weight:      in.Weight,
@@ -58,7 +58,7 @@ type instanceJSON struct {
 }
 
 func instanceOf(in *naming.Instance, key naming.ServiceKey) instanceJSON {
-	return instanceJSON{hostJSON: hostOf(in, key.Grouped(), in.Healthy), LastBeat: in.LastBeat(), Check: in.Check}
+	return instanceJSON{hostJSON: hostOf(in, key, key.Grouped(), in.Healthy), LastBeat: in.LastBeat(), Check: in.Check}
 }
 
 // clusterJSON is one cluster of a service.

@@ -214,7 +214,6 @@ func keepSums(*serviceSums) {}
 
 func (c *Catalog) register(op *Op, old *Service, src *Instance) (*Service, error) {
 	in := src.clone()
-	in.ID = in.Key().ID(op.Service)
 	in.Updated = op.Time
 	meta, durable := ServiceMeta{Implicit: true}, !in.Ephemeral
 	if old != nil {
@@ -224,7 +223,7 @@ func (c *Catalog) register(op *Op, old *Service, src *Instance) (*Service, error
 		if prev := old.Find(in.Key()); prev != nil {
 			if !prev.Ephemeral && in.Ephemeral {
 				// A persistent instance is CP data: replication never replaces it.
-				return nil, Errorf(ErrConflict, "instance %s is registered as persistent", in.ID)
+				return nil, Errorf(ErrConflict, "instance %s is registered as persistent", in.Key().ID(op.Service))
 			}
 			if prev.beat != nil && prev.Ephemeral == in.Ephemeral {
 				in.beat = prev.beat
@@ -272,8 +271,8 @@ func (c *Catalog) deregister(op *Op, s *Service) (change, error) {
 	if in == nil || (op.ExpectBeat != 0 && in.LastBeat() != op.ExpectBeat) {
 		return change{}, nil
 	}
-	tree, _ := s.tree.del(in.ID)
-	next := c.treeView(op, s, &Service{Key: s.Key, Meta: s.Meta, Durable: s.Durable}, tree, func(sums *serviceSums) { sums.sub(in) })
+	tree, _ := s.tree.del(in.Key())
+	next := c.treeView(op, s, &Service{Key: s.Key, Meta: s.Meta, Durable: s.Durable}, tree, func(sums *serviceSums) { sums.sub(in, s.Key) })
 	return change{next: next, notify: true}, nil
 }
 
@@ -357,7 +356,6 @@ func (c *Catalog) replaceEphemeral(op *Op, old *Service) (change, error) {
 		}
 		in := src.clone()
 		in.Ephemeral = true
-		in.ID = in.Key().ID(op.Service)
 		if p := prev[in.Key()]; p != nil && p.beat != nil {
 			in.beat = p.beat
 		} else {

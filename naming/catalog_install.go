@@ -1,6 +1,6 @@
 package naming
 
-import "sort"
+import "slices"
 
 // publish stamps a new view from s, whose Instances hold every instance of
 // the service sorted by ID, and stores it. The caller holds c.mu. It reads
@@ -43,9 +43,9 @@ func (c *Catalog) replaced(op *Op, old *Service, meta ServiceMeta, in *Instance,
 	s := &Service{Key: key, Meta: meta, Durable: durable}
 	return c.treeView(op, old, s, tree, func(sums *serviceSums) {
 		if prev != nil {
-			sums.sub(prev)
+			sums.sub(prev, key)
 		}
-		sums.add(in)
+		sums.add(in, key)
 	})
 }
 
@@ -120,7 +120,7 @@ func (s *Service) list() []*Instance {
 }
 
 func sortInstances(list []*Instance) {
-	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	slices.SortFunc(list, func(a, b *Instance) int { return CompareKeys(a.Key(), b.Key()) })
 }
 
 func cloneMap(m map[string]string) map[string]string {

@@ -60,8 +60,8 @@ func TestRegisterReplaceDeregister(t *testing.T) {
 	if !ok || len(s.Instances) != 2 {
 		t.Fatalf("want 2 instances, got %+v", s)
 	}
-	if s.Instances[0].IP != "10.0.0.1" || s.Instances[0].ID != "10.0.0.1#80#DEFAULT#DEFAULT_GROUP@@demo" {
-		t.Errorf("instances not sorted by id or id wrong: %s", s.Instances[0].ID)
+	if id := s.Instances[0].Key().ID(s.Key); s.Instances[0].IP != "10.0.0.1" || id != "10.0.0.1#80#DEFAULT#DEFAULT_GROUP@@demo" {
+		t.Errorf("instances not sorted by id or id wrong: %s", id)
 	}
 	if !s.Meta.Implicit {
 		t.Error("service created by registration should be implicit")

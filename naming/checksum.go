@@ -38,16 +38,16 @@ type serviceSums struct {
 	ok       bool
 }
 
-func (s *serviceSums) add(in *Instance) {
-	d := instanceSum(in)
+func (s *serviceSums) add(in *Instance, svc ServiceKey) {
+	d := instanceSum(in, svc)
 	s.all.add(d)
 	if in.Ephemeral {
 		s.eph.add(d)
 	}
 }
 
-func (s *serviceSums) sub(in *Instance) {
-	d := instanceSum(in)
+func (s *serviceSums) sub(in *Instance, svc ServiceKey) {
+	d := instanceSum(in, svc)
 	s.all.sub(d)
 	if in.Ephemeral {
 		s.eph.sub(d)
@@ -64,7 +64,7 @@ func (s *Service) computeSums(old *Service) {
 	}
 	if old == nil || !old.sums.ok {
 		for in := range s.All() {
-			s.sums.add(in)
+			s.sums.add(in, s.Key)
 		}
 		s.sums.ok = true
 		return
@@ -72,10 +72,10 @@ func (s *Service) computeSums(old *Service) {
 	s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
 	diff := func(was, now *Instance) {
 		if was != nil {
-			s.sums.sub(was)
+			s.sums.sub(was, s.Key)
 		}
 		if now != nil {
-			s.sums.add(now)
+			s.sums.add(now, s.Key)
 		}
 	}
 	if old.lazy != nil && s.lazy != nil {
@@ -104,10 +104,10 @@ func ephemeralChecksum(s *Service) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// instanceSum digests one instance's visible fields.
-func instanceSum(in *Instance) [16]byte {
+// instanceSum digests the visible fields of one instance of svc.
+func instanceSum(in *Instance, svc ServiceKey) [16]byte {
 	var buf [256]byte
-	b := append(buf[:0], in.ID...)
+	b := in.Key().AppendID(buf[:0], svc)
 	b = append(b, '_')
 	b = strconv.AppendFloat(b, in.Weight, 'g', -1, 64)
 	b = strconv.AppendBool(b, in.Healthy)

@@ -9,7 +9,7 @@ import (
 // scratchSums returns the checksums of a view computed from nothing but its
 // threshold and instances.
 func scratchSums(s *Service) (all, eph string) {
-	f := &Service{Meta: s.Meta, Instances: s.Instances}
+	f := &Service{Key: s.Key, Meta: s.Meta, Instances: s.Instances}
 	return checksum(f), ephemeralChecksum(f)
 }
 

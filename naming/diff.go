@@ -1,9 +1,10 @@
 package naming
 
-// DiffInstances walks two instance lists sorted by ID (as every view the
-// Catalog publishes is) and calls fn for each difference: fn(old, nil) for
-// an instance only in before, fn(nil, new) for one only in after, and
-// fn(old, new) for the same ID held by another value. Instances present
+// DiffInstances walks two instance lists of one service sorted by ID (as
+// every view the Catalog publishes is; see CompareKeys) and calls fn for
+// each difference: fn(old, nil) for an instance only in before, fn(nil,
+// new) for one only in after, and fn(old, new) for the same key held by
+// another value. Instances present
 // in both as the same pointer are skipped, so following a change costs
 // the length of the lists in pointer compares and fn only for what
 // changed.
@@ -14,10 +15,10 @@ func DiffInstances(before, after []*Instance, fn func(old, new *Instance)) {
 		case i < len(before) && j < len(after) && before[i] == after[j]:
 			i++
 			j++
-		case j == len(after) || i < len(before) && before[i].ID < after[j].ID:
+		case j == len(after) || i < len(before) && CompareKeys(before[i].Key(), after[j].Key()) < 0:
 			fn(before[i], nil)
 			i++
-		case i == len(before) || after[j].ID < before[i].ID:
+		case i == len(before) || CompareKeys(after[j].Key(), before[i].Key()) < 0:
 			fn(nil, after[j])
 			j++
 		default:

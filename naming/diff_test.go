@@ -15,7 +15,8 @@ func TestDiffInstancesReportsExactlyTheChanges(t *testing.T) {
 	for round := 0; round < 500; round++ {
 		var before, after []*Instance
 		for id := 0; id < rng.Intn(40); id++ {
-			in := &Instance{ID: fmt.Sprintf("10.0.0.%03d#80#DEFAULT#g@@s", id)}
+			in := &Instance{IP: fmt.Sprintf("10.0.0.%d", id), Port: 80, Cluster: DefaultCluster}
+			in.ID = in.Key().ID(NewServiceKey("", "g", "s"))
 			switch rng.Intn(4) {
 			case 0:
 				before = append(before, in)

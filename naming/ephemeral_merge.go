@@ -19,9 +19,9 @@ import (
 // over the instances (sorted by ID, which the key determines).
 func (s *Service) Lookup(k InstanceKey) *Instance {
 	if s.lazy != nil {
-		return s.tree.get(k, s.Key)
+		return s.tree.get(k)
 	}
-	return search(s.Instances, k, s.Key)
+	return search(s.Instances, k)
 }
 
 func validateMerge(op *Op) error {
@@ -47,22 +47,22 @@ func (c *Catalog) mergeEphemeral(op *Op, old *Service) (change, error) {
 	// The changes, the last entry of a key winning, each with the instance
 	// it replaces (nil when added).
 	changes := make([]mergeChange, 0, len(op.Instances)+len(op.Removed))
-	var seen map[string]bool // the keys of changes, for large merges
+	var seen map[InstanceKey]bool // the keys of changes, for large merges
 	if len(op.Instances) > mergeScanMax {
-		seen = make(map[string]bool, len(op.Instances))
+		seen = make(map[InstanceKey]bool, len(op.Instances))
 	}
 	changed := false
 	for i := len(op.Instances) - 1; i >= 0; i-- {
 		in := op.Instances[i].clone()
 		in.Ephemeral = true
-		in.ID = in.Key().ID(op.Service)
-		if seen != nil && seen[in.ID] || seen == nil && slices.ContainsFunc(changes, func(x mergeChange) bool { return x.now.ID == in.ID }) {
+		k := in.Key()
+		if seen != nil && seen[k] || seen == nil && slices.ContainsFunc(changes, func(x mergeChange) bool { return x.now.Key() == k }) {
 			continue // a later entry of the same key won
 		}
 		if seen != nil {
-			seen[in.ID] = true
+			seen[k] = true
 		}
-		prev := tree.get(in.Key(), s.Key)
+		prev := tree.get(in.Key())
 		if prev != nil && !prev.Ephemeral {
 			continue // CP data: replication never replaces it
 		}
@@ -72,15 +72,15 @@ func (c *Catalog) mergeEphemeral(op *Op, old *Service) (change, error) {
 			in.beat = new(atomic.Int64)
 			in.beat.Store(op.Time)
 		}
-		if prev == nil || instanceSum(in) != instanceSum(prev) {
+		if prev == nil || instanceSum(in, s.Key) != instanceSum(prev, s.Key) {
 			changed = true
 		}
 		changes = append(changes, mergeChange{prev, in})
 	}
 	updates := len(changes)
 	for _, k := range op.Removed {
-		prev := tree.get(k, s.Key)
-		if prev == nil || !prev.Ephemeral || seen != nil && seen[prev.ID] ||
+		prev := tree.get(k)
+		if prev == nil || !prev.Ephemeral || seen != nil && seen[prev.Key()] ||
 			seen == nil && slices.ContainsFunc(changes[:updates], func(x mergeChange) bool { return x.was == prev }) {
 			continue // absent, CP data, or updated by the same op
 		}
@@ -102,16 +102,16 @@ func (c *Catalog) mergeEphemeral(op *Op, old *Service) (change, error) {
 			tree, _ = tree.set(ch.now)
 		}
 		for _, ch := range changes[updates:] {
-			tree, _ = tree.del(ch.was.ID)
+			tree, _ = tree.del(ch.was.Key())
 		}
 	}
 	next := c.treeView(op, old, s, tree, func(sums *serviceSums) {
 		for _, ch := range changes {
 			if ch.was != nil {
-				sums.sub(ch.was)
+				sums.sub(ch.was, s.Key)
 			}
 			if ch.now != nil {
-				sums.add(ch.now)
+				sums.add(ch.now, s.Key)
 			}
 		}
 	})
@@ -156,7 +156,7 @@ func mergeSorted(a, b []*Instance) []*Instance {
 	out := make([]*Instance, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
-		if b[j].ID < a[i].ID {
+		if CompareKeys(b[j].Key(), a[i].Key()) < 0 {
 			out = append(out, b[j])
 			j++
 		} else {

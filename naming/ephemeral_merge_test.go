@@ -20,7 +20,7 @@ func mergeTestInstance(rng *rand.Rand, i int, updated int64, ephemeral bool) *In
 func visible(s *Service) []string {
 	var out []string
 	for _, in := range s.Instances {
-		out = append(out, fmt.Sprintf("%s e=%v w=%v h=%v u=%d md=%v beat=%d", in.ID, in.Ephemeral, in.Weight, in.Healthy, in.Updated, in.Metadata, in.LastBeat()))
+		out = append(out, fmt.Sprintf("%s e=%v w=%v h=%v u=%d md=%v beat=%d", in.Key().ID(s.Key), in.Ephemeral, in.Weight, in.Healthy, in.Updated, in.Metadata, in.LastBeat()))
 	}
 	return out
 }
@@ -102,7 +102,7 @@ func TestMergeEphemeralMatchesReplace(t *testing.T) {
 		}
 		for _, in := range before.Instances {
 			if (!in.Ephemeral || !touched[in.Key()]) && !kept[in] {
-				t.Fatalf("round %d: untouched instance %s was copied", round, in.ID)
+				t.Fatalf("round %d: untouched instance %v was copied", round, in.Key())
 			}
 		}
 	}

@@ -3,16 +3,16 @@ package naming
 import (
 	"fmt"
 	"math/rand"
-	"strconv"
 	"strings"
 	"testing"
 )
 
-// compareIDPort must order exactly like comparing the built ID strings.
-func TestCompareIDMatchesStringCompare(t *testing.T) {
+// CompareKeys must order valid keys exactly as their ID strings compare,
+// and AppendID must build the ID.
+func TestCompareKeysMatchesIDOrder(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
-	alphabet := "19#@.:aZ_-"
-	word := func() string {
+	ipChars, clusterChars := "0123456789abcdef.:", "aZ09_-."
+	word := func(alphabet string) string {
 		n := r.Intn(5)
 		var b strings.Builder
 		for i := 0; i < n; i++ {
@@ -20,29 +20,25 @@ func TestCompareIDMatchesStringCompare(t *testing.T) {
 		}
 		return b.String()
 	}
-	ports := []int{0, 1, 8, 80, 800, 8080, 9, 99, 65535, -1}
+	ports := []int{0, 1, 8, 80, 800, 8080, 9, 99, 10, 100, 1000, 6553, 65534, 65535, -1, -80, 1 << 50, 1e15 - 1, 1e15}
+	key := func() InstanceKey {
+		return InstanceKey{IP: word(ipChars), Port: ports[r.Intn(len(ports))], Cluster: word(clusterChars)}
+	}
 	for n := 0; n < 200000; n++ {
-		k := InstanceKey{IP: word(), Port: ports[r.Intn(len(ports))], Cluster: word()}
-		svc := ServiceKey{Namespace: "ns", Group: word(), Name: word()}
-		var id string
-		switch r.Intn(3) {
-		case 0: // a nearby ID: the same key with one part changed
-			o := k
-			o.IP = word()
-			id = o.ID(svc)
+		svc := ServiceKey{Namespace: "ns", Group: word("19#@.:aZ_-"), Name: word("19#@.:aZ_-")}
+		a, b := key(), key()
+		switch r.Intn(3) { // nearby keys: one part the same
+		case 0:
+			b.IP = a.IP
 		case 1:
-			id = k.ID(svc)
-			if cut := r.Intn(len(id) + 1); r.Intn(2) == 0 {
-				id = id[:cut]
-			} else {
-				id += word()
-			}
-		default:
-			id = word() + "#" + word() + "#" + word() + "#" + word()
+			b.IP, b.Port = a.IP, a.Port
 		}
-		want := strings.Compare(id, k.ID(svc))
-		if got := compareIDPort(id, k, strconv.AppendInt(nil, int64(k.Port), 10), svc); got != want {
-			t.Fatalf("compareIDPort(%q, %q) = %d, strings.Compare = %d", id, k.ID(svc), got, want)
+		if id := string(a.AppendID(nil, svc)); id != a.ID(svc) {
+			t.Fatalf("AppendID %q, ID %q", id, a.ID(svc))
+		}
+		want := strings.Compare(a.ID(svc), b.ID(svc))
+		if got := CompareKeys(a, b); got != want {
+			t.Fatalf("CompareKeys(%+v, %+v) = %d, ID order %d", a, b, got, want)
 		}
 	}
 }
@@ -126,9 +122,9 @@ func TestViewsStaySearchableAndOwned(t *testing.T) {
 			scan := &Service{Key: s.Key, Instances: s.Instances}
 			for j, in := range s.Instances {
 				if !in.owned {
-					t.Fatalf("op %d: %v holds an instance not owned: %s", i, s.Key, in.ID)
+					t.Fatalf("op %d: %v holds an instance not owned: %s", i, s.Key, in.Key().ID(s.Key))
 				}
-				if j > 0 && s.Instances[j-1].ID > in.ID {
+				if j > 0 && s.Instances[j-1].Key().ID(s.Key) > in.Key().ID(s.Key) {
 					t.Fatalf("op %d: %v not sorted at %d", i, s.Key, j)
 				}
 			}

@@ -94,28 +94,17 @@ func internKey(key ServiceKey) ServiceKey {
 	return ServiceKey{Namespace: intern(key.Namespace), Group: intern(key.Group), Name: strings.Clone(key.Name)}
 }
 
-// own makes a newly built instance ready to be published: its address and
-// cluster become parts of its ID (one string per instance instead of three,
-// none of them pointing into a request), and its metadata are shared with
-// equal instances. The instance must not be visible to readers yet.
+// own makes a newly built instance ready to be published: its address
+// becomes a string of its own and its cluster the shared one (neither
+// pointing into a request), its ID is dropped (readers derive it from the
+// key and the service), and its metadata are shared with equal instances.
+// The instance must not be visible to readers yet.
 func (t *sharedMaps) own(in *Instance) {
 	in.owned = true
 	in.Metadata = t.share(in.Metadata)
 	if in.Check.Reason != "" {
 		in.Check.Reason = intern(in.Check.Reason)
 	}
-	id := in.ID
-	if !strings.HasPrefix(id, in.IP) {
-		in.IP, in.Cluster = strings.Clone(in.IP), intern(in.Cluster)
-		return
-	}
-	in.IP = id[:len(in.IP)]
-	// ID is "ip#port#cluster#group@@name".
-	rest := id[len(in.IP):]
-	if _, after, ok := strings.Cut(rest[min(1, len(rest)):], "#"); ok && strings.HasPrefix(after, in.Cluster) {
-		off := len(id) - len(after)
-		in.Cluster = id[off : off+len(in.Cluster)]
-		return
-	}
-	in.Cluster = intern(in.Cluster)
+	in.ID = ""
+	in.IP, in.Cluster = strings.Clone(in.IP), intern(in.Cluster)
 }

@@ -161,13 +161,13 @@ func TestInstanceStringsDetachedFromOp(t *testing.T) {
 			t.Fatalf("%s: service not registered", tc.ip)
 		}
 		in := s.Instances[0]
-		if in.IP != tc.ip || in.Cluster != tc.cluster || in.ID != tc.ip+"#80#"+tc.cluster+"#G@@svc" || in.Port != 80 {
-			t.Errorf("instance reads %q %q %q", in.IP, in.Cluster, in.ID)
+		if in.IP != tc.ip || in.Cluster != tc.cluster || in.Key().ID(s.Key) != tc.ip+"#80#"+tc.cluster+"#G@@svc" || in.Port != 80 {
+			t.Errorf("instance reads %q %q %q", in.IP, in.Cluster, in.Key().ID(s.Key))
 		}
 		if s.Key != (ServiceKey{Namespace: "dev", Group: "G", Name: "svc"}) {
 			t.Errorf("service key %v", s.Key)
 		}
-		strs := []string{in.IP, in.Cluster, in.ID, s.Key.Namespace, s.Key.Group, s.Key.Name}
+		strs := []string{in.IP, in.Cluster, s.Key.Namespace, s.Key.Group, s.Key.Name}
 		for mk, mv := range in.Metadata {
 			strs = append(strs, mk, mv)
 		}
@@ -209,7 +209,7 @@ func TestViewsReadWhileChanging(t *testing.T) {
 			}
 			if s, ok := c.Service(k); ok {
 				for _, in := range s.Instances {
-					n += len(in.IP) + len(in.Cluster) + len(in.ID) + len(in.Metadata["zone"]) + len(in.Check.Reason)
+					n += len(in.IP) + len(in.Cluster) + len(in.Metadata["zone"]) + len(in.Check.Reason)
 				}
 				n += len(s.Checksum) + len(s.EphemeralChecksum)
 			}
@@ -248,5 +248,31 @@ func TestViewsReadWhileChanging(t *testing.T) {
 	}
 	if all, eph := scratchSums(s); s.Checksum != all || s.EphemeralChecksum != eph {
 		t.Error("checksums differ from those computed alone")
+	}
+}
+
+// The catalog keeps no instance ID (its views derive it from the key and
+// the service), whatever ID an op came with; the persistent state still
+// carries each instance's ID, as snapshots always have.
+func TestCatalogKeepsNoInstanceID(t *testing.T) {
+	c := NewCatalog()
+	k := NewServiceKey("", "G", "svc")
+	if err := c.Apply(Op{Kind: OpRegister, Time: 1, Service: k, Instance: &Instance{IP: "10.0.0.1", Port: 80,
+		Cluster: DefaultCluster, Weight: 1, Healthy: true, Enabled: true, ID: "stale"}}); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := c.Service(k)
+	if len(s.Instances) != 1 || s.Instances[0].ID != "" {
+		t.Fatalf("view instances %+v, want one without an ID", s.Instances)
+	}
+	st := c.PersistentState()
+	if len(st.Services) != 1 || len(st.Services[0].Instances) != 1 {
+		t.Fatalf("persistent state %+v", st)
+	}
+	if got, want := st.Services[0].Instances[0].ID, "10.0.0.1#80#DEFAULT#G@@svc"; got != want {
+		t.Errorf("persistent state carries ID %q, want %q", got, want)
+	}
+	if s.Instances[0].ID != "" {
+		t.Error("PersistentState wrote into the view's instance")
 	}
 }

@@ -2,12 +2,10 @@ package naming
 
 import (
 	"slices"
-	"strconv"
-	"strings"
 )
 
 // itree is the instance store of a published view: a persistent B+tree of
-// instances sorted by ID. A node is never modified once a view holds it; a
+// instances sorted by ID (by CompareKeys: the IDs themselves are not kept). A node is never modified once a view holds it; a
 // change copies the nodes on the path from the root to one leaf (a few
 // hundred bytes each) and shares every other node with the previous
 // version, so one change costs O(log n) whatever the size of the service,
@@ -27,10 +25,10 @@ type tnode struct {
 	kids  []*tnode
 	// n is the number of instances below the node.
 	n int
-	// min is the smallest ID below the node: the separator its parent
-	// searches by. Replacing an instance keeps its ID, so only insertions
+	// min is the smallest key below the node: the separator its parent
+	// searches by. Replacing an instance keeps its key, so only insertions
 	// and deletions at the front of a node move it.
-	min string
+	min InstanceKey
 }
 
 func (t *tnode) leaf() bool { return t.kids == nil }
@@ -58,7 +56,7 @@ func buildTree(list []*Instance) *tnode {
 	level := make([]*tnode, 0, (len(list)+treeFan-1)/treeFan)
 	for i := 0; i < len(list); i += treeFan {
 		items := slices.Clone(list[i:min(i+treeFan, len(list))])
-		level = append(level, &tnode{items: items, n: len(items), min: items[0].ID})
+		level = append(level, &tnode{items: items, n: len(items), min: items[0].Key()})
 	}
 	for len(level) > 1 {
 		up := make([]*tnode, 0, (len(level)+treeFan-1)/treeFan)
@@ -78,8 +76,13 @@ func newInner(kids []*tnode) *tnode {
 	return t
 }
 
+// compareInstanceKey orders in by its key against k.
+func compareInstanceKey(in *Instance, k InstanceKey) int {
+	return compareKey(in.IP, in.Port, in.Cluster, k)
+}
+
 func newLeaf(items []*Instance) *tnode {
-	return &tnode{items: items, n: len(items), min: items[0].ID}
+	return &tnode{items: items, n: len(items), min: items[0].Key()}
 }
 
 // appendTo appends the instances of t in order.
@@ -117,39 +120,30 @@ func (t *tnode) each(yield func(*Instance) bool) bool {
 	return true
 }
 
-// kidFor returns the index of the kid whose range holds id.
-func (t *tnode) kidFor(id string) int {
-	i, _ := slices.BinarySearchFunc(t.kids, id, func(k *tnode, id string) int {
-		if c := strings.Compare(k.min, id); c != 0 {
-			return c
+// kidFor returns the index of the kid whose range holds k.
+func (t *tnode) kidFor(k InstanceKey) int {
+	// The last kid whose min is at most k.
+	lo, hi := 1, len(t.kids)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if mk := &t.kids[m].min; compareKey(mk.IP, mk.Port, mk.Cluster, k) <= 0 {
+			lo = m + 1
+		} else {
+			hi = m
 		}
-		return -1 // a kid whose min is id holds it: search past it
-	})
-	return max(i-1, 0)
+	}
+	return lo - 1
 }
 
-// get returns the instance of key k in service svc, or nil, without
-// building the instance's ID.
-func (t *tnode) get(k InstanceKey, svc ServiceKey) *Instance {
+// get returns the instance of key k, or nil.
+func (t *tnode) get(k InstanceKey) *Instance {
 	if t == nil {
 		return nil
 	}
-	var pbuf [20]byte
-	port := strconv.AppendInt(pbuf[:0], int64(k.Port), 10)
 	for !t.leaf() {
-		// The last kid whose min is at most k's ID.
-		lo, hi := 1, len(t.kids)
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if compareIDPort(t.kids[m].min, k, port, svc) <= 0 {
-				lo = m + 1
-			} else {
-				hi = m
-			}
-		}
-		t = t.kids[lo-1]
+		t = t.kids[t.kidFor(k)]
 	}
-	return search(t.items, k, svc)
+	return search(t.items, k)
 }
 
 // set returns a tree with in added, or replacing the instance of the same
@@ -169,7 +163,7 @@ func (t *tnode) set(in *Instance) (root *tnode, prev *Instance) {
 // that overflowed, the right half split off it.
 func (t *tnode) setIn(in *Instance) (nt, split *tnode, prev *Instance) {
 	if t.leaf() {
-		i, found := slices.BinarySearchFunc(t.items, in.ID, func(x *Instance, id string) int { return strings.Compare(x.ID, id) })
+		i, found := slices.BinarySearchFunc(t.items, in.Key(), compareInstanceKey)
 		if found {
 			items := slices.Clone(t.items)
 			prev, items[i] = items[i], in
@@ -180,7 +174,7 @@ func (t *tnode) setIn(in *Instance) (nt, split *tnode, prev *Instance) {
 		nt, split = splitLeaf(items)
 		return nt, split, nil
 	}
-	i := t.kidFor(in.ID)
+	i := t.kidFor(in.Key())
 	kid, ksplit, prev := t.kids[i].setIn(in)
 	kids := make([]*tnode, len(t.kids), len(t.kids)+1)
 	copy(kids, t.kids)
@@ -208,13 +202,13 @@ func splitInner(kids []*tnode) (left, right *tnode) {
 	return newInner(kids[:h:h]), newInner(slices.Clone(kids[h:]))
 }
 
-// del returns a tree without the instance of the given ID, and that
-// instance (nil, and t itself, when there is none).
-func (t *tnode) del(id string) (root *tnode, removed *Instance) {
+// del returns a tree without the instance of key k, and that instance
+// (nil, and t itself, when there is none).
+func (t *tnode) del(k InstanceKey) (root *tnode, removed *Instance) {
 	if t == nil {
 		return nil, nil
 	}
-	nt, removed := t.delIn(id)
+	nt, removed := t.delIn(k)
 	switch {
 	case removed == nil:
 		return t, nil
@@ -227,9 +221,9 @@ func (t *tnode) del(id string) (root *tnode, removed *Instance) {
 }
 
 // delIn is del below the root; nt is nil when the node became empty.
-func (t *tnode) delIn(id string) (nt *tnode, removed *Instance) {
+func (t *tnode) delIn(k InstanceKey) (nt *tnode, removed *Instance) {
 	if t.leaf() {
-		i, found := slices.BinarySearchFunc(t.items, id, func(x *Instance, id string) int { return strings.Compare(x.ID, id) })
+		i, found := slices.BinarySearchFunc(t.items, k, compareInstanceKey)
 		if !found {
 			return t, nil
 		}
@@ -240,8 +234,8 @@ func (t *tnode) delIn(id string) (nt *tnode, removed *Instance) {
 		items = append(append(items, t.items[:i]...), t.items[i+1:]...)
 		return newLeaf(items), t.items[i]
 	}
-	i := t.kidFor(id)
-	kid, removed := t.kids[i].delIn(id)
+	i := t.kidFor(k)
+	kid, removed := t.kids[i].delIn(k)
 	if removed == nil {
 		return t, nil
 	}

@@ -29,8 +29,8 @@ func checkTree(t *testing.T, tr *tnode, want []*Instance, svc ServiceKey) {
 			t.Fatalf("node of width %d", n.width())
 		}
 		first := n.appendTo(nil)
-		if n.min != first[0].ID || n.n != len(first) {
-			t.Fatalf("node min %q n %d, holds %q… (%d)", n.min, n.n, first[0].ID, len(first))
+		if n.min != first[0].Key() || n.n != len(first) {
+			t.Fatalf("node min %v n %d, holds %q… (%d)", n.min, n.n, first[0].ID, len(first))
 		}
 		if n.leaf() {
 			if leafDepth == -1 {
@@ -46,7 +46,7 @@ func checkTree(t *testing.T, tr *tnode, want []*Instance, svc ServiceKey) {
 	}
 	walk(tr, 0)
 	for _, in := range want {
-		if tr.get(in.Key(), svc) != in {
+		if tr.get(in.Key()) != in {
 			t.Fatalf("get(%s) misses", in.ID)
 		}
 	}
@@ -58,8 +58,8 @@ func treeInstance(svc ServiceKey, i int) *Instance {
 	return in
 }
 
-// Random adds, replacements and removals keep the tree equal to a sorted
-// list; every earlier version keeps what it held; diffTrees reports what a
+// Random adds, replacements and removals keep the tree equal to a list
+// sorted by the ID strings; every earlier version keeps what it held; diffTrees reports what a
 // list diff reports.
 func TestTreeAgreesWithSortedList(t *testing.T) {
 	svc := NewServiceKey("", "", "tree")
@@ -77,7 +77,7 @@ func TestTreeAgreesWithSortedList(t *testing.T) {
 			in := treeInstance(svc, r.Intn(space))
 			if r.Intn(3) == 0 {
 				var removed *Instance
-				tr, removed = tr.del(in.ID)
+				tr, removed = tr.del(in.Key())
 				i, found := slices.BinarySearchFunc(list, in.ID, func(x *Instance, id string) int { return strings.Compare(x.ID, id) })
 				if found != (removed != nil) {
 					t.Fatalf("seed %d step %d: del(%s) removed %v, list holds it: %v", seed, step, in.ID, removed, found)
@@ -118,7 +118,7 @@ func TestTreeAgreesWithSortedList(t *testing.T) {
 		}
 		for tr != nil {
 			var removed *Instance
-			tr, removed = tr.del(list[0].ID)
+			tr, removed = tr.del(list[0].Key())
 			if removed != list[0] {
 				t.Fatalf("seed %d: draining removed %v, want %s", seed, removed, list[0].ID)
 			}

@@ -20,7 +20,11 @@ type Instance struct {
 	Enabled   bool              `json:"enabled"`
 	Ephemeral bool              `json:"ephemeral"`
 	Metadata  map[string]string `json:"metadata"`
-	// ID is the Nacos instance id, set by the catalog.
+	// ID is the Nacos instance id as a message carried it. The catalog
+	// does not keep it (a million instances would hold a million strings
+	// that their keys and services determine): on the views it publishes
+	// it is empty, and readers derive it with Key().ID(service) or
+	// Key().AppendID. PersistentState fills it, so snapshots carry it.
 	ID string `json:"instanceId"`
 	// Updated is the Op.Time of the last change to this instance (not beats
 	// that leave it as it was). Replication uses it to let the newest write win.
@@ -148,8 +152,9 @@ type Service struct {
 	// sums are the instance digests both checksums derive from.
 	sums serviceSums
 	// tree holds the instances of a view the Catalog published, sorted by
-	// ID with every ID set, so Find can search instead of scanning. Nil on
-	// views built by hand and on published views without instances.
+	// ID (compared by key, see CompareKeys), so Find can search instead of
+	// scanning. Nil on views built by hand and on published views without
+	// instances.
 	tree *tnode
 	// lazy builds Instances from tree once, on the first read.
 	lazy *lazyList
@@ -204,7 +209,7 @@ func (s *Service) All() iter.Seq[*Instance] {
 // its instances in any order and is scanned.
 func (s *Service) Find(k InstanceKey) *Instance {
 	if s.lazy != nil {
-		return s.tree.get(k, s.Key)
+		return s.tree.get(k)
 	}
 	for _, in := range s.Instances {
 		if in.Port == k.Port && in.IP == k.IP && in.Cluster == k.Cluster {

@@ -1,7 +1,7 @@
 package naming
 
 import (
-	"sort"
+	"slices"
 	"sync/atomic"
 )
 
@@ -43,7 +43,10 @@ func (c *Catalog) PersistentState() PersistentState {
 		ps := PersistentService{Key: s.Key, Meta: cloneMeta(s.Meta)}
 		for in := range s.All() {
 			if !in.Ephemeral {
-				ps.Instances = append(ps.Instances, in)
+				// A copy with its ID, as snapshots have always carried it.
+				c := *in
+				c.ID = in.Key().ID(s.Key)
+				ps.Instances = append(ps.Instances, &c)
 			}
 		}
 		st.Services = append(st.Services, ps)
@@ -87,7 +90,6 @@ func (c *Catalog) RestorePersistent(st PersistentState, now int64) {
 			}
 			n := in.clone()
 			n.Ephemeral = false
-			n.ID = n.Key().ID(ps.Key)
 			n.beat = new(atomic.Int64)
 			list, _ = replaceInstance(list, n)
 		}
@@ -126,10 +128,10 @@ func ephemeralOf(s *Service) []*Instance {
 
 // replaceInstance returns a new sorted slice with in replacing the instance
 // of the same key, or added, and the instance it replaced (nil when added).
-// list is sorted by ID, and within a service the ID determines the key.
+// list is sorted by ID (CompareKeys).
 func replaceInstance(list []*Instance, in *Instance) ([]*Instance, *Instance) {
-	i := sort.Search(len(list), func(i int) bool { return list[i].ID >= in.ID })
-	if i < len(list) && list[i].ID == in.ID {
+	i, found := slices.BinarySearchFunc(list, in.Key(), compareInstanceKey)
+	if found {
 		out := make([]*Instance, len(list))
 		copy(out, list)
 		out[i] = in

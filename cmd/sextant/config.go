@@ -43,6 +43,9 @@ type Config struct {
 	RaftJoin           bool          `yaml:"raft-join"`
 	RaftApplyTimeout   time.Duration `yaml:"raft-apply-timeout"`
 	DistroSyncDelay    time.Duration `yaml:"distro-sync-delay"`
+	// MemoryBudget is the memory, in bytes, the garbage collector keeps the
+	// process within while the live heap allows (gctune.go).
+	MemoryBudget int64 `yaml:"memory-budget"`
 
 	// Probes of persistent instances (healthcheck.ProbeConfig).
 	HealthCheckInterval           time.Duration `yaml:"health-check-interval"`
@@ -98,6 +101,7 @@ func DefaultConfig() Config {
 		PushMergeDelay:     push.DefaultConfig().MergeDelay,
 		RaftApplyTimeout:   5 * time.Second,
 		DistroSyncDelay:    500 * time.Millisecond,
+		MemoryBudget:       defaultMemoryBudget,
 
 		HealthCheckInterval:           healthcheck.DefaultProbeConfig().Interval,
 		HealthCheckTCPTimeout:         healthcheck.DefaultProbeConfig().TCPTimeout,
@@ -127,6 +131,9 @@ func (c Config) Validate() error {
 	errs = append(errs, c.commonSettings.validate()...)
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir is required"))
+	}
+	if c.MemoryBudget <= 0 {
+		errs = append(errs, errors.New("memory-budget must be positive"))
 	}
 	if c.RaftApplyTimeout <= 0 || c.RaftApplyTimeout > time.Minute {
 		errs = append(errs, fmt.Errorf("raft-apply-timeout %s is out of range (0, 1m]", c.RaftApplyTimeout))
@@ -186,6 +193,7 @@ func bindNodeFlags(fs *flag.FlagSet, v *Config) {
 	fs.StringVar(&v.DataDir, "data-dir", v.DataDir, "directory for durable data")
 	fs.BoolVar(&v.Fsync, "fsync", v.Fsync, "fsync every durable write")
 	fs.IntVar(&v.SnapshotEvery, "snapshot-every", v.SnapshotEvery, "compact the log after this many records")
+	fs.Int64Var(&v.MemoryBudget, "memory-budget", v.MemoryBudget, "bytes of memory the garbage collector keeps the process within while the live heap allows; more spends less CPU on collections")
 	fs.DurationVar(&v.BeatSweepInterval, "beat-sweep-interval", v.BeatSweepInterval, "how often beat timeouts are checked")
 	fs.Float64Var(&v.BeatPreserveShare, "beat-preserve-share", v.BeatPreserveShare, "self-preservation: while a member is unreachable, a beat sweep removing more than this share of a service's (or all) instances removes none; 0 turns it off")
 	fs.DurationVar(&v.HealthCheckInterval, "health-check-interval", v.HealthCheckInterval, "default time between two probes of a persistent instance")

@@ -95,6 +95,7 @@ func TestBadConfigIsRejected(t *testing.T) {
 		"bad duration": "dns-ttl: soon\n",
 		"bad level":    "log-level: loud\n",
 		"not yaml":     "{{{",
+		"no budget":    "memory-budget: 0\n",
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".yaml")
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {

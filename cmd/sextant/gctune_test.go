@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"math"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -9,7 +11,7 @@ import (
 )
 
 func TestGCPercentFor(t *testing.T) {
-	cfg := gcTunerConfig{MaxPercent: 400, HeapBudget: 1000, Interval: time.Second}
+	cfg := gcTunerConfig{MaxPercent: 400, MinPercent: 25, Budget: 1000, Interval: time.Second}
 	for _, c := range []struct {
 		live uint64
 		want int
@@ -26,8 +28,29 @@ func TestGCPercentFor(t *testing.T) {
 		if got != c.want {
 			t.Errorf("live %d: percent %d, want %d", c.live, got, c.want)
 		}
-		if c.live > 0 && c.live < cfg.HeapBudget/2 && c.live*uint64(100+got)/100 > cfg.HeapBudget {
+		if c.live > 0 && c.live < cfg.Budget/2 && c.live*uint64(100+got)/100 > cfg.Budget {
 			t.Errorf("live %d: goal over the budget at %d%%", c.live, got)
+		}
+	}
+}
+
+// The limit is the budget until the live heap would have less than
+// MinPercent of room under it; then it follows the live heap.
+func TestMemoryLimitFor(t *testing.T) {
+	cfg := gcTunerConfig{MaxPercent: 400, MinPercent: 25, Budget: 4000, Interval: time.Second}
+	for _, c := range []struct {
+		live, other uint64
+		want        int64
+	}{
+		{0, 0, 4000},
+		{1000, 100, 4000},                 // a small heap: the budget
+		{3000, 200, 4000},                 // 3000 + 750 + 200 = 3950: still the budget
+		{3200, 200, 4200},                 // 3200 + 800 + 200: past the budget
+		{10000, 500, 13000},               // far past: 25% room above the live heap
+		{1 << 62, 1 << 62, math.MaxInt64}, // no overflow
+	} {
+		if got := memoryLimitFor(cfg, c.live, c.other); got != c.want {
+			t.Errorf("live %d, other %d: limit %d, want %d", c.live, c.other, got, c.want)
 		}
 	}
 }
@@ -37,9 +60,11 @@ func TestGCTunerConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []gcTunerConfig{
-		{MaxPercent: 50, HeapBudget: 1, Interval: time.Second},
-		{MaxPercent: 200, HeapBudget: 0, Interval: time.Second},
-		{MaxPercent: 200, HeapBudget: 1, Interval: 0},
+		{MaxPercent: 50, MinPercent: 25, Budget: 1, Interval: time.Second},
+		{MaxPercent: 200, MinPercent: 0, Budget: 1, Interval: time.Second},
+		{MaxPercent: 200, MinPercent: 300, Budget: 1, Interval: time.Second},
+		{MaxPercent: 200, MinPercent: 25, Budget: 0, Interval: time.Second},
+		{MaxPercent: 200, MinPercent: 25, Budget: 1, Interval: 0},
 	} {
 		if c.Validate() == nil {
 			t.Errorf("%+v: accepted", c)
@@ -48,7 +73,7 @@ func TestGCTunerConfigValidate(t *testing.T) {
 }
 
 func TestGCTunerStartClose(t *testing.T) {
-	g, err := newGCTuner(gcTunerConfig{MaxPercent: 100, HeapBudget: 1 << 40, Interval: time.Millisecond},
+	g, err := newGCTuner(gcTunerConfig{MaxPercent: 100, MinPercent: 25, Budget: 1 << 40, Interval: time.Millisecond},
 		logrus.NewEntry(logrus.New()))
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +83,10 @@ func TestGCTunerStartClose(t *testing.T) {
 	}
 	if g.current != 100 {
 		t.Fatalf("percent after start %d, want 100", g.current)
+	}
+	// The budget is far above anything this test holds: the limit is it.
+	if g.limit != 1<<40 || debug.SetMemoryLimit(-1) != 1<<40 {
+		t.Fatalf("memory limit after start %d, want the budget", g.limit)
 	}
 	if err := g.Close(); err != nil {
 		t.Fatal(err)

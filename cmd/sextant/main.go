@@ -108,7 +108,9 @@ func runServer(args []string, stderr io.Writer) int {
 	defer stop()
 	// GOGC or GOMEMLIMIT in the environment means the operator chose.
 	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		if gc, err := newGCTuner(defaultGCTunerConfig(), log.WithField("component", "gc")); err == nil {
+		gcc := defaultGCTunerConfig()
+		gcc.Budget = uint64(cfg.MemoryBudget)
+		if gc, err := newGCTuner(gcc, log.WithField("component", "gc")); err == nil {
 			_ = gc.Start(ctx)
 			defer gc.Close()
 		}

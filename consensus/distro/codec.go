@@ -76,7 +76,7 @@ func appendOps(b []byte, ops []naming.Op) ([]byte, error) {
 		}
 		e.byte(bits)
 		if op.Instance != nil {
-			e.instance(op.Instance)
+			e.instance(op.Instance, nil)
 		}
 		e.instanceKey(op.Target)
 		if p := op.Patch; p != nil {
@@ -168,7 +168,7 @@ func appendRecords(b []byte, recs []Record) []byte {
 			if in == nil { // JSON would carry null; a record never holds one
 				in = &naming.Instance{}
 			}
-			e.instance(in)
+			e.instance(in, &r.Key)
 		}
 		e.uvarint(uint64(len(r.Tombstones)))
 		for _, t := range r.Tombstones {

@@ -60,7 +60,10 @@ func (e *encoder) instanceKey(k naming.InstanceKey) {
 	e.str(k.Cluster)
 }
 
-func (e *encoder) instance(in *naming.Instance) {
+// instance encodes in. An op's instance carries the ID it came with; a
+// record's (svc set), whose instances come from the catalog that keeps no
+// IDs, carries the one its key and service give, as it always has.
+func (e *encoder) instance(in *naming.Instance, svc *naming.ServiceKey) {
 	e.str(in.IP)
 	e.uvarint(uint64(in.Port))
 	e.str(in.Cluster)
@@ -77,7 +80,14 @@ func (e *encoder) instance(in *naming.Instance) {
 	}
 	e.byte(flags)
 	e.strMap(in.Metadata)
-	e.str(in.ID)
+	if svc != nil && in.ID == "" {
+		var buf [128]byte
+		id := in.Key().AppendID(buf[:0], *svc)
+		e.uvarint(uint64(len(id)))
+		e.b = append(e.b, id...)
+	} else {
+		e.str(in.ID)
+	}
 	e.varint(in.Updated)
 	e.varint(in.Check.Time)
 	e.str(in.Check.Reason)

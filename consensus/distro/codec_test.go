@@ -1,6 +1,7 @@
 package distro
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -215,4 +216,44 @@ func BenchmarkCodecForward(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A record made of the catalog's instances, which keep no ID, carries
+// each instance's ID in the compact and the JSON encoding, as records
+// always have: what a member of the previous version reads.
+func TestRecordsCarryInstanceIDs(t *testing.T) {
+	cat := naming.NewCatalog()
+	key := naming.NewServiceKey("", "G", "svc")
+	for _, ip := range []string{"10.0.0.2", "10.0.0.1"} {
+		if err := cat.Apply(naming.Op{Kind: naming.OpRegister, Time: 1, Service: key, Ephemeral: true, Instance: &naming.Instance{
+			IP: ip, Port: 80, Cluster: naming.DefaultCluster, Weight: 1, Healthy: true, Enabled: true, Ephemeral: true}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc, _ := cat.Service(key)
+	rec := Record{Key: key, Instances: svc.Instances}
+	want := []string{"10.0.0.1#80#DEFAULT#G@@svc", "10.0.0.2#80#DEFAULT#G@@svc"}
+	back, err := decodeRecords(appendRecords(nil, []Record{rec}))
+	if err != nil || len(back) != 1 || len(back[0].Instances) != 2 {
+		t.Fatalf("compact: %v %+v", err, back)
+	}
+	var fromJSON Record
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &fromJSON); err != nil || len(fromJSON.Instances) != 2 {
+		t.Fatalf("json: %v %s", err, b)
+	}
+	for i, id := range want {
+		if got := back[0].Instances[i].ID; got != id {
+			t.Errorf("compact: instance %d carries ID %q, want %q", i, got, id)
+		}
+		if got := fromJSON.Instances[i].ID; got != id {
+			t.Errorf("json: instance %d carries ID %q, want %q", i, got, id)
+		}
+		if svc.Instances[i].ID != "" {
+			t.Errorf("encoding wrote into the catalog's instance %d", i)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package distro
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strconv"
 
@@ -22,6 +23,26 @@ type Record struct {
 	// copy whose owner kept seeing beats wins over an expiry decided on an
 	// older beat. Marks of instances the record does not carry mean nothing.
 	Beats []BeatMark `json:"beats,omitempty"`
+}
+
+// MarshalJSON writes r as its fields would be written, with each
+// instance's ID: the catalog the instances come from keeps none, and
+// records have always carried them.
+func (r Record) MarshalJSON() ([]byte, error) {
+	type plain Record
+	p := plain(r)
+	if slices.ContainsFunc(r.Instances, func(in *naming.Instance) bool { return in != nil && in.ID == "" }) {
+		p.Instances = make([]*naming.Instance, len(r.Instances))
+		for i, in := range r.Instances {
+			if in != nil && in.ID == "" {
+				c := *in
+				c.ID = in.Key().ID(r.Key)
+				in = &c
+			}
+			p.Instances[i] = in
+		}
+	}
+	return json.Marshal(p)
 }
 
 // BeatMark is the last beat (Unix ms) a responsible node recorded for an
@@ -96,8 +117,6 @@ func canonical(in *naming.Instance) []byte {
 	b = strconv.AppendBool(b, in.Healthy)
 	b = strconv.AppendBool(b, in.Enabled)
 	b = strconv.AppendBool(b, in.Ephemeral)
-	b = append(b, 0)
-	b = append(b, in.ID...)
 	b = append(b, 0)
 	keys := make([]string, 0, len(in.Metadata))
 	for k := range in.Metadata {

@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// memoryTarget is the bound for 1,000,000 ephemeral instances.
+// memoryTarget is the bound for 1,000,000 ephemeral instances (the
+// second performance round's; the first asked for 1.5 GiB).
 const (
-	memoryTarget          = 1536 << 20
+	memoryTarget          = 400 << 20
 	memoryTargetInstances = 1000000
 )
 
@@ -43,16 +44,16 @@ func (h *harness) scenarioMemory(ctx context.Context, rep *report) error {
 	}
 	bpi := float64(after.RSS-base.RSS) / float64(o.memInstances)
 	projected := float64(base.RSS) + bpi*memoryTargetInstances
-	verdict := judge(projected < memoryTarget)
+	verdict := judge(projected <= memoryTarget)
 	what := "projected for 1,000,000"
 	if o.memInstances >= memoryTargetInstances {
-		verdict = judge(after.RSS < memoryTarget)
+		verdict = judge(after.RSS <= memoryTarget)
 		what = "measured"
 	}
 	note := fmt.Sprintf("%s instances in %d services, each with 2 metadata entries (long beat timeouts); baseline RSS %s, peak (VmHWM) %s; registered at %s/s (one node, 128 clients); %s: %s",
 		fmtCount(float64(o.memInstances)), (o.memInstances+perService-1)/perService, fmtBytes(base.RSS), fmtBytes(after.HWM), fmtCount(r.Rate()), what, fmtBytes(int64(projected)))
 	rep.add(row{Scenario: "memory", Metric: fmt.Sprintf("RSS with %s instances", fmtCount(float64(o.memInstances))), Sextant: fmtBytes(after.RSS),
-		Target: "< 1.5 GiB at 1,000,000", Verdict: verdict, Note: note})
+		Target: "≤ 400 MiB at 1,000,000", Verdict: verdict, Note: note})
 	rep.add(row{Scenario: "memory", Metric: "bytes per instance", Sextant: fmtCount(bpi), Note: "(RSS after − RSS before) / instances"})
 	return nil
 }

@@ -2,6 +2,7 @@ package distro
 
 import (
 	"slices"
+	"time"
 
 	"sextant/naming"
 )
@@ -78,6 +79,17 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 	}
 	mark := e.marks.get(key, ik)
 	floor := e.tombs.get(key, ik)
+	if prev == nil && op.Kind == naming.OpBeat && e.justDeregistered(key, ik) {
+		// A full beat that races its client's deregistration: sent before
+		// it or together with it (a client stops beating, then
+		// deregisters), through another member whose clock may run
+		// ahead, so its stamp cannot tell. Within staleBeatWindow of the
+		// deregistration, by this node's clock alone, a full beat does
+		// not bring the instance back; a live client registers again on
+		// "not found".
+		e.stats.staleBeats.Add(1)
+		return naming.Errorf(naming.ErrNotFound, "instance not found: %s was deregistered moments ago", ik.ID(key))
+	}
 	if prev == nil && floor != 0 && sent != 0 && sent <= floor {
 		switch op.Kind {
 		case naming.OpBeat:
@@ -124,6 +136,7 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 			e.tombs.set(key, ik, op.Time)
 			e.marks.remove(key, ik)
 			if op.ExpectBeat == 0 {
+				e.deregs.set(key, ik, e.nowMs())
 				// A client's deregistration goes to the peers at once, not
 				// SyncDelay later: acknowledged, it must survive this
 				// node's crash right after.
@@ -136,6 +149,9 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 	default:
 		if e.tombs.remove(key, ik) {
 			changed = true
+		}
+		if op.Kind == naming.OpRegister {
+			e.deregs.remove(key, ik)
 		}
 		// The mark takes the earlier of the arrival and the receiver's
 		// stamp: a beat delivered late (a node that was paused works off
@@ -153,6 +169,19 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 		e.markDirty(key, ik)
 	}
 	return nil
+}
+
+// staleBeatWindow is how long after a client's deregistration, on the
+// responsible node's clock, a full beat for the instance is taken as one
+// that raced the deregistration rather than a live client's: one beat
+// interval.
+const staleBeatWindow = 5 * time.Second
+
+// justDeregistered reports whether this node, as the responsible node,
+// applied a client's deregistration of ik within staleBeatWindow.
+func (e *Engine) justDeregistered(key naming.ServiceKey, ik naming.InstanceKey) bool {
+	at := e.deregs.get(key, ik)
+	return at != 0 && e.nowMs()-at < staleBeatWindow.Milliseconds()
 }
 
 // mergeRecord merges rec into the local copy: for every instance key it

@@ -36,7 +36,11 @@ type Engine struct {
 	locks [lockStripes]sync.Mutex
 	tombs *instanceTimes
 	marks *instanceTimes // beat marks of the instances held
-	dirty *dirtySet
+	// deregs holds, on this node's clock, when this node as the
+	// responsible node applied each recent client deregistration
+	// (staleBeatWindow).
+	deregs *instanceTimes
+	dirty  *dirtySet
 
 	pmu   sync.Mutex
 	peers map[string]*peerQueue
@@ -106,6 +110,7 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 		seed:       maphash.MakeSeed(),
 		tombs:      newTombstones(),
 		marks:      newMarks(),
+		deregs:     newTombstones(),
 		dirty:      newDirtySet(),
 		peers:      map[string]*peerQueue{},
 		fwd:        map[string]*forwardQueue{},

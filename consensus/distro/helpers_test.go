@@ -398,3 +398,16 @@ type beatWriter struct {
 }
 
 func (w beatWriter) DropEmpty(k naming.ServiceKey) error { return w.cat.DropEmpty(k) }
+
+// staysGone waits two verify rounds of owner and convergence, then fails
+// for every node that lists addr ("ip:port") of k.
+func (h *harness) staysGone(owner string, k naming.ServiceKey, addr string) {
+	h.t.Helper()
+	rounds := h.node(owner).eng.Stats().VerifyRounds
+	waitFor(h.t, 5*time.Second, func() bool { return h.node(owner).eng.Stats().VerifyRounds >= rounds+2 && h.converged() })
+	for _, nd := range h.running() {
+		if has(nd, k, addr) {
+			h.t.Errorf("%s lists the deregistered instance again", nd.addr)
+		}
+	}
+}

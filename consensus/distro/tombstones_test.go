@@ -62,20 +62,54 @@ func TestStaleFullBeatDoesNotResurrect(t *testing.T) {
 	if !errors.Is(err, naming.ErrNotFound) {
 		t.Fatalf("stale full beat answered %v, want not found", err)
 	}
-	rounds := h.node(x).eng.Stats().VerifyRounds
-	waitFor(t, 5*time.Second, func() bool { return h.node(x).eng.Stats().VerifyRounds >= rounds+2 && h.converged() })
-	for _, nd := range h.running() {
-		if has(nd, k, "10.4.0.1:80") {
-			t.Errorf("%s lists the deregistered instance again", nd.addr)
-		}
-	}
-	// A beat sent after the deregistration re-creates it, as a full beat does.
+	h.staysGone(x, k, "10.4.0.1:80")
+	// A full beat within a beat interval of the deregistration may have
+	// raced it: not found (a live client registers again). Past that, a
+	// full beat re-creates the instance, as full beats do.
 	clk.Advance(time.Second)
+	if err := h.node(y).eng.Apply(context.Background(), beatOp(k, "10.4.0.1", 80)); !errors.Is(err, naming.ErrNotFound) {
+		t.Fatalf("full beat 2 s after the deregistration: %v, want not found", err)
+	}
+	clk.Advance(staleBeatWindow)
 	if err := h.node(y).eng.Apply(context.Background(), beatOp(k, "10.4.0.1", 80)); err != nil {
 		t.Fatalf("fresh full beat: %v", err)
 	}
 	if !has(h.node(x), k, "10.4.0.1:80") {
 		t.Fatal("a fresh full beat did not re-create the instance")
+	}
+}
+
+// A client's last full beat and its deregistration leave together through
+// two members, the beat's running 30 s ahead, so its stamp reads as sent
+// after the deregistration. The responsible node, which applied the
+// deregistration moments before, answers "not found" rather than bring the
+// instance back, and no node lists it again. A registration right after
+// is taken.
+func TestFullBeatRacingItsDeregistrationAcrossClocks(t *testing.T) {
+	clk := newTestClock()
+	h := newClockedHarness(t, 3, testConfig(), clusterConfig(), clk)
+	x, y := h.addrs[0], h.addrs[1]
+	clk.Skew(y, 30*time.Second)
+	k := keyOwnedBy(t, x, h.addrs, "race")
+	if err := h.applyRetry(x, registerOp(k, "10.4.1.1", 80), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return has(h.node(y), k, "10.4.1.1:80") })
+	beat := beatOp(k, "10.4.1.1", 80)
+	beat.Time = clk.Now(y).UnixMilli()
+	if err := h.node(x).eng.Apply(context.Background(), deregisterOp(k, "10.4.1.1", 80)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return !has(h.node(y), k, "10.4.1.1:80") })
+	if err := h.node(y).eng.Apply(context.Background(), beat); !errors.Is(err, naming.ErrNotFound) {
+		t.Fatalf("full beat racing the deregistration answered %v, want not found", err)
+	}
+	h.staysGone(x, k, "10.4.1.1:80")
+	if err := h.applyRetry(y, registerOp(k, "10.4.1.1", 80), 5*time.Second); err != nil {
+		t.Fatalf("registration right after: %v", err)
+	}
+	if !has(h.node(x), k, "10.4.1.1:80") {
+		t.Fatal("the registration right after the deregistration was not applied")
 	}
 }
 

@@ -71,7 +71,7 @@ func TestCutLinkKeepsGRPCClients(t *testing.T) {
 			return p.hasHealthy(t, grouped, "10.77.0.2")
 		})
 	}
-	if relayed := c.metric("sextant_distro_forwards_relayed_total"); relayed <= 0 {
+	if relayed, _ := scrapeMetrics(t, "http://"+c.httpAddr).value("sextant_distro_forwards_relayed_total"); relayed <= 0 {
 		t.Fatalf("C relayed no forward (%v): the writes did not go around the cut link", relayed)
 	}
 }
@@ -138,7 +138,7 @@ func TestCutOffMemberMovesGRPCClients(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	if moved := ps[holder].metric(`sextant_grpc_connection_events_total{event="moved"}`); moved != 1 {
+	if moved, _ := scrapeMetrics(t, "http://"+ps[holder].httpAddr).value("sextant_grpc_connection_events_total", "event=moved"); moved != 1 {
 		t.Fatalf("the cut-off member counted %v moved connections, want 1", moved)
 	}
 }

@@ -68,22 +68,15 @@ func newV2Client(t *testing.T, servers []constv2.ServerConfig, user, password st
 }
 
 // grpcConnections reads sextant_grpc_connections from the node's metrics.
-func (p *proc) grpcConnections() int { return int(p.metric("sextant_grpc_connections")) }
-
-// metric reads one unlabelled series from the node's metrics; -1 when it
-// cannot.
-func (p *proc) metric(name string) float64 {
+func (p *proc) grpcConnections() int {
 	code, body := p.get("/metrics", nil)
 	if code != 200 {
 		return -1
 	}
 	for _, line := range strings.Split(body, "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			n, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return -1
-			}
-			return n
+		if v, ok := strings.CutPrefix(line, "sextant_grpc_connections "); ok {
+			n, _ := strconv.ParseFloat(v, 64)
+			return int(n)
 		}
 	}
 	return -1

@@ -44,8 +44,7 @@ func (e *Engine) deliver(q *peerQueue, hash uint64, recs []Record) error {
 		q.relayUntil.Store(0)
 	}
 	err := e.sendRecords(q.addr, hash, recs)
-	var answered *naming.Error
-	if err == nil || errors.As(err, &answered) || e.ctx.Err() != nil {
+	if err == nil || answered(err) || e.ctx.Err() != nil {
 		return err
 	}
 	if rerr := e.relayRecords(q.addr, hash, recs); rerr != nil {
@@ -59,32 +58,37 @@ func (e *Engine) deliver(q *peerQueue, hash uint64, recs []Record) error {
 // peer, in messages bounded as sendRecords bounds them, until one takes
 // them all.
 func (e *Engine) relayRecords(peer string, hash uint64, recs []Record) error {
+	err := e.throughOthers(e.ctx, peer, "relayed sync", func(via string) error {
+		return inChunks(recs, func(chunk []Record) error {
+			ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
+			defer cancel()
+			return e.t.Relay(ctx, via, peer, hash, chunk)
+		})
+	})
+	if err == nil {
+		e.stats.syncRelayed.Add(1)
+	}
+	return err
+}
+
+// throughOthers calls try with each live member other than this node and
+// peer in turn, until one call succeeds or ctx ends; it returns the last
+// error. what names the attempt in the log.
+func (e *Engine) throughOthers(ctx context.Context, peer, what string, try func(via string) error) error {
 	err := errors.New("no other live member")
 	for _, via := range e.livePeers() {
 		if via == peer {
 			continue
 		}
-		if err = e.relayVia(via, peer, hash, recs); err == nil {
-			e.stats.syncRelayed.Add(1)
+		if err = try(via); err == nil {
 			return nil
 		}
-		e.log.WithError(err).WithField("peer", peer).WithField("via", via).Debug("relayed sync failed")
+		e.log.WithError(err).WithField("peer", peer).WithField("via", via).Debug(what + " failed")
+		if ctx.Err() != nil {
+			break
+		}
 	}
 	return err
-}
-
-func (e *Engine) relayVia(via, peer string, hash uint64, recs []Record) error {
-	for len(recs) > 0 {
-		n := syncChunk(recs)
-		ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
-		err := e.t.Relay(ctx, via, peer, hash, recs[:n])
-		cancel()
-		if err != nil {
-			return err
-		}
-		recs = recs[n:]
-	}
-	return nil
 }
 
 // forwardBatch sends ops to the responsible node of q, directly or
@@ -126,32 +130,33 @@ func (e *Engine) forwardBatch(q *forwardQueue, ops []naming.Op) ([]error, error)
 // member: it failed at the transport, and not because nothing listens at
 // the peer.
 func relayable(err error) bool {
-	var answered *naming.Error
-	return !errors.As(err, &answered) && !errors.Is(err, cluster.ErrRefused)
+	return !answered(err) && !errors.Is(err, cluster.ErrRefused)
+}
+
+// answered reports whether err is the peer's own answer (it was reached),
+// not a failure to reach it.
+func answered(err error) bool {
+	var ne *naming.Error
+	return errors.As(err, &ne)
 }
 
 // relayForward asks each other live member in turn to forward ops to
 // peer, until one brings back peer's answers.
 func (e *Engine) relayForward(ctx context.Context, peer string, hash uint64, ops []naming.Op) ([]error, error) {
-	err := errors.New("no other live member")
-	for _, via := range e.livePeers() {
-		if via == peer {
-			continue
-		}
-		var errs []error
-		if errs, err = e.t.RelayForward(ctx, via, peer, hash, ops); err == nil && len(errs) == len(ops) {
-			e.stats.forwardsRelayed.Add(1)
-			return errs, nil
-		}
-		if err == nil {
+	var out []error
+	err := e.throughOthers(ctx, peer, "relayed forward", func(via string) error {
+		errs, err := e.t.RelayForward(ctx, via, peer, hash, ops)
+		if err == nil && len(errs) != len(ops) {
 			err = fmt.Errorf("%s answered %d results for %d writes", via, len(errs), len(ops))
 		}
-		e.log.WithError(err).WithField("peer", peer).WithField("via", via).Debug("relayed forward failed")
-		if ctx.Err() != nil {
-			break
-		}
+		out = errs
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	e.stats.forwardsRelayed.Add(1)
+	return out, nil
 }
 
 // OnRelayForward forwards writes from a member that cannot reach to, the
@@ -186,8 +191,7 @@ func (e *Engine) relayCheck(from, to string, hash uint64) error {
 // unreached passes on the answer of the member a relay was for, and turns
 // a failure to reach it into an error of kind unavailable.
 func unreached(self, to string, err error) error {
-	var answered *naming.Error
-	if errors.As(err, &answered) {
+	if answered(err) {
 		return err
 	}
 	return naming.Errorf(naming.ErrUnavailable, "%s cannot reach %s either: %v", self, to, err)

@@ -305,12 +305,19 @@ const MaxSyncEntries = 20000
 // sendRecords delivers recs to peer in as many messages as MaxSyncEntries
 // asks, each bounded by SyncTimeout; it stops at the first failure.
 func (e *Engine) sendRecords(peer string, hash uint64, recs []Record) error {
+	return inChunks(recs, func(chunk []Record) error {
+		ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
+		defer cancel()
+		return e.t.Sync(ctx, peer, hash, chunk)
+	})
+}
+
+// inChunks hands recs to send in the messages MaxSyncEntries asks for, in
+// order, and stops at the first failure.
+func inChunks(recs []Record, send func([]Record) error) error {
 	for len(recs) > 0 {
 		n := syncChunk(recs)
-		ctx, cancel := context.WithTimeout(e.ctx, e.cfg.SyncTimeout)
-		err := e.t.Sync(ctx, peer, hash, recs[:n])
-		cancel()
-		if err != nil {
+		if err := send(recs[:n]); err != nil {
 			return err
 		}
 		recs = recs[n:]

@@ -17,15 +17,10 @@ const lowest = 10000
 // offsets, are free for TCP and UDP and absent from taken; it marks them
 // all in taken. It fails when 1,000 random tries find none.
 func Pick(taken map[int]bool, offsets ...int) (int, error) {
-	hi := ephemeralStart() - 1
-	lo := lowest
+	top := ephemeralStart() - 1
+	lo, hi := lowest, top
 	for _, off := range offsets {
-		if off < 0 && lo < lowest-off {
-			lo = lowest - off
-		}
-		if off > 0 && hi > ephemeralStart()-1-off {
-			hi = ephemeralStart() - 1 - off
-		}
+		lo, hi = max(lo, lowest-off), min(hi, top-off)
 	}
 	if hi <= lo {
 		return 0, fmt.Errorf("freeport: no room below the ephemeral range for offsets %v", offsets)

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"sextant/naming"
 )
 
@@ -90,7 +92,7 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 		e.stats.staleBeats.Add(1)
 		return naming.Errorf(naming.ErrNotFound, "instance not found: %s was deregistered moments ago", ik.ID(key))
 	}
-	if prev == nil && floor != 0 && sent != 0 && sent <= floor {
+	if prev == nil && floor != 0 && sent != 0 && sent <= e.staleFloor(key, ik, floor) {
 		switch op.Kind {
 		case naming.OpBeat:
 			// A beat sent before the instance was deregistered must not
@@ -150,8 +152,9 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 		if e.tombs.remove(key, ik) {
 			changed = true
 		}
-		if op.Kind == naming.OpRegister {
-			e.deregs.remove(key, ik)
+		if op.Kind == naming.OpRegister || prev == nil {
+			e.deregs.remove(key, ik) // the client is back
+			e.heldStamps.remove(key, ik)
 		}
 		// The mark takes the earlier of the arrival and the receiver's
 		// stamp: a beat delivered late (a node that was paused works off
@@ -180,8 +183,51 @@ const staleBeatWindow = 5 * time.Second
 // justDeregistered reports whether this node, as the responsible node,
 // applied a client's deregistration of ik within staleBeatWindow.
 func (e *Engine) justDeregistered(key naming.ServiceKey, ik naming.InstanceKey) bool {
+	return e.deregisteredWithin(key, ik, staleBeatWindow)
+}
+
+// deregisteredWithin reports whether this node, as the responsible node,
+// applied a client's deregistration of ik less than d ago by its own
+// clock, the instance not having come back since.
+func (e *Engine) deregisteredWithin(key naming.ServiceKey, ik naming.InstanceKey, d time.Duration) bool {
 	at := e.deregs.get(key, ik)
-	return at != 0 && e.nowMs()-at < staleBeatWindow.Milliseconds()
+	return at != 0 && e.nowMs()-at < d.Milliseconds()
+}
+
+// staleFloor is the stamp a write for ik, which this node does not hold,
+// must be sent after to count as newer than its deregistration: the
+// tombstone's, floor, or, when this node stamped the tombstone past a
+// peer's copy from a clock running ahead (holdsDeregistration), the
+// deregistration's own stamp, so that a client registering again is not
+// refused until the clocks' difference has passed.
+func (e *Engine) staleFloor(key naming.ServiceKey, ik naming.InstanceKey, floor int64) int64 {
+	if at := e.heldStamps.get(key, ik); at != 0 {
+		return min(at, floor)
+	}
+	return floor
+}
+
+// deregistrationHold is how long, by the responsible node's own clock, a
+// client's deregistration holds against a peer's copy of the instance
+// that arrives later stamped later: the time a healed partition's backlog
+// of syncs and verify rounds takes to arrive. Such a copy was most often
+// made before the deregistration, on a member whose clock runs ahead
+// (stamps from two clocks cannot order the pair); past the hold, the later
+// stamp wins as anywhere.
+const deregistrationHold = 30 * time.Second
+
+// holdsDeregistration reports whether the instance v of ik, received from
+// a peer, must lose to this node's recent deregistration of ik although
+// stamped later. It must when this node applied the client's
+// deregistration as the responsible node within deregistrationHold and
+// holds no copy since; it may have stopped being the responsible node
+// meanwhile (a healed partition moves services back), since the member
+// that now is may hold the copy. This node then stamps its tombstone past
+// v and sends it to every member, so that every member drops v; a live
+// client whose instance this was registers again on its next beat's "not
+// found" (a gRPC member on its next renewal).
+func (e *Engine) holdsDeregistration(key naming.ServiceKey, ik naming.InstanceKey, local *naming.Instance, v version, peer string) bool {
+	return v.in != nil && local == nil && peer != "" && e.deregisteredWithin(key, ik, deregistrationHold)
 }
 
 // mergeRecord merges rec into the local copy: for every instance key it
@@ -230,12 +276,25 @@ func (e *Engine) mergeFrom(rec Record, propagate bool, peer string) (bool, error
 		buried  []Tombstone          // tombstones to keep
 		revived []naming.InstanceKey // tombstones beaten by an instance
 		touched []naming.InstanceKey
-		marked  []BeatMark // winners' marks that differ from the local ones
+		marked  []BeatMark           // winners' marks that differ from the local ones
+		held    []naming.InstanceKey // deregistrations that stood (holdsDeregistration)
 	)
 	for ik, v := range incoming {
 		lin := ephemeralAt(before, ik)
 		lt, lm := e.tombs.get(key, ik), e.marks.get(key, ik)
 		if local, ok := localVersion(lin, lm, lt); ok && !newer(v, local) {
+			continue
+		}
+		if e.holdsDeregistration(key, ik, lin, v, peer) {
+			e.stats.heldDeregistrations.Add(1)
+			e.revivalLog(key, ik).WithFields(logrus.Fields{
+				"origin": peer, "stamp": v.in.Updated, "mark": v.mark, "tomb": lt, "now": now,
+			}).Info("a copy stamped after the client's deregistration arrived within the hold: the deregistration stands")
+			buried = append(buried, Tombstone{Instance: ik, Time: v.time() + 1})
+			held = append(held, ik)
+			if e.heldStamps.get(key, ik) == 0 {
+				e.heldStamps.set(key, ik, lt)
+			}
 			continue
 		}
 		touched = append(touched, ik)
@@ -272,6 +331,7 @@ func (e *Engine) mergeFrom(rec Record, propagate bool, peer string) (bool, error
 		if e.tombs.remove(key, ik) {
 			changed = true
 		}
+		e.heldStamps.remove(key, ik)
 	}
 	for _, t := range buried {
 		e.tombs.set(key, t.Instance, t.Time)
@@ -284,6 +344,11 @@ func (e *Engine) mergeFrom(rec Record, propagate bool, peer string) (bool, error
 	e.raiseBeats(key, marked)
 	if changed && propagate && e.owns(key) {
 		e.markDirty(key, touched...)
+	}
+	for _, ik := range held {
+		// The peers that took the copy drop it at once, whatever the
+		// message that brought it here.
+		e.syncNow(key, ik)
 	}
 	return changed, nil
 }

@@ -40,7 +40,11 @@ type Engine struct {
 	// responsible node applied each recent client deregistration
 	// (staleBeatWindow).
 	deregs *instanceTimes
-	dirty  *dirtySet
+	// heldStamps holds, for each tombstone this node stamped past a
+	// peer's later copy (holdsDeregistration), the deregistration's own
+	// stamp: stale writes are judged against that, not the raised one.
+	heldStamps *instanceTimes
+	dirty      *dirtySet
 
 	pmu   sync.Mutex
 	peers map[string]*peerQueue
@@ -111,6 +115,7 @@ func New(cfg Config, cat Store, view View, t Transport, log *logrus.Entry) (*Eng
 		tombs:      newTombstones(),
 		marks:      newMarks(),
 		deregs:     newTombstones(),
+		heldStamps: newTombstones(),
 		dirty:      newDirtySet(),
 		peers:      map[string]*peerQueue{},
 		fwd:        map[string]*forwardQueue{},

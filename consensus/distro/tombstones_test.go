@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -186,4 +187,85 @@ func TestDeregistrationSyncedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 2*time.Second, func() bool { return !has(h.node(y), k, "10.13.0.1:80") })
+}
+
+// A member whose clock runs a minute ahead of the responsible node's is
+// cut off alone and takes a client's registration; the client then
+// deregisters through the responsible node, which holds no copy yet. When
+// the link returns, the cut-off member's copy arrives stamped after the
+// deregistration: within the hold it loses on every member, and the client
+// registering again through a third member is taken at once.
+func TestDeregistrationHoldsAgainstACopyFromAFasterClock(t *testing.T) {
+	s := registerOnAFasterClockAndDeregister(t, "10.4.2.1", time.Second)
+	s.h.net.Heal()
+	s.h.waitAgreed(s.h.addrs)
+	s.h.staysGone(s.x, s.k, "10.4.2.1:80")
+	if s.h.node(s.x).eng.Stats().HeldDeregistrations == 0 {
+		t.Fatal("no copy was counted as held back")
+	}
+
+	// The client registers again through z, whose clock is the owner's:
+	// the tombstone stamped past y's copy does not make it look stale.
+	s.clk.Advance(time.Second)
+	if err := s.h.node(s.z).eng.Apply(context.Background(), stampedBy(s.clk, s.z, registerOp(s.k, "10.4.2.1", 80))); err != nil {
+		t.Fatalf("registering again after the held deregistration: %v", err)
+	}
+	waitFor(t, 5*time.Second, func() bool {
+		return has(s.h.node(s.x), s.k, "10.4.2.1:80") && has(s.h.node(s.y), s.k, "10.4.2.1:80") && has(s.h.node(s.z), s.k, "10.4.2.1:80")
+	})
+}
+
+// Past the hold, a copy stamped later than the deregistration wins, as
+// any later write does.
+func TestDeregistrationHoldEnds(t *testing.T) {
+	s := registerOnAFasterClockAndDeregister(t, "10.4.3.1", deregistrationHold)
+	s.h.net.Heal()
+	s.h.waitAgreed(s.h.addrs)
+	waitFor(t, 5*time.Second, func() bool {
+		return has(s.h.node(s.x), s.k, "10.4.3.1:80") && has(s.h.node(s.z), s.k, "10.4.3.1:80")
+	})
+	if n := s.h.node(s.x).eng.Stats().HeldDeregistrations; n != 0 {
+		t.Fatalf("%d copies held back past the hold", n)
+	}
+}
+
+// skewedSplit is a 3-node cluster whose member y runs a minute ahead and
+// is cut off, k a service x is responsible for.
+type skewedSplit struct {
+	h       *harness
+	clk     *testClock
+	x, y, z string
+	k       naming.ServiceKey
+}
+
+// registerOnAFasterClockAndDeregister cuts y off alone, registers ip:80
+// through it (y, alone, is responsible for everything), lets the test
+// clock run for after, then deregisters the instance through x, which
+// holds no copy of it. The link stays cut.
+func registerOnAFasterClockAndDeregister(t *testing.T, ip string, after time.Duration) skewedSplit {
+	clk := newTestClock()
+	h := newClockedHarness(t, 3, testConfig(), clusterConfig(), clk)
+	s := skewedSplit{h: h, clk: clk, x: h.addrs[0], y: h.addrs[1], z: h.addrs[2]}
+	clk.Skew(s.y, time.Minute)
+	s.k = keyOwnedBy(t, s.x, h.addrs, "held")
+	ctx := context.Background()
+	h.net.Isolate(s.y)
+	waitFor(t, 5*time.Second, func() bool { return slices.Equal(h.node(s.y).mem.Live(), []string{s.y}) })
+	h.waitAgreed([]string{s.x, s.z})
+	if err := h.node(s.y).eng.Apply(ctx, stampedBy(clk, s.y, registerOp(s.k, ip, 80))); err != nil {
+		t.Fatalf("the cut-off member refused the registration: %v", err)
+	}
+	clk.Advance(time.Second)
+	if err := h.node(s.x).eng.Apply(ctx, stampedBy(clk, s.x, deregisterOp(s.k, ip, 80))); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(after)
+	return s
+}
+
+// stampedBy stamps op as the front of the member at addr does, with that
+// member's clock.
+func stampedBy(clk *testClock, addr string, op naming.Op) naming.Op {
+	op.Time = clk.Now(addr).UnixMilli()
+	return op
 }

@@ -57,7 +57,8 @@ func (e *Engine) verifyRound() (retry bool) {
 	}
 	e.stats.verifyRounds.Add(1)
 	e.tombs.prune(e.nowMs() - e.cfg.TombstoneTTL.Milliseconds())
-	e.deregs.prune(e.nowMs() - staleBeatWindow.Milliseconds())
+	e.heldStamps.prune(e.nowMs() - e.cfg.TombstoneTTL.Milliseconds())
+	e.deregs.prune(e.nowMs() - max(staleBeatWindow, deregistrationHold).Milliseconds())
 	if n := e.tombs.capTotal(MaxTombstones); n > 0 {
 		e.log.WithField("forgotten", n).Warn("more than the cap of tombstones: the oldest were forgotten")
 	}

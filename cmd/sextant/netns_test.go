@@ -142,6 +142,39 @@ func (n *testNet) routes(i int, verb string) {
 	}
 }
 
+// cutOutbound stops every connection node i opens to its peers' HTTP and
+// Raft ports (8848, 7848), while connections they open to it, and its
+// answers on them, still pass: a node that takes traffic but cannot send
+// any of its own. Its packets to those ports go to an HTB class limited to
+// 8 bit/s with a one-packet queue, since this kernel may lack the drop
+// action; healOutbound removes it.
+func (n *testNet) cutOutbound(i int) {
+	n.t.Helper()
+	dev := fmt.Sprintf("%sv%d", n.prefix, i)
+	tc := func(args ...string) {
+		n.t.Helper()
+		cmd := exec.Command("ip", append([]string{"netns", "exec", n.ns(i), "tc"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			n.t.Fatalf("tc %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "10")
+	tc("class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", "10gbit")
+	tc("class", "add", "dev", dev, "parent", "1:", "classid", "1:20", "htb", "rate", "8bit", "ceil", "8bit")
+	tc("qdisc", "add", "dev", dev, "parent", "1:20", "handle", "20:", "tbf", "rate", "8bit", "burst", "1", "limit", "1")
+	for _, port := range []string{"8848", "7848"} {
+		tc("filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", "dport", port, "0xffff", "flowid", "1:20")
+	}
+}
+
+func (n *testNet) healOutbound(i int) {
+	n.t.Helper()
+	out, err := exec.Command("ip", "netns", "exec", n.ns(i), "tc", "qdisc", "del", "dev", fmt.Sprintf("%sv%d", n.prefix, i), "root").CombinedOutput()
+	if err != nil {
+		n.t.Fatalf("tc qdisc del: %v: %s", err, out)
+	}
+}
+
 func (n *testNet) destroy() {
 	_ = n.run("link", "del", n.prefix+"vt")
 	for i := 0; i < n.nodes; i++ {

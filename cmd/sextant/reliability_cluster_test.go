@@ -60,6 +60,16 @@ func skewFromEnv(t *testing.T, n int) []time.Duration {
 	return offsets
 }
 
+// skewed reports whether the nodes' clocks were set apart (SEXTANT_SKEW).
+func (c *rcluster) skewed() bool {
+	for _, d := range c.offsets {
+		if d != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // nodeMs turns a time node i logged (Unix ms on its clock) into the test's.
 func (c *rcluster) nodeMs(i int, ms int64) int64 { return ms - c.offsets[i].Milliseconds() }
 

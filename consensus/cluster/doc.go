@@ -14,8 +14,17 @@
 // makes it DOWN at once. A member is DOWN from the start until a first report
 // succeeds, so a node never routes work to a peer it has not heard from.
 //
-// Each report carries the sender's live set and the members its own
-// reports reach. A member this node does not reach stays live while a
+// A member must also be heard: one whose reports have not reached this
+// node for DownTime (counted from this node's start when none came) is
+// taken as DOWN even while it takes this node's reports. It can take
+// connections but open none (its outbound traffic cut, its local ports
+// exhausted), so it can neither sync what it holds nor forward; its own
+// lease has ended before that (below), so the others take its services
+// over one judge at a time instead of every node ceasing to judge while
+// it lasts.
+//
+// Each report carries the sender's live set and the members it reaches
+// both ways. A member this node does not reach stays live while a
 // member it does reach (and heard from within DownAfter+1 intervals) says
 // it reaches it: cutting one link between two members leaves every view
 // the same, since a third member still sees both. A live-set change sends

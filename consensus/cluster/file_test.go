@@ -32,6 +32,7 @@ func TestFileChangePickedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	ft.back = m
 	changes := make(chan struct{}, 16)
 	m.Watch(func() { changes <- struct{}{} })
 	if err := m.Start(context.Background()); err != nil {

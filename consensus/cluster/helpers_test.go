@@ -33,6 +33,9 @@ type fakeTransport struct {
 	mu    sync.Mutex
 	fail  map[string]error
 	calls map[string]int
+	// back, when set, gets a report from every peer that took one of
+	// its reports, as live members send theirs.
+	back *Membership
 }
 
 func newFakeTransport() *fakeTransport {
@@ -43,7 +46,11 @@ func (f *fakeTransport) Report(ctx context.Context, peer string, _ Report) error
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[peer]++
-	return f.fail[peer]
+	err := f.fail[peer]
+	if err == nil && f.back != nil {
+		go f.back.HandleReport(Report{From: peer})
+	}
+	return err
 }
 
 func (f *fakeTransport) set(peer string, err error) {

@@ -31,8 +31,9 @@ type Report struct {
 	From string
 	// Hash digests the sender's live set.
 	Hash uint64
-	// Live is the sender's live set, Reach the members its own reports
-	// reach (not DOWN by its own evidence). Both are empty from a member of
+	// Live is the sender's live set, Reach the members it reaches both
+	// ways (its reports reach them and theirs reach it lately; not DOWN by
+	// its own evidence). Both are empty from a member of
 	// an older version, which sends only From and Hash.
 	Live  []string `json:"live,omitempty"`
 	Reach []string `json:"reach,omitempty"`
@@ -261,7 +262,7 @@ func (m *Membership) refreshLocked() bool {
 	fresh := m.freshness().Milliseconds()
 	live := []string{m.self}
 	for a, p := range m.peers {
-		if p.state != naming.MemberDown || m.vouchedLocked(a, now, fresh) {
+		if m.reachedLocked(p, now) || m.vouchedLocked(a, now, fresh) {
 			live = append(live, a)
 		}
 	}
@@ -290,7 +291,7 @@ func (m *Membership) refreshLocked() bool {
 			agreed = false
 			break
 		}
-		if p.state == naming.MemberDown || !slices.Contains(live, a) {
+		if !m.reachedLocked(p, now) || !slices.Contains(live, a) {
 			continue
 		}
 		// A member this node reaches must have said lately that it sees
@@ -336,6 +337,18 @@ func (m *Membership) leaseLocked(live []string, hash uint64, voters int) (time.T
 	return sent[need-1].Add(m.cfg.Lease()), true
 }
 
+// reachedLocked reports whether this node reaches member p both ways: its
+// own reports reach p (not DOWN), and p's reports reached this node within
+// DownTime (or DownTime has not passed since this node started). A member
+// that takes reports but sends none (its outbound traffic cut, its local
+// ports exhausted) cannot sync or forward either: it counts as DOWN, on
+// the same clock as a silent one, DownTime after the last report of its
+// this node took, and its own lease (Agreed) has ended before that. The
+// caller holds m.mu.
+func (m *Membership) reachedLocked(p *peer, now int64) bool {
+	return p.state != naming.MemberDown && now-max(p.heard, m.born.UnixMilli()) <= m.cfg.DownTime().Milliseconds()
+}
+
 // vouchedLocked reports whether a member this node reaches, heard from
 // within fresh, says it reaches addr.
 func (m *Membership) vouchedLocked(addr string, now, fresh int64) bool {
@@ -358,8 +371,9 @@ func (m *Membership) freshness() time.Duration {
 // included. The caller holds m.mu.
 func (m *Membership) reachLocked() []string {
 	out := []string{m.self}
+	now := m.now().UnixMilli()
 	for a, p := range m.peers {
-		if p.state != naming.MemberDown {
+		if m.reachedLocked(p, now) {
 			out = append(out, a)
 		}
 	}

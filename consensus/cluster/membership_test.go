@@ -270,3 +270,56 @@ func TestNewNodeJudgesWithoutAnUnreachedMemberOnlyAfterDownTime(t *testing.T) {
 		t.Fatalf("not agreed %v after its start with a majority that agrees", m.cfg.DownTime())
 	}
 }
+
+// A member that takes this node's reports but sends none (its outbound
+// traffic cut) leaves the live set DownTime after the last of its reports
+// this node took, on this node's clock, and is not listed as reached; its
+// next report brings it back.
+func TestMemberThatOnlyListensIsDown(t *testing.T) {
+	ft := newFakeTransport()
+	a, b, c := "10.0.0.1:8848", "10.0.0.2:8848", "10.0.0.3:8848"
+	m, clk := newClockedMembership(t, ft, a, a, b, c)
+	all := []string{a, b, c}
+	report := func(from string, live []string) {
+		if err := m.HandleReport(Report{From: from, Hash: hashOf(live), Live: live, Reach: live}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.round(context.Background())
+	report(b, all)
+	report(c, all)
+	if !slices.Equal(m.Live(), all) || !m.Agreed() {
+		t.Fatalf("live %v, agreed %v after a good round", m.Live(), m.Agreed())
+	}
+	// c still takes every report of ours; only b's arrive.
+	step := m.cfg.ReportInterval
+	for at := step; at <= m.cfg.DownTime(); at += step {
+		clk.Advance(step)
+		m.round(context.Background())
+		report(b, all)
+		if !slices.Contains(m.Live(), c) {
+			t.Fatalf("c left the live set %v after its last report, before DownTime (%v)", at, m.cfg.DownTime())
+		}
+	}
+	clk.Advance(step)
+	m.round(context.Background())
+	ab := []string{a, b}
+	report(b, ab) // b does not hear c either
+	if !slices.Equal(m.Live(), ab) {
+		t.Fatalf("live %v past DownTime without a report from c", m.Live())
+	}
+	m.mu.Lock()
+	reach := m.reachLocked()
+	m.mu.Unlock()
+	if slices.Contains(reach, c) {
+		t.Fatal("c is listed as reached")
+	}
+	if !m.Agreed() {
+		t.Fatal("a and b, agreeing on the live set without c, are not agreed")
+	}
+	report(c, all)
+	m.round(context.Background())
+	if !slices.Contains(m.Live(), c) {
+		t.Fatalf("c's report did not bring it back: %v", m.Live())
+	}
+}

@@ -83,3 +83,47 @@ func TestIsolatedNodeStopsJudgingBeforeTheOthersTakeOver(t *testing.T) {
 		}
 	}
 }
+
+// A node that takes connections but cannot open any (its outbound traffic
+// cut) hears its peers and answers their reports, yet tells them nothing:
+// it cannot sync what it owns nor forward. It stops judging, and the other
+// two count it DOWN and take its services over, one judge at a time,
+// rather than the whole cluster stopping to judge while it lasts.
+func TestNodeThatCannotSendIsTakenOver(t *testing.T) {
+	ccfg := clusterConfig()
+	ccfg.ReportInterval, ccfg.ReportTimeout = 20*time.Millisecond, 200*time.Millisecond
+	h := newHarness(t, 3, testConfig(), ccfg)
+	x, others := h.addrs[0], h.addrs[1:]
+	var keys []naming.ServiceKey
+	for i := 0; len(keys) < 20; i++ {
+		if k := svc(fmt.Sprintf("mute-%d", i)); Owner(k, h.addrs) == x {
+			keys = append(keys, k)
+		}
+	}
+	h.net.CutOutbound(x)
+	cut := time.Now()
+	deadline := cut.Add(5 * time.Second)
+	for {
+		taken := 0
+		for _, k := range keys {
+			var by []string
+			for _, a := range h.addrs {
+				if h.node(a).eng.Owns(k) {
+					by = append(by, a)
+				}
+			}
+			if len(by) > 1 {
+				t.Fatalf("%v judge %s at once, %v after the cut", by, k, time.Since(cut).Round(time.Millisecond))
+			}
+			if len(by) == 1 && by[0] != x {
+				taken++
+			}
+		}
+		if taken == len(keys) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("5 s after %s lost its outbound traffic: %d of %d of its services judged by %v", x, taken, len(keys), others)
+		}
+	}
+}

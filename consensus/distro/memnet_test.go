@@ -99,6 +99,19 @@ func (n *Network) Partition(a, b []string) {
 	}
 }
 
+// CutOutbound fails every message addr sends, while messages to addr and
+// their answers still pass: a node that can take connections but cannot
+// open any (its outbound traffic filtered, its local ports exhausted).
+func (n *Network) CutOutbound(addr string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for to := range n.members {
+		if to != addr {
+			n.cut[[2]string{addr, to}] = true
+		}
+	}
+}
+
 // Isolate cuts addr off from every other node.
 func (n *Network) Isolate(addr string) {
 	n.mu.Lock()

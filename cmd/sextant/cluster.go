@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -31,12 +32,16 @@ const raftPortOffset = -1000
 // router that is the node's naming.Writer.
 type clusterNode struct {
 	stopVoters func()
-	members    *cluster.Membership
-	distro     *distro.Engine
-	raft       *raftcp.Node
-	router     *consensus.Router
-	internal   http.Handler
-	raftCerts  *certs.Reloader // the Raft port's certificate, nil without TLS
+	// stopCatchUp ends catchUp; caughtUp holds once this member caught up
+	// with the Raft leader (or gave up waiting).
+	stopCatchUp func()
+	caughtUp    atomic.Bool
+	members     *cluster.Membership
+	distro      *distro.Engine
+	raft        *raftcp.Node
+	router      *consensus.Router
+	internal    http.Handler
+	raftCerts   *certs.Reloader // the Raft port's certificate, nil without TLS
 }
 
 // raftAddrOf derives a member's Raft address from its HTTP address.
@@ -63,6 +68,7 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 	}()
 	mcfg := cluster.DefaultConfig()
 	mcfg.Self, mcfg.Members, mcfg.File = cfg.HTTPAddr, cfg.Members, cfg.ClusterConf
+	mcfg.Progress = c.raftProgress
 	ccfg := cluster.DefaultHTTPConfig()
 	ccfg.Secret = cfg.ClusterSecret
 	if err := secureClusterHTTP(cfg, &ccfg); err != nil {
@@ -143,6 +149,7 @@ func startCluster(ctx context.Context, cfg Config, cat *naming.Catalog, log *log
 		return c, fmt.Errorf("distro: %w", err)
 	}
 	c.stopVoters = c.followVoters(ctx, log.WithField("component", "raft-voters"))
+	c.stopCatchUp = c.catchUp(log.WithField("component", "raft"))
 	return c, nil
 }
 
@@ -234,9 +241,18 @@ func (c *clusterNode) cutOff() bool {
 	return 2*len(c.members.Live()) <= len(c.members.Members())
 }
 
-// Ready is nil once Distro has loaded; Raft is not required, so that the
-// AP half keeps serving on the minority side of a partition.
-func (c *clusterNode) Ready() error { return c.distro.Ready() }
+// Ready is nil once Distro has loaded and this member has caught up with
+// the Raft leader (catchUp); a Raft leader is not required for long, so
+// that the AP half keeps serving on the minority side of a partition.
+func (c *clusterNode) Ready() error {
+	if err := c.distro.Ready(); err != nil {
+		return err
+	}
+	if !c.caughtUp.Load() {
+		return errCatchingUp
+	}
+	return nil
+}
 
 // Leader is the Raft leader's HTTP address.
 func (c *clusterNode) Leader() string { return c.raft.Leader() }
@@ -246,6 +262,9 @@ func (c *clusterNode) Leader() string { return c.raft.Leader() }
 func (c *clusterNode) Close() error {
 	if c.stopVoters != nil {
 		c.stopVoters()
+	}
+	if c.stopCatchUp != nil {
+		c.stopCatchUp()
 	}
 	var errs []error
 	if c.router != nil {

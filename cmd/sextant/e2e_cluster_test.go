@@ -46,6 +46,12 @@ func startClusterN(t *testing.T, n int, extra ...string) []*proc {
 // startClusterOn runs one member on each of hosts (loopback addresses).
 func startClusterOn(t *testing.T, hosts []string, extra ...string) []*proc {
 	t.Helper()
+	return startClusterWith(t, "", hosts, extra...)
+}
+
+// startClusterWith is startClusterOn running bin ("" for this tree's).
+func startClusterWith(t *testing.T, bin string, hosts []string, extra ...string) []*proc {
+	t.Helper()
 	taken := map[int]bool{}
 	var addrs []string
 	for _, h := range hosts {
@@ -59,6 +65,7 @@ func startClusterOn(t *testing.T, hosts []string, extra ...string) []*proc {
 			"--push-target", "source", "--beat-sweep-interval", "100ms", "--members", strings.Join(addrs, ","),
 			"--cluster-secret", "test-secret"}
 		p.args = append(p.args, extra...)
+		p.bin = bin
 		p.launch()
 		ps = append(ps, p)
 	}

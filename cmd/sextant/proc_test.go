@@ -93,7 +93,9 @@ type proc struct {
 	cmd  *exec.Cmd
 	args []string
 	// wrap, when set, runs the binary through a command (e.g. ip netns exec NS).
-	wrap     []string
+	wrap []string
+	// bin, when set, is the binary to run instead of this tree's.
+	bin      string
 	httpAddr string
 	dnsAddr  string
 	// grpcAddr is the gRPC front's address, picked by launch.
@@ -139,7 +141,11 @@ func (p *proc) launch() {
 		p.grpcAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 		p.args = append(p.args, "--grpc-addr", p.grpcAddr)
 	}
-	argv := append(append(append([]string{}, p.wrap...), sextantBinary(t)), p.args...)
+	bin := p.bin
+	if bin == "" {
+		bin = sextantBinary(t)
+	}
+	argv := append(append(append([]string{}, p.wrap...), bin), p.args...)
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Stdout = p.logs
 	p.cmd.Stderr = p.logs

@@ -29,6 +29,11 @@ type Config struct {
 	// Only durations it measures matter, so its offset is irrelevant; its
 	// rate may be off by the margin DownTime leaves above Lease.
 	Now func() time.Time `yaml:"-"`
+	// Progress, when set, tells the others in each report how far this
+	// node has committed the replicated log while it leads it (0 when it
+	// does not), so that a member starting up can tell when it has caught
+	// up (Membership.PeerProgress).
+	Progress func() uint64 `yaml:"-"`
 }
 
 // DownTime is the least time a member goes without a successful exchange

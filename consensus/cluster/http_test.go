@@ -33,6 +33,9 @@ func TestHTTPReports(t *testing.T) {
 		cfg := testConfig()
 		cfg.Self, cfg.Members = self, []string{a, b}
 		cfg.ReportTimeout = time.Second
+		if self == a {
+			cfg.Progress = func() uint64 { return 42 }
+		}
 		m, err := New(cfg, tr, testLog())
 		if err != nil {
 			t.Fatal(err)
@@ -56,6 +59,10 @@ func TestHTTPReports(t *testing.T) {
 	slices.Sort(both)
 	if !slices.Equal(m1.Live(), both) || !slices.Contains(m2.Live(), a) {
 		t.Fatalf("live %v / %v", m1.Live(), m2.Live())
+	}
+	// Its progress (the Raft leader's commit index, in a node) came along.
+	if got := m2.PeerProgress(a); got != 42 {
+		t.Fatalf("progress %d reached %s, want 42", got, b)
 	}
 
 	// Unsigned, signed with another secret, or carrying the secret in

@@ -29,7 +29,7 @@ func NewHTTPHandler(m *Membership, cfg HTTPConfig) http.Handler {
 				return
 			}
 		}
-		if err := m.HandleReport(Report{From: from, Hash: hash, Live: body.Live, Reach: body.Reach}); err != nil {
+		if err := m.HandleReport(Report{From: from, Hash: hash, Live: body.Live, Reach: body.Reach, Progress: body.Progress}); err != nil {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
 		}

@@ -108,8 +108,9 @@ func NewHTTPTransport(cfg HTTPConfig, client *http.Client) (*HTTPTransport, erro
 
 // reportBody is the body of a report; sender and hash travel in headers.
 type reportBody struct {
-	Live  []string `json:"live,omitempty"`
-	Reach []string `json:"reach,omitempty"`
+	Live     []string `json:"live,omitempty"`
+	Reach    []string `json:"reach,omitempty"`
+	Progress uint64   `json:"progress,omitempty"`
 }
 
 // maxReportBody bounds a report body a handler reads.
@@ -117,7 +118,7 @@ const maxReportBody = 1 << 20
 
 // Report posts a report to peer.
 func (t *HTTPTransport) Report(ctx context.Context, peer string, r Report) error {
-	body, err := json.Marshal(reportBody{Live: r.Live, Reach: r.Reach})
+	body, err := json.Marshal(reportBody{Live: r.Live, Reach: r.Reach, Progress: r.Progress})
 	if err != nil {
 		return fmt.Errorf("report to %s: %w", peer, err)
 	}

@@ -37,6 +37,9 @@ type Report struct {
 	// an older version, which sends only From and Hash.
 	Live  []string `json:"live,omitempty"`
 	Reach []string `json:"reach,omitempty"`
+	// Progress is the sender's Config.Progress; 0 from a member of an
+	// older version.
+	Progress uint64 `json:"progress,omitempty"`
 }
 
 // Membership is this node's view of the cluster. All methods are safe for
@@ -177,6 +180,17 @@ func (m *Membership) PeerLive(peer string, hash uint64) ([]string, bool) {
 		return nil, false
 	}
 	return slices.Clone(p.live), true
+}
+
+// PeerProgress returns the progress peer stated in its last report (its
+// Config.Progress), 0 when it stated none.
+func (m *Membership) PeerProgress(peer string) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if p, ok := m.peers[peer]; ok {
+		return p.progress
+	}
+	return 0
 }
 
 // Members returns every configured member with its state, sorted by address.

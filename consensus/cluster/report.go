@@ -78,6 +78,9 @@ func (m *Membership) round(ctx context.Context) {
 	m.mu.Lock()
 	rep := Report{From: m.self, Hash: m.Hash(), Live: m.Live(), Reach: m.reachLocked()}
 	m.mu.Unlock()
+	if m.cfg.Progress != nil {
+		rep.Progress = m.cfg.Progress()
+	}
 	sent := m.now()
 	results := make([]result, len(targets))
 	var wg sync.WaitGroup
@@ -121,7 +124,7 @@ func (m *Membership) HandleReport(r Report) error {
 	p, ok := m.peers[from]
 	if ok {
 		p.heard, p.hash = m.now().UnixMilli(), r.Hash
-		p.live, p.reach = m.known(r.Live), m.known(r.Reach)
+		p.live, p.reach, p.progress = m.known(r.Live), m.known(r.Reach), r.Progress
 	}
 	m.mu.Unlock()
 	if !ok {

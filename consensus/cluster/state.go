@@ -25,6 +25,8 @@ type peer struct {
 	hash  uint64   // its live-set hash
 	live  []string // its live set (nil from a member that does not send it)
 	reach []string // the members its own reports reach
+	// progress is how far it said it committed the replicated log.
+	progress uint64
 }
 
 // result is the outcome of one report exchange with a peer.

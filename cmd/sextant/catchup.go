@@ -50,30 +50,43 @@ func (c *clusterNode) catchUp(log *logrus.Entry) (stop func()) {
 	done, quit := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		start := time.Now()
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
-		for {
-			if c.raftCaughtUp() {
-				c.caughtUp.Store(true)
-				log.WithField("after", time.Since(start).Round(time.Millisecond)).Info("caught up with the raft leader")
-				return
-			}
-			if time.Since(start) >= catchUpTimeout {
-				c.caughtUp.Store(true)
-				log.WithField("after", catchUpTimeout).Warn("no raft leader to catch up with: serving persistent data that may lag")
-				return
-			}
-			select {
-			case <-quit:
-				return
-			case <-tick.C:
-			}
+		start := time.Now()
+		caught, ok := awaitCatchUp(c.raftCaughtUp, time.Now, tick.C, quit)
+		if !ok {
+			return
 		}
+		c.caughtUp.Store(true)
+		if caught {
+			log.WithField("after", time.Since(start).Round(time.Millisecond)).Info("caught up with the raft leader")
+			return
+		}
+		log.WithField("after", catchUpTimeout).Warn("no raft leader to catch up with: serving persistent data that may lag")
 	}()
 	return func() {
 		close(quit)
 		<-done
+	}
+}
+
+// awaitCatchUp checks caughtUp at once and at every tick until it holds
+// (caught) or catchUpTimeout has passed on now since the call (not
+// caught); ok is false when quit closed first.
+func awaitCatchUp(caughtUp func() bool, now func() time.Time, tick <-chan time.Time, quit <-chan struct{}) (caught, ok bool) {
+	start := now()
+	for {
+		if caughtUp() {
+			return true, true
+		}
+		if now().Sub(start) >= catchUpTimeout {
+			return false, true
+		}
+		select {
+		case <-quit:
+			return false, false
+		case <-tick:
+		}
 	}
 }
 

@@ -193,13 +193,20 @@ func (m *Membership) PeerProgress(peer string) uint64 {
 	return 0
 }
 
-// Members returns every configured member with its state, sorted by address.
+// Members returns every configured member with its state, sorted by
+// address; a member that takes this node's reports but has sent none for
+// DownTime is shown DOWN, as Live counts it.
 func (m *Membership) Members() []naming.Member {
 	m.mu.Lock()
+	now := m.now().UnixMilli()
 	out := make([]naming.Member, 0, len(m.peers)+1)
-	out = append(out, naming.Member{Address: m.self, State: naming.MemberUp, Self: true, LastSeen: m.now().UnixMilli()})
+	out = append(out, naming.Member{Address: m.self, State: naming.MemberUp, Self: true, LastSeen: now})
 	for addr, p := range m.peers {
-		out = append(out, naming.Member{Address: addr, State: p.state, LastSeen: p.lastSeen, FailCount: p.fails})
+		state := p.state
+		if state != naming.MemberDown && !m.reachedLocked(p, now) {
+			state = naming.MemberDown // it takes our reports but sends none
+		}
+		out = append(out, naming.Member{Address: addr, State: state, LastSeen: p.lastSeen, FailCount: p.fails})
 	}
 	m.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Address < out[j].Address })

@@ -314,6 +314,9 @@ func TestMemberThatOnlyListensIsDown(t *testing.T) {
 	if slices.Contains(reach, c) {
 		t.Fatal("c is listed as reached")
 	}
+	if st := stateOf(m, c); st != naming.MemberDown {
+		t.Fatalf("c shown %s", st)
+	}
 	if !m.Agreed() {
 		t.Fatal("a and b, agreeing on the live set without c, are not agreed")
 	}

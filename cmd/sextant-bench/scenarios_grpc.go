@@ -169,6 +169,7 @@ func (h *harness) scenarioGRPCRegister(ctx context.Context, rep *report) error {
 		return err
 	}
 	cpu := startCPU(pids...)
+	self := startCPU(os.Getpid()) // the load generator
 	stop := h.profile("grpc-register", pids)
 	r := runClosedLoop(ctx, o.regClients, o.duration, opBound(o.duration), func(ctx context.Context, w int, seq int64) error {
 		err := registerGRPC(ctx, conns[w], svc, services+int(seq))
@@ -179,12 +180,12 @@ func (h *harness) scenarioGRPCRegister(ctx context.Context, rep *report) error {
 		}
 		return err
 	})
-	used := cpu.used()
+	used, selfUsed := cpu.used(), self.used()
 	stop()
 	before := services + paced.httpOK
 	held, herr := h.waitHeld(ctx, addrs, services, svc, before+r.OK, before+r.OK+int64(o.regClients), time.Minute)
-	note := fmt.Sprintf("%d connections (raw gRPC, Nacos 2.x payloads), spread over 3 nodes, %d services; %s; cluster CPU %.0f µs/registration; %d acknowledged, held by the nodes afterwards: %v",
-		o.regClients, services, summarize(r.Lat).String(), perOp(used, r.Rate(), r.Elapsed), r.OK, held)
+	note := fmt.Sprintf("%d connections (raw gRPC, Nacos 2.x payloads), spread over 3 nodes, %d services; %s; cluster CPU %.0f µs/registration, the load generator's %.0f µs; %d acknowledged, held by the nodes afterwards: %v",
+		o.regClients, services, summarize(r.Lat).String(), perOp(used, r.Rate(), r.Elapsed), perOp(selfUsed, r.Rate(), r.Elapsed), r.OK, held)
 	ok := r.Failed == 0 && herr == nil
 	if r.Failed > 0 {
 		note += fmt.Sprintf("; %d failed: %s", r.Failed, oneLine(r.FirstErr))

@@ -266,7 +266,7 @@ func (s *Server) Clients() []Client {
 	for _, c := range conns {
 		c.mu.Lock()
 		cl := Client{ConnectionID: c.id, Remote: c.remote, ClientVersion: c.clientVersion, App: c.app,
-			Subscriptions: len(c.subs), Instances: len(c.insts)}
+			Subscriptions: c.subs.len(), Instances: c.insts.len()}
 		c.mu.Unlock()
 		cl.IdleMillis = max(now-c.lastActive.Load(), 0) / int64(time.Millisecond)
 		out = append(out, cl)

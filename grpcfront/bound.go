@@ -26,7 +26,7 @@ type instRef struct {
 type binding struct {
 	inst  *naming.Instance
 	at    int64
-	conns map[*conn]struct{}
+	conns keySet[*conn]
 	// every is the instance's renewal interval; due the next renewal, Unix ms.
 	every time.Duration
 	due   int64
@@ -57,13 +57,13 @@ func (s *Server) bind(c *conn, ref instRef, in *naming.Instance, at int64) error
 	defer b.mu.Unlock()
 	x := b.m[ref]
 	if x == nil {
-		x = &binding{conns: map[*conn]struct{}{}}
+		x = &binding{}
 		b.m[ref] = x
 	}
 	x.inst, x.at = in, max(x.at, at)
 	x.every = renewEvery(s.cfg.RenewInterval, in.Metadata)
 	x.due = at + x.every.Milliseconds()
-	x.conns[c] = struct{}{}
+	x.conns.add(c)
 	return nil
 }
 
@@ -102,8 +102,8 @@ func (b *bindings) drop(c *conn, ref instRef) *binding {
 	if x == nil {
 		return nil
 	}
-	delete(x.conns, c)
-	if len(x.conns) > 0 {
+	x.conns.remove(c)
+	if x.conns.len() > 0 {
 		return nil
 	}
 	delete(b.m, ref)

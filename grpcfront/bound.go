@@ -26,7 +26,7 @@ type instRef struct {
 type binding struct {
 	inst  *naming.Instance
 	at    int64
-	conns map[*conn]struct{}
+	conns keySet[*conn]
 	// every is the instance's renewal interval; due the next renewal, Unix ms.
 	every time.Duration
 	due   int64
@@ -51,22 +51,19 @@ func (s *Server) bind(c *conn, ref instRef, in *naming.Instance, at int64) error
 	if err := s.mayHold(c, ref); err != nil {
 		return err
 	}
-	if c.insts == nil {
-		c.insts = map[instRef]struct{}{}
-	}
-	c.insts[ref] = struct{}{}
+	c.insts.add(ref)
 	b := s.bound
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	x := b.m[ref]
 	if x == nil {
-		x = &binding{conns: map[*conn]struct{}{}}
+		x = &binding{}
 		b.m[ref] = x
 	}
 	x.inst, x.at = in, max(x.at, at)
 	x.every = renewEvery(s.cfg.RenewInterval, in.Metadata)
 	x.due = at + x.every.Milliseconds()
-	x.conns[c] = struct{}{}
+	x.conns.add(c)
 	return nil
 }
 
@@ -83,7 +80,7 @@ func (s *Server) mayHold(c *conn, ref instRef) error {
 	if c.ended {
 		return errConnEnded
 	}
-	if _, ok := c.insts[ref]; !ok && len(c.insts) >= s.cfg.MaxInstancesPerConn {
+	if !c.insts.has(ref) && c.insts.len() >= s.cfg.MaxInstancesPerConn {
 		return naming.Errorf(naming.ErrTooLarge, "too many instances on one connection: the limit is %d", s.cfg.MaxInstancesPerConn)
 	}
 	return nil
@@ -92,7 +89,7 @@ func (s *Server) mayHold(c *conn, ref instRef) error {
 // unbind forgets that c holds ref; last is true when no connection holds it now.
 func (s *Server) unbind(c *conn, ref instRef) (last bool) {
 	c.mu.Lock()
-	delete(c.insts, ref)
+	c.insts.remove(ref)
 	c.mu.Unlock()
 	return s.bound.drop(c, ref) != nil
 }
@@ -105,8 +102,8 @@ func (b *bindings) drop(c *conn, ref instRef) *binding {
 	if x == nil {
 		return nil
 	}
-	delete(x.conns, c)
-	if len(x.conns) > 0 {
+	x.conns.remove(c)
+	if x.conns.len() > 0 {
 		return nil
 	}
 	delete(b.m, ref)
@@ -162,7 +159,7 @@ func (s *Server) batchRegister(ctx context.Context, c *conn, key naming.ServiceK
 	}
 	c.mu.Lock()
 	var gone []naming.InstanceKey
-	for ref := range c.insts {
+	for ref := range c.insts.all() {
 		if ref.svc == key && !keep[ref.ik] {
 			gone = append(gone, ref.ik)
 		}
@@ -179,13 +176,13 @@ func (s *Server) batchRegister(ctx context.Context, c *conn, key naming.ServiceK
 // release unbinds every instance of an ended connection and, unless the
 // node is draining or asked the client to move, deregisters those no other
 // connection holds, in the background (the caller may be gRPC's transport).
-func (s *Server) release(c *conn, refs map[instRef]struct{}) {
+func (s *Server) release(c *conn, refs keySet[instRef]) {
 	type gone struct {
 		ref instRef
 		at  int64
 	}
 	var list []gone
-	for ref := range refs {
+	for ref := range refs.all() {
 		if x := s.bound.drop(c, ref); x != nil {
 			list = append(list, gone{ref, x.at})
 		}

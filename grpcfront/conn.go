@@ -31,10 +31,10 @@ type conn struct {
 	ended         bool
 	clientVersion string
 	app           string
-	// subs are the subscriptions, insts the instances bound to it; both
-	// are made on first use, since most connections hold few or none.
-	subs  map[subKey]struct{}
-	insts map[instRef]struct{}
+	// subs are the subscriptions, insts the instances bound to it; most
+	// connections hold few or none (keyset.go).
+	subs  keySet[subKey]
+	insts keySet[instRef]
 	// kill cancels the context of the HTTP/2 connection's streams: the
 	// bi-stream's read returns and its handler ends (ejection, end).
 	kill context.CancelFunc

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"sextant/nacoswire"
 	"sextant/naming"
@@ -14,6 +15,11 @@ import (
 // one naming.Op per change through the Writer, reads from the Reader.
 
 func (s *Server) apply(ctx context.Context, op naming.Op) error {
+	// A request whose client set a deadline (the SDKs do, 3 s) has a
+	// context that ends by then: a second timer would change nothing.
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= s.cfg.ApplyTimeout {
+		return s.w.Apply(ctx, op)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
 	defer cancel()
 	return s.w.Apply(ctx, op)

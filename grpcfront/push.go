@@ -89,20 +89,17 @@ func (s *Server) subscribeConn(c *conn, k subKey) error {
 	if c.ended {
 		return errConnEnded
 	}
-	if _, ok := c.subs[k]; !ok && len(c.subs) >= s.cfg.MaxSubscriptionsPerConn {
+	if !c.subs.has(k) && c.subs.len() >= s.cfg.MaxSubscriptionsPerConn {
 		return naming.Errorf(naming.ErrTooLarge, "too many subscriptions on one connection: the limit is %d", s.cfg.MaxSubscriptionsPerConn)
 	}
-	if c.subs == nil {
-		c.subs = map[subKey]struct{}{}
-	}
-	c.subs[k] = struct{}{}
+	c.subs.add(k)
 	s.subs.add(k, c)
 	return nil
 }
 
 func (s *Server) unsubscribeConn(c *conn, k subKey) {
 	c.mu.Lock()
-	delete(c.subs, k)
+	c.subs.remove(k)
 	s.subs.remove(k, c)
 	c.mu.Unlock()
 	c.out.drop(k)

@@ -171,13 +171,13 @@ func (s *Server) end(c *conn, reason string) {
 	c.ended = true
 	wasSetup := c.setup
 	subs, insts := c.subs, c.insts
-	c.subs, c.insts = nil, nil
+	c.subs, c.insts = keySet[subKey]{}, keySet[instRef]{}
 	c.mu.Unlock()
 	c.kill()
 	s.cmu.Lock()
 	delete(s.conns, c)
 	s.cmu.Unlock()
-	for k := range subs {
+	for k := range subs.all() {
 		s.subs.remove(k, c)
 	}
 	if wasSetup {

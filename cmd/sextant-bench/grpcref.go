@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"net"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"sync"
 	"syscall"
 	"time"
@@ -26,11 +29,39 @@ import (
 // stream, from the stream's handler. Its delays are the floor grpc-go
 // and the subscribers set on this machine.
 type bareFanout struct {
+	// idle, when set, makes every bi-stream hold its connection with the
+	// handler's goroutine alone (the grpc-idle reference): one probe, no
+	// pushes.
+	idle    bool
 	mu      sync.Mutex
 	streams []chan []byte
 }
 
-const benchPushType = "BenchPushRequest"
+const (
+	benchPushType = "BenchPushRequest"
+	// benchStatsType asks the reference for its memory after a collection
+	// (refStats).
+	benchStatsType = "BenchStatsRequest"
+)
+
+// refStats is what the reference answers to benchStatsType: its live heap
+// right after a forced collection, its goroutines and their stacks.
+type refStats struct {
+	Success    bool   `json:"success"`
+	Live       uint64 `json:"live"`
+	Goroutines int    `json:"goroutines"`
+	Stacks     uint64 `json:"stacks"`
+}
+
+// stats collects garbage and reads what is left.
+func (b *bareFanout) stats() []byte {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/stacks:bytes"}}
+	metrics.Read(sample)
+	out, _ := json.Marshal(refStats{Success: true, Live: sample[0].Value.Uint64(), Stacks: sample[1].Value.Uint64(),
+		Goroutines: runtime.NumGoroutine()})
+	return out
+}
 
 // unary answers every request with success, under the answer type the
 // subscribers check (HealthCheckResponse for health checks).
@@ -39,8 +70,11 @@ func (b *bareFanout) unary(_ any, _ context.Context, dec func(any) error, _ grpc
 	if err := dec(&p); err != nil {
 		return nil, err
 	}
-	if p.Type == benchPushType {
+	switch p.Type {
+	case benchPushType:
 		b.push(p.Body)
+	case benchStatsType:
+		return &grpcfront.Payload{Type: "BenchStatsResponse", Body: b.stats()}, nil
 	}
 	typ := map[string]string{"ServerCheckRequest": "ServerCheckResponse", "HealthCheckRequest": "HealthCheckResponse"}[p.Type]
 	if typ == "" {
@@ -52,6 +86,22 @@ func (b *bareFanout) unary(_ any, _ context.Context, dec func(any) error, _ grpc
 // biStream reads the setup and the acks on a goroutine of its own and
 // sends every push queued for the stream.
 func (b *bareFanout) biStream(_ any, st grpc.ServerStream) error {
+	if b.idle {
+		// One probe once the stream is set up, as the node probes a
+		// connection idle for 20 s: the stream then holds what sending
+		// on it costs grpc-go.
+		for n := 0; ; n++ {
+			var p grpcfront.Payload
+			if err := st.RecvMsg(&p); err != nil {
+				return nil
+			}
+			if n == 0 {
+				if err := st.SendMsg(&grpcfront.Payload{Type: "ClientDetectionRequest", Body: []byte(`{"requestId":"1","module":"internal"}`)}); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	ch := make(chan []byte, 1)
 	b.mu.Lock()
 	b.streams = append(b.streams, ch)
@@ -95,6 +145,7 @@ func runGRPCRef(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("grpc-ref", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
+	idle := fs.Bool("idle", false, "hold bi-streams with one goroutine each and push nothing (the grpc-idle reference)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -103,7 +154,7 @@ func runGRPCRef(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "grpc-ref:", err)
 		return 1
 	}
-	b := &bareFanout{}
+	b := &bareFanout{idle: *idle}
 	gs := grpc.NewServer(grpc.ForceServerCodec(grpcfront.Codec{}))
 	anyHandler := (*any)(nil)
 	gs.RegisterService(&grpc.ServiceDesc{ServiceName: "Request", HandlerType: anyHandler,
@@ -125,7 +176,7 @@ func runGRPCRef(args []string, stderr io.Writer) int {
 
 // startGRPCRef starts the grpc-ref process and returns its address once
 // it answers.
-func (h *harness) startGRPCRef(ctx context.Context) (string, *child, error) {
+func (h *harness) startGRPCRef(ctx context.Context, args ...string) (string, *child, error) {
 	addr, _, err := freeUDPAddr()
 	if err != nil {
 		return "", nil, err
@@ -134,7 +185,7 @@ func (h *harness) startGRPCRef(ctx context.Context) (string, *child, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	c, err := h.procs.start("grpc-ref", h.self, filepath.Join(dir, "grpc-ref.log"), "grpc-ref", "--addr", addr)
+	c, err := h.procs.start("grpc-ref", h.self, filepath.Join(dir, "grpc-ref.log"), append([]string{"grpc-ref", "--addr", addr}, args...)...)
 	if err != nil {
 		return "", nil, err
 	}

@@ -222,7 +222,7 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		t.Errorf("raft term %v", term)
 	}
 	for _, name := range []string{"sextant_distro_syncs_total", "sextant_distro_pending_services", "sextant_build_info",
-		"go_goroutines", "process_resident_memory_bytes"} {
+		"go_goroutines", "go_gc_heap_live_bytes", "process_resident_memory_bytes"} {
 		after.must(t, name)
 	}
 }

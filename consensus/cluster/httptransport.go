@@ -75,7 +75,7 @@ func NewHTTPClient(cfg HTTPConfig) *http.Client {
 	d := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	return &http.Client{
 		Transport: &http.Transport{
-			DialContext:         d.DialContext,
+			DialContext:         dialAborting(d),
 			MaxIdleConnsPerHost: 8,
 			IdleConnTimeout:     60 * time.Second,
 			TLSClientConfig:     cfg.TLS,

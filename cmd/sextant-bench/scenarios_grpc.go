@@ -235,15 +235,14 @@ func (h *harness) scenarioGRPCIdle(ctx context.Context, rep *report) error {
 	addr := grpcAddrOf(nd.http)
 	start := time.Now()
 	conns, err := connectSubscribers(ctx, addr, o.grpcIdle, "idle-", 100, nil)
+	defer closeAll(conns) // again after the early close below: harmless
 	if err != nil {
-		closeAll(conns)
 		return err
 	}
 	setup := time.Since(start)
 	time.Sleep(3 * time.Second)
 	after, err := nd.mem()
 	if err != nil {
-		closeAll(conns)
 		return err
 	}
 	m := scrape(ctx, nd.http)
@@ -261,7 +260,7 @@ func (h *harness) scenarioGRPCIdle(ctx context.Context, rep *report) error {
 	}); err != nil {
 		h.logf("grpc-idle: no collection within 150 s: %v", err)
 	}
-	closeAll(conns)
+	closeAll(conns) // before the reference takes the machine
 	n := float64(o.grpcIdle)
 	per := float64(after.RSS-base.RSS) / n
 	liveText := "no collection within 150 s"

@@ -29,7 +29,7 @@ func (c *clusterNode) raftProgress() uint64 {
 // it applied reaches the commit index the leader stated.
 func (c *clusterNode) raftCaughtUp() bool {
 	s := c.raft.Stats()
-	if s.Role == "Leader" {
+	if c.raft.IsLeader() {
 		return s.CommitIndex > 0 && s.AppliedIndex >= s.CommitIndex
 	}
 	leader := c.raft.Leader()

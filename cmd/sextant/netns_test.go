@@ -153,10 +153,7 @@ func (n *testNet) cutOutbound(i int) {
 	dev := fmt.Sprintf("%sv%d", n.prefix, i)
 	tc := func(args ...string) {
 		n.t.Helper()
-		cmd := exec.Command("ip", append([]string{"netns", "exec", n.ns(i), "tc"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			n.t.Fatalf("tc %s: %v: %s", strings.Join(args, " "), err, out)
-		}
+		n.must(append([]string{"netns", "exec", n.ns(i), "tc"}, args...)...)
 	}
 	tc("qdisc", "add", "dev", dev, "root", "handle", "1:", "htb", "default", "10")
 	tc("class", "add", "dev", dev, "parent", "1:", "classid", "1:10", "htb", "rate", "10gbit")
@@ -169,10 +166,7 @@ func (n *testNet) cutOutbound(i int) {
 
 func (n *testNet) healOutbound(i int) {
 	n.t.Helper()
-	out, err := exec.Command("ip", "netns", "exec", n.ns(i), "tc", "qdisc", "del", "dev", fmt.Sprintf("%sv%d", n.prefix, i), "root").CombinedOutput()
-	if err != nil {
-		n.t.Fatalf("tc qdisc del: %v: %s", err, out)
-	}
+	n.must("netns", "exec", n.ns(i), "tc", "qdisc", "del", "dev", fmt.Sprintf("%sv%d", n.prefix, i), "root")
 }
 
 func (n *testNet) destroy() {

@@ -36,12 +36,7 @@ func TestIsolatedNodeStopsJudgingBeforeTheOthersTakeOver(t *testing.T) {
 		}
 		c.Now = rateClock(1.05)
 	})
-	var keys []naming.ServiceKey
-	for i := 0; len(keys) < 20; i++ {
-		if k := svc(fmt.Sprintf("lease-%d", i)); Owner(k, h.addrs) == x {
-			keys = append(keys, k)
-		}
-	}
+	keys := keysOwnedBy(x, h.addrs, "lease", 20)
 	for _, k := range keys {
 		if !h.node(x).eng.Owns(k) {
 			t.Fatalf("%s does not judge %s before the cut", x, k)
@@ -94,12 +89,7 @@ func TestNodeThatCannotSendIsTakenOver(t *testing.T) {
 	ccfg.ReportInterval, ccfg.ReportTimeout = 20*time.Millisecond, 200*time.Millisecond
 	h := newHarness(t, 3, testConfig(), ccfg)
 	x, others := h.addrs[0], h.addrs[1:]
-	var keys []naming.ServiceKey
-	for i := 0; len(keys) < 20; i++ {
-		if k := svc(fmt.Sprintf("mute-%d", i)); Owner(k, h.addrs) == x {
-			keys = append(keys, k)
-		}
-	}
+	keys := keysOwnedBy(x, h.addrs, "mute", 20)
 	h.net.CutOutbound(x)
 	cut := time.Now()
 	deadline := cut.Add(5 * time.Second)
@@ -126,4 +116,16 @@ func TestNodeThatCannotSendIsTakenOver(t *testing.T) {
 			t.Fatalf("5 s after %s lost its outbound traffic: %d of %d of its services judged by %v", x, taken, len(keys), others)
 		}
 	}
+}
+
+// keysOwnedBy returns n service keys named prefix-i that owner is
+// responsible for among live.
+func keysOwnedBy(owner string, live []string, prefix string, n int) []naming.ServiceKey {
+	var keys []naming.ServiceKey
+	for i := 0; len(keys) < n; i++ {
+		if k := svc(fmt.Sprintf("%s-%d", prefix, i)); Owner(k, live) == owner {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }

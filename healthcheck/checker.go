@@ -41,6 +41,7 @@ type BeatWriter interface {
 type BeatChecker struct {
 	cfg   Config
 	src   naming.Reader
+	views views
 	w     BeatWriter
 	clk   Clock
 	peers Peers // nil: a lone node, nobody to miss
@@ -85,7 +86,7 @@ func NewBeatChecker(cfg Config, src naming.Reader, w BeatWriter, clk Clock, peer
 		return nil, errors.New("healthcheck: source, writer and clock are required")
 	}
 	return &BeatChecker{
-		cfg: cfg, src: src, w: w, clk: clk, peers: peers,
+		cfg: cfg, src: src, views: viewsOf(src), w: w, clk: clk, peers: peers,
 		log:   logOrDiscard(log).WithField("component", "healthcheck"),
 		owned: map[naming.ServiceKey]ownership{},
 		empty: map[naming.ServiceKey]emptySince{},
@@ -106,7 +107,7 @@ func (b *BeatChecker) Start(ctx context.Context) error {
 		return nil
 	}
 	b.mu.Lock()
-	b.track(b.src.Services("", ""), b.clk.Now().UnixMilli())
+	b.track(b.views.all("", ""), b.clk.Now().UnixMilli())
 	b.mu.Unlock()
 
 	ctx, b.cancel = context.WithCancel(ctx)
@@ -162,7 +163,7 @@ func (b *BeatChecker) Sweep(ctx context.Context, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ms := now.UnixMilli()
-	svcs := b.src.Services("", "")
+	svcs := b.views.all("", "")
 	b.track(svcs, ms)
 	if !b.src.Switches().HealthCheckEnabled {
 		return

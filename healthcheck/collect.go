@@ -38,7 +38,7 @@ func (b *BeatChecker) collect(svcs []*naming.Service, now int64, ops []naming.Op
 		return ops
 	}
 	for _, s := range svcs {
-		if len(s.Instances) > 0 || !s.Meta.Implicit {
+		if s.Len() > 0 || !s.Meta.Implicit {
 			continue
 		}
 		alone := !s.Durable

@@ -105,9 +105,13 @@
 //     writes no flip for it; a node that gains one probes its instances at
 //     once (as fast as Workers allow). Following a change costs the
 //     instances that changed, not the whole service: views are immutable
-//     and sorted, so a new view is compared with the last one instance by
-//     instance pointer (the whole service is visited again only when its
-//     probe settings changed).
+//     and sorted, so a new view is compared with the last one by their
+//     instance trees, skipping the parts both share (the whole service is
+//     visited again only when its probe settings changed).
+//   - Neither checker builds a service's instance list: both read the
+//     catalog's views (View, Views) and walk their trees (All, Len,
+//     naming.DiffViews), so a service under churn is not copied into a
+//     new list at every sweep or tick.
 //   - A probe is bounded by its timeout through its context, and at most
 //     Workers probes run at once. A target that hangs holds one worker for
 //     one timeout; while fewer targets hang than there are workers, the

@@ -111,9 +111,9 @@ type countingSource struct {
 	lists atomic.Int64
 }
 
-func (c *countingSource) Services(ns, group string) []*naming.Service {
+func (c *countingSource) Views(ns, group string) []*naming.Service {
 	c.lists.Add(1)
-	return c.Catalog.Services(ns, group)
+	return c.Catalog.Views(ns, group)
 }
 
 func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {

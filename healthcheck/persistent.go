@@ -16,6 +16,7 @@ import (
 type PersistentChecker struct {
 	cfg   ProbeConfig
 	src   naming.Reader
+	views views
 	w     Writer
 	probe Prober
 	clk   Clock
@@ -55,7 +56,7 @@ func NewPersistentChecker(cfg ProbeConfig, src naming.Reader, w Writer, p Prober
 		p = ProberFor(cfg)
 	}
 	return &PersistentChecker{
-		cfg: cfg, src: src, w: w, probe: p, clk: clk,
+		cfg: cfg, src: src, views: viewsOf(src), w: w, probe: p, clk: clk,
 		log:   logOrDiscard(log).WithField("component", "probes"),
 		sched: newSchedule(cfg),
 		wake:  make(chan struct{}, cfg.Workers),
@@ -165,7 +166,7 @@ func (c *PersistentChecker) step(now time.Time) {
 	defer c.mu.Unlock()
 	if now.Sub(c.lastRescan) >= c.cfg.Rescan || enabled != c.lastEnabled {
 		c.lastRescan, c.lastEnabled = now, enabled
-		svcs := c.src.Services("", "")
+		svcs := c.views.all("", "")
 		keep := make(map[naming.ServiceKey]bool, len(svcs))
 		for _, s := range svcs {
 			keep[s.Key] = true
@@ -174,7 +175,7 @@ func (c *PersistentChecker) step(now time.Time) {
 		c.sched.dropOthers(keep)
 	} else {
 		for key := range dirty {
-			svc, _ := c.src.Service(key)
+			svc, _ := c.views.one(key)
 			c.sched.sync(key, svc, enabled && c.w.Owns(key), now)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // changes nothing if a beat lands before it is applied; and Time, now.
 // Persistent instances are skipped.
 func PlanService(s *naming.Service, now, ownedSince int64, dst []naming.Op) []naming.Op {
-	for _, in := range s.Instances {
+	for in := range s.All() {
 		if !in.Ephemeral {
 			continue
 		}

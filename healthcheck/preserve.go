@@ -51,7 +51,7 @@ func (b *BeatChecker) preserve(svcs []*naming.Service, ops []naming.Op) []naming
 		if _, ok := b.owned[s.Key]; !ok {
 			continue
 		}
-		for _, in := range s.Instances {
+		for in := range s.All() {
 			if in.Ephemeral {
 				size[s.Key]++
 				all++

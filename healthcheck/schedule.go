@@ -66,8 +66,10 @@ func (s *schedule) size() int {
 //
 // Views are immutable and their instances sorted by ID, so when the rules
 // of the clusters seen last time are unchanged, only the instances that are
-// not the very same value as in the previous view are visited: a write to
-// a large service costs a few instances, not the whole service.
+// not the very same value as in the previous view are visited, found by
+// naming.DiffViews, which skips the parts of the two views' trees they
+// share: a write to a large service costs a few instances and one path of
+// its tree, not the whole service.
 func (s *schedule) sync(key naming.ServiceKey, svc *naming.Service, owned bool, now time.Time) {
 	if svc == nil || !owned {
 		s.drop(key)
@@ -119,7 +121,7 @@ func (s *schedule) syncAll(st *serviceTargets, key naming.ServiceKey, svc *namin
 	seen := make(map[naming.InstanceKey]bool, len(st.targets))
 	var lastCluster string
 	var r *Rules
-	for _, in := range svc.Instances {
+	for in := range svc.All() {
 		if in.Ephemeral {
 			continue
 		}
@@ -147,7 +149,7 @@ func (s *schedule) syncAll(st *serviceTargets, key naming.ServiceKey, svc *namin
 // those of st.view that are not in svc. Both lists are sorted by ID, and
 // within a service the ID determines the instance key.
 func (s *schedule) syncChanged(st *serviceTargets, key naming.ServiceKey, svc *naming.Service, now time.Time) {
-	naming.DiffInstances(st.view.Instances, svc.Instances, func(was, cur *naming.Instance) {
+	naming.DiffViews(st.view, svc, func(was, cur *naming.Instance) {
 		switch {
 		case cur == nil:
 			s.removeKey(st, was.Key())

@@ -28,3 +28,30 @@ func DiffInstances(before, after []*Instance, fn func(old, new *Instance)) {
 		}
 	}
 }
+
+// DiffViews is DiffInstances over two views of one service, either of which
+// may be nil (no instances). Two views the Catalog published are compared
+// by their trees: the parts both share are skipped without being read, and
+// neither instance list is built, so following one change in a large
+// service costs about one path of its tree.
+func DiffViews(before, after *Service, fn func(old, new *Instance)) {
+	if (before == nil || before.lazy != nil) && (after == nil || after.lazy != nil) {
+		diffTrees(treeOf(before), treeOf(after), fn)
+		return
+	}
+	DiffInstances(listOf(before), listOf(after), fn)
+}
+
+func treeOf(s *Service) *tnode {
+	if s == nil {
+		return nil
+	}
+	return s.tree
+}
+
+func listOf(s *Service) []*Instance {
+	if s == nil {
+		return nil
+	}
+	return s.materialize().Instances
+}

@@ -1,6 +1,7 @@
 package naming
 
 import (
+	"errors"
 	"fmt"
 	"math/rand"
 	"sort"
@@ -71,5 +72,76 @@ func TestDiffInstancesReportsExactlyTheChanges(t *testing.T) {
 				t.Fatalf("round %d: %s reported as %v, want %v", round, id, got[id], w)
 			}
 		}
+	}
+}
+
+// TestDiffViewsMatchesTheLists follows a large service through rounds of
+// random changes: DiffViews on the published views reports exactly what
+// DiffInstances reports on their lists, and builds neither list.
+func TestDiffViewsMatchesTheLists(t *testing.T) {
+	c, k := largeCatalog(t)
+	rng := rand.New(rand.NewSource(11))
+	type change struct{ old, new *Instance }
+	collect := func(diff func(fn func(old, new *Instance))) []change {
+		var out []change
+		diff(func(old, new *Instance) { out = append(out, change{old, new}) })
+		return out
+	}
+	stamp := int64(2)
+	for round := range 30 {
+		before, _ := c.View(k)
+		for range 1 + rng.Intn(5*round+1) {
+			stamp++
+			i := rng.Intn(largeSize + 200)
+			in := largeInstance(i)
+			var op Op
+			switch rng.Intn(3) {
+			case 0:
+				op = Op{Kind: OpRegister, Time: stamp, Service: k, Instance: in}
+			case 1:
+				op = Op{Kind: OpDeregister, Time: stamp, Service: k, Target: in.Key(), Ephemeral: true}
+			default:
+				op = Op{Kind: OpSetHealth, Time: stamp, Service: k, Target: in.Key(), Healthy: rng.Intn(2) == 0, Ephemeral: true}
+			}
+			if err := c.Apply(op); err != nil && !errors.Is(err, ErrNotFound) {
+				t.Fatal(err)
+			}
+		}
+		after, _ := c.View(k)
+		built := after.Instances != nil // a round whose ops all missed keeps the view read last round
+		got := collect(func(fn func(old, new *Instance)) { DiffViews(before, after, fn) })
+		if !built && after.Instances != nil {
+			t.Fatal("DiffViews built an instance list")
+		}
+		want := collect(func(fn func(old, new *Instance)) {
+			DiffInstances(listOf(before), listOf(after), fn)
+		})
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d differences, the lists have %d", round, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("round %d: difference %d is %v, the lists say %v", round, i, got[i], want[i])
+			}
+		}
+	}
+	// A missing view is a view without instances.
+	v, _ := c.View(k)
+	n := 0
+	DiffViews(nil, v, func(old, new *Instance) {
+		if old != nil || new == nil {
+			t.Fatal("an instance of a service that did not exist was not reported as new")
+		}
+		n++
+	})
+	if n != v.Len() {
+		t.Fatalf("%d instances reported new, the view holds %d", n, v.Len())
+	}
+	// A view built by hand is compared by its list.
+	hand := &Service{Key: k, Instances: []*Instance{largeInstance(0)}}
+	n = 0
+	DiffViews(hand, nil, func(old, new *Instance) { n++ })
+	if n != 1 {
+		t.Fatalf("%d differences between a one-instance view and none", n)
 	}
 }

@@ -22,6 +22,7 @@ func testConfig() Config {
 		MaxBatch:       100,
 
 		BeatMarkInterval: 5 * time.Second,
+		NoticeLinger:     20 * time.Millisecond,
 	}
 }
 

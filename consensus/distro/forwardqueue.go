@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"sextant/consensus/cluster"
 	"sextant/naming"
@@ -90,6 +91,7 @@ func (e *Engine) retryNotices(ps []*pendingForward) {
 // sender per node sends one message at a time; writes that arrive while a
 // message is under way wait and leave together in the next one, so a busy
 // node sends few large messages and an idle one sends each write at once.
+// Beat notices alone wait up to NoticeLinger for company (linger).
 type forwardQueue struct {
 	peer    string
 	mu      sync.Mutex
@@ -98,9 +100,14 @@ type forwardQueue struct {
 	// newer beat of the same instance replaces the waiting one, so beats
 	// queued for a slow node take one entry per instance.
 	notices map[noticeKey]*pendingForward
-	wake    chan struct{}
-	stop    chan struct{} // closed when peer left the member view: the senders end
-	closed  bool          // set, under mu, once the senders ended; add refuses
+	// writes counts the entries of waiting whose caller waits for the
+	// answer; noticesSince is when a sender first saw notices alone
+	// waiting (zero when it has not, or after a take).
+	writes       int
+	noticesSince time.Time
+	wake         chan struct{}
+	stop         chan struct{} // closed when peer left the member view: the senders end
+	closed       bool          // set, under mu, once the senders ended; add refuses
 	// refusing is set while the last message to peer failed or peer
 	// refused a beat notice as unavailable: beats then wait for their
 	// answer, so clients see the error and turn to another node, until a
@@ -175,9 +182,12 @@ func (q *forwardQueue) add(p *pendingForward, limit int) bool {
 			return false
 		}
 		q.notices[nk] = p
-	} else if limit > 0 && len(q.waiting) >= limit {
-		q.mu.Unlock()
-		return false
+	} else {
+		if limit > 0 && len(q.waiting) >= limit {
+			q.mu.Unlock()
+			return false
+		}
+		q.writes++
 	}
 	q.waiting = append(q.waiting, p)
 	q.mu.Unlock()
@@ -217,6 +227,7 @@ func (e *Engine) sendForwards(q *forwardQueue) {
 			return
 		case <-q.wake:
 		}
+		e.linger(q)
 		for {
 			batch := q.take()
 			if len(batch) == 0 {
@@ -238,6 +249,8 @@ func (q *forwardQueue) take() []*pendingForward {
 		n++
 		if p.done == nil {
 			delete(q.notices, noticeKey{p.op.Service, targetOf(&p.op)})
+		} else {
+			q.writes--
 		}
 		if !p.gone.Load() {
 			batch = append(batch, p)
@@ -249,6 +262,7 @@ func (q *forwardQueue) take() []*pendingForward {
 	rest := copy(q.waiting, q.waiting[n:])
 	clear(q.waiting[rest:])
 	q.waiting = q.waiting[:rest]
+	q.noticesSince = time.Time{}
 	return batch
 }
 
@@ -286,7 +300,7 @@ func (q *forwardQueue) drain() []*pendingForward {
 	defer q.mu.Unlock()
 	q.closed = true
 	left := q.waiting
-	q.waiting = nil
+	q.waiting, q.writes = nil, 0
 	clear(q.notices)
 	return left
 }
@@ -323,4 +337,48 @@ func reclaimFrom[Q any](mu *sync.Mutex, m map[string]Q, live func(string) bool, 
 			stop(q)
 		}
 	}
+}
+
+// linger holds the beat notices waiting for q's peer, while nothing else
+// waits, until the first of them has waited NoticeLinger (lingerLeft), so
+// that they leave together. A write that arrives meanwhile wakes a sender,
+// which sends it at once with the notices; so does Close or the peer
+// leaving the view.
+func (e *Engine) linger(q *forwardQueue) {
+	for {
+		// Real time, not the engine's clock (Config.Now): the linger is a
+		// wait of this process, like its timer.
+		d := q.lingerLeft(time.Now(), e.cfg.NoticeLinger)
+		if d <= 0 {
+			return
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-q.wake:
+		case <-q.stop:
+			t.Stop()
+			return
+		case <-e.ctx.Done():
+			t.Stop()
+			return
+		}
+		t.Stop()
+	}
+}
+
+// lingerLeft returns how much longer, at now, the waiting entries should
+// wait before a message takes them: zero when none wait, when a write
+// waits for its answer, when a message would be full, or when the first
+// notice seen alone has waited linger already.
+func (q *forwardQueue) lingerLeft(now time.Time, linger time.Duration) time.Duration {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if linger <= 0 || len(q.waiting) == 0 || q.writes > 0 || len(q.waiting) >= MaxForwardBatch {
+		return 0
+	}
+	if q.noticesSince.IsZero() {
+		q.noticesSince = now
+	}
+	return q.noticesSince.Add(linger).Sub(now)
 }

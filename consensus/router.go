@@ -121,6 +121,12 @@ func (r *Router) Apply(ctx context.Context, op naming.Op) error {
 	if err != nil {
 		return err
 	}
+	return r.applyAdmitted(ctx, adm, cur)
+}
+
+// applyAdmitted applies an op admit accepted; cur is its service as admit
+// found it.
+func (r *Router) applyAdmitted(ctx context.Context, adm Admission, cur *naming.Service) error {
 	if adm.Create != nil {
 		// MIXED: the service becomes durable before its first instance. A
 		// concurrent create of the same service is no failure.

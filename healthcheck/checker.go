@@ -176,12 +176,7 @@ func (b *BeatChecker) Sweep(ctx context.Context, now time.Time) {
 	}
 	ops = b.preserve(svcs, ops)
 	ops = b.collect(svcs, ms, ops)
-	for i := range ops {
-		if ctx.Err() != nil {
-			break
-		}
-		b.apply(ctx, ops[i])
-	}
+	b.applyAll(ctx, ops)
 	clear(ops) // drop references to instance metadata until the next sweep
 	b.ops = ops[:0]
 	b.dropAll(ctx, ms)
@@ -219,10 +214,46 @@ func (b *BeatChecker) judgingStops(k naming.ServiceKey, o ownership) {
 	b.log.WithFields(logrus.Fields{"service": k.String(), "from": o.since, "to": o.last}).Info("judging stops")
 }
 
-// apply writes one op and logs what it changed.
-func (b *BeatChecker) apply(ctx context.Context, op naming.Op) {
+// groupWriter is a BeatWriter that applies a sweep's ops of one service
+// together, as one change of it (consensus.Router).
+type groupWriter interface {
+	ApplyGroup(ctx context.Context, ops []naming.Op) []error
+}
+
+// applyAll writes a sweep's ops in order. With a groupWriter, the flips and
+// expiries of one service (PlanService returns them together) go as one
+// group: a sweep that expires thousands of instances of a service changes
+// it once, not once per instance.
+func (b *BeatChecker) applyAll(ctx context.Context, ops []naming.Op) {
+	g, grouping := b.w.(groupWriter)
+	for i := 0; i < len(ops) && ctx.Err() == nil; {
+		j := i + 1
+		if grouping && judged(ops[i].Kind) {
+			for j < len(ops) && ops[j].Service == ops[i].Service && judged(ops[j].Kind) {
+				j++
+			}
+		}
+		if j-i == 1 {
+			b.applied(ops[i], b.w.Apply(ctx, ops[i]))
+		} else {
+			for k, err := range g.ApplyGroup(ctx, ops[i:j]) {
+				b.applied(ops[i+k], err)
+			}
+		}
+		i = j
+	}
+}
+
+// judged reports whether ops of kind are an instance's judgement (what
+// PlanService and self-preservation return), which a group may carry.
+func judged(kind naming.OpKind) bool {
+	return kind == naming.OpSetHealth || kind == naming.OpDeregister
+}
+
+// applied logs what one op, written with the result err, changed.
+func (b *BeatChecker) applied(op naming.Op, err error) {
 	fields := logrus.Fields{"service": op.Service.String(), "instance": op.Target.Addr(), "cluster": op.Target.Cluster}
-	if err := b.w.Apply(ctx, op); err != nil {
+	if err != nil {
 		if errors.Is(err, naming.ErrNotFound) || errors.Is(err, naming.ErrConflict) ||
 			op.Kind == naming.OpDeleteService && errors.Is(err, naming.ErrForbidden) {
 			// Removed or re-registered between the sweep's read and the

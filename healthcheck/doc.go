@@ -23,6 +23,12 @@
 //   - Every change goes through naming.Writer as an Op carrying ExpectBeat,
 //     so a beat that lands between the sweep's decision and the write wins:
 //     the op then changes nothing.
+//   - A sweep's flips and expiries of one service are written as one group
+//     when the writer takes groups (consensus.Router, down to
+//     naming.Catalog.ApplyGroup): one change of the service, one
+//     notification of DNS and subscribers, however many instances expire
+//     in it at once. Each op of a group keeps its own ExpectBeat and its
+//     own result, logged as when written alone.
 //   - Ownership grace: beats for a service this node did not own went to
 //     another node, so the local last-beat times of a service may be stale
 //     when ownership arrives. A service's instances are judged as if their

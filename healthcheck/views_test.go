@@ -1,7 +1,9 @@
 package healthcheck
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,5 +57,71 @@ func TestCheckersBuildNoLists(t *testing.T) {
 	})
 	if !unbuilt(per) {
 		t.Fatal("following a registration built the service's list")
+	}
+}
+
+// groupWriter applies groups straight to the catalog, counting them.
+type groupCatWriter struct {
+	*catWriter
+	groups atomic.Int64
+}
+
+func (w *groupCatWriter) ApplyGroup(_ context.Context, ops []naming.Op) []error {
+	w.groups.Add(1)
+	return w.cat.ApplyGroup(ops)
+}
+
+// A sweep writes the judgements of one service as one group, when the
+// writer takes groups: every instance of two services that stop beating is
+// flipped in one change of each, and removed in one more.
+func TestSweepWritesOneGroupPerService(t *testing.T) {
+	cat := naming.NewCatalog()
+	keys := []naming.ServiceKey{naming.NewServiceKey("", "", "a"), naming.NewServiceKey("", "", "b")}
+	for _, k := range keys {
+		for i := range 300 {
+			register(t, cat, k, fmt.Sprintf("10.0.%d.%d", i/250, i%250), true, nil, 0)
+		}
+	}
+	w := &groupCatWriter{catWriter: &catWriter{cat: cat}}
+	b, err := NewBeatChecker(DefaultConfig(), cat, w, newFakeClock(t0), nil, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	revs := func() (out []uint64) {
+		for _, k := range keys {
+			v, _ := cat.View(k)
+			out = append(out, v.Revision)
+		}
+		return out
+	}
+	b.Sweep(context.Background(), t0)
+	before := revs()
+	b.Sweep(context.Background(), t0.Add(16*time.Second))
+	after := revs()
+	for i, k := range keys {
+		v, _ := cat.View(k)
+		for in := range v.All() {
+			if in.Healthy {
+				t.Fatalf("%s: %s still healthy 16 s after its last beat", k, in.Key().Addr())
+			}
+		}
+		if after[i] == before[i] {
+			t.Fatalf("%s did not change", k)
+		}
+	}
+	if g := w.groups.Load(); g != 2 {
+		t.Fatalf("the sweep wrote %d groups, want one per service", g)
+	}
+	if f := cat.HealthFlips(); f.ToUnhealthy != 600 {
+		t.Fatalf("%d flips counted, want 600", f.ToUnhealthy)
+	}
+	b.Sweep(context.Background(), t0.Add(31*time.Second))
+	for _, k := range keys {
+		if v, ok := cat.View(k); ok && v.Len() != 0 {
+			t.Fatalf("%s holds %d instances past the delete timeout", k, v.Len())
+		}
+	}
+	if g := w.groups.Load(); g != 4 {
+		t.Fatalf("%d groups after the expiry sweep, want 4", g)
 	}
 }

@@ -66,6 +66,39 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 	mu := e.lockFor(key)
 	mu.Lock()
 	defer mu.Unlock()
+	before, _ := e.cat.View(key)
+	w, err := e.prepareOwned(op, before)
+	if err != nil {
+		return err
+	}
+	if err := e.cat.Apply(w.op); err != nil {
+		return err
+	}
+	after, _ := e.cat.View(key)
+	var cur *naming.Instance
+	if after != nil {
+		cur = after.Lookup(w.ik)
+	}
+	e.settleOwned(&w, cur, after != before, origin)
+	return nil
+}
+
+// ownedWrite is one write the responsible node applies: the op as it
+// stamped it, and what it knew of the op's instance before.
+type ownedWrite struct {
+	op   naming.Op
+	ik   naming.InstanceKey
+	sent int64            // the op's time as the node that received it stamped it
+	prev *naming.Instance // the instance before the write; nil when absent
+	mark int64            // its beat mark before the write; 0 when none
+	tomb int64            // its tombstone before the write; 0 when none
+}
+
+// prepareOwned stamps op, a write to a service this node is responsible
+// for, against before, the service's view (nil when absent), or refuses
+// it as stale. The caller holds the service's lock.
+func (e *Engine) prepareOwned(op naming.Op, before *naming.Service) (ownedWrite, error) {
+	key := op.Service
 	sent := op.Time // as the node that received the write stamped it
 	switch {
 	case op.ExpectBeat != 0:
@@ -74,7 +107,6 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 		op.Time = e.nowMs()
 	}
 	ik := targetOf(&op)
-	before, _ := e.cat.View(key)
 	var prev *naming.Instance
 	if before != nil {
 		prev = before.Lookup(ik)
@@ -90,7 +122,7 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 		// not bring the instance back; a live client registers again on
 		// "not found".
 		e.stats.staleBeats.Add(1)
-		return naming.Errorf(naming.ErrNotFound, "instance not found: %s was deregistered moments ago", ik.ID(key))
+		return ownedWrite{}, naming.Errorf(naming.ErrNotFound, "instance not found: %s was deregistered moments ago", ik.ID(key))
 	}
 	if prev == nil && floor != 0 && sent != 0 && sent <= e.staleFloor(key, ik, floor) {
 		switch op.Kind {
@@ -98,7 +130,7 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 			// A beat sent before the instance was deregistered must not
 			// bring it back; a live client registers again on "not found".
 			e.stats.staleBeats.Add(1)
-			return naming.Errorf(naming.ErrNotFound, "instance not found: %s was deregistered after this beat was sent", ik.ID(key))
+			return ownedWrite{}, naming.Errorf(naming.ErrNotFound, "instance not found: %s was deregistered after this beat was sent", ik.ID(key))
 		case naming.OpRegister:
 			// Nor a registration: one that arrives after a later
 			// deregistration was abandoned by its client (it timed out
@@ -107,7 +139,7 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 			// delete timeout. A client still waiting retries, and its
 			// retry is stamped anew.
 			e.stats.staleRegistrations.Add(1)
-			return naming.Errorf(naming.ErrUnavailable, "%s was deregistered after this registration was sent, retry", ik.ID(key))
+			return ownedWrite{}, naming.Errorf(naming.ErrUnavailable, "%s was deregistered after this registration was sent, retry", ik.ID(key))
 		}
 	}
 	if prev != nil {
@@ -116,18 +148,18 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 	if op.Time <= floor {
 		op.Time = floor + 1
 	}
-	tomb := e.tombs.get(key, ik)
-	if err := e.cat.Apply(op); err != nil {
-		return err
-	}
-	after, _ := e.cat.View(key)
-	changed := after != before
-	var cur *naming.Instance
-	if after != nil {
-		cur = after.Lookup(ik)
-	}
+	return ownedWrite{op: op, ik: ik, sent: sent, prev: prev, mark: mark, tomb: e.tombs.get(key, ik)}, nil
+}
+
+// settleOwned records what the catalog made of w: cur is its instance
+// after the write (nil when absent), changed whether the write changed the
+// service. It keeps tombstones, beat marks and the deregistration records,
+// and queues the change for the peers. The caller holds the service's
+// lock.
+func (e *Engine) settleOwned(w *ownedWrite, cur *naming.Instance, changed bool, origin string) {
+	op, key, ik, prev := w.op, w.op.Service, w.ik, w.prev
 	if prev == nil && cur != nil {
-		e.noteCreated(op, ik, origin, sent, tomb)
+		e.noteCreated(op, ik, origin, w.sent, w.tomb)
 	}
 	switch {
 	case op.Kind == naming.OpDeregister:
@@ -143,7 +175,7 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 				// SyncDelay later: acknowledged, it must survive this
 				// node's crash right after.
 				e.syncNow(key, ik)
-				return nil
+				return
 			}
 			changed = true
 		}
@@ -160,10 +192,10 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 		// stamp: a beat delivered late (a node that was paused works off
 		// its backlog) must not outrank a deregistration made meanwhile.
 		at := op.Time
-		if sent != 0 && sent < at {
-			at = sent
+		if w.sent != 0 && w.sent < at {
+			at = w.sent
 		}
-		if !changed && op.Kind == naming.OpBeat && cur == prev && at-max(cur.Updated, mark) >= e.cfg.BeatMarkInterval.Milliseconds() {
+		if !changed && op.Kind == naming.OpBeat && cur == prev && at-max(cur.Updated, w.mark) >= e.cfg.BeatMarkInterval.Milliseconds() {
 			e.marks.put(key, ik, at)
 			e.markBeat(key, ik)
 		}
@@ -171,7 +203,6 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 	if changed {
 		e.markDirty(key, ik)
 	}
-	return nil
 }
 
 // staleBeatWindow is how long after a client's deregistration, on the

@@ -66,6 +66,40 @@ func BenchmarkLargeServiceApply(b *testing.B) {
 			flip(e, k, iks, n)
 		}
 	})
+	// A beat sweep's flips, as the checker writes them (with ExpectBeat):
+	// one op at a time, and in groups of 100 ops of the service (a sweep in
+	// which 100 of its instances time out together); the figure is per op.
+	judged := func(cat *naming.Catalog, k naming.ServiceKey, iks []naming.InstanceKey, n int) naming.Op {
+		ik := iks[n%largeSize]
+		in, _ := cat.Instance(k, ik)
+		return naming.Op{Kind: naming.OpSetHealth, Time: int64(n + 10), Service: k, Ephemeral: true,
+			Target: ik, Healthy: (n/largeSize)%2 == 1, ExpectBeat: in.LastBeat()}
+	}
+	b.Run("sweep-flip", func(b *testing.B) {
+		e, cat, _, k, iks := largeEngine(b, largeSize)
+		b.ReportAllocs()
+		for n := 0; b.Loop(); n++ {
+			if err := e.Apply(context.Background(), judged(cat, k, iks, n)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("sweep-flip-group/100", func(b *testing.B) {
+		e, cat, _, k, iks := largeEngine(b, largeSize)
+		ops := make([]naming.Op, 0, 100)
+		b.ReportAllocs()
+		for n := 0; b.Loop(); n++ {
+			if ops = append(ops, judged(cat, k, iks, n)); len(ops) < cap(ops) {
+				continue
+			}
+			for _, err := range e.ApplyGroup(context.Background(), ops) {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			ops = ops[:0]
+		}
+	})
 	b.Run("register", func(b *testing.B) {
 		e, _, _, k, iks := largeEngine(b, largeSize)
 		b.ReportAllocs()

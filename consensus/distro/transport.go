@@ -74,6 +74,9 @@ type Handler interface {
 // Store is the catalog the engine keeps in step. *naming.Catalog satisfies it.
 type Store interface {
 	Apply(op naming.Op) error
+	// ApplyGroup applies writes to one service's instances as one change
+	// of it, and returns each one's error (naming.Catalog.ApplyGroup).
+	ApplyGroup(ops []naming.Op) []error
 	// View and Views return services without building their instance
 	// lists; the engine reads instances only through Find, Lookup, Len and
 	// All, so a write to a large service costs O(log n), not O(n).

@@ -310,18 +310,8 @@ func (c *Catalog) setHealth(op *Op, s *Service) (change, error) {
 	if in == nil {
 		return change{}, Errorf(ErrNotFound, "instance not exist: %s", op.Target.ID(op.Service))
 	}
-	if op.ExpectBeat != 0 && in.LastBeat() != op.ExpectBeat {
-		return change{}, nil
-	}
-	n := in.clone()
-	n.Healthy = op.Healthy
-	if n.Healthy != in.Healthy {
-		n.Updated = op.Time
-	}
-	if op.Check != nil {
-		n.Check = *op.Check
-	}
-	if n.Healthy == in.Healthy && n.Check == in.Check {
+	n := healthChanged(op, in)
+	if n == nil {
 		return change{}, nil
 	}
 	ch := change{next: c.replaced(op, s, s.Meta, n, s.Durable), notify: in.Healthy != n.Healthy}
@@ -332,6 +322,27 @@ func (c *Catalog) setHealth(op *Op, s *Service) (change, error) {
 		}
 	}
 	return ch, nil
+}
+
+// healthChanged returns in with op's health and check, or nil when op
+// changes nothing: in beat since the sweep that decided op looked
+// (ExpectBeat), or already has that health and check.
+func healthChanged(op *Op, in *Instance) *Instance {
+	if op.ExpectBeat != 0 && in.LastBeat() != op.ExpectBeat {
+		return nil
+	}
+	n := in.clone()
+	n.Healthy = op.Healthy
+	if n.Healthy != in.Healthy {
+		n.Updated = op.Time
+	}
+	if op.Check != nil {
+		n.Check = *op.Check
+	}
+	if n.Healthy == in.Healthy && n.Check == in.Check {
+		return nil
+	}
+	return n
 }
 
 func (c *Catalog) replaceEphemeral(op *Op, old *Service) (change, error) {

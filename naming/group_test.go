@@ -12,15 +12,28 @@ import (
 // one change: one revision, one notification.
 func TestApplyGroupIsOneChange(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
-	for round := range 20 {
+	for round := range 40 {
 		group, k := largeCatalog(t)
 		single, _ := largeCatalog(t)
 		stamp := int64(10)
+		if round%2 == 0 {
+			// Some instances unhealthy already, so the group flips both ways.
+			for i := range 2000 {
+				op := Op{Kind: OpSetHealth, Time: stamp, Service: k, Target: largeInstance(i * 5).Key(), Ephemeral: true}
+				if group.Apply(op) != nil || single.Apply(op) != nil {
+					t.Fatal("could not flip an instance")
+				}
+			}
+		}
 		var ops []Op
 		for range 1 + rng.Intn(300) {
 			stamp++
 			in := largeInstance(rng.Intn(largeSize + 50))
-			switch rng.Intn(5) {
+			kind := rng.Intn(5)
+			if round%2 == 0 {
+				kind = 3 // health only: the sweep's group (healthGroup), instances missing too
+			}
+			switch kind {
 			case 0:
 				ops = append(ops, Op{Kind: OpDeregister, Time: stamp, Service: k, Target: in.Key(), Ephemeral: true})
 			case 1:
@@ -32,6 +45,11 @@ func TestApplyGroupIsOneChange(t *testing.T) {
 				ops = append(ops, Op{Kind: OpSetHealth, Time: stamp, Service: k, Target: in.Key(), Healthy: rng.Intn(2) == 0, Ephemeral: true,
 					Check: &CheckResult{Time: stamp, Reason: "no beat"}})
 			}
+		}
+		if round%8 == 4 && len(ops) > 1 {
+			dup := ops[0] // the same instance twice: built op after op
+			dup.Healthy = !dup.Healthy
+			ops = append(ops, dup)
 		}
 		if round%4 == 1 {
 			ops = append(ops, Op{Kind: OpSetHealth, Time: stamp, Service: NewServiceKey("", "", "other"), Target: largeInstance(1).Key(), Ephemeral: true})

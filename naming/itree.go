@@ -186,6 +186,38 @@ func (t *tnode) setIn(in *Instance) (nt, split *tnode, prev *Instance) {
 	return nt, split, prev
 }
 
+// replaceAll returns a tree with each instance of ins in place of the
+// instance of the same key that t holds. ins is sorted by key, without
+// repeats, and names only keys t holds. Each node on the way to the
+// replaced instances is copied once, however many of them lie below it; t
+// is not modified, and the shape (and so every separator) stays the same.
+func (t *tnode) replaceAll(ins []*Instance) *tnode {
+	if len(ins) == 0 {
+		return t
+	}
+	if t.leaf() {
+		items := slices.Clone(t.items)
+		from := 0
+		for _, in := range ins {
+			i, _ := slices.BinarySearchFunc(items[from:], in.Key(), compareInstanceKey)
+			items[from+i] = in
+			from += i + 1
+		}
+		return &tnode{items: items, n: t.n, min: t.min}
+	}
+	kids := slices.Clone(t.kids)
+	for lo := 0; lo < len(ins); {
+		k := t.kidFor(ins[lo].Key())
+		hi := lo + 1
+		for hi < len(ins) && (k+1 == len(t.kids) || compareInstanceKey(ins[hi], t.kids[k+1].min) < 0) {
+			hi++
+		}
+		kids[k] = t.kids[k].replaceAll(ins[lo:hi])
+		lo = hi
+	}
+	return &tnode{kids: kids, n: t.n, min: t.min}
+}
+
 func splitLeaf(items []*Instance) (left, right *tnode) {
 	if len(items) <= treeFan {
 		return newLeaf(items), nil

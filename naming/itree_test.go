@@ -196,3 +196,37 @@ func TestViewListBuiltOnceOnFirstRead(t *testing.T) {
 		}
 	}
 }
+
+// replaceAll gives the tree that replacing the same instances one by one
+// gives, and leaves the old tree as it was.
+func TestReplaceAllAgreesWithSet(t *testing.T) {
+	k := NewServiceKey("", "", "replace")
+	rng := rand.New(rand.NewSource(3))
+	for _, size := range []int{1, 31, 33, 1000, 5000} {
+		list := make([]*Instance, size)
+		for i := range list {
+			list[i] = treeInstance(k, i)
+		}
+		sortInstances(list)
+		tree := buildTree(list)
+		for round := range 20 {
+			want := slices.Clone(list)
+			var ins []*Instance
+			one := tree
+			for i := range want {
+				if rng.Intn(1+round) != 0 {
+					continue
+				}
+				n := *want[i]
+				n.Weight = float64(round + 2)
+				want[i] = &n
+				ins = append(ins, &n)
+				one, _ = one.set(&n)
+			}
+			got := tree.replaceAll(ins)
+			checkTree(t, got, want, k)
+			checkTree(t, one, want, k)
+			checkTree(t, tree, list, k)
+		}
+	}
+}

@@ -67,6 +67,33 @@ func benchLargeFlips(b *testing.B, read func(*Catalog, ServiceKey)) {
 	}
 }
 
+// BenchmarkLargeServiceFlipGroup is BenchmarkLargeServiceFlip written as a
+// beat sweep writes them: groups of 100 flips of the service
+// (Catalog.ApplyGroup); the figure is per flip.
+func BenchmarkLargeServiceFlipGroup(b *testing.B) {
+	c, k := largeCatalog(b)
+	targets := make([]InstanceKey, largeSize)
+	for i := range targets {
+		targets[i] = largeInstance(i).Key()
+	}
+	ops := make([]Op, 0, 100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		ops = append(ops, Op{Kind: OpSetHealth, Time: int64(n + 2), Service: k,
+			Target: targets[n%largeSize], Healthy: (n/largeSize)%2 == 1, Ephemeral: true})
+		if len(ops) < cap(ops) && n < b.N-1 {
+			continue
+		}
+		for _, err := range c.ApplyGroup(ops) {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		ops = ops[:0]
+	}
+}
+
 // BenchmarkLargeServiceRegister registers into a service of 10,000
 // instances, cycling over 1,000 further addresses: the first pass adds
 // them, later passes re-register them, so the service stays between 10,000

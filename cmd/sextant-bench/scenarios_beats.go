@@ -28,6 +28,17 @@ func (p beatPlan) due(start time.Time, cycle, i int) time.Time {
 	return start.Add(time.Duration(cycle)*p.interval + time.Duration(int64(i)*int64(p.interval)/int64(p.n)))
 }
 
+// metadata is what a Nacos client registers with a beat interval other
+// than its default of 5 s: the interval, and the beat and delete timeouts
+// at the client's defaults of 3 and 6 intervals. Empty at 5 s.
+func (p beatPlan) metadata() string {
+	if p.interval == 5*time.Second {
+		return ""
+	}
+	ms := p.interval.Milliseconds()
+	return fmt.Sprintf(`{"preserved.heart.beat.interval":"%d","preserved.heart.beat.timeout":"%d","preserved.ip.delete.timeout":"%d"}`, ms, 3*ms, 6*ms)
+}
+
 // beatForm is a Nacos 1.x client's beat.
 func beatForm(service, ip string, port int) url.Values {
 	grouped := "DEFAULT_GROUP@@" + service
@@ -100,7 +111,7 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 		defer wg.Done()
 		r := runClosedLoop(ctx, 64, o.beatDuration, int64(plan.n), func(ctx context.Context, _ int, seq int64) error {
 			i := int(seq)
-			err := httpOp(ctx, "POST", nodes[i%len(nodes)].http, "/nacos/v1/ns/instance", registerForm(plan.service(i), instanceIP(i), 7000, true, ""), "", nil)
+			err := httpOp(ctx, "POST", nodes[i%len(nodes)].http, "/nacos/v1/ns/instance", registerForm(plan.service(i), instanceIP(i), 7000, true, plan.metadata()), "", nil)
 			if err == nil {
 				st.registered[i].Store(time.Now().UnixNano())
 			}
@@ -189,7 +200,7 @@ func (h *harness) scenarioBeats(ctx context.Context, rep *report) error {
 				case bytes.Contains(body, []byte("20404")):
 					// The server lost the instance: a client registers again.
 					notFound.Add(1)
-					_ = httpOp(ctx, "POST", nd.http, "/nacos/v1/ns/instance", registerForm(plan.service(i), instanceIP(i), 7000, true, ""), "", nil)
+					_ = httpOp(ctx, "POST", nd.http, "/nacos/v1/ns/instance", registerForm(plan.service(i), instanceIP(i), 7000, true, plan.metadata()), "", nil)
 				default:
 					beatsOK.Add(1)
 					lagMu.Lock()

@@ -67,12 +67,29 @@ type BeatChecker struct {
 	cancel   context.CancelFunc
 	stopTick func()
 	done     chan struct{}
+	// moved is signalled when the member view changes (viewWatcher);
+	// unwatch ends that.
+	moved   chan struct{}
+	unwatch func()
+}
+
+// viewWatcher is a Peers that calls fn after every change of the member
+// view (*cluster.Membership).
+type viewWatcher interface {
+	Watch(fn func()) (cancel func())
 }
 
 type ownership struct {
 	since int64
-	last  int64 // the last sweep (Unix ms) that judged the service
-	gen   uint64
+	// from is the first sweep of the current judging period, last the
+	// last sweep (Unix ms) that judged the service.
+	from, last int64
+	gen        uint64
+	// paused is set when the member view moved the service away between
+	// two sweeps: its period was logged as ended (releaseLost). The next
+	// sweep drops it, or, if it is owned again, starts a new period and
+	// keeps since (the ownership the sweeps saw never lapsed).
+	paused bool
 }
 
 // NewBeatChecker builds a checker that reads src and writes through w.
@@ -114,6 +131,15 @@ func (b *BeatChecker) Start(ctx context.Context) error {
 	tick, stop := b.clk.NewTicker(b.cfg.SweepInterval)
 	b.stopTick = stop
 	b.done = make(chan struct{})
+	b.moved = make(chan struct{}, 1)
+	if w, ok := b.peers.(viewWatcher); ok {
+		b.unwatch = w.Watch(func() {
+			select {
+			case b.moved <- struct{}{}:
+			default:
+			}
+		})
+	}
 	go b.loop(ctx, tick)
 	b.log.WithField("interval", b.cfg.SweepInterval).Info("beat checker started")
 	return nil
@@ -127,6 +153,27 @@ func (b *BeatChecker) loop(ctx context.Context, tick <-chan time.Time) {
 			return
 		case <-tick:
 			b.Sweep(ctx, b.clk.Now())
+		case <-b.moved:
+			b.releaseLost()
+		}
+	}
+}
+
+// releaseLost ends, when the member view changed, the judging periods of
+// the services this node no longer owns, rather than at the next sweep:
+// their last sweep is logged as the end ("judging stops") as soon as the
+// responsibility moved, so that a node killed before its next sweep does
+// not leave a period open past the moment a new owner starts. What the
+// sweeps judge does not change: the next sweep drops the service, or
+// judges it again in a new period, as it would have.
+func (b *BeatChecker) releaseLost() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, o := range b.owned {
+		if !o.paused && !b.w.Owns(k) {
+			b.judgingStops(k, o)
+			o.paused = true
+			b.owned[k] = o
 		}
 	}
 }
@@ -140,13 +187,18 @@ func (b *BeatChecker) Close() error {
 		return nil
 	}
 	if b.cancel != nil {
+		if b.unwatch != nil {
+			b.unwatch()
+		}
 		b.cancel()
 		b.stopTick()
 		<-b.done
 	}
 	b.mu.Lock()
 	for k, o := range b.owned {
-		b.judgingStops(k, o)
+		if !o.paused {
+			b.judgingStops(k, o)
+		}
 	}
 	b.mu.Unlock()
 	return nil
@@ -191,8 +243,11 @@ func (b *BeatChecker) track(svcs []*naming.Service, now int64) {
 			continue
 		}
 		o, ok := b.owned[s.Key]
-		if !ok {
-			o.since = now
+		if !ok || o.paused {
+			if !ok {
+				o.since = now
+			}
+			o.from, o.paused = now, false
 			b.log.WithField("service", s.Key.String()).WithField("at", now).Info("judging starts")
 		}
 		o.gen, o.last = b.gen, now
@@ -200,7 +255,9 @@ func (b *BeatChecker) track(svcs []*naming.Service, now int64) {
 	}
 	for k, o := range b.owned {
 		if o.gen != b.gen {
-			b.judgingStops(k, o)
+			if !o.paused {
+				b.judgingStops(k, o)
+			}
 			delete(b.owned, k)
 		}
 	}
@@ -211,7 +268,7 @@ func (b *BeatChecker) track(svcs []*naming.Service, now int64) {
 // lines, they let a check (the reliability suite) find moments at which
 // two nodes judged the same service.
 func (b *BeatChecker) judgingStops(k naming.ServiceKey, o ownership) {
-	b.log.WithFields(logrus.Fields{"service": k.String(), "from": o.since, "to": o.last}).Info("judging stops")
+	b.log.WithFields(logrus.Fields{"service": k.String(), "from": o.from, "to": o.last}).Info("judging stops")
 }
 
 // groupWriter is a BeatWriter that applies a sweep's ops of one service

@@ -19,7 +19,11 @@
 //     which the node judges a service is logged at info level ("judging
 //     starts" with at, "judging stops" with from and to: its first and
 //     last sweep, Unix ms), so periods of several nodes can be checked
-//     for overlap.
+//     for overlap. A period is logged as ended as soon as a change of the
+//     member view (Peers with a Watch, *cluster.Membership) takes the
+//     service away, not only at the next sweep, so that the log of a node
+//     killed between two sweeps does not leave it open past the moment
+//     another node starts; what the sweeps judge does not change.
 //   - Every change goes through naming.Writer as an Op carrying ExpectBeat,
 //     so a beat that lands between the sweep's decision and the write wins:
 //     the op then changes nothing.

@@ -227,7 +227,9 @@ func (e *Engine) sendForwards(q *forwardQueue) {
 			return
 		case <-q.wake:
 		}
-		e.linger(q)
+		if !e.linger(q) {
+			continue // closing, or the peer left: the cases above answer what waits
+		}
 		for {
 			batch := q.take()
 			if len(batch) == 0 {
@@ -343,14 +345,14 @@ func reclaimFrom[Q any](mu *sync.Mutex, m map[string]Q, live func(string) bool, 
 // waits, until the first of them has waited NoticeLinger (lingerLeft), so
 // that they leave together. A write that arrives meanwhile wakes a sender,
 // which sends it at once with the notices; so does Close or the peer
-// leaving the view.
-func (e *Engine) linger(q *forwardQueue) {
+// leaving the view, for which it returns false.
+func (e *Engine) linger(q *forwardQueue) bool {
 	for {
 		// Real time, not the engine's clock (Config.Now): the linger is a
 		// wait of this process, like its timer.
 		d := q.lingerLeft(time.Now(), e.cfg.NoticeLinger)
 		if d <= 0 {
-			return
+			return true
 		}
 		t := time.NewTimer(d)
 		select {
@@ -358,10 +360,10 @@ func (e *Engine) linger(q *forwardQueue) {
 		case <-q.wake:
 		case <-q.stop:
 			t.Stop()
-			return
+			return false
 		case <-e.ctx.Done():
 			t.Stop()
-			return
+			return false
 		}
 		t.Stop()
 	}

@@ -2,6 +2,7 @@ package distro
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -243,9 +244,11 @@ func (e *Engine) pendingTotal() int {
 // travel once. A service with known changed instances travels as a delta
 // record (those instances and tombstones only); otherwise its whole record
 // travels. A failed batch goes back into the queue and is retried every
-// RetryInterval while the peer is live; a peer that goes DOWN loses its
-// queue (verify repairs it when it returns).
+// RetryInterval while the peer is live (sooner while the peer refuses it
+// as unavailable: refusedRetry); a peer that goes DOWN loses its queue
+// (verify repairs it when it returns).
 func (e *Engine) peerLoop(q *peerQueue) {
+	refusals := 0 // batches in a row the peer refused as unavailable
 	for {
 		select {
 		case <-e.ctx.Done():
@@ -281,6 +284,7 @@ func (e *Engine) peerLoop(q *peerQueue) {
 			}
 			err := e.deliver(q, e.view.Hash(), recs)
 			if err == nil {
+				refusals = 0
 				e.stats.syncOK.Add(1)
 				e.stats.syncRecords.Add(uint64(len(recs)))
 				e.stats.syncDeltas.Add(uint64(deltas))
@@ -289,12 +293,27 @@ func (e *Engine) peerLoop(q *peerQueue) {
 			e.stats.syncFailed.Add(1)
 			e.log.WithError(err).WithField("peer", q.addr).Debug("sync failed, will retry")
 			q.putBack(batch)
-			if !e.sleep(e.cfg.RetryInterval) {
+			wait := e.cfg.RetryInterval
+			if answered(err) && errors.Is(err, naming.ErrUnavailable) {
+				wait = min(wait, refusedRetry<<min(refusals, 5))
+				refusals++
+			} else {
+				refusals = 0
+			}
+			if !e.sleep(wait) {
 				return
 			}
 		}
 	}
 }
+
+// refusedRetry is the first pause before a batch the peer refused as
+// unavailable (its member view differs from this node's, or it is just back
+// from a stall) is sent again; it doubles with each refusal in a row, up to
+// RetryInterval. Views agree again within a report round, and a batch may
+// carry a client's deregistration, which this node acknowledged: the later
+// it lands on a peer, the longer a crash of this node loses it.
+const refusedRetry = 100 * time.Millisecond
 
 // MaxSyncEntries bounds the instances and tombstones of one sync message;
 // records past it go in further messages (a single larger record goes

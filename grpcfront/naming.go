@@ -17,11 +17,11 @@ import (
 func (s *Server) apply(ctx context.Context, op naming.Op) error {
 	// A request whose client set a deadline (the SDKs do, 3 s) has a
 	// context that ends by then: a second timer would change nothing.
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= s.cfg.ApplyTimeout {
-		return s.w.Apply(ctx, op)
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > s.cfg.ApplyTimeout {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.ApplyTimeout)
+		defer cancel()
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.ApplyTimeout)
-	defer cancel()
 	return s.w.Apply(ctx, op)
 }
 

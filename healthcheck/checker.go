@@ -243,10 +243,10 @@ func (b *BeatChecker) track(svcs []*naming.Service, now int64) {
 			continue
 		}
 		o, ok := b.owned[s.Key]
+		if !ok {
+			o.since = now
+		}
 		if !ok || o.paused {
-			if !ok {
-				o.since = now
-			}
 			o.from, o.paused = now, false
 			b.log.WithField("service", s.Key.String()).WithField("at", now).Info("judging starts")
 		}

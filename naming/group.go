@@ -85,7 +85,7 @@ func (c *Catalog) opGroup(ops []Op, errs []error, old *Service) (cur *Service, n
 		}
 		cur, notify = ch.next, notify || ch.notify
 		if ch.flip != 0 {
-			flips[(ch.flip+1)/2]++
+			flips[boolIndex(ch.flip > 0)]++
 		}
 	}
 	return cur, notify, flips

@@ -291,20 +291,20 @@ func (h *harness) idleRef(ctx context.Context, n int) string {
 		return ref + "not measured: " + oneLine(err.Error())
 	}
 	defer probe.cc.Close()
-	stats := func() (refStats, memStatus, error) {
+	stats := func() (refStats, error) {
 		var st refStats
 		p, err := probe.call(ctx, benchStatsType, []byte(`{}`))
 		if err == nil {
 			err = json.Unmarshal(p.Body, &st)
 		}
-		if err != nil {
-			return st, memStatus{}, err
-		}
-		mem, err := readMemStatus(c.pid())
-		return st, mem, err
+		return st, err
 	}
 	time.Sleep(time.Second)
-	base, baseMem, err := stats()
+	baseMem, err := readMemStatus(c.pid())
+	if err != nil {
+		return ref + "not measured: " + oneLine(err.Error())
+	}
+	base, err := stats()
 	if err != nil {
 		return ref + "not measured: " + oneLine(err.Error())
 	}
@@ -318,7 +318,7 @@ func (h *harness) idleRef(ctx context.Context, n int) string {
 	if err != nil {
 		return ref + "not measured: " + oneLine(err.Error())
 	}
-	st, _, err := stats()
+	st, err := stats()
 	if err != nil {
 		return ref + "not measured: " + oneLine(err.Error())
 	}

@@ -154,17 +154,28 @@ func pair(t *testing.T, cfg Config) (a, b *Engine, rec *recorder) {
 	net := NewNetwork(1)
 	live := []string{"10.0.0.1:8848", "10.0.0.2:8848"}
 	rec = &recorder{Transport: net.Transport(live[0])}
+	es := startEngines(t, cfg, net, []View{fixedView{self: live[0], live: live}, fixedView{self: live[1], live: live}},
+		func(self string) Transport {
+			if self == live[0] {
+				return rec
+			}
+			return net.Transport(self)
+		})
+	return es[0], es[1], rec
+}
+
+// startEngines starts an engine for each view over net, each with a
+// catalog of its own and the transport transport gives its address, and
+// then loads them all.
+func startEngines(t *testing.T, cfg Config, net *Network, views []View, transport func(self string) Transport) []*Engine {
+	t.Helper()
 	var es []*Engine
-	for i, self := range live {
-		var tr Transport = net.Transport(self)
-		if i == 0 {
-			tr = rec
-		}
-		e, err := New(cfg, naming.NewCatalog(), fixedView{self: self, live: live}, tr, testLog(t))
+	for _, v := range views {
+		e, err := New(cfg, naming.NewCatalog(), v, transport(v.Self()), testLog(t))
 		if err != nil {
 			t.Fatal(err)
 		}
-		net.Register(self, e)
+		net.Register(v.Self(), e)
 		es = append(es, e)
 	}
 	for _, e := range es {
@@ -178,7 +189,7 @@ func pair(t *testing.T, cfg Config) (a, b *Engine, rec *recorder) {
 			t.Fatal(err)
 		}
 	}
-	return es[0], es[1], rec
+	return es
 }
 
 // TestSyncSendsOnlyChanges: once a peer holds a service, a change travels

@@ -39,24 +39,8 @@ func TestRefusedSyncIsRetriedSoon(t *testing.T) {
 	net := NewNetwork(1)
 	vb := &movingView{self: b}
 	vb.set(a, b)
-	ea, err := New(cfg, naming.NewCatalog(), fixedView{self: a, live: []string{a, b}}, net.Transport(a), testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eb, err := New(cfg, naming.NewCatalog(), vb, net.Transport(b), testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for addr, e := range map[string]*Engine{a: ea, b: eb} {
-		net.Register(addr, e)
-		if err := e.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { e.Close() })
-		if err := e.Load(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	es := startEngines(t, cfg, net, []View{fixedView{self: a, live: []string{a, b}}, vb}, net.Transport)
+	ea, eb := es[0], es[1]
 	k := keyOwnedBy(t, a, []string{a, b}, "refused")
 	if err := ea.Apply(context.Background(), registerOp(k, "10.7.0.1", 80)); err != nil {
 		t.Fatal(err)

@@ -79,9 +79,13 @@ func (s *schedule) sync(key naming.ServiceKey, svc *naming.Service, owned bool, 
 	if st != nil && st.rev == svc.Revision {
 		return
 	}
-	if st != nil && st.view != nil && s.sameRules(st, svc) {
+	switch {
+	case st != nil && st.view != nil && len(st.targets) == 0 && svc.PersistentLen() == 0:
+		// Nothing was probed and nothing is to be: a service of
+		// ephemeral instances costs no walk, however often it changes.
+	case st != nil && st.view != nil && s.sameRules(st, svc):
 		s.syncChanged(st, key, svc, now)
-	} else {
+	default:
 		if st == nil {
 			st = &serviceTargets{targets: map[naming.InstanceKey]*target{}}
 		}

@@ -21,6 +21,9 @@ func TestScheduleIncrementalMatchesFull(t *testing.T) {
 		cat := naming.NewCatalog()
 		inc := newSchedule(cfg)
 		clusters := []string{naming.DefaultCluster, "b"}
+		// Even seeds register mostly ephemeral instances, so the service
+		// often holds no persistent one (the schedule skips those views).
+		ephemeralIn4 := 1 + 2*int(1-seed%2)
 		for step := 0; step < 300; step++ {
 			at := ms(time.Duration(step) * time.Millisecond)
 			cl := clusters[rng.IntN(len(clusters))]
@@ -30,7 +33,7 @@ func TestScheduleIncrementalMatchesFull(t *testing.T) {
 			case k < 5:
 				op = naming.Op{Kind: naming.OpRegister, Time: at, Service: svc, Instance: &naming.Instance{
 					IP: ik.IP, Port: ik.Port, Cluster: cl, Weight: float64(1 + rng.IntN(2)), Healthy: rng.IntN(2) == 0,
-					Enabled: true, Ephemeral: rng.IntN(4) == 0}}
+					Enabled: true, Ephemeral: rng.IntN(4) < ephemeralIn4}}
 			case k < 7:
 				op = naming.Op{Kind: naming.OpDeregister, Time: at, Service: svc, Target: ik, Ephemeral: rng.IntN(4) == 0}
 			case k < 9:
@@ -82,13 +85,19 @@ func sameSchedules(a, b *schedule) string {
 }
 
 // BenchmarkScheduleSyncLargeService measures following one registration
-// into a service of 1,500 probed instances: the work a write to a large
-// service costs the node that probes it.
+// into a service of 1,500 instances: persistent ones, probed (the work a
+// write to a large service costs the node that probes it), and ephemeral
+// ones (what every ephemeral registration costs the probe schedule).
 func BenchmarkScheduleSyncLargeService(b *testing.B) {
+	b.Run("persistent", func(b *testing.B) { benchScheduleSync(b, false) })
+	b.Run("ephemeral", func(b *testing.B) { benchScheduleSync(b, true) })
+}
+
+func benchScheduleSync(b *testing.B, ephemeral bool) {
 	cat := naming.NewCatalog()
 	add := func(i int) {
 		in := &naming.Instance{IP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), Port: 8080,
-			Cluster: naming.DefaultCluster, Weight: 1, Healthy: true, Enabled: true}
+			Cluster: naming.DefaultCluster, Weight: 1, Healthy: true, Enabled: true, Ephemeral: ephemeral}
 		if err := cat.Apply(naming.Op{Kind: naming.OpRegister, Time: ms(0), Service: svc, Instance: in}); err != nil {
 			b.Fatal(err)
 		}

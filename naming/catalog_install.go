@@ -56,9 +56,8 @@ func (c *Catalog) replaced(op *Op, old *Service, meta ServiceMeta, in *Instance,
 func (c *Catalog) treeView(op *Op, old, s *Service, tree *tnode, change func(*serviceSums)) *Service {
 	s.tree, s.lazy = tree, &lazyList{}
 	if old != nil && old.sums.ok {
-		s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
+		s.sums = old.sums
 		change(&s.sums)
-		s.sums.ok = true
 	}
 	c.stamp(op, old, s)
 	return s

@@ -32,10 +32,13 @@ func (d digestSum) bytes() [16]byte {
 	return b
 }
 
-// serviceSums are the digests of all instances and of the ephemeral ones.
+// serviceSums are the digests of all instances and of the ephemeral ones,
+// and the count of the persistent ones, which follow a view's changes the
+// same way.
 type serviceSums struct {
-	all, eph digestSum
-	ok       bool
+	all, eph   digestSum
+	persistent int
+	ok         bool
 }
 
 func (s *serviceSums) add(in *Instance, svc ServiceKey) {
@@ -43,6 +46,8 @@ func (s *serviceSums) add(in *Instance, svc ServiceKey) {
 	s.all.add(d)
 	if in.Ephemeral {
 		s.eph.add(d)
+	} else {
+		s.persistent++
 	}
 }
 
@@ -51,6 +56,8 @@ func (s *serviceSums) sub(in *Instance, svc ServiceKey) {
 	s.all.sub(d)
 	if in.Ephemeral {
 		s.eph.sub(d)
+	} else {
+		s.persistent--
 	}
 }
 
@@ -69,7 +76,8 @@ func (s *Service) computeSums(old *Service) {
 		s.sums.ok = true
 		return
 	}
-	s.sums.all, s.sums.eph = old.sums.all, old.sums.eph
+	s.sums = old.sums
+	s.sums.ok = false
 	diff := func(was, now *Instance) {
 		if was != nil {
 			s.sums.sub(was, s.Key)

@@ -47,7 +47,8 @@ func randomOp(r *rand.Rand, now int64) Op {
 }
 
 // The checksums a view carries, derived from the previous view's, are those
-// computed from the view alone, through every kind of change.
+// computed from the view alone, through every kind of change; so is its
+// count of persistent instances.
 func TestChecksumsFollowChanges(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	c := NewCatalog()
@@ -57,6 +58,15 @@ func TestChecksumsFollowChanges(t *testing.T) {
 			all, eph := scratchSums(s)
 			if s.Checksum != all || s.EphemeralChecksum != eph {
 				t.Fatalf("op %d: %v carries %s/%s, computed alone %s/%s", i, s.Key, s.Checksum, s.EphemeralChecksum, all, eph)
+			}
+			persistent := 0
+			for _, in := range s.Instances {
+				if !in.Ephemeral {
+					persistent++
+				}
+			}
+			if got := s.PersistentLen(); got != persistent {
+				t.Fatalf("op %d: %v counts %d persistent instances, holds %d", i, s.Key, got, persistent)
 			}
 		}
 	}

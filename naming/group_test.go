@@ -76,7 +76,7 @@ func TestApplyGroupIsOneChange(t *testing.T) {
 		}
 		g, _ := group.View(k)
 		s, _ := single.View(k)
-		if g.Checksum != s.Checksum || g.EphemeralChecksum != s.EphemeralChecksum || g.Modified != s.Modified || g.Len() != s.Len() {
+		if g.Checksum != s.Checksum || g.EphemeralChecksum != s.EphemeralChecksum || g.Modified != s.Modified || g.Len() != s.Len() || g.PersistentLen() != s.PersistentLen() {
 			t.Fatalf("round %d: the group left %d instances (%s, modified %d), the single ops %d (%s, modified %d)",
 				round, g.Len(), g.Checksum, g.Modified, s.Len(), s.Checksum, s.Modified)
 		}

@@ -188,6 +188,15 @@ func (s *Service) Len() int {
 	return len(s.Instances)
 }
 
+// PersistentLen returns the number of persistent (non-ephemeral)
+// instances without reading them: on a view the Catalog published, it is
+// kept with the view's digests, so a reader that only cares about
+// persistent instances can pass over a service that has none.
+func (s *Service) PersistentLen() int {
+	s.computeSums(nil)
+	return s.sums.persistent
+}
+
 // All yields the instances in order (by ID on published views) without
 // building the list: a published view walks its tree's leaves.
 func (s *Service) All() iter.Seq[*Instance] {

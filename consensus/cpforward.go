@@ -43,6 +43,7 @@ type HTTPForwarder struct {
 
 	mu     sync.Mutex
 	queues map[string]*fwdQueue
+	conns  forwardConns // plain HTTP with the default client (cpconn.go)
 }
 
 // NewHTTPForwarder returns a forwarder whose requests end with their
@@ -234,6 +235,19 @@ func (f *HTTPForwarder) post(ctx context.Context, leader, contentType string, bo
 	nodeauth.Sign(req, f.Secret, body, time.Now())
 	if d, ok := ctx.Deadline(); ok {
 		req.Header.Set(BudgetHeader, strconv.FormatInt(time.Until(d).Milliseconds(), 10))
+	}
+	if scheme == "http" && (f.Client == nil || f.Client.Transport == nil) {
+		resp, b, sent, err := f.conns.do(ctx, leader, req, body, maxBatchBody)
+		switch {
+		case err == nil:
+			return resp, b, nil
+		case ctx.Err() != nil:
+			return nil, nil, naming.Errorf(naming.ErrUnavailable, "no answer from raft leader %s in time: the write may or may not be done: %v", leader, ctx.Err())
+		case !sent:
+			return nil, nil, naming.Errorf(naming.ErrUnavailable, "raft leader %s unreachable: %v; retry", leader, err)
+		default:
+			return nil, nil, naming.Errorf(naming.ErrUnavailable, "raft leader %s: no answer: %v; the write may or may not be done", leader, err)
+		}
 	}
 	client := f.Client
 	if client == nil {

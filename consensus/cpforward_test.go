@@ -402,9 +402,11 @@ func (delayCP) Leader() string { return "" }
 
 // BenchmarkForwardCP forwards ops from 16 writers to a leader that takes
 // 3 ms per commit. "one-per-op" is one request per op (as before group
-// forwarding); cpu-µs/op covers both ends, which share this process.
+// forwarding); "grouped-net-http" sends the grouped requests through
+// net/http's client instead of the forwarder's own connections;
+// cpu-µs/op covers both ends, which share this process.
 func BenchmarkForwardCP(b *testing.B) {
-	for _, mode := range []string{"grouped", "grouped-4-inflight", "one-per-op"} {
+	for _, mode := range []string{"grouped", "grouped-net-http", "grouped-4-inflight", "one-per-op"} {
 		b.Run(mode, func(b *testing.B) {
 			var log requestLog
 			srv := httptest.NewServer(log.wrap(CPApplyHandler(delayCP{3 * time.Millisecond}, "")))
@@ -416,6 +418,8 @@ func BenchmarkForwardCP(b *testing.B) {
 				f.MaxBatch, f.MaxInflight = 1, 1<<20
 			case "grouped-4-inflight":
 				f.MaxInflight = 4
+			case "grouped-net-http":
+				f.Client.Transport = http.DefaultTransport
 			}
 			op := register(svcA, "10.0.9.1", false)
 			var next atomic.Int64

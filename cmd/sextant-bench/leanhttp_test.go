@@ -450,3 +450,22 @@ func BenchmarkBeatHTTPDo(b *testing.B) {
 		}
 	}
 }
+
+func TestAppendReregisterFormMatchesEncode(t *testing.T) {
+	cases := []struct {
+		in       inst
+		pass     int64
+		metadata string
+	}{
+		{inst{"dnsc-0000", "127.1.0.1", 8080}, 1, keepAlive},
+		{inst{"dnsc-0999", "127.2.78.33", 0}, 2, ""},
+		{inst{"odd name&x=y@@z", "::1", 65535}, 7, `{"k":"v w"}`},
+	}
+	buf := []byte("stale bytes")
+	for _, c := range cases {
+		buf = appendReregisterForm(buf[:0], c.in, c.pass, c.metadata)
+		if got, want := string(buf), reregisterForm(c.in, c.pass, c.metadata).Encode(); got != want {
+			t.Errorf("appendReregisterForm(%+v, %d, %q) =\n%s\nwant\n%s", c.in, c.pass, c.metadata, got, want)
+		}
+	}
+}

@@ -57,9 +57,69 @@ func runPaced(ctx context.Context, workers int, rate float64, dur time.Duration,
 // one change to its service that leaves the service's size as it was.
 // pass alternates the weight between 1 and 2.
 func reregister(ctx context.Context, nd *node, in inst, pass int64, metadata string) error {
+	return httpOp(ctx, "POST", nd.http, "/nacos/v1/ns/instance", reregisterForm(in, pass, metadata), "", nil)
+}
+
+// reregisterForm is the form of reregister.
+func reregisterForm(in inst, pass int64, metadata string) url.Values {
 	v := registerForm(in.service, in.ip, in.port, true, metadata)
 	v.Set("weight", strconv.FormatInt(1+pass%2, 10))
-	return httpOp(ctx, "POST", nd.http, "/nacos/v1/ns/instance", v, "", nil)
+	return v
+}
+
+// appendReregisterForm appends reregisterForm(in, pass, metadata).Encode()
+// without building the url.Values: the churn writer's form, built in
+// place so that the writer's own CPU, on the cores the server shares,
+// stays small.
+func appendReregisterForm(b []byte, in inst, pass int64, metadata string) []byte {
+	var num [20]byte
+	b = append(b, "enabled=true&ephemeral=true&healthy=true&ip="...)
+	b = appendQueryEscape(b, in.ip)
+	if metadata != "" {
+		b = append(b, "&metadata="...)
+		b = appendQueryEscape(b, metadata)
+	}
+	b = append(b, "&port="...)
+	b = append(b, strconv.AppendInt(num[:0], int64(in.port), 10)...)
+	b = append(b, "&serviceName="...)
+	b = appendQueryEscape(b, in.service)
+	b = append(b, "&weight="...)
+	return strconv.AppendInt(b, 1+pass%2, 10)
+}
+
+// leanWriters are the keep-alive connections of a paced writer, one per
+// worker, each with its form buffer: runPaced hands an op its worker's
+// index, and a worker runs one op at a time.
+type leanWriters struct {
+	conns []*leanConn
+	forms [][]byte
+}
+
+func newLeanWriters(workers int, addr string) *leanWriters {
+	w := &leanWriters{conns: make([]*leanConn, workers), forms: make([][]byte, workers)}
+	for i := range w.conns {
+		w.conns[i] = newLeanConn(addr, 15*time.Second)
+	}
+	return w
+}
+
+// reregister is reregister on worker w's connection.
+func (w *leanWriters) reregister(ctx context.Context, worker int, in inst, pass int64, metadata string) error {
+	w.forms[worker] = appendReregisterForm(w.forms[worker][:0], in, pass, metadata)
+	code, body, err := w.conns[worker].do(ctx, "POST", "/nacos/v1/ns/instance", w.forms[worker])
+	if err != nil {
+		return err
+	}
+	if code != 200 {
+		return fmt.Errorf("POST /nacos/v1/ns/instance: %d %s", code, clip(body))
+	}
+	return nil
+}
+
+func (w *leanWriters) Close() {
+	for _, c := range w.conns {
+		_ = c.Close()
+	}
 }
 
 // hasAddress reports whether a DNS answer holds an A record of ip.

@@ -79,11 +79,40 @@ func (f *fsm) Apply(l *raft.Log) interface{} {
 	f.entries.Add(1)
 	f.ops.Add(uint64(len(ops)))
 	errs := make([]error, len(ops))
-	for i := range ops {
-		errs[i] = f.applyOp(ops[i])
+	for i := 0; i < len(ops); {
+		j := i + 1
+		for j < len(ops) && probeFlip(&ops[i]) && probeFlip(&ops[j]) && ops[j].Service == ops[i].Service {
+			j++
+		}
+		if j-i == 1 {
+			errs[i] = f.applyOp(ops[i])
+		} else {
+			f.applyFlips(ops[i:j], errs[i:j])
+		}
+		i = j
 	}
 	f.applied.Store(l.Index)
 	return errs
+}
+
+// probeFlip reports whether op sets the health of a persistent instance:
+// what the probes of the service's owner write.
+func probeFlip(op *naming.Op) bool {
+	return op.Kind == naming.OpSetHealth && !op.IsEphemeral()
+}
+
+// applyFlips applies a run of probeFlip ops of one service, adjacent in an
+// entry (the owner's flips that waited for the same commit), as one change
+// of the service (naming.Catalog.ApplyGroup): one view, one revision and
+// one notification of its watchers, with each op's own result and the
+// same instances, digests and time of last change as op after op gives.
+func (f *fsm) applyFlips(ops []naming.Op, errs []error) {
+	for i := range ops {
+		if ops[i].Time > f.lastTime.Load() {
+			f.lastTime.Store(ops[i].Time)
+		}
+	}
+	copy(errs, f.cat.ApplyGroup(ops))
 }
 
 func (f *fsm) applyOp(op naming.Op) error {

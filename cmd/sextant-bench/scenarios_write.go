@@ -155,8 +155,11 @@ func (h *harness) scenarioPersistent(ctx context.Context, rep *report) error {
 	if err != nil {
 		return err
 	}
-	const services = 20
-	svc := func(c, i int) string { return fmt.Sprintf("pst-%d-%02d", c, i%services) }
+	// Enough services that no round fills one past the default
+	// max-instances-per-service (10,000): at 6,000 writes/s, the rounds
+	// of one concurrency register some 200,000 instances.
+	const services = 100
+	svc := func(c, i int) string { return fmt.Sprintf("pst-%d-%03d", c, i%services) }
 	for _, c := range o.persistConcs {
 		for i := 0; i < services; i++ {
 			if err := createService(ctx, leader, svc(c, i)); err != nil {

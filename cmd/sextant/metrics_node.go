@@ -137,7 +137,7 @@ type nodeCollector struct {
 	distroPending, distroLoaded                         *prometheus.Desc
 	distroTakeovers, distroStaleBeats, distroRetried    *prometheus.Desc
 	distroStalls, distroStaleRegs, distroRevivals       *prometheus.Desc
-	distroHeldDeregs                                    *prometheus.Desc
+	distroHeldDeregs, distroUnconfirmedDeregs           *prometheus.Desc
 	pushes, subscribers                                 *prometheus.Desc
 	probeTargets, probes, probeFailures, probeApplyErrs *prometheus.Desc
 	probeLag, flips                                     *prometheus.Desc
@@ -183,6 +183,7 @@ func newNodeCollector(n *node) *nodeCollector {
 	c.distroStalls = d.add("sextant_distro_stalls_total", "Times this node found it had not run for 2 s or more (stopped, frozen) and refused writes for a moment after.")
 	c.distroStaleRegs = d.add("sextant_distro_stale_registrations_total", "Registrations sent before their instance's deregistration (their clients gave up on them), refused instead of re-creating it.")
 	c.distroRevivals = d.add("sextant_distro_revivals_total", "Instances created over their tombstone, created by a write applied late, or revived by a received record; each is logged.")
+	c.distroUnconfirmedDeregs = d.add("sextant_distro_unconfirmed_deregistrations_total", "Clients' deregistrations this node, responsible for them, answered before a live peer confirmed holding them (none did within 500 ms, or the last such wait had run out); a crash of this node right after may lose them until the instances expire.")
 	c.distroHeldDeregs = d.add("sextant_distro_held_deregistrations_total", "Peers' copies of an instance, stamped after its client's deregistration, that lost to it because they arrived within the hold (clocks apart); each is logged.")
 	c.distroPending = d.add("sextant_distro_pending_services", "Services queued for peers, summed over peers; grows while a peer is unreachable.")
 
@@ -304,6 +305,7 @@ func (c *nodeCollector) collectDistro(e emitter) {
 	e.counter(c.distroStaleRegs, s.StaleRegistrations)
 	e.counter(c.distroRevivals, s.Revivals)
 	e.counter(c.distroHeldDeregs, s.HeldDeregistrations)
+	e.counter(c.distroUnconfirmedDeregs, s.UnconfirmedDeregistrations)
 }
 
 // instrument builds the node's metrics registry, mounts it at /metrics of

@@ -37,7 +37,9 @@ func targetOf(op *naming.Op) naming.InstanceKey {
 	return op.Target
 }
 
-// applyOwned applies a write this node is responsible for. The op is
+// applyOwnedFrom applies a write this node is responsible for, which came
+// by way of origin ("local", "forwarded by X", "takeover", "notice retry";
+// the log names it when the write brings an instance back). The op is
 // stamped later than every version of the instance this node knows (its
 // last change, its beat mark and any tombstone), so the responsible node's
 // own writes win the merge even when clocks disagree; deregistrations
@@ -54,14 +56,14 @@ func targetOf(op *naming.Op) naming.InstanceKey {
 // whose responsible node (across a partition) recorded a later beat must
 // win over it. A beat on a healthy instance BeatMarkInterval or more after
 // its last change or mark becomes its new beat mark, a replicated change.
-func (e *Engine) applyOwned(op naming.Op) error {
-	return e.applyOwnedFrom(op, "local")
+func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
+	_, err := e.applyOwnedWrite(op, origin)
+	return err
 }
 
-// applyOwnedFrom is applyOwned for a write that came by way of origin
-// ("local", "forwarded by X", "takeover", "notice retry"), which the log
-// names when the write brings an instance back.
-func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
+// applyOwnedWrite is applyOwnedFrom, and returns the wait for a peer to
+// confirm the write when it is a client's deregistration (nil otherwise).
+func (e *Engine) applyOwnedWrite(op naming.Op, origin string) (*peerWait, error) {
 	key := op.Service
 	mu := e.lockFor(key)
 	mu.Lock()
@@ -69,10 +71,10 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 	before, _ := e.cat.View(key)
 	w, err := e.prepareOwned(op, before)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := e.cat.Apply(w.op); err != nil {
-		return err
+		return nil, err
 	}
 	after, _ := e.cat.View(key)
 	var cur *naming.Instance
@@ -80,7 +82,7 @@ func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
 		cur = after.Lookup(w.ik)
 	}
 	e.settleOwned(&w, cur, after != before, origin)
-	return nil
+	return w.confirmed, nil
 }
 
 // ownedWrite is one write the responsible node applies: the op as it
@@ -92,6 +94,9 @@ type ownedWrite struct {
 	prev *naming.Instance // the instance before the write; nil when absent
 	mark int64            // its beat mark before the write; 0 when none
 	tomb int64            // its tombstone before the write; 0 when none
+	// confirmed is released when a peer holds the write: set by
+	// settleOwned for a client's deregistration.
+	confirmed *peerWait
 }
 
 // prepareOwned stamps op, a write to a service this node is responsible
@@ -172,9 +177,10 @@ func (e *Engine) settleOwned(w *ownedWrite, cur *naming.Instance, changed bool, 
 			if op.ExpectBeat == 0 {
 				e.deregs.set(key, ik, e.nowMs())
 				// A client's deregistration goes to the peers at once, not
-				// SyncDelay later: acknowledged, it must survive this
+				// SyncDelay later, and its answer waits for one of them
+				// (peerwait.go): acknowledged, it must survive this
 				// node's crash right after.
-				e.syncNow(key, ik)
+				w.confirmed = e.syncNowWaited(key, ik)
 				return
 			}
 			changed = true

@@ -45,6 +45,12 @@
 //     instances and tombstones that changed (a delta record); verify, fetch
 //     and load send whole records. A record, whole or partial, merges the
 //     same way, so either kind may arrive in any order.
+//   - A client's deregistration goes to every live peer at once, and the
+//     owner answers it once a peer confirmed holding it (at most 500 ms
+//     later, then without; not at all while no sync has got through since
+//     such a wait ran out: Stats.UnconfirmedDeregistrations counts those);
+//     one forwarded by another member is held by that member when it is
+//     answered.
 //   - Per instance the newest write wins, and deregistrations leave
 //     tombstones for TombstoneTTL, so after a partition heals every node
 //     converges on the same set: writes accepted on either side survive

@@ -76,6 +76,10 @@ type Engine struct {
 	lastTick atomic.Int64
 	born     time.Time
 	kick     chan struct{} // asks the verify loop for an early round
+	// peerWaitsLate is set when no peer confirmed a client's
+	// deregistration within peerWaitBound, cleared by the next confirmed
+	// sync (peerwait.go).
+	peerWaitsLate atomic.Bool
 
 	life        sync.Mutex
 	state       life.State      // guarded by life

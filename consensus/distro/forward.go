@@ -41,7 +41,9 @@ func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
 	}
 	owner := e.Owner(op.Service)
 	if owner == e.self {
-		return e.applyOwned(op)
+		w, err := e.applyOwnedWrite(op, "local")
+		e.awaitPeer(ctx, w)
+		return err
 	}
 	if op.Kind == naming.OpBeat && e.holds(op.Service, targetOf(&op)) && e.noticeBeat(owner, op) {
 		return nil
@@ -58,7 +60,7 @@ func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
 // at the next sync: the node a client wrote to answers for the write (in
 // its DNS and its lists) as soon as the client has its answer. It merges
 // the record the responsible node syncs for the write: that node keeps the
-// stamp the write came with (applyOwned), and the instance it registers is
+// stamp the write came with (applyOwnedFrom), and the instance it registers is
 // the op's, so the record here is the owner's own. When the owner held a
 // later version of the instance and stamped the write later still, the
 // owner's version is newer and replaces this one at the next sync, as

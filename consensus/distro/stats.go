@@ -36,6 +36,7 @@ type Stats struct {
 	StaleRegistrations                                 uint64 // registrations sent before their instance's deregistration, refused for retry
 	Revivals                                           uint64 // instances created over their tombstone, by a late write, or revived by a record (logged)
 	HeldDeregistrations                                uint64 // peers' copies stamped after a client's deregistration that lost to it within the hold (logged)
+	UnconfirmedDeregistrations                         uint64 // clients' deregistrations on this responsible node answered before a peer confirmed them (none live in time)
 	LoadedRecords                                      uint64 // records merged by Load
 	PushedAfterAbsence                                 uint64 // records sent to an owner back in the view, its first verify round here after it left
 	Dirty                                              int    // services waiting for the next sync
@@ -53,7 +54,7 @@ type counters struct {
 	repaired, orphansRemoved, loaded           atomic.Uint64
 	staleBeats, takeovers, stalls              atomic.Uint64
 	revivals, staleRegistrations               atomic.Uint64
-	heldDeregistrations                        atomic.Uint64
+	heldDeregistrations, unconfirmedDeregs     atomic.Uint64
 	pushedAfterAbsence                         atomic.Uint64
 	syncRelayed, relaysServed, forwardsRelayed atomic.Uint64
 }
@@ -62,34 +63,35 @@ type counters struct {
 func (e *Engine) Stats() Stats {
 	c := &e.stats
 	return Stats{
-		SyncOK:              c.syncOK.Load(),
-		SyncFailed:          c.syncFailed.Load(),
-		SyncRelayed:         c.syncRelayed.Load(),
-		RelaysServed:        c.relaysServed.Load(),
-		ForwardsRelayed:     c.forwardsRelayed.Load(),
-		SyncRecords:         c.syncRecords.Load(),
-		SyncDeltas:          c.syncDeltas.Load(),
-		Forwards:            c.forwards.Load(),
-		ForwardsFailed:      c.forwardsFailed.Load(),
-		ForwardBatches:      c.forwardBatches.Load(),
-		BeatNotices:         c.beatNotices.Load(),
-		BeatNoticesFailed:   c.beatNoticesFailed.Load(),
-		BeatNoticesRetried:  c.beatNoticesRetried.Load(),
-		Rejected:            c.rejected.Load(),
-		VerifyRounds:        c.verifyRounds.Load(),
-		VerifyFailed:        c.verifyFailed.Load(),
-		VerifyMismatch:      c.verifyMismatch.Load(),
-		Repaired:            c.repaired.Load(),
-		OrphansRemoved:      c.orphansRemoved.Load(),
-		StaleBeats:          c.staleBeats.Load(),
-		Takeovers:           c.takeovers.Load(),
-		Stalls:              c.stalls.Load(),
-		Revivals:            c.revivals.Load(),
-		HeldDeregistrations: c.heldDeregistrations.Load(),
-		StaleRegistrations:  c.staleRegistrations.Load(),
-		LoadedRecords:       c.loaded.Load(),
-		PushedAfterAbsence:  c.pushedAfterAbsence.Load(),
-		Dirty:               e.dirty.size(),
-		Pending:             e.pendingTotal(),
+		SyncOK:                     c.syncOK.Load(),
+		SyncFailed:                 c.syncFailed.Load(),
+		SyncRelayed:                c.syncRelayed.Load(),
+		RelaysServed:               c.relaysServed.Load(),
+		ForwardsRelayed:            c.forwardsRelayed.Load(),
+		SyncRecords:                c.syncRecords.Load(),
+		SyncDeltas:                 c.syncDeltas.Load(),
+		Forwards:                   c.forwards.Load(),
+		ForwardsFailed:             c.forwardsFailed.Load(),
+		ForwardBatches:             c.forwardBatches.Load(),
+		BeatNotices:                c.beatNotices.Load(),
+		BeatNoticesFailed:          c.beatNoticesFailed.Load(),
+		BeatNoticesRetried:         c.beatNoticesRetried.Load(),
+		Rejected:                   c.rejected.Load(),
+		VerifyRounds:               c.verifyRounds.Load(),
+		VerifyFailed:               c.verifyFailed.Load(),
+		VerifyMismatch:             c.verifyMismatch.Load(),
+		Repaired:                   c.repaired.Load(),
+		OrphansRemoved:             c.orphansRemoved.Load(),
+		StaleBeats:                 c.staleBeats.Load(),
+		Takeovers:                  c.takeovers.Load(),
+		Stalls:                     c.stalls.Load(),
+		Revivals:                   c.revivals.Load(),
+		HeldDeregistrations:        c.heldDeregistrations.Load(),
+		UnconfirmedDeregistrations: c.unconfirmedDeregs.Load(),
+		StaleRegistrations:         c.staleRegistrations.Load(),
+		LoadedRecords:              c.loaded.Load(),
+		PushedAfterAbsence:         c.pushedAfterAbsence.Load(),
+		Dirty:                      e.dirty.size(),
+		Pending:                    e.pendingTotal(),
 	}
 }

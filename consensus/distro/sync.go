@@ -137,6 +137,9 @@ type peerQueue struct {
 	// relayUntil: until this time (engine clock, Unix ms) deliveries go
 	// through a relay first (relay.go).
 	relayUntil atomic.Int64
+	// waits are the callers waiting for a change of a service to reach
+	// this peer (peerwait.go); guarded by mu, like the set.
+	waits map[naming.ServiceKey][]*peerWait
 }
 
 // queued is one service taken from a peer queue.
@@ -155,33 +158,45 @@ func (q *peerQueue) add(cs changeSet) {
 	}
 }
 
-func (q *peerQueue) take(n int) []queued {
+// take removes up to n services from the queue, with the waits on them.
+func (q *peerQueue) take(n int) ([]queued, waitsOf) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	out := make([]queued, 0, min(n, len(q.set)))
+	var ws waitsOf
 	for k, c := range q.set {
 		if len(out) == n {
 			break
 		}
 		out = append(out, queued{k, c})
 		delete(q.set, k)
+		if w, ok := q.waits[k]; ok {
+			ws = append(ws, keyWaits{k, w})
+			delete(q.waits, k)
+		}
 	}
-	return out
+	return out, ws
 }
 
 // putBack returns a batch that could not be sent, merged with what was
-// queued meanwhile.
-func (q *peerQueue) putBack(batch []queued) {
+// queued meanwhile, and its waits.
+func (q *peerQueue) putBack(batch []queued, ws waitsOf) {
 	q.mu.Lock()
 	for _, b := range batch {
 		q.set.of(b.key).addAll(b.c)
 	}
+	for _, w := range ws {
+		q.addWaits(w.key, w.waits...)
+	}
 	q.mu.Unlock()
 }
 
+// clear empties the queue of a peer that is no longer live; its waits are
+// dropped unreleased (their callers stop waiting at their bound).
 func (q *peerQueue) clear() {
 	q.mu.Lock()
 	clear(q.set)
+	clear(q.waits)
 	q.mu.Unlock()
 }
 
@@ -262,7 +277,7 @@ func (e *Engine) peerLoop(q *peerQueue) {
 				q.clear()
 				break
 			}
-			batch := q.take(e.cfg.MaxBatch)
+			batch, waits := q.take(e.cfg.MaxBatch)
 			if len(batch) == 0 {
 				break
 			}
@@ -280,10 +295,13 @@ func (e *Engine) peerLoop(q *peerQueue) {
 				}
 			}
 			if len(recs) == 0 {
+				waits.release() // nothing of theirs is left to send
 				continue
 			}
 			err := e.deliver(q, e.view.Hash(), recs)
 			if err == nil {
+				waits.release()
+				e.peerWaitsLate.Store(false)
 				refusals = 0
 				e.stats.syncOK.Add(1)
 				e.stats.syncRecords.Add(uint64(len(recs)))
@@ -292,7 +310,7 @@ func (e *Engine) peerLoop(q *peerQueue) {
 			}
 			e.stats.syncFailed.Add(1)
 			e.log.WithError(err).WithField("peer", q.addr).Debug("sync failed, will retry")
-			q.putBack(batch)
+			q.putBack(batch, waits)
 			wait := e.cfg.RetryInterval
 			if answered(err) && errors.Is(err, naming.ErrUnavailable) {
 				wait = min(wait, refusedRetry<<min(refusals, 5))

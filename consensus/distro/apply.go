@@ -56,14 +56,10 @@ func targetOf(op *naming.Op) naming.InstanceKey {
 // whose responsible node (across a partition) recorded a later beat must
 // win over it. A beat on a healthy instance BeatMarkInterval or more after
 // its last change or mark becomes its new beat mark, a replicated change.
-func (e *Engine) applyOwnedFrom(op naming.Op, origin string) error {
-	_, err := e.applyOwnedWrite(op, origin)
-	return err
-}
-
-// applyOwnedWrite is applyOwnedFrom, and returns the wait for a peer to
-// confirm the write when it is a client's deregistration (nil otherwise).
-func (e *Engine) applyOwnedWrite(op naming.Op, origin string) (*peerWait, error) {
+//
+// It returns the wait for a peer to confirm the write when it is a
+// client's deregistration (nil otherwise), which only Apply waits on.
+func (e *Engine) applyOwnedFrom(op naming.Op, origin string) (*peerWait, error) {
 	key := op.Service
 	mu := e.lockFor(key)
 	mu.Lock()
@@ -180,7 +176,7 @@ func (e *Engine) settleOwned(w *ownedWrite, cur *naming.Instance, changed bool, 
 				// SyncDelay later, and its answer waits for one of them
 				// (peerwait.go): acknowledged, it must survive this
 				// node's crash right after.
-				w.confirmed = e.syncNowWaited(key, ik)
+				w.confirmed = e.syncNow(key, ik)
 				return
 			}
 			changed = true

@@ -41,7 +41,7 @@ func (e *Engine) Apply(ctx context.Context, op naming.Op) error {
 	}
 	owner := e.Owner(op.Service)
 	if owner == e.self {
-		w, err := e.applyOwnedWrite(op, "local")
+		w, err := e.applyOwnedFrom(op, "local")
 		e.awaitPeer(ctx, w)
 		return err
 	}
@@ -171,7 +171,8 @@ func (e *Engine) takeOver(owner string, op naming.Op, cause error) error {
 	e.stats.takeovers.Add(1)
 	e.log.WithError(cause).WithField("owner", owner).WithField("service", op.Service.String()).
 		Debug("responsible node refused the connection: applying the write here")
-	return e.applyOwnedFrom(op, "takeover")
+	_, err := e.applyOwnedFrom(op, "takeover")
+	return err
 }
 
 // OnForward applies a write another node forwarded. It is never forwarded
@@ -230,5 +231,6 @@ func (e *Engine) applyForwarded(op naming.Op, theirs *ownerTable, origin string)
 	if !e.owns(op.Service) || theirs != nil && theirs.owner(op.Service) != e.self {
 		return unavailable("%s is not the responsible node of %s, retry", e.self, op.Service)
 	}
-	return e.applyOwnedFrom(op, origin)
+	_, err := e.applyOwnedFrom(op, origin)
+	return err
 }

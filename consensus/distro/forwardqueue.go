@@ -75,7 +75,7 @@ func (e *Engine) retryNotices(ps []*pendingForward) {
 		for _, p := range ps {
 			owner := e.Owner(p.op.Service)
 			if owner == e.self {
-				if err := e.applyOwnedFrom(p.op, "notice retry"); err != nil {
+				if _, err := e.applyOwnedFrom(p.op, "notice retry"); err != nil {
 					e.stats.beatNoticesFailed.Add(1)
 				}
 				continue

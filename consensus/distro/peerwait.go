@@ -12,7 +12,7 @@ import (
 // a peer holds it, not before: acknowledged, it must survive a crash of
 // that node right after (the peers still hold the instance, which would be
 // listed again until its beats' expiry). The node queues the change for
-// every live peer at once (syncNow) with a peerWait, released by the
+// every live peer at once (syncNow), with a peerWait released by the
 // first peer that confirms a batch carrying the service, and the write
 // waits for it at most peerWaitBound. A node whose last wait ran out does
 // not wait again until a sync is confirmed: peers that stopped answering
@@ -54,39 +54,6 @@ func (q *peerQueue) addWaits(key naming.ServiceKey, ws ...*peerWait) {
 		q.waits = map[naming.ServiceKey][]*peerWait{}
 	}
 	q.waits[key] = append(q.waits[key], ws...)
-}
-
-// addWaited queues cs with a wait on key, in one step, so the batch that
-// takes the change takes the wait.
-func (q *peerQueue) addWaited(cs changeSet, key naming.ServiceKey, w *peerWait) {
-	q.mu.Lock()
-	q.set.merge(cs)
-	q.addWaits(key, w)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-// syncNowWaited is syncNow with a wait that the first peer to confirm the
-// change releases; nil when no peer is live.
-func (e *Engine) syncNowWaited(k naming.ServiceKey, ik naming.InstanceKey) *peerWait {
-	peers := e.livePeers()
-	if len(peers) == 0 {
-		return nil
-	}
-	cs := changeSet{}
-	c := cs.of(k)
-	c.addKey(ik)
-	c.content = true
-	w := &peerWait{done: make(chan struct{})}
-	for _, p := range peers {
-		if q := e.peerQueueOf(p); q != nil {
-			q.addWaited(cs, k, w)
-		}
-	}
-	return w
 }
 
 // awaitPeer waits until w is released, for at most peerWaitBound, the

@@ -84,15 +84,25 @@ func (e *Engine) markBeat(k naming.ServiceKey, ik naming.InstanceKey) {
 }
 
 // syncNow queues one changed instance of k for every live peer at once,
-// past the dirty set and its SyncDelay.
-func (e *Engine) syncNow(k naming.ServiceKey, ik naming.InstanceKey) {
+// past the dirty set and its SyncDelay. It returns a wait that the first
+// peer to confirm the change releases (peerwait.go), nil when no peer is
+// live; a caller that does not wait ignores it.
+func (e *Engine) syncNow(k naming.ServiceKey, ik naming.InstanceKey) *peerWait {
+	peers := e.livePeers()
+	if len(peers) == 0 {
+		return nil
+	}
 	cs := changeSet{}
 	c := cs.of(k)
 	c.addKey(ik)
 	c.content = true
-	for _, p := range e.livePeers() {
-		e.enqueue(p, cs)
+	w := &peerWait{done: make(chan struct{})}
+	for _, p := range peers {
+		if q := e.peerQueueOf(p); q != nil {
+			q.add(cs, w)
+		}
 	}
+	return w
 }
 
 // syncLoop sends the dirty services SyncDelay after the first change of a
@@ -148,9 +158,16 @@ type queued struct {
 	c   *changes
 }
 
-func (q *peerQueue) add(cs changeSet) {
+// add queues cs and, when w is not nil, a wait on each of its services, in
+// one step, so the batch that takes a change takes its wait.
+func (q *peerQueue) add(cs changeSet, w *peerWait) {
 	q.mu.Lock()
 	q.set.merge(cs)
+	if w != nil {
+		for k := range cs {
+			q.addWaits(k, w)
+		}
+	}
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
@@ -204,7 +221,7 @@ func (q *peerQueue) clear() {
 // needed.
 func (e *Engine) enqueue(peer string, cs changeSet) {
 	if q := e.peerQueueOf(peer); q != nil {
-		q.add(cs)
+		q.add(cs, nil)
 	}
 }
 
